@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies, by design: backpropc must build wherever the Swift
+// toolchain does.
+let package = Package(
+  name: "backpropc",
+  products: [
+    .library(name: "BackpropCore", targets: ["BackpropCore"]),
+    .executable(name: "backpropc", targets: ["backpropc"]),
+  ],
+  targets: [
+    .target(name: "BackpropCore"),
+    .executableTarget(name: "backpropc", dependencies: ["BackpropCore"]),
+    .testTarget(
+      name: "BackpropCoreTests",
+      dependencies: ["BackpropCore", "backpropc"],
+      exclude: ["Golden"]
+    ),
+  ]
+)

@@ -1,0 +1,310 @@
+import Foundation
+
+/// The builtin functions. Everything the compiler knows about one of them is
+/// its row in ``spec``: the checker, the reverse pass, the simplifier, the
+/// interpreter and both emitters read that row and nothing else. Adding a
+/// function is adding a case and a row; the tests iterate `allCases`.
+///
+/// `pow(a, b)` is not here: it is the `^` operator (see ``Callee``).
+public enum Builtin: String, CaseIterable, Hashable, Sendable {
+  case exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, abs, softplus, min, max
+  case asin, acos, atan, sinh, cosh, log1p, expm1
+
+  // Internal: made by derivative rules, never callable from a program.
+  /// relu's adjoint: `gate(x, g) = x > 0 ? g : 0` (relu'(0) = 0)
+  case gate
+  /// abs's local derivative: `sign(x)`, with sign(0) = 0 (abs'(0) = 0)
+  case sign
+  /// max's share of the gradient for its first argument: 1, ½ at a tie, else 0
+  case maxShare
+  /// the exponent's partial of `a ^ b`: `powLog(a, r) = a == 0 ? 0 : r·log(a)`, r = a^b
+  case powLog
+}
+
+/// How one target language spells a builtin.
+public enum Spelling: Sendable {
+  /// a function of the language's math library, called as `name(x)`
+  case library(String)
+  /// a small function the emitter writes into the generated file once, if used
+  case helper(name: String, definition: String)
+}
+
+/// One row of the builtin table.
+public struct BuiltinSpec: Sendable {
+  public typealias Value = @Sendable (_ x: Double, _ y: Double) -> Double
+  /// Contributions to the adjoints of the arguments, built as IR: `g` is the
+  /// upstream adjoint, `x` and `y` the arguments, `r` the call's result.
+  /// `nil` means "no contribution" (a structural zero, never a `0` constant).
+  public typealias Adjoint = @Sendable (
+    _ b: inout Builder, _ g: ValueID, _ x: ValueID, _ y: ValueID, _ r: ValueID
+  ) -> (ValueID?, ValueID?)
+
+  public var arity: Int
+  public var callable: Bool
+  public var value: Value
+  public var adjoint: Adjoint
+  public var swift: Spelling
+  public var c: Spelling
+  /// One line for the README's table and `--help`.
+  public var summary: String
+}
+
+extension Builtin {
+  public var arity: Int { spec.arity }
+  public var isCommutative: Bool { false }
+
+  /// The single source of truth (see the type's documentation).
+  public var spec: BuiltinSpec {
+    switch self {
+    //       arity  value                          adjoint (g upstream, x y arguments, r result)
+    case .exp:
+      .unary({ x in Foundation.exp(x) }, { b, g, _, _, r in (b.mul(g, r), nil) },
+             "exp", "e^x")
+    case .log:
+      .unary({ x in Foundation.log(x) }, { b, g, x, _, _ in (b.div(g, x), nil) },
+             "log", "natural logarithm")
+    case .sqrt:
+      .unary({ x in x.squareRoot() },
+             { b, g, _, _, r in (b.div(g, b.mul(b.constant(2), r)), nil) },
+             "sqrt", "square root")
+    case .sin:
+      .unary({ x in Foundation.sin(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.cos, x)), nil) },
+             "sin", "sine")
+    case .cos:
+      .unary({ x in Foundation.cos(x) },
+             { b, g, x, _, _ in (b.neg(b.mul(g, b.call(.sin, x))), nil) },
+             "cos", "cosine")
+    case .tan:
+      .unary({ x in Foundation.tan(x) },
+             { b, g, _, _, r in (b.mul(g, b.add(b.constant(1), b.mul(r, r))), nil) },
+             "tan", "tangent")
+    case .tanh:
+      .unary({ x in Foundation.tanh(x) },
+             { b, g, _, _, r in (b.mul(g, b.sub(b.constant(1), b.mul(r, r))), nil) },
+             "tanh", "hyperbolic tangent")
+    case .sigmoid:
+      .init(arity: 1, callable: true, value: { x, _ in Self.sigmoid(x) },
+            adjoint: { b, g, _, _, r in (b.mul(g, b.mul(r, b.sub(b.constant(1), r))), nil) },
+            swift: .helper(name: "sigmoid", definition: """
+              private static func sigmoid(_ x: Double) -> Double {
+                  // Stable for large |x|: exp never overflows.
+                  if x >= 0 { return 1 / (1 + exp(-x)) }
+                  let e = exp(x)
+                  return e / (1 + e)
+              }
+              """),
+            c: .helper(name: "bp_sigmoid", definition: """
+              static double bp_sigmoid(double x)
+              {
+                  /* Stable for large |x|: exp never overflows. */
+                  if (x >= 0.0) {
+                      return 1.0 / (1.0 + exp(-x));
+                  }
+                  const double e = exp(x);
+                  return e / (1.0 + e);
+              }
+              """),
+            summary: "1 / (1 + e^-x), stable for large |x|")
+    case .relu:
+      .init(arity: 1, callable: true, value: { x, _ in x < 0 ? 0 : x },
+            adjoint: { b, g, x, _, _ in (b.call(.gate, x, g), nil) },
+            swift: .helper(name: "relu", definition: """
+              private static func relu(_ x: Double) -> Double {
+                  x < 0 ? 0 : x
+              }
+              """),
+            c: .helper(name: "bp_relu", definition: """
+              static double bp_relu(double x)
+              {
+                  return x < 0.0 ? 0.0 : x;
+              }
+              """),
+            summary: "max(x, 0); relu'(0) = 0")
+    case .abs:
+      .init(arity: 1, callable: true, value: { x, _ in x.magnitude },
+            adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sign, x)), nil) },
+            swift: .library("abs"), c: .library("fabs"),
+            summary: "absolute value; abs'(0) = 0")
+    case .softplus:
+      .init(arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
+            adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sigmoid, x)), nil) },
+            swift: .helper(name: "softplus", definition: """
+              private static func softplus(_ x: Double) -> Double {
+                  // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
+                  Double.maximum(x, 0) + log1p(exp(-abs(x)))
+              }
+              """),
+            c: .helper(name: "bp_softplus", definition: """
+              static double bp_softplus(double x)
+              {
+                  /* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+                  return fmax(x, 0.0) + log1p(exp(-fabs(x)));
+              }
+              """),
+            summary: "log(1 + e^x), stable for large |x|")
+    case .min:
+      .init(arity: 2, callable: true, value: { x, y in Double.minimum(x, y) },
+            adjoint: { b, g, x, y, _ in
+              (b.mul(g, b.call(.maxShare, y, x)), b.mul(g, b.call(.maxShare, x, y)))
+            },
+            swift: .library("Double.minimum"), c: .library("fmin"),
+            summary: "smaller argument; a tie splits the gradient evenly")
+    case .max:
+      .init(arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
+            adjoint: { b, g, x, y, _ in
+              (b.mul(g, b.call(.maxShare, x, y)), b.mul(g, b.call(.maxShare, y, x)))
+            },
+            swift: .library("Double.maximum"), c: .library("fmax"),
+            summary: "larger argument; a tie splits the gradient evenly")
+    case .asin:
+      .unary({ x in Foundation.asin(x) },
+             { b, g, x, _, _ in
+               (b.div(g, b.call(.sqrt, b.sub(b.constant(1), b.mul(x, x)))), nil)
+             },
+             "asin", "arcsine")
+    case .acos:
+      .unary({ x in Foundation.acos(x) },
+             { b, g, x, _, _ in
+               (b.neg(b.div(g, b.call(.sqrt, b.sub(b.constant(1), b.mul(x, x))))), nil)
+             },
+             "acos", "arccosine")
+    case .atan:
+      .unary({ x in Foundation.atan(x) },
+             { b, g, x, _, _ in (b.div(g, b.add(b.constant(1), b.mul(x, x))), nil) },
+             "atan", "arctangent")
+    case .sinh:
+      .unary({ x in Foundation.sinh(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.cosh, x)), nil) },
+             "sinh", "hyperbolic sine")
+    case .cosh:
+      .unary({ x in Foundation.cosh(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.sinh, x)), nil) },
+             "cosh", "hyperbolic cosine")
+    case .log1p:
+      .unary({ x in Foundation.log1p(x) },
+             { b, g, x, _, _ in (b.div(g, b.add(b.constant(1), x)), nil) },
+             "log1p", "log(1 + x), accurate near 0")
+    case .expm1:
+      .unary({ x in Foundation.expm1(x) },
+             { b, g, _, _, r in (b.mul(g, b.add(r, b.constant(1))), nil) },
+             "expm1", "e^x - 1, accurate near 0")
+
+    // MARK: Internal rows
+    case .gate:
+      .init(arity: 2, callable: false, value: { x, g in x > 0 ? g : 0 },
+            adjoint: { b, g, x, _, _ in (nil, b.call(.gate, x, g)) },
+            swift: .helper(name: "gate", definition: """
+              private static func gate(_ x: Double, _ g: Double) -> Double {
+                  x > 0 ? g : 0
+              }
+              """),
+            c: .helper(name: "bp_gate", definition: """
+              static double bp_gate(double x, double g)
+              {
+                  return x > 0.0 ? g : 0.0;
+              }
+              """),
+            summary: "relu's adjoint: g where x > 0, else 0")
+    case .sign:
+      .init(arity: 1, callable: false, value: { x, _ in Self.sign(x) },
+            adjoint: { _, _, _, _, _ in (nil, nil) },
+            swift: .helper(name: "sign", definition: """
+              private static func sign(_ x: Double) -> Double {
+                  x > 0 ? 1 : (x < 0 ? -1 : 0)
+              }
+              """),
+            c: .helper(name: "bp_sign", definition: """
+              static double bp_sign(double x)
+              {
+                  return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+              }
+              """),
+            summary: "abs's derivative: -1, 0 or 1")
+    case .maxShare:
+      .init(arity: 2, callable: false, value: { x, y in x > y ? 1 : (x == y ? 0.5 : 0) },
+            adjoint: { _, _, _, _, _ in (nil, nil) },
+            swift: .helper(name: "maxShare", definition: """
+              private static func maxShare(_ x: Double, _ y: Double) -> Double {
+                  x > y ? 1 : (x == y ? 0.5 : 0)
+              }
+              """),
+            c: .helper(name: "bp_max_share", definition: """
+              static double bp_max_share(double x, double y)
+              {
+                  return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
+              }
+              """),
+            summary: "max's share of the gradient: 1, 0.5 at a tie, else 0")
+    case .powLog:
+      .init(arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
+            adjoint: { b, g, a, r, _ in
+              // d/da (r·log a) = r/a; d/dr = log a, guarded at a = 0 like the value.
+              (b.div(b.mul(g, r), a), b.call(.powLog, a, g))
+            },
+            swift: .helper(name: "powLog", definition: """
+              private static func powLog(_ a: Double, _ r: Double) -> Double {
+                  // The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0.
+                  a == 0 ? 0 : r * log(a)
+              }
+              """),
+            c: .helper(name: "bp_pow_log", definition: """
+              static double bp_pow_log(double a, double r)
+              {
+                  /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
+                  return a == 0.0 ? 0.0 : r * log(a);
+              }
+              """),
+            summary: "the exponent's partial of a^b")
+    }
+  }
+
+  static func sigmoid(_ x: Double) -> Double {
+    if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
+    let e = Foundation.exp(x)
+    return e / (1 + e)
+  }
+
+  static func softplus(_ x: Double) -> Double {
+    Double.maximum(x, 0) + Foundation.log1p(Foundation.exp(-x.magnitude))
+  }
+
+  static func sign(_ x: Double) -> Double { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+extension BuiltinSpec {
+  /// A one-argument function that both languages' math libraries spell alike.
+  static func unary(
+    _ value: @escaping @Sendable (Double) -> Double, _ adjoint: @escaping Adjoint,
+    _ name: String, _ summary: String
+  ) -> BuiltinSpec {
+    BuiltinSpec(
+      arity: 1, callable: true, value: { x, _ in value(x) }, adjoint: adjoint,
+      swift: .library(name), c: .library(name), summary: summary)
+  }
+}
+
+/// What a call in a program refers to: a builtin, or `pow`, which is `^`.
+public enum Callee: Sendable, Equatable {
+  case builtin(Builtin)
+  case power
+
+  /// Looks up a callable name.
+  public init?(name: String) {
+    if name == "pow" {
+      self = .power
+    } else if let builtin = Builtin(rawValue: name), builtin.spec.callable {
+      self = .builtin(builtin)
+    } else {
+      return nil
+    }
+  }
+
+  public var arity: Int {
+    switch self {
+    case .builtin(let b): b.arity
+    case .power: 2
+    }
+  }
+
+  /// Every name a program may call, for "did you mean" and the docs.
+  public static let callableNames: [String] =
+    (Builtin.allCases.filter { $0.spec.callable }.map(\.rawValue) + ["pow"]).sorted()
+}

@@ -1,0 +1,136 @@
+/// Every message the compiler can say about a program, in one catalog.
+///
+/// Style (clang's and swiftc's): lowercase, no final period, code in single
+/// quotes, say what was found. Tests match on ``id`` and on ``text``.
+public enum DiagnosticMessage: Hashable, Sendable {
+  // MARK: - Errors and warnings (please keep alphabetical)
+
+  /// `output` names a name twice, or an anonymous output.
+  case duplicateOutput(String)
+  /// An operand was expected: `A = 2 *` or `A = )`.
+  case expectedExpression(found: String)
+  /// A name was expected after `input`, `param`, `output`.
+  case expectedName(after: String, found: String)
+  /// A default after `input x =` must be a number literal.
+  case expectedNumber(found: String)
+  /// A token that cannot continue the statement: `A = x y`.
+  case expectedStatementEnd(found: String)
+  /// `(` never closed.
+  case expectedClosingParen(openedAtLine: Int, found: String)
+  /// A byte that begins no token: `$`, a control character, invalid UTF-8.
+  case invalidCharacter(String)
+  /// A number literal that does not parse: `1e`, `1.2.3`.
+  case invalidNumber(String)
+  /// An assignment to something that is not a name: `2 = x`.
+  case invalidAssignmentTarget
+  /// A name of the reserved form `_1`, `_2`, … defined by the user.
+  case reservedName(String)
+  /// `eval` needs a value for every leaf.
+  case missingLeafValues([String])
+  /// Parentheses, unary minus or `^` nested past the parser's limit.
+  case nestingTooDeep(limit: Int)
+  /// The program defines nothing to differentiate.
+  case noOutput
+  /// A number literal too large for a Double: `1e999`.
+  case numberOutOfRange(String)
+  /// `eval`: a value or derivative became NaN or infinite.
+  case nonFiniteValue(name: String, value: String, inDerivative: Bool)
+  /// A name defined twice.
+  case redefinition(String)
+  /// A reference to `_N` where no N-th anonymous output exists.
+  case unknownAnonymousOutput(String)
+  /// A call of a function that is not a builtin.
+  case unknownFunction(String, suggestion: String?)
+  /// `output` names a name that appears nowhere in the file.
+  case unknownOutput(String, suggestion: String?)
+  /// A name used in a statement before the statement that defines it.
+  case useBeforeDefinition(String)
+  /// A builtin called with the wrong number of arguments.
+  case wrongArity(function: String, expected: Int, got: Int)
+
+  /// The case name, stable across rewordings, for tests.
+  public var id: String {
+    switch self {
+    case .duplicateOutput: "duplicateOutput"
+    case .expectedExpression: "expectedExpression"
+    case .expectedName: "expectedName"
+    case .expectedNumber: "expectedNumber"
+    case .expectedStatementEnd: "expectedStatementEnd"
+    case .expectedClosingParen: "expectedClosingParen"
+    case .invalidCharacter: "invalidCharacter"
+    case .invalidNumber: "invalidNumber"
+    case .invalidAssignmentTarget: "invalidAssignmentTarget"
+    case .reservedName: "reservedName"
+    case .missingLeafValues: "missingLeafValues"
+    case .nestingTooDeep: "nestingTooDeep"
+    case .noOutput: "noOutput"
+    case .numberOutOfRange: "numberOutOfRange"
+    case .nonFiniteValue: "nonFiniteValue"
+    case .redefinition: "redefinition"
+    case .unknownAnonymousOutput: "unknownAnonymousOutput"
+    case .unknownFunction: "unknownFunction"
+    case .unknownOutput: "unknownOutput"
+    case .useBeforeDefinition: "useBeforeDefinition"
+    case .wrongArity: "wrongArity"
+    }
+  }
+
+  /// The words a user reads.
+  public var text: String {
+    switch self {
+    case .duplicateOutput(let name):
+      return "'\(name)' is already an output"
+    case .expectedExpression(let found):
+      return "expected expression, found \(found)"
+    case .expectedName(let keyword, let found):
+      return "expected a name after '\(keyword)', found \(found)"
+    case .expectedNumber(let found):
+      return "expected a number as the default value, found \(found)"
+    case .expectedStatementEnd(let found):
+      return "expected ';' or a new line after the statement, found \(found)"
+    case .expectedClosingParen(let line, let found):
+      return "expected ')' (to close '(' at line \(line)), found \(found)"
+    case .invalidCharacter(let description):
+      return description
+    case .invalidNumber(let literal):
+      return "invalid number '\(literal)'"
+    case .invalidAssignmentTarget:
+      return "only a name can be assigned to"
+    case .reservedName(let name):
+      return "'\(name)' is reserved for anonymous outputs and cannot be defined"
+    case .missingLeafValues(let names):
+      let list = names.map { "'\($0)'" }.joined(separator: ", ")
+      let noun = names.count == 1 ? "leaf" : "leaves"
+      let flags = names.prefix(3).map { "--set \($0)=VALUE" }.joined(separator: " ")
+      return "no value for \(noun) \(list); give a default in the program or \(flags)"
+    case .nestingTooDeep(let limit):
+      return "expression nested too deeply (the limit is \(limit) levels)"
+    case .noOutput:
+      return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
+    case .numberOutOfRange(let literal):
+      return "number '\(literal)' is too large for a 64-bit float"
+    case .nonFiniteValue(let name, let value, let inDerivative):
+      return inDerivative
+        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
+        : "'\(name)' is \(value); the first non-finite value arose in this expression"
+    case .redefinition(let name):
+      return "'\(name)' is defined more than once"
+    case .unknownAnonymousOutput(let name):
+      return "'\(name)' names an anonymous output that the program does not have"
+    case .unknownFunction(let name, let suggestion):
+      return "unknown function '\(name)'" + Self.didYouMean(suggestion)
+    case .unknownOutput(let name, let suggestion):
+      return "'output' names '\(name)', which the program does not define or use"
+        + Self.didYouMean(suggestion)
+    case .useBeforeDefinition(let name):
+      return "'\(name)' is used before its definition"
+    case .wrongArity(let function, let expected, let got):
+      let noun = expected == 1 ? "argument" : "arguments"
+      return "'\(function)' takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
+    }
+  }
+
+  private static func didYouMean(_ suggestion: String?) -> String {
+    suggestion.map { "; did you mean '\($0)'?" } ?? ""
+  }
+}

@@ -1,0 +1,68 @@
+/// A program's text with the bookkeeping to turn byte offsets into lines and
+/// columns.
+///
+/// The compiler works on bytes, never on `Character`s: a 10 MB file of random
+/// bytes must lex in linear time, and columns are 1-based UTF-8 byte counts, as
+/// clang and swiftc count them.
+public struct SourceFile: Sendable {
+  /// The name diagnostics print: the path as the user gave it, or `<stdin>`.
+  public let name: String
+  public let bytes: [UInt8]
+  /// Offsets at which each line starts; `lineStarts[0] == 0`.
+  private let lineStarts: [Int]
+
+  public init(name: String, bytes: [UInt8]) {
+    self.name = name
+    self.bytes = bytes
+    var starts = [0]
+    for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+      starts.append(offset + 1)
+    }
+    self.lineStarts = starts
+  }
+
+  public init(name: String, text: String) {
+    self.init(name: name, bytes: Array(text.utf8))
+  }
+
+  /// The 1-based line and column of a byte offset.
+  public func location(of offset: Int) -> (line: Int, column: Int) {
+    // The last line start at or before `offset`, by binary search.
+    var low = 0
+    var high = lineStarts.count - 1
+    while low < high {
+      let mid = (low + high + 1) / 2
+      if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+    }
+    return (low + 1, offset - lineStarts[low] + 1)
+  }
+
+  /// The bytes of a 1-based line, without its line break.
+  public func lineBytes(_ line: Int) -> ArraySlice<UInt8> {
+    let start = lineStarts[line - 1]
+    var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+    if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+    return bytes[start..<max(start, end)]
+  }
+
+  /// The text of a range, for names and numbers (always ASCII once lexed).
+  public func text(_ range: SourceRange) -> String {
+    String(decoding: bytes[range.start..<range.end], as: UTF8.self)
+  }
+}
+
+/// A half-open range of byte offsets into a ``SourceFile``.
+public struct SourceRange: Hashable, Sendable {
+  public var start: Int
+  public var end: Int
+
+  public init(_ start: Int, _ end: Int) {
+    self.start = start
+    self.end = max(start, end)
+  }
+
+  /// The smallest range that covers both.
+  public func union(_ other: SourceRange) -> SourceRange {
+    SourceRange(min(start, other.start), max(end, other.end))
+  }
+}

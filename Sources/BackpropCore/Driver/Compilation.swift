@@ -1,0 +1,72 @@
+/// The front of the pipeline, run once: parse, check, lower, differentiate.
+/// Each consumer (an emitter, `eval`) then optimises for the roots it needs.
+public struct Compilation: Sendable {
+  public let file: SourceFile
+  public private(set) var diagnostics = DiagnosticList()
+  public private(set) var tree = SyntaxTree()
+  /// The differentiated program, unoptimised; nil when the source has errors.
+  public private(set) var program: Program?
+
+  public init(_ file: SourceFile) {
+    self.file = file
+    tree = Parser.parse(file, into: &diagnostics)
+    let checked = Checker.check(tree, into: &diagnostics)
+    guard !diagnostics.hasErrors else { return }
+    program = Reverse.differentiate(Lowering.lower(checked))
+  }
+
+  public init(name: String = "<input>", source: String) {
+    self.init(SourceFile(name: name, text: source))
+  }
+
+  /// The leaf values `eval` uses: defaults, overridden by `settings`. Missing
+  /// ones are reported together.
+  public func leafValues(
+    _ settings: [String: Double], into diagnostics: inout DiagnosticList
+  ) -> [Double]? {
+    guard let program else { return nil }
+    var values: [Double] = []
+    var missing: [Symbol] = []
+    for leaf in program.leaves {
+      if let value = settings[leaf.name] ?? leaf.defaultValue {
+        values.append(value)
+      } else {
+        missing.append(leaf)
+        values.append(.nan)
+      }
+    }
+    if let first = missing.first {
+      diagnostics.error(.missingLeafValues(missing.map(\.name)), at: first.range)
+      return nil
+    }
+    return values
+  }
+
+  /// Evaluates values and every gradient, and warns where a non-finite value
+  /// first arose.
+  public func evaluate(_ leaves: [Double], into diagnostics: inout DiagnosticList) -> Evaluation? {
+    guard let program else { return nil }
+    let optimized = Optimizer.optimize(program, keeping: .everything)
+    let evaluation = Evaluation(program: optimized, leaves: leaves)
+    if let (index, value) = evaluation.nonFinite {
+      let instruction = optimized.instructions[index]
+      let inDerivative: Bool
+      let name: String
+      switch instruction.role {
+      case .forward:
+        inDerivative = false
+        name = instruction.owner >= 0 ? optimized.symbols[Int(instruction.owner)].name : "value"
+      case .adjoint(let output):
+        inDerivative = true
+        name = "the gradient of '\(optimized.symbols[output].name)'"
+      }
+      diagnostics.warning(
+        .nonFiniteValue(name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
+        at: instruction.range)
+    }
+    return evaluation
+  }
+
+  /// The names `--set` may name: the leaves.
+  public var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
+}

@@ -1,0 +1,79 @@
+/// What differs between the target languages, for the parts of emission they
+/// share: literals, reserved words and the builtin spellings.
+struct Dialect: Sendable {
+  var literal: @Sendable (Double) -> String
+  var spelling: @Sendable (Builtin) -> Spelling
+  var powerFunction: String
+  var reserved: Set<String>
+
+  /// A source name made into a legal local name: reserved words get a `_`.
+  func legal(_ name: String) -> String {
+    var name = name
+    if name.hasPrefix("__") || (name.hasPrefix("_") && name.dropFirst().first?.isUppercase == true) {
+      name = "v" + name
+    }
+    while reserved.contains(name) { name += "_" }
+    return name
+  }
+
+  func call(_ builtin: Builtin) -> String {
+    switch spelling(builtin) {
+    case .library(let name): name
+    case .helper(let name, _): name
+    }
+  }
+
+  /// Function names that a local must not shadow.
+  static var functionNames: Set<String> {
+    var names: Set<String> = ["pow"]
+    for b in Builtin.allCases {
+      for s in [b.spec.c, b.spec.swift] {
+        switch s {
+        case .library(let n), .helper(let n, _): names.insert(n)
+        }
+      }
+    }
+    return names
+  }
+
+  static let c = Dialect(
+    literal: NumberFormat.cLiteral,
+    spelling: { $0.spec.c },
+    powerFunction: "pow",
+    reserved: functionNames.union([
+      // C99/C11 keywords and the C++ ones a header might meet
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
+      "true", "false", "asm", "typeof", "alignas", "alignof", "noreturn",
+      "static_assert", "thread_local",
+      // <math.h> macros and names, and the generated functions' parameters
+      "NAN", "INFINITY", "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "isnan", "isinf",
+      "isfinite", "isnormal", "signbit", "fpclassify", "isgreater", "isgreaterequal",
+      "isless", "islessequal", "islessgreater", "isunordered", "math_errhandling",
+      "MATH_ERRNO", "MATH_ERREXCEPT", "FP_NAN", "FP_INFINITE", "FP_ZERO", "FP_NORMAL",
+      "FP_SUBNORMAL", "FP_FAST_FMA", "FP_ILOGB0", "FP_ILOGBNAN", "DOMAIN", "SING",
+      "OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "M_E", "M_LOG2E", "M_LOG10E", "M_LN2",
+      "M_LN10", "M_PI", "M_PI_2", "M_PI_4", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2",
+      "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad",
+    ]))
+
+  static let swift = Dialect(
+    literal: NumberFormat.swiftLiteral,
+    spelling: { $0.spec.swift },
+    powerFunction: "pow",
+    reserved: functionNames.union([
+      "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func",
+      "import", "init", "inout", "internal", "let", "open", "operator", "private",
+      "precedencegroup", "protocol", "public", "rethrows", "static", "struct",
+      "subscript", "typealias", "var", "break", "case", "catch", "continue", "default",
+      "defer", "do", "else", "fallthrough", "for", "guard", "if", "in", "repeat",
+      "return", "throw", "switch", "where", "while", "Any", "as", "await", "false", "is",
+      "nil", "self", "Self", "super", "throws", "true", "try", "_", "async", "some",
+      "any", "Type", "Protocol", "consume", "copy", "borrowing", "consuming", "sending",
+      // names the generated code refers to
+      "Double", "String", "Int", "Foundation", "Swift", "Array", "input", "output",
+      "gradient", "precondition", "withUnsafeBufferPointer", "sqrt",
+    ]))
+}

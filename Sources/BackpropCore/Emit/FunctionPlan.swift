@@ -1,0 +1,138 @@
+/// How one optimised program reads as straight-line code: which values get a
+/// local (and its name), and how the others are written inline.
+///
+/// A value gets a local when it carries a source name (`A`, `dC_dB`), when it
+/// is used more than once, or when inlining it would make an expression too
+/// long to read; constants and single-use temporaries are written into their
+/// user. Temporaries are named after the statement they come from (`E_1`,
+/// `dE_dnet_o1_1`), never `t17`.
+struct FunctionPlan {
+  let program: Program
+  let dialect: Dialect
+  /// The local's name, for values that have one.
+  private(set) var local: [String?]
+  /// Every helper function the code calls.
+  private(set) var helpers: [Builtin] = []
+
+  /// The most operators one inlined expression may hold.
+  static let inlineLimit = 6
+
+  /// - Parameter taken: names already in use in the function's scope.
+  init(_ program: Program, dialect: Dialect, roots: [ValueID]) {
+    self.program = program
+    self.dialect = dialect
+    let count = program.instructions.count
+    var uses = [Int](repeating: 0, count: count)
+    for instruction in program.instructions {
+      for operand in instruction.operands { uses[operand.int] += 1 }
+    }
+    for root in roots where root != .none { uses[root.int] += 1 }
+
+    local = Array(repeating: nil, count: count)
+    var used = Set<String>()
+    func claim(_ wanted: String) -> String {
+      var name = dialect.legal(wanted)
+      if used.contains(name) {
+        var k = 2
+        while used.contains("\(name)_\(k)") { k += 1 }
+        name = "\(name)_\(k)"
+      }
+      used.insert(name)
+      return name
+    }
+    // Source names first, so a temporary can never take a user's name.
+    for (i, instruction) in program.instructions.enumerated() {
+      if let name = instruction.name, !Self.isConstant(instruction) {
+        local[i] = claim(program.displayName(name))
+      }
+    }
+    var size = [Int](repeating: 0, count: count)
+    var temporaries: [String: Int] = [:]
+    var helperSet = Set<Builtin>()
+    for (i, instruction) in program.instructions.enumerated() {
+      if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
+        if helperSet.insert(builtin).inserted { helpers.append(builtin) }
+      }
+      if Self.isConstant(instruction) || local[i] != nil { continue }
+      size[i] = 1 + instruction.operands.reduce(0) { $0 + (local[$1.int] == nil ? size[$1.int] : 0) }
+      if uses[i] > 1 || size[i] > Self.inlineLimit {
+        let base = Self.temporaryBase(instruction, program)
+        let k = (temporaries[base] ?? 0) + 1
+        temporaries[base] = k
+        local[i] = claim("\(base)_\(k)")
+      }
+    }
+    helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  private static func isConstant(_ instruction: Instruction) -> Bool {
+    if case .constant = instruction.op { return true }
+    return false
+  }
+
+  /// `E` for a forward temporary of statement `E`; `dL_dE` in L's backward sweep.
+  private static func temporaryBase(_ instruction: Instruction, _ program: Program) -> String {
+    let owner = instruction.owner >= 0 ? program.symbols[Int(instruction.owner)].name : "value"
+    switch instruction.role {
+    case .forward: return owner
+    case .adjoint(let output): return "d\(program.symbols[output].name)_d\(owner)"
+    }
+  }
+
+  // MARK: - Printing expressions
+
+  /// Binding strength when printed, C and Swift alike.
+  private enum Level: Int, Comparable {
+    case sum = 1, product, prefix, primary
+    static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+  }
+
+  /// The text of a value: its local's name, or its expression.
+  func text(_ v: ValueID) -> String { render(v).text }
+
+  /// The expression that defines a value (even when it has a local).
+  func definition(_ v: ValueID) -> String { expression(v).text }
+
+  private func render(_ v: ValueID) -> (text: String, level: Level) {
+    if let name = local[v.int] { return (name, .primary) }
+    return expression(v)
+  }
+
+  private func expression(_ v: ValueID) -> (text: String, level: Level) {
+    let instruction = program[v]
+    let x = instruction.lhs
+    let y = instruction.rhs
+    switch instruction.op {
+    case .constant(let c):
+      return (dialect.literal(c), c.sign == .minus ? .prefix : .primary)
+    case .leaf(let leaf):
+      return (dialect.legal(program.symbols[leaf].name), .primary)
+    case .copy:
+      return render(x)
+    case .neg:
+      let operand = render(x)
+      // `-(-x)` and `-(a * b)`: the parentheses keep the meaning and `--`.
+      let wrapped = operand.level < .primary || operand.text.hasPrefix("-")
+      return ("-" + (wrapped ? "(\(operand.text))" : operand.text), .prefix)
+    case .add: return binary(x, "+", y, .sum)
+    case .sub: return binary(x, "-", y, .sum)
+    case .mul: return binary(x, "*", y, .product)
+    case .div: return binary(x, "/", y, .product)
+    case .pow:
+      return ("\(dialect.powerFunction)(\(text(x)), \(text(y)))", .primary)
+    case .call(let builtin):
+      let args = instruction.operands.map(text).joined(separator: ", ")
+      return ("\(dialect.call(builtin))(\(args))", .primary)
+    }
+  }
+
+  /// Left-associative printing: the right operand is parenthesised at equal
+  /// strength, because floating-point `a + (b + c)` is not `a + b + c`.
+  private func binary(_ x: ValueID, _ op: String, _ y: ValueID, _ level: Level) -> (String, Level) {
+    let left = render(x)
+    let right = render(y)
+    let l = left.level < level ? "(\(left.text))" : left.text
+    let r = right.level <= level ? "(\(right.text))" : right.text
+    return ("\(l) \(op) \(r)", level)
+  }
+}

@@ -1,0 +1,97 @@
+/// A value of the IR: the index of the instruction that computes it.
+public struct ValueID: Hashable, Comparable, Sendable {
+  public var index: Int32
+
+  public init(_ index: Int) { self.index = Int32(truncatingIfNeeded: index) }
+
+  /// Stands for "no operand" in the unused operand slots of an instruction.
+  public static let none = ValueID(-1)
+
+  public var int: Int { Int(index) }
+  public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+}
+
+/// What an instruction computes. Every value is an IEEE-754 binary64 scalar;
+/// arrays (SPEC §6) will add a shape to ``Instruction`` and loop ops here.
+public enum Op: Hashable, Sendable {
+  /// %r = const c            r := c (always finite)
+  case constant(Double)
+  /// %r = leaf i             r := the caller's i-th leaf value
+  case leaf(Int)
+  /// %r = copy %a            r := a; gives `B = A` its own node, so ∂/∂B and
+  ///                         ∂/∂A stay distinct partials; the simplifier removes it
+  case copy
+  /// %r = neg %a             r := -a
+  case neg
+  /// %r = add %a, %b         r := a + b
+  case add
+  /// %r = sub %a, %b         r := a - b
+  case sub
+  /// %r = mul %a, %b         r := a * b
+  case mul
+  /// %r = div %a, %b         r := a / b
+  case div
+  /// %r = pow %a, %b         r := a ^ b (C's pow)
+  case pow
+  /// %r = call f(%a[, %b])   r := f(a[, b]), a row of the ``Builtin`` table
+  case call(Builtin)
+
+  /// How many operands the instruction reads.
+  public var arity: Int {
+    switch self {
+    case .constant, .leaf: 0
+    case .copy, .neg: 1
+    case .add, .sub, .mul, .div, .pow: 2
+    case .call(let builtin): builtin.arity
+    }
+  }
+
+  /// `a op b == b op a` exactly in IEEE arithmetic, so CSE may order operands.
+  public var isCommutative: Bool {
+    switch self {
+    case .add, .mul: true
+    case .call(let builtin): builtin.isCommutative
+    default: false
+    }
+  }
+}
+
+/// Which sweep of the gradient program an instruction belongs to.
+public enum Role: Hashable, Sendable {
+  /// computes a value of the program
+  case forward
+  /// computes part of the adjoint ∂O/∂(something), O the output's symbol index
+  case adjoint(output: Int)
+}
+
+/// One SSA instruction: an op, up to two operands, and where it came from.
+public struct Instruction: Sendable {
+  public var op: Op
+  public var lhs: ValueID
+  public var rhs: ValueID
+  /// The source text this instruction computes (for an adjoint, the
+  /// expression whose derivative rule made it).
+  public var range: SourceRange
+  /// The statement's symbol (the name it defines), or -1: the owner names the
+  /// temporaries emitters have to introduce, so they read `E_1`, not `t17`.
+  public var owner: Int32
+  public var role: Role
+  /// The source name this value carries, if any.
+  public var name: ValueName?
+
+  public var operands: [ValueID] {
+    switch op.arity {
+    case 0: []
+    case 1: [lhs]
+    default: [lhs, rhs]
+    }
+  }
+}
+
+/// A name a value carries into diagnostics and generated code.
+public enum ValueName: Hashable, Sendable {
+  /// the value of the program's symbol with this index
+  case variable(Int)
+  /// ∂(symbol `output`)/∂(symbol `of`)
+  case adjoint(output: Int, of: Int)
+}

@@ -1,0 +1,190 @@
+/// Which results of a program must survive optimisation.
+public enum Roots: Sendable {
+  /// the outputs only: the generated `forward`
+  case outputs
+  /// the outputs and ∂output/∂leaf: the generated `gradient`
+  case outputsAndLeafGradients
+  /// every named value and every adjoint: `eval --json`
+  case everything
+}
+
+/// Simplification, common-subexpression elimination and dead-code
+/// elimination: IR to smaller IR, in two linear passes.
+///
+/// Every rewrite is exact in IEEE-754 arithmetic (Lua's folder is the model):
+/// `x*1 → x`, `a + (-b) → a - b` and `-(-x) → x` are; `x + 0 → x` (wrong for
+/// -0) and `x * 0 → 0` (wrong for NaN and ∞) are not, and are not done.
+/// Constants fold only to finite results, so a NaN is computed where the
+/// program computes it and `eval` can say where it arose. One rewrite is not
+/// bit-exact but better: `x ^ 2` becomes `x * x`, which is correctly rounded
+/// where `pow` need not be; the interpreter and both emitters run the same
+/// rewritten program, so they agree.
+public enum Optimizer {
+  public static func optimize(_ program: Program, keeping roots: Roots) -> Program {
+    eliminateDeadCode(simplify(program), keeping: roots)
+  }
+
+  // MARK: - Simplify and CSE (one forward pass)
+
+  /// Rewrites each instruction in order, then looks it up among the ones
+  /// already kept: a repeat becomes a reference to the first.
+  public static func simplify(_ program: Program) -> Program {
+    var pass = SimplifyPass(source: program)
+    for (i, instruction) in program.instructions.enumerated() {
+      pass.replacement[i] = pass.rewrite(instruction)
+    }
+    var out = pass.b.program
+    out.values = program.values.map { pass.map($0) }
+    out.gradient = program.gradient.map { $0.map { pass.map($0) } }
+    return out
+  }
+
+  // MARK: - Dead code
+
+  /// Keeps what the roots need, renumbering densely.
+  public static func eliminateDeadCode(_ program: Program, keeping roots: Roots) -> Program {
+    let count = program.instructions.count
+    var live = [Bool](repeating: false, count: count)
+    var values = program.values
+    var gradient = program.gradient
+    switch roots {
+    case .outputs:
+      values = values.indices.map { program.outputs.contains($0) ? values[$0] : .none }
+      gradient = gradient.map { $0.map { _ in .none } }
+    case .outputsAndLeafGradients:
+      values = values.indices.map { program.outputs.contains($0) ? values[$0] : .none }
+      gradient = gradient.map { row in
+        row.indices.map { $0 < program.leafCount ? row[$0] : .none }
+      }
+    case .everything:
+      break
+    }
+    for v in values where v != .none { live[v.int] = true }
+    for row in gradient { for v in row where v != .none { live[v.int] = true } }
+    // Operands come before their users, so one backward sweep finds all.
+    for i in stride(from: count - 1, through: 0, by: -1) where live[i] {
+      for operand in program.instructions[i].operands { live[operand.int] = true }
+    }
+    var newIndex = [ValueID](repeating: .none, count: count)
+    var out = program
+    out.instructions = []
+    out.instructions.reserveCapacity(live.lazy.filter { $0 }.count)
+    for i in 0..<count where live[i] {
+      var instruction = program.instructions[i]
+      if instruction.lhs != .none { instruction.lhs = newIndex[instruction.lhs.int] }
+      if instruction.rhs != .none { instruction.rhs = newIndex[instruction.rhs.int] }
+      out.instructions.append(instruction)
+      newIndex[i] = ValueID(out.instructions.count - 1)
+    }
+    func map(_ v: ValueID) -> ValueID { v == .none ? .none : newIndex[v.int] }
+    out.values = values.map(map)
+    out.gradient = gradient.map { $0.map(map) }
+    return out
+  }
+}
+
+/// A key for value numbering: the op with its constant's bit pattern (so 0 and
+/// -0 stay apart), and the operands in canonical order for commutative ops.
+private struct ValueKey: Hashable {
+  var op: Op
+  var bits: UInt64
+  var lhs: ValueID
+  var rhs: ValueID
+}
+
+private struct SimplifyPass {
+  var b: Builder
+  var replacement: [ValueID]
+  var table: [ValueKey: ValueID] = [:]
+
+  init(source: Program) {
+    var empty = source
+    empty.instructions = []
+    empty.instructions.reserveCapacity(source.instructions.count)
+    b = Builder(empty)
+    replacement = Array(repeating: .none, count: source.instructions.count)
+  }
+
+  func map(_ v: ValueID) -> ValueID { v == .none ? .none : replacement[v.int] }
+
+  /// The new value standing for an old instruction.
+  mutating func rewrite(_ old: Instruction) -> ValueID {
+    var instruction = old
+    instruction.lhs = map(old.lhs)
+    instruction.rhs = map(old.rhs)
+    b.range = old.range
+    b.owner = old.owner
+    b.role = old.role
+    let value = simplified(instruction)
+    // A value that lost its instruction to a simpler one passes its name on,
+    // unless the survivor has one already (`dC_dB = 1 * (2 * B)` names `2 * B`).
+    if let name = old.name, b.program.instructions[value.int].name == nil {
+      b.program.instructions[value.int].name = name
+    }
+    return value
+  }
+
+  private func constant(_ v: ValueID) -> Double? { b.constantValue(v) }
+  private func op(_ v: ValueID) -> Op { b.program[v].op }
+
+  /// Applies the exact rewrites, then value-numbers what is left.
+  private mutating func simplified(_ i: Instruction) -> ValueID {
+    let x = i.lhs
+    let y = i.rhs
+    switch i.op {
+    case .copy:
+      return x
+    case .neg:
+      if op(x) == .neg { return b.program[x].lhs }
+    case .add:
+      if op(y) == .neg { return make(.sub, x, b.program[y].lhs) }
+      if op(x) == .neg { return make(.sub, y, b.program[x].lhs) }
+    case .sub:
+      if op(y) == .neg { return make(.add, x, b.program[y].lhs) }
+    case .mul:
+      if constant(y) == 1 { return x }
+      if constant(x) == 1 { return y }
+      if constant(y) == -1 { return make(.neg, x) }
+      if constant(x) == -1 { return make(.neg, y) }
+      // Signs move outwards, where an enclosing sum turns them into `-`.
+      if op(x) == .neg && op(y) == .neg { return make(.mul, b.program[x].lhs, b.program[y].lhs) }
+      if op(x) == .neg { return make(.neg, make(.mul, b.program[x].lhs, y)) }
+      if op(y) == .neg { return make(.neg, make(.mul, x, b.program[y].lhs)) }
+    case .div:
+      if constant(y) == 1 { return x }
+      if op(x) == .neg { return make(.neg, make(.div, b.program[x].lhs, y)) }
+      if op(y) == .neg { return make(.neg, make(.div, x, b.program[y].lhs)) }
+    case .pow:
+      switch constant(y) {
+      case 0?: return make(.constant(1))
+      case 1?: return x
+      case 2?: return make(.mul, x, x)
+      case (-1)?: return make(.div, make(.constant(1)), x)
+      default: break
+      }
+    case .call(.gate):
+      if constant(y) == 0 { return y }
+    case .constant, .leaf, .call:
+      break
+    }
+    return make(i.op, x, y)
+  }
+
+  /// Folds constants, then finds or appends the instruction.
+  private mutating func make(_ op: Op, _ x: ValueID = .none, _ y: ValueID = .none) -> ValueID {
+    if op.arity > 0, let a = constant(x), op.arity == 1 || constant(y) != nil {
+      let value = Interpreter.apply(op, a, constant(y) ?? 0)
+      if value.isFinite { return make(.constant(value)) }
+    }
+    var key = ValueKey(op: op, bits: 0, lhs: x, rhs: y)
+    if case .constant(let c) = op {
+      key.op = .constant(0)
+      key.bits = c.bitPattern
+    }
+    if op.isCommutative && y < x { (key.lhs, key.rhs) = (y, x) }
+    if let existing = table[key] { return existing }
+    let value = b.emit(op, x, y)
+    table[key] = value
+    return value
+  }
+}

@@ -1,0 +1,352 @@
+/// Parses a program into a ``SyntaxTree``, reporting every syntax error it can
+/// find in one run.
+///
+/// Recursive descent with Lua's precedence table. Each parse function quotes
+/// its production from `Grammar/backprop.ebnf`. After an error the parser is
+/// in panic mode: it stays quiet until the statement ends, then resynchronises
+/// at the next `;` or line break (clox's `synchronize`, Go's `advance`).
+public struct Parser {
+  /// Parentheses, unary minus and `^` may nest this deep: clang's bracket
+  /// limit. Deeper input is an error, not a stack overflow.
+  public static let nestingLimit = 256
+
+  private let file: SourceFile
+  private var lexer: Lexer
+  private var diagnostics: DiagnosticList
+  private var tree = SyntaxTree()
+  private var current: Token
+  /// One token of lookahead, to tell `x = …` from the expression `x`.
+  private var lookahead: Token?
+  private var depth = 0
+  private var parenDepth = 0
+  private var panicking = false
+
+  private init(_ file: SourceFile) {
+    self.file = file
+    self.lexer = Lexer(file)
+    self.diagnostics = DiagnosticList()
+    self.current = lexer.next(into: &diagnostics)
+  }
+
+  /// Parses a whole file.
+  public static func parse(_ file: SourceFile, into diagnostics: inout DiagnosticList) -> SyntaxTree {
+    var parser = Parser(file)
+    parser.parseProgram()
+    diagnostics.append(contentsOf: parser.diagnostics)
+    return parser.tree
+  }
+
+  // MARK: - Statements
+
+  /// program = { statement } .
+  private mutating func parseProgram() {
+    while current.kind != .endOfFile {
+      if current.kind == .semicolon {
+        advance()
+        continue
+      }
+      parseStatement()
+    }
+  }
+
+  /// statement = ( declaration | outputs | assignment | expression ) end .
+  /// end = ";" | newline | end of file .
+  private mutating func parseStatement() {
+    let start = current.range.start
+    let firstExpression = tree.expressions.count
+    panicking = false
+    parenDepth = 0
+    let kind: Statement.Kind
+    switch current.kind {
+    case .keywordInput: kind = parseDeclaration(.input)
+    case .keywordParam: kind = parseDeclaration(.param)
+    case .keywordOutput: kind = parseOutputs()
+    case .identifier where peek().kind == .equals && !peek().newlineBefore:
+      kind = parseAssignment()
+    default:
+      let value = parseExpression()
+      if current.kind == .equals && !current.newlineBefore {
+        report(.invalidAssignmentTarget, at: tree[value].range)
+      }
+      kind = .expression(value)
+    }
+    let end = previousEnd
+    tree.statements.append(
+      Statement(
+        kind: kind, range: SourceRange(start, end),
+        expressions: firstExpression..<tree.expressions.count))
+    expectStatementEnd()
+  }
+
+  /// assignment = name "=" expression .
+  private mutating func parseAssignment() -> Statement.Kind {
+    let name = file.text(current.range)
+    let nameRange = current.range
+    advance()  // the name
+    advance()  // "="
+    return .assignment(name: name, nameRange: nameRange, value: parseExpression())
+  }
+
+  /// declaration = ( "input" | "param" ) leaf { "," leaf } .
+  /// leaf = name [ "=" [ "-" ] number ] .
+  private mutating func parseDeclaration(_ kind: LeafKind) -> Statement.Kind {
+    let keyword = kind.rawValue
+    advance()
+    var leaves: [LeafDeclaration] = []
+    repeat {
+      guard current.kind == .identifier else {
+        report(.expectedName(after: leaves.isEmpty ? keyword : ",", found: describe(current)), at: current.range)
+        break
+      }
+      var leaf = LeafDeclaration(name: file.text(current.range), nameRange: current.range)
+      advance()
+      if current.kind == .equals {
+        advance()
+        let signStart = current.range.start
+        let negative = current.kind == .minus
+        if negative { advance() }
+        if current.kind == .number, let value = numberValue(current.range) {
+          leaf.defaultValue = negative ? -value : value
+          leaf.defaultRange = SourceRange(signStart, current.range.end)
+          advance()
+        } else {
+          if current.kind != .number { report(.expectedNumber(found: describe(current)), at: current.range) }
+          break
+        }
+      }
+      leaves.append(leaf)
+    } while accept(.comma)
+    return .declaration(kind, leaves)
+  }
+
+  /// outputs = "output" name { "," name } .
+  private mutating func parseOutputs() -> Statement.Kind {
+    advance()
+    var names: [(name: String, range: SourceRange)] = []
+    repeat {
+      guard current.kind == .identifier else {
+        report(.expectedName(after: names.isEmpty ? "output" : ",", found: describe(current)), at: current.range)
+        break
+      }
+      names.append((file.text(current.range), current.range))
+      advance()
+    } while accept(.comma)
+    return .output(names)
+  }
+
+  private mutating func expectStatementEnd() {
+    if current.kind == .semicolon {
+      advance()
+    } else if current.kind == .invalid {
+      panicking = true
+    } else if current.kind != .endOfFile && !current.newlineBefore {
+      report(.expectedStatementEnd(found: describe(current)), at: current.range)
+    }
+    if panicking { synchronize() }
+  }
+
+  /// Skips to the start of the next statement: past a `;`, or to a token that
+  /// begins a line.
+  private mutating func synchronize() {
+    while current.kind != .endOfFile {
+      if current.kind == .semicolon {
+        advance()
+        return
+      }
+      advance()
+      if current.newlineBefore { return }
+    }
+  }
+
+  // MARK: - Expressions
+
+  /// Binding powers, Lua-style: right associativity is a smaller right priority.
+  private static func priority(_ op: BinaryOperator) -> (left: Int, right: Int) {
+    switch op {
+    case .add, .subtract: (10, 10)
+    case .multiply, .divide: (11, 11)
+    case .power: (14, 13)
+    }
+  }
+  /// Unary minus binds looser than `^`: `-x^2 == -(x^2)`.
+  private static let unaryPriority = 12
+
+  /// expression = term { ( "+" | "-" ) term } .
+  /// term = unary { ( "*" | "/" ) unary } .
+  /// unary = "-" unary | power .
+  /// power = primary [ "^" unary ] .
+  ///
+  /// Parses operators that bind tighter than `limit`.
+  private mutating func parseExpression(_ limit: Int = 0) -> ExpressionID {
+    guard enterNesting() else { return errorNode(at: current.range) }
+    defer { depth -= 1 }
+    var left: ExpressionID
+    if current.kind == .minus {
+      let start = current.range.start
+      advance()
+      let operand = parseExpression(Self.unaryPriority)
+      left = add(.negate(operand), SourceRange(start, tree[operand].range.end))
+    } else {
+      left = parsePrimary()
+    }
+    while let op = binaryOperator(current), Self.priority(op).left > limit, !panicking {
+      if current.newlineBefore && parenDepth == 0 { break }
+      advance()
+      let right = parseExpression(Self.priority(op).right)
+      left = add(.binary(op, left, right), tree[left].range.union(tree[right].range))
+    }
+    return left
+  }
+
+  /// primary = number | name | call | "(" expression ")" .
+  /// call = name "(" [ expression { "," expression } ] ")" .
+  private mutating func parsePrimary() -> ExpressionID {
+    let token = current
+    switch token.kind {
+    case .number:
+      advance()
+      guard let value = numberValue(token.range) else { return errorNode(at: token.range) }
+      return add(.number(value), token.range)
+    case .identifier where peek().kind == .leftParen && (!peek().newlineBefore || parenDepth > 0):
+      return parseCall()
+    case .identifier:
+      advance()
+      return add(.name(file.text(token.range)), token.range)
+    case .leftParen:
+      advance()
+      parenDepth += 1
+      let inner = parseExpression()
+      parenDepth -= 1
+      guard expectClosingParen(openedAt: token.range) else { return errorNode(at: token.range) }
+      return add(.parenthesized(inner), SourceRange(token.range.start, previousEnd))
+    case .invalid:
+      // The lexer has said what is wrong with it; one message is enough.
+      panicking = true
+      return errorNode(at: token.range)
+    default:
+      report(.expectedExpression(found: describe(token)), at: token.range)
+      return errorNode(at: token.range)
+    }
+  }
+
+  private mutating func parseCall() -> ExpressionID {
+    let nameToken = current
+    advance()  // the name
+    let open = current
+    advance()  // "("
+    parenDepth += 1
+    var arguments: [ExpressionID] = []
+    if current.kind != .rightParen {
+      repeat {
+        arguments.append(parseExpression())
+      } while !panicking && accept(.comma)
+    }
+    parenDepth -= 1
+    guard expectClosingParen(openedAt: open.range) else { return errorNode(at: nameToken.range) }
+    return add(
+      .call(file.text(nameToken.range), nameRange: nameToken.range, arguments: arguments),
+      SourceRange(nameToken.range.start, previousEnd))
+  }
+
+  private mutating func expectClosingParen(openedAt open: SourceRange) -> Bool {
+    if accept(.rightParen) { return true }
+    guard !panicking else { return false }
+    let line = file.location(of: open.start).line
+    if current.newlineBefore && current.kind != .endOfFile {
+      // The line ended without its ')': point at the end of that line, and let
+      // the next line parse as the statement it probably is.
+      report(.expectedClosingParen(openedAtLine: line, found: "end of line"), at: SourceRange(previousEnd, previousEnd))
+    } else {
+      report(.expectedClosingParen(openedAtLine: line, found: describe(current)), at: current.range)
+    }
+    return false
+  }
+
+  // MARK: - Helpers
+
+  private var previousEnd = 0
+
+  private mutating func advance() {
+    previousEnd = current.range.end
+    if let next = lookahead {
+      current = next
+      lookahead = nil
+    } else {
+      current = lexer.next(into: &diagnostics)
+    }
+  }
+
+  private mutating func peek() -> Token {
+    if let next = lookahead { return next }
+    let next = lexer.next(into: &diagnostics)
+    lookahead = next
+    return next
+  }
+
+  private mutating func accept(_ kind: Token.Kind) -> Bool {
+    guard current.kind == kind else { return false }
+    advance()
+    return true
+  }
+
+  private func binaryOperator(_ token: Token) -> BinaryOperator? {
+    switch token.kind {
+    case .plus: .add
+    case .minus: .subtract
+    case .star: .multiply
+    case .slash: .divide
+    case .caret: .power
+    default: nil
+    }
+  }
+
+  private mutating func enterNesting() -> Bool {
+    guard !panicking else { return false }
+    guard depth < Self.nestingLimit else {
+      report(.nestingTooDeep(limit: Self.nestingLimit), at: current.range)
+      return false
+    }
+    depth += 1
+    return true
+  }
+
+  private mutating func add(_ kind: Expression.Kind, _ range: SourceRange) -> ExpressionID {
+    tree.expressions.append(Expression(kind: kind, range: range))
+    return ExpressionID(index: tree.expressions.count - 1)
+  }
+
+  private mutating func errorNode(at range: SourceRange) -> ExpressionID {
+    add(.error, range)
+  }
+
+  /// The value of a number literal; one too large for a Double is an error.
+  private mutating func numberValue(_ range: SourceRange) -> Double? {
+    guard let value = Double(file.text(range)), value.isFinite else {
+      report(.numberOutOfRange(file.text(range)), at: range)
+      return nil
+    }
+    return value
+  }
+
+  /// Reports an error unless one was already reported in this statement.
+  private mutating func report(_ message: DiagnosticMessage, at range: SourceRange) {
+    guard !panicking else { return }
+    panicking = true
+    diagnostics.error(message, at: range)
+  }
+
+  /// A token as messages show it: its text for names and numbers, else its kind.
+  private func describe(_ token: Token) -> String {
+    switch token.kind {
+    case .identifier, .number:
+      let text = file.text(SourceRange(token.range.start, min(token.range.end, token.range.start + 40)))
+      return "'\(text)'"
+    case .endOfFile:
+      return "end of file"
+    case _ where token.newlineBefore && parenDepth == 0:
+      return "end of line"
+    default:
+      return token.kind.spelling
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import BackpropCore
+import Foundation
+
+/// Bad usage: printed with a hint, exit status 2.
+struct UsageError: Error {
+  var message: String
+}
+
+/// The subcommands. The first argument picks one; anything else compiles.
+enum Command: String, CaseIterable {
+  case compile
+  case eval
+
+  /// The options each command takes: one table drives parsing and `--help`.
+  var options: [OptionSpec] {
+    let common = [
+      OptionSpec(name: "--help", help: "show this help"),
+      OptionSpec(name: "--version", help: "show the compiler's version"),
+    ]
+    switch self {
+    case .compile:
+      return [
+        OptionSpec(name: "-o", value: "FILE", help: "write FILE.swift, or FILE.c and FILE.h; the extension picks the language"),
+        OptionSpec(name: "--emit", value: "swift|c|ir", help: "print to standard output instead (ir: the optimised gradient program)"),
+        OptionSpec(name: "--name", value: "NAME", help: "prefix of the generated symbols (default: the file's base name)"),
+      ] + common
+    case .eval:
+      return [
+        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        OptionSpec(name: "--json", help: "print values and gradients as one JSON object"),
+      ] + common
+    }
+  }
+
+  var usage: String {
+    switch self {
+    case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME]"
+    case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
+    }
+  }
+
+  var summary: String {
+    switch self {
+    case .compile: "Compile a .bp program to Swift or C that computes its outputs and gradient."
+    case .eval: "Interpret a .bp program: its outputs and every partial derivative."
+    }
+  }
+}
+
+struct OptionSpec {
+  var name: String
+  /// The value's placeholder, or nil for a flag.
+  var value: String? = nil
+  var repeatable = false
+  var help: String
+}
+
+/// The parsed command line.
+struct Arguments {
+  var command: Command
+  /// The input path; nil or "-" is standard input.
+  var path: String?
+  var values: [String: [String]] = [:]
+  var flags: Set<String> = []
+
+  func value(_ name: String) -> String? { values[name]?.last }
+
+  static func parse(_ raw: [String]) throws -> Arguments {
+    var rest = raw[...]
+    var command = Command.compile
+    if let first = rest.first, let named = Command(rawValue: first), named != .compile {
+      command = named
+      rest = rest.dropFirst()
+    }
+    var arguments = Arguments(command: command)
+    let specs = command.options
+    while let argument = rest.popFirst() {
+      guard argument.hasPrefix("-"), argument != "-" else {
+        if let path = arguments.path {
+          throw UsageError(message: "more than one input file ('\(path)' and '\(argument)')")
+        }
+        arguments.path = argument
+        continue
+      }
+      if argument == "--" {
+        if let path = rest.popFirst() { arguments.path = path }
+        continue
+      }
+      // `--name=value` and `--name value` are the same.
+      var name = argument
+      var inlineValue: String?
+      if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+        name = String(argument[..<equals])
+        inlineValue = String(argument[argument.index(after: equals)...])
+      }
+      if name == "-h" { name = "--help" }
+      guard let spec = specs.first(where: { $0.name == name }) else {
+        let suggestion = Suggestion.closest(to: name, among: specs.map(\.name))
+        throw UsageError(
+          message: "unknown option '\(name)' for '\(command.rawValue)'"
+            + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+      }
+      if spec.value == nil {
+        if inlineValue != nil { throw UsageError(message: "'\(name)' takes no value") }
+        arguments.flags.insert(name)
+        continue
+      }
+      guard let value = inlineValue ?? rest.popFirst() else {
+        throw UsageError(message: "'\(name)' needs a value (\(spec.value ?? ""))")
+      }
+      if !spec.repeatable && arguments.values[name] != nil {
+        throw UsageError(message: "'\(name)' is given more than once")
+      }
+      arguments.values[name, default: []].append(value)
+    }
+    return arguments
+  }
+}
+
+extension Command {
+  var help: String {
+    var out = "OVERVIEW: \(summary)\n\nUSAGE: \(usage)\n"
+    if self == .compile {
+      out += "       backpropc eval [FILE] [--set NAME=VALUE]... [--json]\n"
+    }
+    out += "\nFILE is a .bp program; '-' or no FILE reads standard input.\n\nOPTIONS:\n"
+    for option in options {
+      let left = option.name + (option.value.map { " \($0)" } ?? "")
+      out += "  " + left.padding(toLength: max(left.count, 20), withPad: " ", startingAt: 0) + "  " + option.help + "\n"
+    }
+    if self == .compile {
+      out += "\nSUBCOMMANDS:\n  eval                  \(Command.eval.summary)\n"
+      out += "\nFUNCTIONS: \(Callee.callableNames.joined(separator: ", "))\n"
+    }
+    out += "\nEXIT STATUS: 0 success, 1 errors in the program, 2 bad usage or unreadable file.\n"
+    return out
+  }
+}
