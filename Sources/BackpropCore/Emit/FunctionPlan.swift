@@ -5,7 +5,7 @@
 /// is used more than once, or when inlining it would make an expression too
 /// long to read; constants and single-use temporaries are written into their
 /// user. Temporaries are named after the statement they come from (`E_1`,
-/// `dE_dnet_o1_1`), never `t17`.
+/// `E_d1`), never `t17`.
 struct FunctionPlan {
   let program: Program
   let dialect: Dialect
@@ -59,7 +59,7 @@ struct FunctionPlan {
         let base = Self.temporaryBase(instruction, program)
         let k = (temporaries[base] ?? 0) + 1
         temporaries[base] = k
-        local[i] = claim("\(base)_\(k)")
+        local[i] = claim("\(base)\(k)")
       }
     }
     helpers.sort { $0.rawValue < $1.rawValue }
@@ -70,12 +70,14 @@ struct FunctionPlan {
     return false
   }
 
-  /// `E` for a forward temporary of statement `E`; `dL_dE` in L's backward sweep.
+  /// Pieces of statement `E` are `E_1`, `E_2`, … in the forward sweep and
+  /// `E_d1`, `E_d2`, … in the backward sweep (its local derivatives), so no
+  /// temporary can be mistaken for an adjoint `dO_dV`.
   private static func temporaryBase(_ instruction: Instruction, _ program: Program) -> String {
     let owner = instruction.owner >= 0 ? program.symbols[Int(instruction.owner)].name : "value"
     switch instruction.role {
-    case .forward: return owner
-    case .adjoint(let output): return "d\(program.symbols[output].name)_d\(owner)"
+    case .forward: return owner + "_"
+    case .adjoint: return owner + "_d"
     }
   }
 

@@ -31,7 +31,7 @@ public struct Builder {
 
   /// Whether a value is a constant, and which.
   public func constantValue(_ v: ValueID) -> Double? {
-    if case .constant(let c) = program[v].op { return c }
+    if v != .none, case .constant(let c) = program[v].op { return c }
     return nil
   }
 }

@@ -118,10 +118,20 @@ private struct SimplifyPass {
     let value = simplified(instruction)
     // A value that lost its instruction to a simpler one passes its name on,
     // unless the survivor has one already (`dC_dB = 1 * (2 * B)` names `2 * B`).
-    if let name = old.name, b.program.instructions[value.int].name == nil {
+    // Names stay within their sweep: a forward value that happens to equal an
+    // adjoint (∂v/∂s = max(u, eps)) keeps reading as a forward value.
+    let survivor = b.program.instructions[value.int]
+    if let name = old.name, survivor.name == nil, Self.sameSweep(survivor.role, old.role) {
       b.program.instructions[value.int].name = name
     }
     return value
+  }
+
+  private static func sameSweep(_ a: Role, _ b: Role) -> Bool {
+    switch (a, b) {
+    case (.forward, .forward), (.adjoint, .adjoint): true
+    default: false
+    }
   }
 
   private func constant(_ v: ValueID) -> Double? { b.constantValue(v) }
@@ -139,8 +149,11 @@ private struct SimplifyPass {
     case .add:
       if op(y) == .neg { return make(.sub, x, b.program[y].lhs) }
       if op(x) == .neg { return make(.sub, y, b.program[x].lhs) }
+      if let product = positive(y) { return make(.sub, x, product) }
+      if let product = positive(x) { return make(.sub, y, product) }
     case .sub:
       if op(y) == .neg { return make(.add, x, b.program[y].lhs) }
+      if let product = positive(y) { return make(.add, x, product) }
     case .mul:
       if constant(y) == 1 { return x }
       if constant(x) == 1 { return y }
@@ -148,12 +161,8 @@ private struct SimplifyPass {
       if constant(x) == -1 { return make(.neg, y) }
       // Signs move outwards, where an enclosing sum turns them into `-`.
       if op(x) == .neg && op(y) == .neg { return make(.mul, b.program[x].lhs, b.program[y].lhs) }
-      if op(x) == .neg { return make(.neg, make(.mul, b.program[x].lhs, y)) }
-      if op(y) == .neg { return make(.neg, make(.mul, x, b.program[y].lhs)) }
     case .div:
       if constant(y) == 1 { return x }
-      if op(x) == .neg { return make(.neg, make(.div, b.program[x].lhs, y)) }
-      if op(y) == .neg { return make(.neg, make(.div, x, b.program[y].lhs)) }
     case .pow:
       switch constant(y) {
       case 0?: return make(.constant(1))
@@ -168,6 +177,18 @@ private struct SimplifyPass {
       break
     }
     return make(i.op, x, y)
+  }
+
+  /// For a product or quotient with one negated factor, `(-a)·b`, the same
+  /// without the sign, `a·b`: `x + (-a)·b` is exactly `x - a·b`.
+  private mutating func positive(_ v: ValueID) -> ValueID? {
+    let i = b.program[v]
+    guard i.op == .mul || i.op == .div else { return nil }
+    let lhsNegated = op(i.lhs) == .neg
+    let rhsNegated = op(i.rhs) == .neg
+    guard lhsNegated != rhsNegated else { return nil }
+    return lhsNegated
+      ? make(i.op, b.program[i.lhs].lhs, i.rhs) : make(i.op, i.lhs, b.program[i.rhs].lhs)
   }
 
   /// Folds constants, then finds or appends the instruction.

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+@testable import BackpropCore
+
+/// The product's face: for each `samples/NAME.bp`, the generated C, header,
+/// Swift, optimised IR and `eval --json`, byte for byte.
+/// Rewrite with `UPDATE_GOLDEN=1 swift test --filter Golden`, then read the diff.
+@Suite struct GoldenTests {
+  @Test(arguments: Paths.sampleNames)
+  func sampleMatchesGoldens(_ name: String) throws {
+    let request = try #require(CompiledSamples.request(name), "\(name).bp does not compile")
+    let c = CEmitter.emit(request, headerName: "\(name).h")
+    Golden.check(c.source, file: "\(name).c")
+    Golden.check(c.header, file: "\(name).h")
+    Golden.check(SwiftEmitter.emit(request), file: "\(name).swift")
+    Golden.check(
+      IRPrinter.print(Optimizer.optimize(request.program, keeping: .outputsAndLeafGradients)),
+      file: "\(name).ir")
+    let evaluation = try Compilation(Paths.sample(name)).evaluation()
+    Golden.check(evaluation.json(), file: "\(name).json")
+  }
+
+  /// A golden whose sample is gone would never be checked again.
+  @Test func everyGoldenBelongsToASample() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: Paths.golden.path)
+    let samples = Set(Paths.sampleNames)
+    let strays = files.filter { !samples.contains(($0 as NSString).deletingPathExtension) }
+    #expect(strays.isEmpty, "golden files without a sample: \(strays)")
+    #expect(!samples.isEmpty)
+  }
+}
