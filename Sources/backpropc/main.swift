@@ -94,8 +94,8 @@ func runCompile(_ arguments: Arguments) throws {
     throw UsageError(message: "no input file; give a .bp file, or '-' to read standard input")
   }
   let prefix = arguments.value("--name") ?? Naming.defaultPrefix(forPath: arguments.path)
-  guard prefix.utf8.contains(where: { $0 != UInt8(ascii: "_") }) || !prefix.isEmpty else {
-    throw UsageError(message: "--name needs a name with at least one letter or digit")
+  guard prefix.unicodeScalars.contains(where: { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
+    throw UsageError(message: "--name needs a name with at least one ASCII letter or digit")
   }
   let file = try readSource(arguments.path)
   let compilation = try compile(file)

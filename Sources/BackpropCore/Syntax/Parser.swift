@@ -49,7 +49,7 @@ public struct Parser {
     }
   }
 
-  /// statement = ( declaration | outputs | assignment | expression ) end .
+  /// statement = [ declaration | outputs | assignment | expression ] end .
   /// end = ";" | newline | end of file .
   private mutating func parseStatement() {
     let start = current.range.start
