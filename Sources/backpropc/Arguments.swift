@@ -10,6 +10,7 @@ struct UsageError: Error {
 enum Command: String, CaseIterable {
   case compile
   case eval
+  case check
 
   /// The options each command takes: one table drives parsing and `--help`.
   var options: [OptionSpec] {
@@ -29,6 +30,11 @@ enum Command: String, CaseIterable {
         OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
         OptionSpec(name: "--json", help: "print values and gradients as one JSON object"),
       ] + common
+    case .check:
+      return [
+        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        OptionSpec(name: "--tolerance", value: "T", help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
+      ] + common
     }
   }
 
@@ -36,6 +42,7 @@ enum Command: String, CaseIterable {
     switch self {
     case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME]"
     case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
+    case .check: "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T]"
     }
   }
 
@@ -43,6 +50,8 @@ enum Command: String, CaseIterable {
     switch self {
     case .compile: "Compile a .bp program to Swift or C that computes its outputs and gradient."
     case .eval: "Interpret a .bp program: its outputs and every partial derivative."
+    case .check:
+      "Compare every partial derivative with central finite differences; exit 1 if any differs by more than the tolerance."
     }
   }
 }
@@ -121,7 +130,7 @@ extension Command {
   var help: String {
     var out = "OVERVIEW: \(summary)\n\nUSAGE: \(usage)\n"
     if self == .compile {
-      out += "       backpropc eval [FILE] [--set NAME=VALUE]... [--json]\n"
+      for other in Command.allCases where other != .compile { out += "       \(other.usage)\n" }
     }
     out += "\nFILE is a .bp program; '-' or no FILE reads standard input.\n\nOPTIONS:\n"
     for option in options {
@@ -129,7 +138,10 @@ extension Command {
       out += "  " + left.padding(toLength: max(left.count, 20), withPad: " ", startingAt: 0) + "  " + option.help + "\n"
     }
     if self == .compile {
-      out += "\nSUBCOMMANDS:\n  eval                  \(Command.eval.summary)\n"
+      out += "\nSUBCOMMANDS:\n"
+      for other in Command.allCases where other != .compile {
+        out += "  " + other.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + "  \(other.summary)\n"
+      }
       out += "\nFUNCTIONS: \(Callee.callableNames.joined(separator: ", "))\n"
     }
     out += "\nEXIT STATUS: 0 success, 1 errors in the program, 2 bad usage or unreadable file.\n"

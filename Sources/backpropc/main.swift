@@ -118,10 +118,9 @@ func runCompile(_ arguments: Arguments) throws {
   }
 }
 
-func runEval(_ arguments: Arguments) throws {
-  var settings: [String: Double] = [:]
-  var order: [String] = []
-  for setting in arguments.values["--set"] ?? [] {
+/// The `--set NAME=VALUE` settings, in order.
+func settings(_ arguments: Arguments) throws -> [(name: String, value: Double)] {
+  try (arguments.values["--set"] ?? []).map { setting in
     guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
       throw UsageError(message: "--set needs NAME=VALUE, got '\(setting)'")
     }
@@ -130,29 +129,64 @@ func runEval(_ arguments: Arguments) throws {
     guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
       throw UsageError(message: "--set \(name)=\(text): the value must be a finite number")
     }
-    settings[name] = value
-    order.append(name)
+    return (name, value)
   }
+}
+
+/// Compiles the input and finds every leaf's value: defaults, then `--set`.
+/// A `--set` of a name that is not a leaf is bad usage (it would be
+/// overwritten); a leaf left without a value is an error in the program.
+func leafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
+  let given = try settings(arguments)
   let file = try readSource(arguments.path)
   let compilation = try compile(file)
   let leaves = compilation.leafNames
-  for name in order where !leaves.contains(name) {
+  for (name, _) in given where !leaves.contains(name) {
     let suggestion = Suggestion.closest(to: name, among: leaves)
-    let kind = compilation.program?.symbols.contains { $0.name == name } == true
+    let message = compilation.program?.symbols.contains { $0.name == name } == true
       ? "'\(name)' is not a leaf (it is computed by the program), so --set cannot give it a value"
       : "--set names '\(name)', which is not a leaf of the program"
-    throw UsageError(message: kind + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+    throw UsageError(message: message + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
   }
   var diagnostics = DiagnosticList()
-  guard let values = compilation.leafValues(settings, into: &diagnostics),
-    let evaluation = compilation.evaluate(values, into: &diagnostics)
-  else {
+  let values = compilation.leafValues(
+    Dictionary(given, uniquingKeysWith: { _, last in last }), into: &diagnostics)
+  guard let values else {
     printError(diagnostics.rendered(in: file))
     throw Failure(status: .programErrors)
   }
-  let rendered = diagnostics.rendered(in: file)
+  return (compilation, values)
+}
+
+func runEval(_ arguments: Arguments) throws {
+  let (compilation, values) = try leafValues(arguments)
+  var diagnostics = DiagnosticList()
+  guard let evaluation = compilation.evaluate(values, into: &diagnostics) else {
+    throw Failure(status: .programErrors)
+  }
+  let rendered = diagnostics.rendered(in: compilation.file)
   if !rendered.isEmpty { printError(rendered) }
   printOut(arguments.flags.contains("--json") ? evaluation.json() : evaluation.text())
+}
+
+func runCheck(_ arguments: Arguments) throws {
+  var tolerance = GradientCheck.defaultTolerance
+  if let text = arguments.value("--tolerance") {
+    guard let value = Double(text), value.isFinite, value >= 0 else {
+      throw UsageError(message: "--tolerance \(text): give a finite number >= 0, e.g. 1e-6")
+    }
+    tolerance = value
+  }
+  let (compilation, values) = try leafValues(arguments)
+  guard let program = compilation.program else { throw Failure(status: .programErrors) }
+  // Kinks hit and non-finite values explain most disagreements: say them first.
+  var diagnostics = DiagnosticList()
+  _ = compilation.evaluate(values, into: &diagnostics)
+  let warnings = diagnostics.rendered(in: compilation.file)
+  if !warnings.isEmpty { printError(warnings) }
+  let check = GradientCheck(program, leaves: values, tolerance: tolerance)
+  printOut(check.text())
+  if !check.failures.isEmpty { throw Failure(status: .programErrors) }
 }
 
 func main() -> ExitStatus {
@@ -170,6 +204,7 @@ func main() -> ExitStatus {
     switch arguments.command {
     case .compile: try runCompile(arguments)
     case .eval: try runEval(arguments)
+    case .check: try runCheck(arguments)
     }
     return .success
   } catch let error as UsageError {

@@ -47,6 +47,14 @@ public struct BuiltinSpec: Sendable {
   public var c: Spelling
   /// One line for the README's table and `--help`.
   public var summary: String
+  /// Where the function has a kink, whether the arguments sit exactly on it,
+  /// and the convention its derivative follows there (for `eval`'s warning).
+  public var kink: Kink? = nil
+
+  public struct Kink: Sendable {
+    public var isHit: @Sendable (_ x: Double, _ y: Double) -> Bool
+    public var convention: String
+  }
 }
 
 extension Builtin {
@@ -119,12 +127,14 @@ extension Builtin {
                   return x < 0.0 ? 0.0 : x;
               }
               """),
-            summary: "max(x, 0); relu'(0) = 0")
+            summary: "max(x, 0); relu'(0) = 0",
+            kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"))
     case .abs:
       .init(arity: 1, callable: true, value: { x, _ in x.magnitude },
             adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sign, x)), nil) },
             swift: .library("abs"), c: .library("fabs"),
-            summary: "absolute value; abs'(0) = 0")
+            summary: "absolute value; abs'(0) = 0",
+            kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"))
     case .softplus:
       .init(arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
             adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sigmoid, x)), nil) },
@@ -148,14 +158,16 @@ extension Builtin {
               (b.mul(g, b.call(.maxShare, y, x)), b.mul(g, b.call(.maxShare, x, y)))
             },
             swift: .library("Double.minimum"), c: .library("fmin"),
-            summary: "smaller argument; a tie splits the gradient evenly")
+            summary: "smaller argument; a tie splits the gradient evenly",
+            kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'min' gets half of the gradient"))
     case .max:
       .init(arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
             adjoint: { b, g, x, y, _ in
               (b.mul(g, b.call(.maxShare, x, y)), b.mul(g, b.call(.maxShare, y, x)))
             },
             swift: .library("Double.maximum"), c: .library("fmax"),
-            summary: "larger argument; a tie splits the gradient evenly")
+            summary: "larger argument; a tie splits the gradient evenly",
+            kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'max' gets half of the gradient"))
     case .asin:
       .unary({ x in Foundation.asin(x) },
              { b, g, x, _, _ in

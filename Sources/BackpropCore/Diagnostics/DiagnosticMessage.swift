@@ -21,6 +21,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case invalidCharacter(String)
   /// A number literal that does not parse: `1e`, `1.2.3`.
   case invalidNumber(String)
+  /// `eval`: a function's argument sits exactly on its kink.
+  case kinkHit(function: String, convention: String)
   /// An assignment to something that is not a name: `2 = x`.
   case invalidAssignmentTarget
   /// A name of the reserved form `_1`, `_2`, … defined by the user.
@@ -43,6 +45,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case unknownFunction(String, suggestion: String?)
   /// `output` names a name that appears nowhere in the file.
   case unknownOutput(String, suggestion: String?)
+  /// A leaf or variable that nothing uses and that is not an output.
+  case unusedName(String, isLeaf: Bool)
   /// A name used in a statement before the statement that defines it.
   case useBeforeDefinition(String)
   /// A builtin called with the wrong number of arguments.
@@ -59,6 +63,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .expectedClosingParen: "expectedClosingParen"
     case .invalidCharacter: "invalidCharacter"
     case .invalidNumber: "invalidNumber"
+    case .kinkHit: "kinkHit"
     case .invalidAssignmentTarget: "invalidAssignmentTarget"
     case .reservedName: "reservedName"
     case .missingLeafValues: "missingLeafValues"
@@ -70,6 +75,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .unknownAnonymousOutput: "unknownAnonymousOutput"
     case .unknownFunction: "unknownFunction"
     case .unknownOutput: "unknownOutput"
+    case .unusedName: "unusedName"
     case .useBeforeDefinition: "useBeforeDefinition"
     case .wrongArity: "wrongArity"
     }
@@ -94,6 +100,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return description
     case .invalidNumber(let literal):
       return "invalid number '\(literal)'"
+    case .kinkHit(let function, let convention):
+      return "'\(function)' is evaluated exactly at its kink; \(convention)"
     case .invalidAssignmentTarget:
       return "only a name can be assigned to"
     case .reservedName(let name):
@@ -122,6 +130,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .unknownOutput(let name, let suggestion):
       return "'output' names '\(name)', which the program does not define or use"
         + Self.didYouMean(suggestion)
+    case .unusedName(let name, let isLeaf):
+      return isLeaf
+        ? "leaf '\(name)' is never used; the outputs do not depend on it"
+        : "'\(name)' is never used and is not an output"
     case .useBeforeDefinition(let name):
       return "'\(name)' is used before its definition"
     case .wrongArity(let function, let expected, let got):

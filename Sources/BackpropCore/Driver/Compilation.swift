@@ -64,7 +64,21 @@ public struct Compilation: Sendable {
         .nonFiniteValue(name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
         at: instruction.range)
     }
+    warnAboutKinks(optimized, values: evaluation.instructionValues, into: &diagnostics)
     return evaluation
+  }
+
+  /// Warns where a function with a kink is evaluated exactly on it, naming
+  /// the convention its derivative follows there.
+  private func warnAboutKinks(_ program: Program, values: [Double], into diagnostics: inout DiagnosticList) {
+    for instruction in program.instructions where instruction.role == .forward {
+      guard case .call(let builtin) = instruction.op, let kink = builtin.spec.kink else { continue }
+      let x = values[instruction.lhs.int]
+      let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
+      if kink.isHit(x, y) {
+        diagnostics.warning(.kinkHit(function: builtin.rawValue, convention: kink.convention), at: instruction.range)
+      }
+    }
   }
 
   /// The names `--set` may name: the leaves.

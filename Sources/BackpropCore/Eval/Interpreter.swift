@@ -59,10 +59,13 @@ public struct Evaluation: Sendable {
   public var gradient: [[Double]]
   /// The first non-finite value, if any, and whether it arose in the backward sweep.
   public var nonFinite: (instruction: Int, value: Double)?
+  /// Every instruction's value.
+  public var instructionValues: [Double]
 
   public init(program: Program, leaves: [Double]) {
     self.program = program
     let all = Interpreter.run(program, leaves: leaves)
+    instructionValues = all
     func read(_ v: ValueID) -> Double { v == .none ? .nan : all[v.int] }
     values = program.values.map(read)
     gradient = program.gradient.map { $0.map(read) }

@@ -9,6 +9,7 @@ public enum Checker {
     pass.collectDefinitions(&diagnostics)
     pass.resolve(&diagnostics)
     pass.chooseOutputs(&diagnostics)
+    if !diagnostics.hasErrors { pass.warnAboutUnusedNames(&diagnostics) }
     return pass.result()
   }
 }
@@ -184,6 +185,7 @@ private struct CheckPass {
 
   mutating func chooseOutputs(_ diagnostics: inout DiagnosticList) {
     var isOutput = Set<String>()
+    var namedByOutput = Set<String>()
     for (index, statement) in tree.statements.enumerated() {
       switch statement.kind {
       case .output(let names):
@@ -193,11 +195,12 @@ private struct CheckPass {
             diagnostics.error(.unknownOutput(name, suggestion: suggestion), at: range)
             continue
           }
-          guard isOutput.insert(name).inserted else {
+          guard namedByOutput.insert(name).inserted else {
             diagnostics.error(.duplicateOutput(name), at: range)
             continue
           }
-          outputs.append(symbol)
+          // An anonymous output named again (`output _1`) is still one output.
+          if isOutput.insert(name).inserted { outputs.append(symbol) }
         }
       case .expression:
         if let name = anonymousNames[index], let symbol = symbolIndex[name] {
@@ -218,6 +221,17 @@ private struct CheckPass {
         let end = tree.statements.last?.range.end ?? 0
         diagnostics.error(.noOutput, at: SourceRange(end, end))
       }
+    }
+  }
+
+  /// Warns about leaves and variables that nothing uses and that are not
+  /// outputs: usually a typo, or a leftover.
+  mutating func warnAboutUnusedNames(_ diagnostics: inout DiagnosticList) {
+    var used = [Bool](repeating: false, count: symbols.count)
+    for reference in references where reference >= 0 { used[Int(reference)] = true }
+    for output in outputs { used[output] = true }
+    for (index, symbol) in symbols.enumerated() where !used[index] && !Self.isReserved(symbol.name) {
+      diagnostics.warning(.unusedName(symbol.name, isLeaf: symbol.isLeaf), at: symbol.range)
     }
   }
 

@@ -75,7 +75,7 @@ public struct Parser {
       Statement(
         kind: kind, range: SourceRange(start, end),
         expressions: firstExpression..<tree.expressions.count))
-    expectStatementEnd()
+    expectStatementEnd(statementStart: start)
   }
 
   /// assignment = name "=" expression .
@@ -94,8 +94,10 @@ public struct Parser {
     advance()
     var leaves: [LeafDeclaration] = []
     repeat {
-      guard current.kind == .identifier else {
-        report(.expectedName(after: leaves.isEmpty ? keyword : ",", found: describe(current)), at: current.range)
+      // After the keyword the name must be on the same line; after ',' the
+      // statement goes on to the next line.
+      guard current.kind == .identifier, !(leaves.isEmpty && current.newlineBefore) else {
+        expectedName(after: leaves.isEmpty ? keyword : ",")
         break
       }
       var leaf = LeafDeclaration(name: file.text(current.range), nameRange: current.range)
@@ -110,12 +112,16 @@ public struct Parser {
           leaf.defaultRange = SourceRange(signStart, current.range.end)
           advance()
         } else {
-          if current.kind != .number { report(.expectedNumber(found: describe(current)), at: current.range) }
+          if current.kind == .invalid {
+            panicking = true  // the lexer has reported it
+          } else if current.kind != .number {
+            report(.expectedNumber(found: describe(current)), at: current.range)
+          }
           break
         }
       }
       leaves.append(leaf)
-    } while accept(.comma)
+    } while acceptOnSameLine(.comma)
     return .declaration(kind, leaves)
   }
 
@@ -124,17 +130,29 @@ public struct Parser {
     advance()
     var names: [(name: String, range: SourceRange)] = []
     repeat {
-      guard current.kind == .identifier else {
-        report(.expectedName(after: names.isEmpty ? "output" : ",", found: describe(current)), at: current.range)
+      guard current.kind == .identifier, !(names.isEmpty && current.newlineBefore) else {
+        expectedName(after: names.isEmpty ? "output" : ",")
         break
       }
       names.append((file.text(current.range), current.range))
       advance()
-    } while accept(.comma)
+    } while acceptOnSameLine(.comma)
     return .output(names)
   }
 
-  private mutating func expectStatementEnd() {
+  /// A name was due after `keyword`; a line break there ends the statement.
+  private mutating func expectedName(after keyword: String) {
+    if current.newlineBefore && keyword != "," {
+      report(.expectedName(after: keyword, found: current.kind == .endOfFile ? "end of file" : "end of line"),
+             at: SourceRange(previousEnd, previousEnd))
+    } else if current.kind == .invalid {
+      panicking = true
+    } else {
+      report(.expectedName(after: keyword, found: describe(current)), at: current.range)
+    }
+  }
+
+  private mutating func expectStatementEnd(statementStart: Int) {
     if current.kind == .semicolon {
       advance()
     } else if current.kind == .invalid {
@@ -142,19 +160,20 @@ public struct Parser {
     } else if current.kind != .endOfFile && !current.newlineBefore {
       report(.expectedStatementEnd(found: describe(current)), at: current.range)
     }
-    if panicking { synchronize() }
+    if panicking { synchronize(statementStart: statementStart) }
   }
 
   /// Skips to the start of the next statement: past a `;`, or to a token that
-  /// begins a line.
-  private mutating func synchronize() {
+  /// begins a line (but never the statement's own first token, so the parser
+  /// always moves on).
+  private mutating func synchronize(statementStart: Int) {
     while current.kind != .endOfFile {
       if current.kind == .semicolon {
         advance()
         return
       }
+      if current.newlineBefore && current.range.start > max(statementStart, lastErrorStart) { return }
       advance()
-      if current.newlineBefore { return }
     }
   }
 
@@ -252,10 +271,11 @@ public struct Parser {
     if accept(.rightParen) { return true }
     guard !panicking else { return false }
     let line = file.location(of: open.start).line
-    if current.newlineBefore && current.kind != .endOfFile {
+    if current.newlineBefore {
       // The line ended without its ')': point at the end of that line, and let
       // the next line parse as the statement it probably is.
-      report(.expectedClosingParen(openedAtLine: line, found: "end of line"), at: SourceRange(previousEnd, previousEnd))
+      let found = current.kind == .endOfFile ? "end of file" : "end of line"
+      report(.expectedClosingParen(openedAtLine: line, found: found), at: SourceRange(previousEnd, previousEnd))
     } else {
       report(.expectedClosingParen(openedAtLine: line, found: describe(current)), at: current.range)
     }
@@ -287,6 +307,13 @@ public struct Parser {
     guard current.kind == kind else { return false }
     advance()
     return true
+  }
+
+  /// `accept` outside parentheses, where a line break before the token ends
+  /// the statement instead.
+  private mutating func acceptOnSameLine(_ kind: Token.Kind) -> Bool {
+    guard !current.newlineBefore || parenDepth > 0 else { return false }
+    return accept(kind)
   }
 
   private func binaryOperator(_ token: Token) -> BinaryOperator? {
@@ -328,10 +355,14 @@ public struct Parser {
     return value
   }
 
+  /// Where the last reported error starts: resynchronising must move past it.
+  private var lastErrorStart = -1
+
   /// Reports an error unless one was already reported in this statement.
   private mutating func report(_ message: DiagnosticMessage, at range: SourceRange) {
     guard !panicking else { return }
     panicking = true
+    lastErrorStart = range.start
     diagnostics.error(message, at: range)
   }
 
@@ -343,8 +374,6 @@ public struct Parser {
       return "'\(text)'"
     case .endOfFile:
       return "end of file"
-    case _ where token.newlineBefore && parenDepth == 0:
-      return "end of line"
     default:
       return token.kind.spelling
     }

@@ -29,7 +29,7 @@ void language_forward(const double *restrict in, double *restrict out)
     const double v = fmax(u, eps) * (s - 1.0);  /* line 10 */
     const double w = 1024.0 - t * t;  /* line 16 */
     const double _1 = u * w;  /* line 21 */
-    const double _2 = _1 + pow(k, c);  /* line 22 */
+    const double _2 = _1 + pow(k, c) + w;  /* line 22 */
     out[0] = v;
     out[1] = w;
     out[2] = _1;
@@ -50,7 +50,7 @@ void language_gradient(const double *restrict in, double *restrict out, double *
     const double w = 1024.0 - t * t;  /* line 16 */
     const double _1 = u * w;  /* line 21 */
     const double _2_1 = pow(k, c);
-    const double _2 = _1 + _2_1;  /* line 22 */
+    const double _2 = _1 + _2_1 + w;  /* line 22 */
     /* backward sweep: dO_dV is the partial derivative of O with respect to V */
     const double dv_du = v_2 * bp_max_share(u, eps);
     const double dv_deps = v_2 * bp_max_share(eps, u);
@@ -59,9 +59,12 @@ void language_gradient(const double *restrict in, double *restrict out, double *
     const double w_d1 = 2.0 * t;
     const double dw_dt = -w_d1;
     const double d_1_dk = w * t;
-    const double d_1_dt = w * k - u * w_d1;
+    const double u_d1 = w * k;
+    const double d_1_dt = u_d1 - u * w_d1;
+    const double d_2_dw = 1.0 + u;
     const double d_2_dc = w + bp_pow_log(k, _2_1);
     const double d_2_dk = d_1_dk + c * pow(k, c - 1.0);
+    const double d_2_dt = u_d1 - d_2_dw * w_d1;
     out[0] = v;
     out[1] = w;
     out[2] = _1;
@@ -81,7 +84,7 @@ void language_gradient(const double *restrict in, double *restrict out, double *
     grad[12] = w;  /* d_1/dc */
     grad[13] = 0.0;  /* d_1/ds */
     grad[14] = 0.0;  /* d_1/deps */
-    grad[15] = d_1_dt;  /* d_2/dt */
+    grad[15] = d_2_dt;  /* d_2/dt */
     grad[16] = d_2_dk;  /* d_2/dk */
     grad[17] = d_2_dc;  /* d_2/dc */
     grad[18] = 0.0;  /* d_2/ds */

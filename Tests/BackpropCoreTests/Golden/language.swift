@@ -42,7 +42,7 @@ public enum Language {
         let v = Double.maximum(u, eps) * (s - 1)  // line 10
         let w = 1024 - t * t  // line 16
         let _1 = u * w  // line 21
-        let _2 = _1 + pow(k, c)  // line 22
+        let _2 = _1 + pow(k, c) + w  // line 22
         output[0] = v
         output[1] = w
         output[2] = _1
@@ -66,7 +66,7 @@ public enum Language {
         let w = 1024 - t * t  // line 16
         let _1 = u * w  // line 21
         let _2_1 = pow(k, c)
-        let _2 = _1 + _2_1  // line 22
+        let _2 = _1 + _2_1 + w  // line 22
         // backward sweep: dO_dV is the partial derivative of O with respect to V
         let dv_du = v_2 * maxShare(u, eps)
         let dv_deps = v_2 * maxShare(eps, u)
@@ -75,9 +75,12 @@ public enum Language {
         let w_d1 = 2 * t
         let dw_dt = -w_d1
         let d_1_dk = w * t
-        let d_1_dt = w * k - u * w_d1
+        let u_d1 = w * k
+        let d_1_dt = u_d1 - u * w_d1
+        let d_2_dw = 1 + u
         let d_2_dc = w + powLog(k, _2_1)
         let d_2_dk = d_1_dk + c * pow(k, c - 1)
+        let d_2_dt = u_d1 - d_2_dw * w_d1
         output[0] = v
         output[1] = w
         output[2] = _1
@@ -97,7 +100,7 @@ public enum Language {
         gradient[12] = w  // ∂_1/∂c
         gradient[13] = 0  // ∂_1/∂s
         gradient[14] = 0  // ∂_1/∂eps
-        gradient[15] = d_1_dt  // ∂_2/∂t
+        gradient[15] = d_2_dt  // ∂_2/∂t
         gradient[16] = d_2_dk  // ∂_2/∂k
         gradient[17] = d_2_dc  // ∂_2/∂c
         gradient[18] = 0  // ∂_2/∂s
@@ -110,7 +113,7 @@ public enum Language {
         let v = Double.maximum(u, eps) * (s - 1)  // line 10
         let w = 1024 - t * t  // line 16
         let _1 = u * w  // line 21
-        let _2 = _1 + pow(k, c)  // line 22
+        let _2 = _1 + pow(k, c) + w  // line 22
         return (v: v, w: w, _1: _1, _2: _2)
     }
 
@@ -123,7 +126,7 @@ public enum Language {
         let w = 1024 - t * t  // line 16
         let _1 = u * w  // line 21
         let _2_1 = pow(k, c)
-        let _2 = _1 + _2_1  // line 22
+        let _2 = _1 + _2_1 + w  // line 22
         // backward sweep: dO_dV is the partial derivative of O with respect to V
         let dv_du = v_2 * maxShare(u, eps)
         let dv_deps = v_2 * maxShare(eps, u)
@@ -132,10 +135,13 @@ public enum Language {
         let w_d1 = 2 * t
         let dw_dt = -w_d1
         let d_1_dk = w * t
-        let d_1_dt = w * k - u * w_d1
+        let u_d1 = w * k
+        let d_1_dt = u_d1 - u * w_d1
+        let d_2_dw = 1 + u
         let d_2_dc = w + powLog(k, _2_1)
         let d_2_dk = d_1_dk + c * pow(k, c - 1)
-        return (v: v, dv_dt: dv_dt, dv_dk: dv_dk, dv_dc: dv_du, dv_ds: v_1, dv_deps: dv_deps, w: w, dw_dt: dw_dt, dw_dk: 0, dw_dc: 0, dw_ds: 0, dw_deps: 0, _1: _1, d_1_dt: d_1_dt, d_1_dk: d_1_dk, d_1_dc: w, d_1_ds: 0, d_1_deps: 0, _2: _2, d_2_dt: d_1_dt, d_2_dk: d_2_dk, d_2_dc: d_2_dc, d_2_ds: 0, d_2_deps: 0)
+        let d_2_dt = u_d1 - d_2_dw * w_d1
+        return (v: v, dv_dt: dv_dt, dv_dk: dv_dk, dv_dc: dv_du, dv_ds: v_1, dv_deps: dv_deps, w: w, dw_dt: dw_dt, dw_dk: 0, dw_dc: 0, dw_ds: 0, dw_deps: 0, _1: _1, d_1_dt: d_1_dt, d_1_dk: d_1_dk, d_1_dc: w, d_1_ds: 0, d_1_deps: 0, _2: _2, d_2_dt: d_2_dt, d_2_dk: d_2_dk, d_2_dc: d_2_dc, d_2_ds: 0, d_2_deps: 0)
     }
 
     private static func maxShare(_ x: Double, _ y: Double) -> Double {

@@ -82,7 +82,7 @@ enum CompiledSamples {
       }
       let run = try Run.process(dir.appendingPathComponent("driver").path, [], directory: dir)
       guard run.status == 0 else { return .failure(.init(description: "the C driver failed: \(run.stderr)")) }
-      return .success(parse(run.stdout))
+      return .success(NativeRun.parse(run.stdout))
     } catch {
       return .failure(.init(description: "\(error)"))
     }
@@ -143,14 +143,16 @@ enum CompiledSamples {
       }
       let run = try Run.process(dir.appendingPathComponent("driver").path, [], directory: dir)
       guard run.status == 0 else { return .failure(.init(description: "the Swift driver failed: \(run.stderr)")) }
-      return .success(parse(run.stdout))
+      return .success(NativeRun.parse(run.stdout))
     } catch {
       return .failure(.init(description: "\(error)"))
     }
   }
+}
 
+extension NativeRun {
   /// Lines `NAME KIND VALUE`, VALUE in decimal or C's `%a` hexadecimal.
-  private static func parse(_ text: String) -> [String: NativeRun] {
+  static func parse(_ text: String) -> [String: NativeRun] {
     var runs: [String: NativeRun] = [:]
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")

@@ -169,25 +169,8 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
   return abs(a - b) <= tolerance * max(1, abs(a), abs(b))
 }
 
-/// Central finite differences of every output with respect to every leaf,
-/// through the interpreter's forward program only: an independent path from
-/// the reverse pass. The step is scaled to each leaf's magnitude.
+/// Central finite differences through the interpreter's forward program: an
+/// independent path from the reverse pass (the library's, shared with `check`).
 func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
-  let forward = Optimizer.optimize(program, keeping: .outputs)
-  func outputs(_ x: [Double]) -> [Double] {
-    let all = Interpreter.run(forward, leaves: x)
-    return forward.outputs.map { all[forward.values[$0].int] }
-  }
-  var rows = [[Double]](repeating: [Double](repeating: 0, count: leaves.count), count: program.outputs.count)
-  for i in leaves.indices {
-    let h = 1e-6 * max(1, abs(leaves[i]))
-    var plus = leaves
-    var minus = leaves
-    plus[i] += h
-    minus[i] -= h
-    let up = outputs(plus)
-    let down = outputs(minus)
-    for o in rows.indices { rows[o][i] = (up[o] - down[o]) / (plus[i] - minus[i]) }
-  }
-  return rows
+  GradientCheck.finiteDifferences(program, at: leaves)
 }
