@@ -138,13 +138,15 @@ import Testing
       }
     }
     tally.finiteDifferenceChecked += 1
-    let numeric = GradientCheck.finiteDifferences(program, at: leaves).flatMap { $0 }
+    let numeric = GradientCheck.numericDerivatives(program, at: leaves).flatMap { $0 }
     let scale = c.outputs.map(abs).max() ?? 1
     for (i, (analytic, fd)) in zip(c.gradient, numeric).enumerated() {
-      let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale)
-      if !(abs(analytic - fd) <= tolerance) {
+      // The oracle's own error bound widens the tolerance where the function
+      // curves hard (cos of a value whose slope is 180: see seed 1001106).
+      let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale) + 10 * fd.uncertainty
+      if !(abs(analytic - fd.value) <= tolerance) {
         tally.disagreements.append(
-          "seed \(c.seed): partial \(i) is \(analytic), finite differences say \(fd)\n\(c.source)")
+          "seed \(c.seed): partial \(i) is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)")
         return
       }
     }
@@ -230,4 +232,24 @@ import Testing
     try #require(run.status == 0, "the Swift program failed: \(run.stderr)")
     return NativeRun.parse(run.stdout)
   }
+}
+
+/// A program on which plain central differences were off by 1e-6 while the
+/// reverse pass was right (checked against a 50-digit derivative with mpmath):
+/// the extrapolated oracle must agree with the reverse pass here.
+@Test func extrapolatedDifferencesHandleHardCurvature() throws {
+  let source = """
+    input x0 = 1.053; x1 = 1.98; v0 = acos(0.9 * tanh((1.75)^2)); v1 = softplus(x1 * x1)
+    v2 = softplus((v1)^3); v3 = asin(0.9 * tanh(cos(v2))); v4 = (v3 + x1) / (1.5 + v3^2)
+    v5 = exp(tanh(sin(v4))); v7 = acos(0.9 * tanh(-(v0))); v8 = tanh(softplus(v7))
+    v9 = tan(0.7 * tanh(v8 + v5)); v10 = (v7 * v7) / (1.5 + 2^2); v11 = sin(sinh(tanh(v9)))
+    v12 = cosh(tanh(softplus(2))); v13 = v10 * v11 - v12
+    """
+  let (compilation, program) = try Compilation.valid(source)
+  let evaluation = try compilation.evaluation()
+  let analytic = try #require(evaluation.derivative("v13", "x1"))
+  // mpmath, 50 digits: 0.13572680093977743262777903347160878080974165520685
+  #expect(abs(analytic - 0.135726800939777432627779) < 1e-12)
+  let numeric = GradientCheck.numericDerivatives(program, at: [1.053, 1.98])[0][1]
+  #expect(abs(numeric.value - analytic) <= 1e-6 * abs(analytic) + 10 * numeric.uncertainty)
 }

@@ -60,3 +60,146 @@ import Testing
     }
   }
 }
+
+/// The hostile inputs of issue 3, through the real executable: each ends with
+/// exit 0 or 1 and a bounded amount of output, within the time limit, with
+/// peak memory proportional to the input (measured with /usr/bin/time when
+/// the machine has it).
+@Suite struct HostileCommandLineTests {
+  struct Outcome {
+    var result: ProcessResult
+    var seconds: Double
+    var peakKilobytes: Int?
+  }
+
+  /// Runs `backpropc eval FILE` on `bytes` written to a temporary file.
+  static func evaluate(_ bytes: [UInt8], name: String, arguments: [String] = []) throws -> Outcome {
+    let dir = Paths.scratch("hostile")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent(name)
+    try Data(bytes).write(to: file)
+    let executable = try #require(Backpropc.executable, "build the backpropc executable first")
+    let time = "/usr/bin/time"
+    let measured = FileManager.default.isExecutableFile(atPath: time)
+    let start = Date()
+    let command = ["eval", file.path] + arguments
+    var result = measured
+      ? try Run.process(time, ["-f", "peak-kb %M"] + [executable.path] + command, timeLimit: 300)
+      : try Backpropc.run(command, timeLimit: 300)
+    let seconds = Date().timeIntervalSince(start)
+    var peak: Int?
+    if measured, let line = result.stderr.split(separator: "\n").last, line.hasPrefix("peak-kb ") {
+      peak = Int(line.dropFirst(8))
+      result.stderr = result.stderr.split(separator: "\n").dropLast().joined(separator: "\n")
+    }
+    print("hostile \(name): \(bytes.count) bytes, exit \(result.status), \(String(format: "%.2f", seconds)) s, peak \(peak.map { "\($0 / 1024) MB" } ?? "not measured")")
+    return Outcome(result: result, seconds: seconds, peakKilobytes: peak)
+  }
+
+  /// Exit 0 or 1, never a signal; diagnostics bounded; memory linear.
+  static func expectGraceful(_ outcome: Outcome, inputBytes: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!outcome.result.timedOut, "timed out", sourceLocation: sourceLocation)
+    #expect([0, 1].contains(outcome.result.status), "\(outcome.result)", sourceLocation: sourceLocation)
+    #expect(outcome.result.stderr.utf8.count < 64 * 1024, "stderr holds \(outcome.result.stderr.utf8.count) bytes", sourceLocation: sourceLocation)
+    if let peak = outcome.peakKilobytes {
+      // A generous linear bound: 200 bytes of memory per byte of input, plus
+      // the runtime's own 256 MB.
+      #expect(peak * 1024 <= 256 * 1024 * 1024 + 200 * inputBytes, "peak \(peak) KB for \(inputBytes) bytes", sourceLocation: sourceLocation)
+    }
+  }
+
+  @Test func tenMegabyteProgram() throws {
+    // 2,000 sums of 500 products each, then their total: 10 MB of text.
+    var lines = ["x = 0.5"]
+    var expected = 0.0
+    var generator = SplitMix64(seed: 10)
+    for i in 0..<2000 {
+      var terms: [String] = []
+      var sum = 0.0
+      for _ in 0..<500 {
+        let k = Double(Int.random(in: 0..<100, using: &generator)) + 0.25
+        terms.append("x * \(NumberFormat.shortest(k))")
+        sum += k
+      }
+      lines.append("s\(i) = " + terms.joined(separator: " + "))
+      expected += sum
+    }
+    lines.append("total = " + (0..<2000).map { "s\($0)" }.joined(separator: " + "))
+    let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+    #expect(bytes.count > 10_000_000)
+    let outcome = try Self.evaluate(bytes, name: "ten-mb.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 0)
+    // d total/dx is the sum of all coefficients; total is half of it.
+    let lines2 = outcome.result.stdout.split(separator: "\n")
+    let derivative = lines2.first { $0.hasPrefix("∂total/∂x = ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    #expect(close(try #require(derivative), expected, 1e-9))
+  }
+
+  @Test func threeHundredThousandChainedStatements() throws {
+    let n = 300_000
+    var lines = ["v0 = 0.5"]
+    var v = [0.5]
+    for i in 1..<n {
+      lines.append("v\(i) = v\(i - 1) * 1.000001 + sin(v\(max(0, i - 7))) * 1e-6")
+      v.append(v[i - 1] * 1.000001 + sin(v[max(0, i - 7)]) * 1e-6)
+    }
+    let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+    let outcome = try Self.evaluate(bytes, name: "chain.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 0)
+    let value = outcome.result.stdout.split(separator: "\n").first.flatMap { Double($0.split(separator: " ").last ?? "") }
+    #expect(close(try #require(value), v[n - 1], 1e-12))
+  }
+
+  @Test func randomBytes() throws {
+    var generator = SplitMix64(seed: 99)
+    let bytes = (0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let outcome = try Self.evaluate(bytes, name: "random.bin")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("errors generated."))
+  }
+
+  @Test func invalidUTF8IsReportedWhereItIs() throws {
+    let bytes: [UInt8] = Array("x = 1".utf8) + [0xFF, 0xFE] + Array("\ny = x * 2\n".utf8)
+    let outcome = try Self.evaluate(bytes, name: "utf8.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("utf8.bp:1:6: error: invalid bytes 0xFF 0xFE (only ASCII is allowed outside comments)"))
+  }
+
+  @Test func oneMegabyteIdentifier() throws {
+    let name = String(repeating: "a", count: 1_000_000)
+    let bytes = Array("y = \(name) * 2\n".utf8)
+    let outcome = try Self.evaluate(bytes, name: "ident.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    // A free leaf with no value: an error that names it, briefly.
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("(1000000 characters)"))
+  }
+
+  @Test func nulBytes() throws {
+    let bytes: [UInt8] = Array("x = 1".utf8) + [0, 0, 0] + Array("; y = x * 2\n".utf8)
+    let outcome = try Self.evaluate(bytes, name: "nul.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("nul.bp:1:6: error: invalid bytes 0x00 0x00 0x00"))
+  }
+
+  @Test(arguments: [("empty.bp", ""), ("comments.bp", "# nothing\n// at all\n")])
+  func nothingToCompute(_ name: String, _ text: String) throws {
+    let outcome = try Self.evaluate(Array(text.utf8), name: name)
+    Self.expectGraceful(outcome, inputBytes: text.utf8.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("error: the program has no output"))
+  }
+
+  @Test func hundredThousandParentheses() throws {
+    let bytes = Array(("y = " + String(repeating: "(", count: 100_000) + "x\n").utf8)
+    let outcome = try Self.evaluate(bytes, name: "deep.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("expression nested too deeply (the limit is 256 levels)"))
+  }
+}

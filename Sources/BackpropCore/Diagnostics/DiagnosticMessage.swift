@@ -85,11 +85,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
   public var text: String {
     switch self {
     case .duplicateOutput(let name):
-      return "'\(name)' is already an output"
+      return "\(Self.quoted(name)) is already an output"
     case .expectedExpression(let found):
       return "expected expression, found \(found)"
     case .expectedName(let keyword, let found):
-      return "expected a name after '\(keyword)', found \(found)"
+      return "expected a name after \(Self.quoted(keyword)), found \(found)"
     case .expectedNumber(let found):
       return "expected a number as the default value, found \(found)"
     case .expectedStatementEnd(let found):
@@ -99,50 +99,61 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .invalidCharacter(let description):
       return description
     case .invalidNumber(let literal):
-      return "invalid number '\(literal)'"
+      return "invalid number \(Self.quoted(literal))"
     case .kinkHit(let function, let convention):
-      return "'\(function)' is evaluated exactly at its kink; \(convention)"
+      return "\(Self.quoted(function)) is evaluated exactly at its kink; \(convention)"
     case .invalidAssignmentTarget:
       return "only a name can be assigned to"
     case .reservedName(let name):
-      return "'\(name)' is reserved for anonymous outputs and cannot be defined"
+      return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
     case .missingLeafValues(let names):
-      let list = names.map { "'\($0)'" }.joined(separator: ", ")
+      let list = names.prefix(20).map(Self.quoted).joined(separator: ", ")
+        + (names.count > 20 ? " and \(names.count - 20) more" : "")
       let noun = names.count == 1 ? "leaf" : "leaves"
-      let flags = names.prefix(3).map { "--set \($0)=VALUE" }.joined(separator: " ")
+      let flags = names.prefix(3).map { "--set \(Self.shortened($0))=VALUE" }.joined(separator: " ")
       return "no value for \(noun) \(list); give a default in the program or \(flags)"
     case .nestingTooDeep(let limit):
       return "expression nested too deeply (the limit is \(limit) levels)"
     case .noOutput:
       return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
     case .numberOutOfRange(let literal):
-      return "number '\(literal)' is too large for a 64-bit float"
+      return "number \(Self.quoted(literal)) is too large for a 64-bit float"
     case .nonFiniteValue(let name, let value, let inDerivative):
       return inDerivative
         ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
-        : "'\(name)' is \(value); the first non-finite value arose in this expression"
+        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression"
     case .redefinition(let name):
-      return "'\(name)' is defined more than once"
+      return "\(Self.quoted(name)) is defined more than once"
     case .unknownAnonymousOutput(let name):
-      return "'\(name)' names an anonymous output that the program does not have"
+      return "\(Self.quoted(name)) names an anonymous output that the program does not have"
     case .unknownFunction(let name, let suggestion):
-      return "unknown function '\(name)'" + Self.didYouMean(suggestion)
+      return "unknown function \(Self.quoted(name))" + Self.didYouMean(suggestion)
     case .unknownOutput(let name, let suggestion):
-      return "'output' names '\(name)', which the program does not define or use"
+      return "'output' names \(Self.quoted(name)), which the program does not define or use"
         + Self.didYouMean(suggestion)
     case .unusedName(let name, let isLeaf):
       return isLeaf
-        ? "leaf '\(name)' is never used; the outputs do not depend on it"
-        : "'\(name)' is never used and is not an output"
+        ? "leaf \(Self.quoted(name)) is never used; the outputs do not depend on it"
+        : "\(Self.quoted(name)) is never used and is not an output"
     case .useBeforeDefinition(let name):
-      return "'\(name)' is used before its definition"
+      return "\(Self.quoted(name)) is used before its definition"
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
-      return "'\(function)' takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
+      return "\(Self.quoted(function)) takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
     }
   }
 
+  /// A name in single quotes, cut short when it is very long (a 1 MB
+  /// identifier must not become a 1 MB message).
+  static func quoted(_ name: String) -> String {
+    "'\(shortened(name))'"
+  }
+
+  static func shortened(_ name: String) -> String {
+    name.utf8.count <= 64 ? name : String(name.prefix(32)) + "…(\(name.utf8.count) characters)"
+  }
+
   private static func didYouMean(_ suggestion: String?) -> String {
-    suggestion.map { "; did you mean '\($0)'?" } ?? ""
+    suggestion.map { "; did you mean \(quoted($0))?" } ?? ""
   }
 }

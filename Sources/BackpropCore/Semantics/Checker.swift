@@ -77,7 +77,7 @@ private struct CheckPass {
     if let first = definitions[name] {
       diagnostics.error(
         .redefinition(name), at: definition.range,
-        notes: [.init(range: first.range, text: "'\(name)' was first defined here")])
+        notes: [.init(range: first.range, text: "\(DiagnosticMessage.quoted(name)) was first defined here")])
       return
     }
     definitions[name] = definition
@@ -155,7 +155,7 @@ private struct CheckPass {
         guard definition.statement < statement, let symbol = symbolIndex[name] else {
           diagnostics.error(
             .useBeforeDefinition(name), at: node.range,
-            notes: [.init(range: definition.range, text: "'\(name)' is defined here")])
+            notes: [.init(range: definition.range, text: "\(DiagnosticMessage.quoted(name)) is defined here")])
           return
         }
         references[e] = Int32(symbol)

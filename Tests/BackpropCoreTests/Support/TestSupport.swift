@@ -32,50 +32,87 @@ enum Paths {
   }
 }
 
-/// Runs a program to completion and captures what it printed.
-struct ProcessResult {
+/// What one run of a program did.
+struct ProcessResult: Sendable, CustomStringConvertible {
   var status: Int32
   var stdout: String
   var stderr: String
+  var timedOut = false
+
+  var description: String {
+    "exit \(status)\(timedOut ? " (killed after the time limit)" : "")\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+  }
 }
 
+/// A pipe's bytes, collected on a background thread.
+private final class Collected: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data = Data()
+  func set(_ value: Data) {
+    lock.lock()
+    data = value
+    lock.unlock()
+  }
+  var value: Data {
+    lock.lock()
+    defer { lock.unlock() }
+    return data
+  }
+}
+
+/// A child that exits before reading its standard input must not kill the
+/// test runner with SIGPIPE when we write to it.
+private let ignoreBrokenPipes: Void = {
+  signal(SIGPIPE, SIG_IGN)
+}()
+
 enum Run {
-  /// Runs `executable` with `arguments`; `stdin` is written and closed.
+  /// Runs `executable` with `arguments` in `directory`, feeding `stdin`, and
+  /// waits at most `timeLimit` seconds before killing it.
   static func process(
-    _ executable: String, _ arguments: [String], stdin: String? = nil, directory: URL? = nil
+    _ executable: String, _ arguments: [String], stdin: Data = Data(), directory: URL? = nil,
+    timeLimit: TimeInterval = 600
   ) throws -> ProcessResult {
+    _ = ignoreBrokenPipes
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    let err = Pipe()
     let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    let output = Pipe()
+    let error = Pipe()
     process.standardInput = input
+    process.standardOutput = output
+    process.standardError = error
     try process.run()
-    // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
+    // Read both outputs on their own threads while we write the input, so a
+    // full pipe on either side can never deadlock the two processes.
     let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-      outData = out.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
+    let collectedOut = Collected()
+    let collectedErr = Collected()
+    for (pipe, sink) in [(output, collectedOut), (error, collectedErr)] {
+      let handle = pipe.fileHandleForReading
+      group.enter()
+      Thread.detachNewThread {
+        sink.set(handle.readDataToEndOfFile())
+        group.leave()
+      }
     }
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
+    let writer = input.fileHandleForWriting
+    try? writer.write(contentsOf: stdin)
+    try? writer.close()
+    var timedOut = false
+    if group.wait(timeout: .now() + timeLimit) == .timedOut {
+      timedOut = true
+      process.terminate()
+      group.wait()
     }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    group.wait()
     process.waitUntilExit()
     return ProcessResult(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+      status: process.terminationStatus,
+      stdout: String(decoding: collectedOut.value, as: UTF8.self),
+      stderr: String(decoding: collectedErr.value, as: UTF8.self),
+      timedOut: timedOut)
   }
 
   /// The first of `names` found on PATH.
@@ -88,6 +125,40 @@ enum Run {
       }
     }
     return nil
+  }
+}
+
+/// The built `backpropc` executable.
+enum Backpropc {
+  /// Where the executable may be: next to the test bundle (same build
+  /// configuration), or in the package's `.build/debug`.
+  static let candidates: [URL] = {
+    let bundle = Bundle.main.bundleURL
+    return [
+      bundle.appendingPathComponent("backpropc"),
+      bundle.deletingLastPathComponent().appendingPathComponent("backpropc"),
+      Paths.packageRoot.appendingPathComponent(".build/debug/backpropc"),
+    ]
+  }()
+
+  static let executable: URL? = candidates.first { url in
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+      && !isDirectory.boolValue && FileManager.default.isExecutableFile(atPath: url.path)
+  }
+
+  /// Runs `backpropc arguments…` with `stdin` as its standard input, in
+  /// `directory` (the current one if nil), and waits at most `timeLimit`.
+  static func run(
+    _ arguments: [String], stdin: String = "", in directory: URL? = nil,
+    timeLimit: TimeInterval = 60, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> ProcessResult {
+    let executable = try #require(
+      executable,
+      "the backpropc executable was not found; looked at \(candidates.map(\.path)). Run 'swift build --build-tests' first.",
+      sourceLocation: sourceLocation)
+    return try Run.process(
+      executable.path, arguments, stdin: Data(stdin.utf8), directory: directory, timeLimit: timeLimit)
   }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Fuzz the whole pipeline with libFuzzer (shipped with the Swift toolchain).
+#
+#   Scripts/fuzz.sh [SECONDS] [JOBS]      default: 60 seconds, 1 job
+#
+# The corpus is Fuzz/corpus (seeded from samples/, grown by each run); crashes,
+# hangs and memory blow-ups are written to Fuzz/crashes/. Every crash found
+# becomes a regression test in Tests/BackpropCoreTests/FuzzRegressionTests.swift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+jobs=${2:-1}
+out=.build-fuzz
+mkdir -p "$out" Fuzz/corpus Fuzz/crashes
+cp -n samples/*.bp Fuzz/corpus/ 2>/dev/null || true
+
+sources=$(find Sources/BackpropCore -name '*.swift' | sort)
+if [ ! -x "$out/fuzzer" ] || [ -n "$(find Sources/BackpropCore Fuzz/FuzzEntry.swift -newer "$out/fuzzer" -name '*.swift')" ]; then
+  echo "building $out/fuzzer"
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+    -module-name BackpropCore $sources Fuzz/FuzzEntry.swift -o "$out/fuzzer"
+fi
+
+# -timeout: any input that takes 10 s is a hang; -rss_limit_mb: memory must stay
+# proportional to the input; -max_len: inputs up to 64 KiB.
+"$out/fuzzer" Fuzz/corpus \
+  -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
+  -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -dict=Fuzz/backprop.dict -artifact_prefix=Fuzz/crashes/ -print_final_stats=1 2>&1 | tail -25

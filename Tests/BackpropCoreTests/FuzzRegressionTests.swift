@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@testable import BackpropCore
+
+/// Every input the fuzzer ever kept (Fuzz/corpus) or crashed on
+/// (Fuzz/regressions, one file per crash, named after what it broke) goes
+/// through the whole pipeline again, as the fuzz target does.
+@Suite struct FuzzRegressionTests {
+  static func inputs(_ folder: String) -> [URL] {
+    let url = Paths.packageRoot.appendingPathComponent(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    return names.sorted().filter { !$0.hasPrefix(".") }.map { url.appendingPathComponent($0) }
+  }
+
+  /// What Fuzz/FuzzEntry.swift does, with the outcome checked: a program
+  /// either has errors or compiles, emits and evaluates.
+  static func replay(_ url: URL) throws {
+    let bytes = Array(try Data(contentsOf: url))
+    let file = SourceFile(name: url.lastPathComponent, bytes: bytes)
+    let compilation = Compilation(file)
+    let rendered = compilation.diagnostics.rendered(in: file)
+    guard let program = compilation.program else {
+      #expect(compilation.diagnostics.hasErrors && rendered.contains("error:"), "\(url.lastPathComponent): no program and no error")
+      return
+    }
+    let request = EmitRequest(program: program, file: file, prefix: "fuzz")
+    #expect(CEmitter.emit(request, headerName: "fuzz.h").source.contains("void fuzz_gradient("))
+    #expect(SwiftEmitter.emit(request).contains("public enum Fuzz"))
+    var diagnostics = DiagnosticList()
+    let leaves = program.leaves.map { $0.defaultValue ?? 0.75 }
+    let evaluation = try #require(compilation.evaluate(leaves, into: &diagnostics))
+    #expect(evaluation.values.count == program.symbols.count)
+  }
+
+  @Test func corpusAndRegressionsReplay() throws {
+    let corpus = Self.inputs("Fuzz/corpus")
+    #expect(corpus.count >= Paths.sampleNames.count, "the fuzz corpus is missing")
+    for url in corpus + Self.inputs("Fuzz/regressions") { try Self.replay(url) }
+  }
+}
