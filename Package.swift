@@ -12,6 +12,8 @@ let package = Package(
   targets: [
     .target(name: "BackpropCore"),
     .executableTarget(name: "backpropc", dependencies: ["BackpropCore"]),
+    // Scripts/bench.sh's in-process measurements: compiler phases, interpreter.
+    .executableTarget(name: "backpropc-bench", dependencies: ["BackpropCore"]),
     .testTarget(
       name: "BackpropCoreTests",
       dependencies: ["BackpropCore", "backpropc"],

@@ -131,3 +131,10 @@ import Testing
     #expect(e.derivative("C", "C") == 1)
   }
 }
+
+/// `Builtin.ordinal` reads the case index from the enum's storage; it must
+/// be each case's position in `allCases`.
+@Test func builtinOrdinalsAreTheCasePositions() {
+  #expect(Builtin.allCases.map(\.ordinal) == Array(Builtin.allCases.indices))
+  #expect(MemoryLayout<Builtin>.size == 1)
+}

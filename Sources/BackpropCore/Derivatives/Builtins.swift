@@ -59,6 +59,11 @@ public struct BuiltinSpec: Sendable {
 
 extension Builtin {
   public var arity: Int { spec.arity }
+
+  /// The case's position in `allCases`, for hash keys: a raw-value enum
+  /// would otherwise hash (and compare) its name. A payload-free enum is
+  /// stored as its case index in one byte; a test checks the two agree.
+  public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
   public var isCommutative: Bool { false }
 
   /// The single source of truth (see the type's documentation).

@@ -27,19 +27,24 @@ struct CodePrinter {
 /// What every emitter needs to know about the program it prints.
 public struct EmitRequest: Sendable {
   /// The differentiated program, before optimisation.
-  public var program: Program
-  public var file: SourceFile
+  public let program: Program
+  public let file: SourceFile
   /// The symbol prefix from `--name` or the file name (not yet case-mapped).
-  public var prefix: String
+  public let prefix: String
+
+  /// The optimised forward program (outputs only) and gradient program
+  /// (outputs and ∂output/∂leaf): one simplification, two dead-code passes.
+  let forward: Program
+  let gradient: Program
 
   public init(program: Program, file: SourceFile, prefix: String) {
     self.program = program
     self.file = file
     self.prefix = prefix
+    let simplified = Optimizer.simplify(program)
+    forward = Optimizer.eliminateDeadCode(simplified, keeping: .outputs)
+    gradient = Optimizer.eliminateDeadCode(simplified, keeping: .outputsAndLeafGradients)
   }
-
-  var forward: Program { Optimizer.optimize(program, keeping: .outputs) }
-  var gradient: Program { Optimizer.optimize(program, keeping: .outputsAndLeafGradients) }
 
   /// The file name as the header comment gives it: base name only, so output
   /// does not depend on where the compiler ran.

@@ -83,13 +83,36 @@ public enum Optimizer {
   }
 }
 
-/// A key for value numbering: the op with its constant's bit pattern (so 0 and
-/// -0 stay apart), and the operands in canonical order for commutative ops.
+/// A key for value numbering: the op as a small code, a constant by its bit
+/// pattern (so 0 and -0 stay apart), and the operands in canonical order for
+/// commutative ops. Three words, hashed as three words.
 private struct ValueKey: Hashable {
-  var op: Op
+  var code: UInt64
   var bits: UInt64
-  var lhs: ValueID
-  var rhs: ValueID
+  var operands: UInt64
+
+  init(_ op: Op, _ lhs: ValueID, _ rhs: ValueID) {
+    switch op {
+    case .constant(let c): code = 0; bits = c.bitPattern
+    case .leaf(let i): code = 1; bits = UInt64(i)
+    case .copy: code = 2; bits = 0
+    case .neg: code = 3; bits = 0
+    case .add: code = 4; bits = 0
+    case .sub: code = 5; bits = 0
+    case .mul: code = 6; bits = 0
+    case .div: code = 7; bits = 0
+    case .pow: code = 8; bits = 0
+    case .call(let builtin): code = 16 + UInt64(builtin.ordinal); bits = 0
+    }
+    var (a, b) = (lhs, rhs)
+    if op.isCommutative && b < a { (a, b) = (b, a) }
+    operands = UInt64(UInt32(bitPattern: a.index)) << 32 | UInt64(UInt32(bitPattern: b.index))
+  }
+
+  func hash(into hasher: inout Hasher) {
+    hasher.combine(code &* 0x9E37_79B9_7F4A_7C15 ^ bits)
+    hasher.combine(operands)
+  }
 }
 
 private struct SimplifyPass {
@@ -103,6 +126,7 @@ private struct SimplifyPass {
     empty.instructions.reserveCapacity(source.instructions.count)
     b = Builder(empty)
     replacement = Array(repeating: .none, count: source.instructions.count)
+    table.reserveCapacity(source.instructions.count)
   }
 
   func map(_ v: ValueID) -> ValueID { v == .none ? .none : replacement[v.int] }
@@ -197,12 +221,7 @@ private struct SimplifyPass {
       let value = Interpreter.apply(op, a, constant(y) ?? 0)
       if value.isFinite { return make(.constant(value)) }
     }
-    var key = ValueKey(op: op, bits: 0, lhs: x, rhs: y)
-    if case .constant(let c) = op {
-      key.op = .constant(0)
-      key.bits = c.bitPattern
-    }
-    if op.isCommutative && y < x { (key.lhs, key.rhs) = (y, x) }
+    let key = ValueKey(op, x, y)
     if let existing = table[key] { return existing }
     let value = b.emit(op, x, y)
     table[key] = value

@@ -9,6 +9,8 @@ public struct SyntaxTree: Sendable {
   public var statements: [Statement] = []
   public var expressions: [Expression] = []
 
+  public init() {}
+
   public subscript(id: ExpressionID) -> Expression { expressions[id.index] }
 }
 
