@@ -5,11 +5,11 @@ struct CodePrinter {
   private var indentation = ""
 
   mutating func line(_ s: String = "") {
-    if s.isEmpty {
-      text += "\n"
-    } else {
-      text += indentation + s + "\n"
+    if !s.isEmpty {
+      text.append(indentation)
+      text.append(s)
     }
+    text.append("\n")
   }
 
   mutating func lines(_ block: String) {

@@ -109,16 +109,66 @@ private struct ValueKey: Hashable {
     operands = UInt64(UInt32(bitPattern: a.index)) << 32 | UInt64(UInt32(bitPattern: b.index))
   }
 
-  func hash(into hasher: inout Hasher) {
-    hasher.combine(code &* 0x9E37_79B9_7F4A_7C15 ^ bits)
-    hasher.combine(operands)
+  /// A multiply-shift mix of the three words: the keys are not adversarial
+  /// (they are instructions), so SipHash's protection is not needed here.
+  var mixed: UInt64 {
+    var h = code &* 0x9E37_79B9_7F4A_7C15
+    h = (h ^ bits) &* 0xBF58_476D_1CE4_E5B9
+    h = (h ^ operands) &* 0x94D0_49BB_1331_11EB
+    return h ^ (h >> 31)
+  }
+}
+
+/// Value numbering's table: open addressing with linear probing, kept at
+/// most half full (it doubles when it gets there), mapping keys to values.
+private struct ValueTable {
+  private var keys: [ValueKey]
+  private var values: [ValueID]
+  private var mask: Int
+  private var count = 0
+
+  init(capacity: Int) {
+    var size = 16
+    while size < capacity * 2 { size <<= 1 }
+    mask = size - 1
+    keys = Array(repeating: ValueKey(.copy, .none, .none), count: size)
+    values = Array(repeating: .none, count: size)
+  }
+
+  /// The value stored under `key`, or stores `make()` there and returns it.
+  mutating func find(_ key: ValueKey, orInsert make: () -> ValueID) -> ValueID {
+    var slot = Int(truncatingIfNeeded: key.mixed) & mask
+    while values[slot] != .none {
+      if keys[slot] == key { return values[slot] }
+      slot = (slot + 1) & mask
+    }
+    let value = make()
+    keys[slot] = key
+    values[slot] = value
+    count += 1
+    if count * 2 > mask + 1 { grow() }
+    return value
+  }
+
+  private mutating func grow() {
+    let oldKeys = keys
+    let oldValues = values
+    mask = (mask + 1) * 2 - 1
+    keys = Array(repeating: ValueKey(.copy, .none, .none), count: mask + 1)
+    values = Array(repeating: .none, count: mask + 1)
+    for (key, value) in zip(oldKeys, oldValues) where value != .none {
+      var slot = Int(truncatingIfNeeded: key.mixed) & mask
+      while values[slot] != .none { slot = (slot + 1) & mask }
+      keys[slot] = key
+      values[slot] = value
+    }
   }
 }
 
 private struct SimplifyPass {
   var b: Builder
   var replacement: [ValueID]
-  var table: [ValueKey: ValueID] = [:]
+  var table: ValueTable
 
   init(source: Program) {
     var empty = source
@@ -126,7 +176,7 @@ private struct SimplifyPass {
     empty.instructions.reserveCapacity(source.instructions.count)
     b = Builder(empty)
     replacement = Array(repeating: .none, count: source.instructions.count)
-    table.reserveCapacity(source.instructions.count)
+    table = ValueTable(capacity: source.instructions.count)
   }
 
   func map(_ v: ValueID) -> ValueID { v == .none ? .none : replacement[v.int] }
@@ -221,10 +271,6 @@ private struct SimplifyPass {
       let value = Interpreter.apply(op, a, constant(y) ?? 0)
       if value.isFinite { return make(.constant(value)) }
     }
-    let key = ValueKey(op, x, y)
-    if let existing = table[key] { return existing }
-    let value = b.emit(op, x, y)
-    table[key] = value
-    return value
+    return table.find(ValueKey(op, x, y)) { b.emit(op, x, y) }
   }
 }
