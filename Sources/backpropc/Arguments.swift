@@ -11,6 +11,9 @@ enum Command: String, CaseIterable {
   case compile
   case eval
   case check
+  case explain
+  case graph
+  case train
 
   /// The options each command takes: one table drives parsing and `--help`.
   var options: [OptionSpec] {
@@ -35,6 +38,30 @@ enum Command: String, CaseIterable {
         OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
         OptionSpec(name: "--tolerance", value: "T", help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
       ] + common
+    case .explain:
+      return [
+        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        OptionSpec(name: "--output", value: "O", help: "the name to explain (default: the first output)"),
+        OptionSpec(name: "--format", value: "text|markdown", help: "plain text, or Markdown with LaTeX formulas"),
+      ] + common
+    case .graph:
+      return [
+        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        OptionSpec(name: "--output", value: "O", help: "whose adjoints to show (default: the first output)"),
+        OptionSpec(name: "-o", value: "FILE", help: "write FILE.dot, or FILE.svg / FILE.png through Graphviz's dot"),
+      ] + common
+    case .train:
+      return [
+        OptionSpec(name: "--lr", value: "RATE", help: "learning rate (required)"),
+        OptionSpec(name: "--steps", value: "N", help: "gradient steps (required)"),
+        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value; for a param, its starting value"),
+        OptionSpec(name: "--data", value: "FILE.csv", help: "samples: a header of input names, one row per sample"),
+        OptionSpec(name: "--batch", value: "B", help: "rows per step, taken in order, wrapping around (default: all)"),
+        OptionSpec(name: "--loss", value: "O", help: "the output to minimise (required when there are several)"),
+        OptionSpec(name: "--every", value: "K", help: "report progress every K steps (default: steps/10)"),
+        OptionSpec(name: "--json", help: "print the result as one JSON object"),
+        OptionSpec(name: "-o", value: "FILE.bp", help: "write the program back with the trained param defaults"),
+      ] + common
     }
   }
 
@@ -43,6 +70,10 @@ enum Command: String, CaseIterable {
     case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME]"
     case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
     case .check: "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T]"
+    case .explain: "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
+    case .graph: "backpropc graph [FILE] [--set NAME=VALUE]... [--output O] [-o graph.dot|graph.svg|graph.png]"
+    case .train:
+      "backpropc train [FILE] --lr RATE --steps N [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--loss O] [--every K] [--json] [-o trained.bp]"
     }
   }
 
@@ -52,6 +83,12 @@ enum Command: String, CaseIterable {
     case .eval: "Interpret a .bp program: its outputs and every partial derivative."
     case .check:
       "Compare every partial derivative with central finite differences; exit 1 if any differs by more than the tolerance."
+    case .explain:
+      "Show the forward pass and the chain rule of the backward pass, name by name, with numbers."
+    case .graph:
+      "Draw the computation graph (Graphviz DOT) with each value and its adjoint."
+    case .train:
+      "Fit the 'param' leaves by gradient descent on the loss, optionally over rows of a CSV file."
     }
   }
 }

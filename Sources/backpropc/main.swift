@@ -189,6 +189,193 @@ func runCheck(_ arguments: Arguments) throws {
   if !check.failures.isEmpty { throw Failure(status: .programErrors) }
 }
 
+/// The symbol `--output` (or `--loss`) names, or the first output.
+func chosenOutput(_ compilation: Compilation, _ flag: String, _ arguments: Arguments) throws -> Int {
+  guard let program = compilation.program else { throw Failure(status: .programErrors) }
+  guard let name = arguments.value(flag) else { return program.outputs[0] }
+  guard let symbol = compilation.symbol(named: name) else {
+    let suggestion = Suggestion.closest(to: name, among: program.symbols.map(\.name))
+    throw UsageError(message: "\(flag) names '\(name)', which the program does not define"
+      + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+  }
+  return symbol
+}
+
+func runExplain(_ arguments: Arguments) throws {
+  let format = try arguments.value("--format").map { text in
+    guard let format = Explanation.Format(rawValue: text) else {
+      throw UsageError(message: "unknown --format '\(text)'; use text or markdown")
+    }
+    return format
+  } ?? .text
+  let (compilation, values) = try leafValues(arguments)
+  let output = try chosenOutput(compilation, "--output", arguments)
+  guard let explanation = Explanation(compilation, leaves: values, output: output) else {
+    throw Failure(status: .programErrors)
+  }
+  printOut(explanation.rendered(format))
+}
+
+/// The first executable named `name` on PATH.
+func findExecutable(_ name: String) -> String? {
+  let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+  for directory in path.split(separator: ":") {
+    let candidate = "\(directory)/\(name)"
+    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+  }
+  return nil
+}
+
+func runGraph(_ arguments: Arguments) throws {
+  let target = arguments.value("-o")
+  let picture = target.map { ($0 as NSString).pathExtension.lowercased() }
+  if let picture, !["dot", "gv", "svg", "png"].contains(picture) {
+    throw UsageError(message: "cannot tell what to write to '\(target ?? "")'; name it *.dot, *.svg or *.png")
+  }
+  var dotTool: String?
+  if picture == "svg" || picture == "png" {
+    dotTool = findExecutable("dot")
+    guard dotTool != nil else {
+      throw UsageError(message: "writing .\(picture ?? "") needs Graphviz's 'dot', which is not installed (apt-get install graphviz); or write DOT with -o graph.dot")
+    }
+  }
+  let (compilation, values) = try leafValues(arguments)
+  let output = try chosenOutput(compilation, "--output", arguments)
+  guard let dot = Graph.dot(compilation, leaves: values, output: output) else {
+    throw Failure(status: .programErrors)
+  }
+  guard let target else {
+    printOut(dot)
+    return
+  }
+  guard let tool = dotTool, let format = picture else {
+    try writeAtomically([(target, dot)])
+    return
+  }
+  // dot writes a temporary file beside the target; it is renamed into place
+  // only when dot succeeds.
+  let temporary = target + ".backpropc-\(getpid()).tmp"
+  defer { unlink(temporary) }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: tool)
+  process.arguments = ["-T\(format)", "-o", temporary]
+  let input = Pipe()
+  let errors = Pipe()
+  process.standardInput = input
+  process.standardError = errors
+  try process.run()
+  input.fileHandleForWriting.write(Data(dot.utf8))
+  try? input.fileHandleForWriting.close()
+  let message = errors.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else {
+    printError("backpropc: error: dot failed: \(String(decoding: message, as: UTF8.self))")
+    throw Failure(status: .programErrors)
+  }
+  guard rename(temporary, target) == 0 else {
+    throw UsageError(message: "cannot write '\(target)': \(String(cString: strerror(errno)))")
+  }
+}
+
+/// A required or optional whole number ≥ 1, for `--steps`, `--every`, `--batch`.
+func positiveInteger(_ arguments: Arguments, _ flag: String, required: Bool) throws -> Int? {
+  guard let text = arguments.value(flag) else {
+    if required { throw UsageError(message: "train needs \(flag) N (a whole number >= 1)") }
+    return nil
+  }
+  guard let n = Int(text), n >= 1 else {
+    throw UsageError(message: "\(flag) \(text): give a whole number >= 1")
+  }
+  return n
+}
+
+func runTrain(_ arguments: Arguments) throws {
+  guard let rateText = arguments.value("--lr") else {
+    throw UsageError(message: "train needs --lr RATE (the learning rate, e.g. --lr 0.5)")
+  }
+  guard let rate = Double(rateText), rate.isFinite else {
+    throw UsageError(message: "--lr \(rateText): give a finite number, e.g. --lr 0.5")
+  }
+  let steps = try positiveInteger(arguments, "--steps", required: true) ?? 1
+  let every = try positiveInteger(arguments, "--every", required: false)
+  let batch = try positiveInteger(arguments, "--batch", required: false)
+  let given = try settings(arguments)
+  let file = try readSource(arguments.path)
+  let compilation = try compile(file)
+  guard let whole = compilation.program else { throw Failure(status: .programErrors) }
+
+  for (name, _) in given where !compilation.leafNames.contains(name) {
+    let suggestion = Suggestion.closest(to: name, among: compilation.leafNames)
+    throw UsageError(message: "--set names '\(name)', which is not a leaf of the program"
+      + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+  }
+  let loss: Int
+  if arguments.value("--loss") != nil {
+    loss = try chosenOutput(compilation, "--loss", arguments)
+  } else if whole.outputs.count > 1 {
+    throw UsageError(message: "the program has several outputs (\(whole.outputNames.joined(separator: ", "))); choose the loss with --loss NAME")
+  } else {
+    loss = whole.outputs[0]
+  }
+  guard let program = compilation.program(differentiating: loss), let training = Training(program) else {
+    var diagnostics = DiagnosticList()
+    diagnostics.error(.noParameters, at: SourceRange(0, 0))
+    printError(diagnostics.rendered(in: file))
+    throw Failure(status: .programErrors)
+  }
+
+  // Rows of data, then every leaf's starting value.
+  var data: TrainingData?
+  if let path = arguments.value("--data") {
+    let csv = try readSource(path)
+    var diagnostics = DiagnosticList()
+    data = TrainingData.read(csv, program: program, into: &diagnostics)
+    if data == nil {
+      printError(diagnostics.rendered(in: csv))
+      throw Failure(status: .programErrors)
+    }
+  }
+  if let batch, let rows = data?.rows.count ?? Optional(1), batch > rows {
+    throw UsageError(message: "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data")
+  }
+  let fromData = Set(data?.columns ?? [])
+  var settingsByName = Dictionary(given, uniquingKeysWith: { _, last in last })
+  for leaf in fromData { settingsByName[program.symbols[leaf].name] = settingsByName[program.symbols[leaf].name] ?? 0 }
+  var diagnostics = DiagnosticList()
+  guard let leaves = compilation.leafValues(settingsByName, into: &diagnostics) else {
+    printError(diagnostics.rendered(in: file))
+    throw Failure(status: .programErrors)
+  }
+
+  let options = Training.Options(learningRate: rate, steps: steps, batch: batch, every: every)
+  let width = String(steps).count
+  let result: Training.Result
+  do {
+    result = try training.run(leaves: leaves, data: data, options: options) { step, value in
+      let padded = String(repeating: " ", count: width - String(step).count) + String(step)
+      printError("step \(padded)/\(steps)  loss \(NumberFormat.shortest(value))\n")
+    }
+  } catch {
+    var diagnostics = DiagnosticList()
+    diagnostics.append(error.diagnostic)
+    printError(diagnostics.rendered(in: file))
+    throw Failure(status: .programErrors)
+  }
+
+  var summary = "trained \(result.steps) step\(result.steps == 1 ? "" : "s"); final loss \(NumberFormat.shortest(result.finalLoss))\n"
+  for (symbol, value) in result.parameters {
+    summary += "  \(program.symbols[symbol].name) = \(NumberFormat.shortest(value))\n"
+  }
+  printError(summary)
+  if let target = arguments.value("-o") {
+    let bytes = Training.rewrite(file, tree: compilation.tree, symbols: program.symbols, result: result)
+    try writeAtomically([(target, String(decoding: bytes, as: UTF8.self))])
+  }
+  if arguments.flags.contains("--json") {
+    printOut(Training.json(result, symbols: program.symbols))
+  }
+}
+
 func main() -> ExitStatus {
   let raw = Array(CommandLine.arguments.dropFirst())
   do {
@@ -205,6 +392,9 @@ func main() -> ExitStatus {
     case .compile: try runCompile(arguments)
     case .eval: try runEval(arguments)
     case .check: try runCheck(arguments)
+    case .explain: try runExplain(arguments)
+    case .graph: try runGraph(arguments)
+    case .train: try runTrain(arguments)
     }
     return .success
   } catch let error as UsageError {

@@ -9,6 +9,7 @@ import Testing
 @Suite struct GoldenTests {
   @Test(arguments: Paths.sampleNames)
   func sampleMatchesGoldens(_ name: String) throws {
+    var diagnostics = DiagnosticList()
     let request = try #require(CompiledSamples.request(name), "\(name).bp does not compile")
     let c = CEmitter.emit(request, headerName: "\(name).h")
     Golden.check(c.source, file: "\(name).c")
@@ -17,15 +18,24 @@ import Testing
     Golden.check(
       IRPrinter.print(Optimizer.optimize(request.program, keeping: .outputsAndLeafGradients)),
       file: "\(name).ir")
-    let evaluation = try Compilation(Paths.sample(name)).evaluation()
+    let compilation = Compilation(Paths.sample(name))
+    let evaluation = try compilation.evaluation()
     Golden.check(evaluation.json(), file: "\(name).json")
+
+    // SPEC §5: explain (text and Markdown) and graph of the first output.
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    let output = try #require(compilation.program?.outputs.first)
+    let explanation = try #require(Explanation(compilation, leaves: leaves, output: output))
+    Golden.check(explanation.rendered(.text), file: "\(name).explain.txt")
+    Golden.check(explanation.rendered(.markdown), file: "\(name).explain.md")
+    Golden.check(try #require(Graph.dot(compilation, leaves: leaves, output: output)), file: "\(name).dot")
   }
 
   /// A golden whose sample is gone would never be checked again.
   @Test func everyGoldenBelongsToASample() throws {
     let files = try FileManager.default.contentsOfDirectory(atPath: Paths.golden.path)
     let samples = Set(Paths.sampleNames)
-    let strays = files.filter { !samples.contains(($0 as NSString).deletingPathExtension) }
+    let strays = files.filter { !samples.contains(String($0.prefix { $0 != "." })) }
     #expect(strays.isEmpty, "golden files without a sample: \(strays)")
     #expect(!samples.isEmpty)
   }

@@ -50,6 +50,26 @@ public struct BuiltinSpec: Sendable {
   /// Where the function has a kink, whether the arguments sit exactly on it,
   /// and the convention its derivative follows there (for `eval`'s warning).
   public var kink: Kink? = nil
+  /// How `explain` writes the derivative in terms of the result y when a
+  /// statement is just this call (`out = sigmoid(net)`: `out·(1 − out)`);
+  /// otherwise it writes `f'(x)`.
+  public var derivativeOfResult: ResultForm? = nil
+
+  /// The derivative as a formula in the result y.
+  public enum ResultForm: Sendable {
+    /// y
+    case result
+    /// y·(1 − y)
+    case resultTimesOneMinusResult
+    /// 1 − y²
+    case oneMinusResultSquared
+    /// 1 + y²
+    case onePlusResultSquared
+    /// 1 / (2·y)
+    case halfReciprocalOfResult
+    /// y + 1
+    case resultPlusOne
+  }
 
   public struct Kink: Sendable {
     public var isHit: @Sendable (_ x: Double, _ y: Double) -> Bool
@@ -72,14 +92,14 @@ extension Builtin {
     //       arity  value                          adjoint (g upstream, x y arguments, r result)
     case .exp:
       .unary({ x in Foundation.exp(x) }, { b, g, _, _, r in (b.mul(g, r), nil) },
-             "exp", "e^x")
+             "exp", "e^x", explain: .result)
     case .log:
       .unary({ x in Foundation.log(x) }, { b, g, x, _, _ in (b.div(g, x), nil) },
              "log", "natural logarithm")
     case .sqrt:
       .unary({ x in x.squareRoot() },
              { b, g, _, _, r in (b.div(g, b.mul(b.constant(2), r)), nil) },
-             "sqrt", "square root")
+             "sqrt", "square root", explain: .halfReciprocalOfResult)
     case .sin:
       .unary({ x in Foundation.sin(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.cos, x)), nil) },
              "sin", "sine")
@@ -90,11 +110,11 @@ extension Builtin {
     case .tan:
       .unary({ x in Foundation.tan(x) },
              { b, g, _, _, r in (b.mul(g, b.add(b.constant(1), b.mul(r, r))), nil) },
-             "tan", "tangent")
+             "tan", "tangent", explain: .onePlusResultSquared)
     case .tanh:
       .unary({ x in Foundation.tanh(x) },
              { b, g, _, _, r in (b.mul(g, b.sub(b.constant(1), b.mul(r, r))), nil) },
-             "tanh", "hyperbolic tangent")
+             "tanh", "hyperbolic tangent", explain: .oneMinusResultSquared)
     case .sigmoid:
       .init(arity: 1, callable: true, value: { x, _ in Self.sigmoid(x) },
             adjoint: { b, g, _, _, r in (b.mul(g, b.mul(r, b.sub(b.constant(1), r))), nil) },
@@ -117,7 +137,8 @@ extension Builtin {
                   return e / (1.0 + e);
               }
               """),
-            summary: "1 / (1 + e^-x), stable for large |x|")
+            summary: "1 / (1 + e^-x), stable for large |x|",
+            derivativeOfResult: .resultTimesOneMinusResult)
     case .relu:
       .init(arity: 1, callable: true, value: { x, _ in x < 0 ? 0 : x },
             adjoint: { b, g, x, _, _ in (b.call(.gate, x, g), nil) },
@@ -202,7 +223,7 @@ extension Builtin {
     case .expm1:
       .unary({ x in Foundation.expm1(x) },
              { b, g, _, _, r in (b.mul(g, b.add(r, b.constant(1))), nil) },
-             "expm1", "e^x - 1, accurate near 0")
+             "expm1", "e^x - 1, accurate near 0", explain: .resultPlusOne)
 
     // MARK: Internal rows
     case .gate:
@@ -290,11 +311,11 @@ extension BuiltinSpec {
   /// A one-argument function that both languages' math libraries spell alike.
   static func unary(
     _ value: @escaping @Sendable (Double) -> Double, _ adjoint: @escaping Adjoint,
-    _ name: String, _ summary: String
+    _ name: String, _ summary: String, explain: ResultForm? = nil
   ) -> BuiltinSpec {
     BuiltinSpec(
       arity: 1, callable: true, value: { x, _ in value(x) }, adjoint: adjoint,
-      swift: .library(name), c: .library(name), summary: summary)
+      swift: .library(name), c: .library(name), summary: summary, derivativeOfResult: explain)
   }
 }
 

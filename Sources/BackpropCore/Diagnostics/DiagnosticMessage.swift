@@ -5,6 +5,16 @@
 public enum DiagnosticMessage: Hashable, Sendable {
   // MARK: - Errors and warnings (please keep alphabetical)
 
+  /// `train --data`: a column named twice in the header.
+  case dataDuplicateColumn(String)
+  /// `train --data`: the file has no header, or a header and no rows.
+  case dataEmpty(hasHeader: Bool)
+  /// `train --data`: a cell that is not a number.
+  case dataNotANumber(String)
+  /// `train --data`: a row with the wrong number of cells.
+  case dataRaggedRow(expected: Int, got: Int)
+  /// `train --data`: a header name that is not an `input` of the program.
+  case dataUnknownColumn(String, suggestion: String?)
   /// `output` names a name twice, or an anonymous output.
   case duplicateOutput(String)
   /// An operand was expected: `A = 2 *` or `A = )`.
@@ -33,6 +43,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case nestingTooDeep(limit: Int)
   /// The program defines nothing to differentiate.
   case noOutput
+  /// `train` on a program without `param` leaves.
+  case noParameters
+  /// `train`: the loss or its gradient stopped being finite.
+  case trainingDiverged(step: Int, name: String, value: String, inDerivative: Bool)
   /// A number literal too large for a Double: `1e999`.
   case numberOutOfRange(String)
   /// `eval`: a value or derivative became NaN or infinite.
@@ -55,6 +69,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// The case name, stable across rewordings, for tests.
   public var id: String {
     switch self {
+    case .dataDuplicateColumn: "dataDuplicateColumn"
+    case .dataEmpty: "dataEmpty"
+    case .dataNotANumber: "dataNotANumber"
+    case .dataRaggedRow: "dataRaggedRow"
+    case .dataUnknownColumn: "dataUnknownColumn"
     case .duplicateOutput: "duplicateOutput"
     case .expectedExpression: "expectedExpression"
     case .expectedName: "expectedName"
@@ -69,6 +88,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .missingLeafValues: "missingLeafValues"
     case .nestingTooDeep: "nestingTooDeep"
     case .noOutput: "noOutput"
+    case .noParameters: "noParameters"
+    case .trainingDiverged: "trainingDiverged"
     case .numberOutOfRange: "numberOutOfRange"
     case .nonFiniteValue: "nonFiniteValue"
     case .redefinition: "redefinition"
@@ -84,6 +105,18 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// The words a user reads.
   public var text: String {
     switch self {
+    case .dataDuplicateColumn(let name):
+      return "column \(Self.quoted(name)) appears more than once in the header"
+    case .dataEmpty(let hasHeader):
+      return hasHeader
+        ? "the data file has a header but no rows"
+        : "the data file is empty; it needs a header row of input names and one row per sample"
+    case .dataNotANumber(let cell):
+      return "\(Self.quoted(cell)) is not a number"
+    case .dataRaggedRow(let expected, let got):
+      return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
+    case .dataUnknownColumn(let name, let suggestion):
+      return "column \(Self.quoted(name)) is not an 'input' of the program" + Self.didYouMean(suggestion)
     case .duplicateOutput(let name):
       return "\(Self.quoted(name)) is already an output"
     case .expectedExpression(let found):
@@ -112,6 +145,12 @@ public enum DiagnosticMessage: Hashable, Sendable {
       let noun = names.count == 1 ? "leaf" : "leaves"
       let flags = names.prefix(3).map { "--set \(Self.shortened($0))=VALUE" }.joined(separator: " ")
       return "no value for \(noun) \(list); give a default in the program or \(flags)"
+    case .noParameters:
+      return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
+    case .trainingDiverged(let step, let name, let value, let inDerivative):
+      return "training stopped at step \(step): " + (inDerivative
+        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
+        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
     case .nestingTooDeep(let limit):
       return "expression nested too deeply (the limit is \(limit) levels)"
     case .noOutput:

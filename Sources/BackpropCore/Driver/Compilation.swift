@@ -4,6 +4,10 @@ public struct Compilation: Sendable {
   public let file: SourceFile
   public private(set) var diagnostics = DiagnosticList()
   public private(set) var tree = SyntaxTree()
+  /// The checked program; meaningful only when there are no errors.
+  public private(set) var checked: CheckedProgram?
+  /// The forward program, before differentiation.
+  public private(set) var forward: Program?
   /// The differentiated program, unoptimised; nil when the source has errors.
   public private(set) var program: Program?
 
@@ -12,7 +16,24 @@ public struct Compilation: Sendable {
     tree = Parser.parse(file, into: &diagnostics)
     let checked = Checker.check(tree, into: &diagnostics)
     guard !diagnostics.hasErrors else { return }
-    program = Reverse.differentiate(Lowering.lower(checked))
+    self.checked = checked
+    let forward = Lowering.lower(checked)
+    self.forward = forward
+    program = Reverse.differentiate(forward)
+  }
+
+  /// The program differentiated for one symbol as its only output (`explain
+  /// --output`, `train --loss`), which need not be one of the outputs.
+  public func program(differentiating symbol: Int) -> Program? {
+    guard var forward else { return nil }
+    if forward.outputs == [symbol], let program { return program }
+    forward.outputs = [symbol]
+    return Reverse.differentiate(forward)
+  }
+
+  /// A symbol's index by name.
+  public func symbol(named name: String) -> Int? {
+    forward?.symbols.firstIndex { $0.name == name }
   }
 
   public init(name: String = "<input>", source: String) {

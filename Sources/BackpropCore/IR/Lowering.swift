@@ -27,38 +27,12 @@ public enum Lowering {
       guard symbol >= 0 else { continue }
       b.owner = Int32(symbol)
       let firstInstruction = b.program.instructions.count
-      let arena = statement.expressions
-      var valueOf = [ValueID](repeating: .none, count: arena.count)
-      for e in arena {
-        let node = tree.expressions[e]
-        b.range = node.range
-        func operand(_ id: ExpressionID) -> ValueID { valueOf[id.index - arena.lowerBound] }
-        let value: ValueID
-        switch node.kind {
-        case .number(let c):
-          value = b.constant(c)
-        case .name:
-          value = b.program.values[Int(checked.references[e])]
-        case .negate(let x):
-          value = b.neg(operand(x))
-        case .binary(let op, let x, let y):
-          value = b.emit(Self.op(op), operand(x), operand(y))
-        case .call(let name, _, let arguments):
-          let args = arguments.map(operand)
-          switch Callee(name: name) {
-          case .builtin(let f)?: value = b.call(f, args[0], args.count > 1 ? args[1] : .none)
-          case .power?, nil: value = b.pow(args[0], args[1])
-          }
-        case .parenthesized(let inner):
-          value = operand(inner)
-        case .error:
-          value = b.constant(.nan)  // unreachable: programs with errors are not lowered
-        }
-        valueOf[e - arena.lowerBound] = value
+      let values = b.program.values
+      var root = lowerExpressions(tree, statement.expressions, into: &b) {
+        values[Int(checked.references[$0])]
       }
       // The statement's own node: the root, or a copy when the right-hand side
       // is just another name (`B = A`), so each name has a node of its own.
-      var root = valueOf.last ?? b.constant(.nan)
       if root.int < firstInstruction || b.program[root].name != nil {
         b.range = statement.range
         root = b.emit(.copy, root)
@@ -67,6 +41,43 @@ public enum Lowering {
       b.program.values[symbol] = root
     }
     return b.program
+  }
+
+  /// Lowers one statement's expressions (an arena range, in post-order) and
+  /// returns the root's value; `name` gives the value a name node refers to.
+  /// `explain` lowers single statements with it, as the compiler does.
+  public static func lowerExpressions(
+    _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
+  ) -> ValueID {
+    var valueOf = [ValueID](repeating: .none, count: arena.count)
+    for e in arena {
+      let node = tree.expressions[e]
+      b.range = node.range
+      func operand(_ id: ExpressionID) -> ValueID { valueOf[id.index - arena.lowerBound] }
+      let value: ValueID
+      switch node.kind {
+      case .number(let c):
+        value = b.constant(c)
+      case .name:
+        value = name(e)
+      case .negate(let x):
+        value = b.neg(operand(x))
+      case .binary(let op, let x, let y):
+        value = b.emit(Self.op(op), operand(x), operand(y))
+      case .call(let name, _, let arguments):
+        let args = arguments.map(operand)
+        switch Callee(name: name) {
+        case .builtin(let f)?: value = b.call(f, args[0], args.count > 1 ? args[1] : .none)
+        case .power?, nil: value = b.pow(args[0], args[1])
+        }
+      case .parenthesized(let inner):
+        value = operand(inner)
+      case .error:
+        value = b.constant(.nan)  // unreachable: programs with errors are not lowered
+      }
+      valueOf[e - arena.lowerBound] = value
+    }
+    return valueOf.last ?? b.constant(.nan)
   }
 
   static func op(_ op: BinaryOperator) -> Op {

@@ -1,0 +1,221 @@
+/// `backpropc explain`: the forward pass and the backward pass of one output,
+/// the way the seed tutorials work them out by hand (SPEC §5).
+///
+/// The numbers come from the compiler: values and adjoints from the same
+/// optimised program `eval` runs, and each local derivative ∂W/∂V from the
+/// reverse pass applied to W's statement alone. The formulas come from the
+/// statements' source, so every name a reader sees is a name in the program.
+public struct Explanation: Sendable {
+  public struct Line: Sendable {
+    /// The name the line is about: the variable (forward) or V in ∂O/∂V.
+    public var name: String
+    /// Symbolic parts, numeric parts, result; rendered per format.
+    fileprivate var formula: Formula?
+    fileprivate var substituted: Bool
+    fileprivate var terms: [Term]
+    public var value: Double
+  }
+
+  fileprivate struct Term: Sendable {
+    var upstream: String
+    var upstreamValue: Double
+    var local: Formula
+    var localValue: Double
+  }
+
+  public let output: String
+  public let source: String
+  public let leaves: [Line]
+  public let forward: [Line]
+  public let backward: [Line]
+  private let values: [String: Double]
+
+  /// Explains `output` (a symbol index) at the given leaf values.
+  public init?(_ compilation: Compilation, leaves leafValues: [Double], output: Int) {
+    guard let checked = compilation.checked, let program = compilation.program(differentiating: output) else {
+      return nil
+    }
+    let optimized = Optimizer.optimize(program, keeping: .everything)
+    let evaluation = Evaluation(program: optimized, leaves: leafValues)
+    let symbols = program.symbols
+    let tree = checked.tree
+    self.output = symbols[output].name
+    self.source = String(compilation.file.name.split(separator: "/").last ?? "")
+    var values: [String: Double] = [:]
+    for (s, symbol) in symbols.enumerated() { values[symbol.name] = evaluation.values[s] }
+    self.values = values
+
+    self.leaves = (0..<program.leafCount).map {
+      Line(name: symbols[$0].name, formula: nil, substituted: false, terms: [], value: evaluation.values[$0])
+    }
+
+    // Forward: each defined name, in source order.
+    var formulas: [Int: Formula] = [:]      // by defining statement
+    var definingStatement: [Int: Int] = [:]  // symbol → statement
+    var forward: [Line] = []
+    for (index, statement) in tree.statements.enumerated() {
+      let s = Int(checked.definitions[index])
+      guard s >= 0 else { continue }
+      definingStatement[s] = index
+      let formula = Formula.statement(tree, statement.expressions)
+      formulas[index] = formula
+      forward.append(Line(name: symbols[s].name, formula: formula, substituted: true, terms: [], value: evaluation.values[s]))
+    }
+    self.forward = forward
+
+    // The names O depends on: walk the statements backwards from O.
+    var dependsOn = Set([output])
+    var usesOf: [Int: [Int]] = [:]  // symbol → the statements (on a path to O) that read it
+    for (index, statement) in tree.statements.enumerated().reversed() {
+      let w = Int(checked.definitions[index])
+      guard w >= 0, dependsOn.contains(w) else { continue }
+      var read = Set<Int>()
+      for e in statement.expressions where checked.references[e] >= 0 {
+        read.insert(Int(checked.references[e]))
+      }
+      for v in read.sorted() {
+        dependsOn.insert(v)
+        usesOf[v, default: []].insert(index, at: 0)
+      }
+    }
+
+    // Backward: O first, then defined names in reverse source order, then leaves.
+    let order = [output] + forward.reversed().compactMap { line in symbols.firstIndex { $0.name == line.name } }
+      .filter { $0 != output } + (0..<program.leafCount).reversed()
+    var localCache: [Int: [Int: Double]] = [:]
+    var backward: [Line] = []
+    for v in order where dependsOn.contains(v) {
+      var terms: [Term] = []
+      for index in usesOf[v] ?? [] {
+        let w = Int(checked.definitions[index])
+        let locals = localCache[index] ?? Self.localDerivatives(tree, checked, statement: index, values: evaluation.values)
+        localCache[index] = locals
+        let formula = formulas[index] ?? .name("…")
+        var resultName: String?
+        if case .call = formula { resultName = symbols[w].name }
+        terms.append(Term(
+          upstream: symbols[w].name, upstreamValue: evaluation.gradient[0][w],
+          local: formula.derivative(by: symbols[v].name, result: resultName),
+          localValue: locals[v] ?? 0))
+      }
+      backward.append(Line(name: symbols[v].name, formula: nil, substituted: false, terms: terms, value: evaluation.gradient[0][v]))
+    }
+    self.backward = backward
+  }
+
+  /// ∂W/∂V for every name V that statement W reads, by the compiler's own
+  /// reverse pass on that statement alone, at the program's values.
+  private static func localDerivatives(
+    _ tree: SyntaxTree, _ checked: CheckedProgram, statement index: Int, values: [Double]
+  ) -> [Int: Double] {
+    let statement = tree.statements[index]
+    var read: [Int] = []
+    for e in statement.expressions where checked.references[e] >= 0 {
+      let s = Int(checked.references[e])
+      if !read.contains(s) { read.append(s) }
+    }
+    var mini = Program()
+    mini.symbols = read.map { Symbol(name: checked.symbols[$0].name, range: statement.range, leaf: .free) }
+      + [Symbol(name: "result", range: statement.range)]
+    mini.leafCount = read.count
+    var b = Builder(mini)
+    var leafValue: [Int: ValueID] = [:]
+    for (k, s) in read.enumerated() {
+      leafValue[s] = b.emit(.leaf(k))
+    }
+    let root = Lowering.lowerExpressions(tree, statement.expressions, into: &b) {
+      leafValue[Int(checked.references[$0])] ?? .none
+    }
+    b.program.values = read.map { leafValue[$0] ?? .none } + [b.emit(.copy, root)]
+    b.program.outputs = [read.count]
+    let gradient = Optimizer.optimize(Reverse.differentiate(b.program), keeping: .outputsAndLeafGradients)
+    let evaluation = Evaluation(program: gradient, leaves: read.map { values[$0] })
+    var result: [Int: Double] = [:]
+    for (k, s) in read.enumerated() { result[s] = evaluation.gradient[0][k] }
+    return result
+  }
+
+  // MARK: - Rendering
+
+  public enum Format: String, Sendable {
+    case text, markdown
+  }
+
+  public func rendered(_ format: Format) -> String {
+    switch format {
+    case .text: text()
+    case .markdown: markdown()
+    }
+  }
+
+  private func forwardLine(_ line: Line, _ style: ExplainStyle) -> String {
+    var parts = [style.name(line.name)]
+    if let formula = line.formula {
+      parts.append(style.render(formula))
+      let substituted = style.substitute(formula) { values[$0] }
+      if substituted != parts.last { parts.append(substituted) }
+    } else {
+      parts.append("…")
+    }
+    parts.append(ExplainStyle.number(line.value))
+    return parts.joined(separator: " = ")
+  }
+
+  private func backwardLine(_ line: Line, _ style: ExplainStyle) -> String {
+    let head = style.adjoint(output, line.name)
+    guard !line.terms.isEmpty else { return head + " = " + ExplainStyle.number(line.value) }
+    var symbolic: [String] = []
+    var numeric: [String] = []
+    for term in line.terms {
+      let upstream = style.adjoint(output, term.upstream)
+      let upstreamNumber = Self.factor(term.upstreamValue, style)
+      if case .number(1) = term.local {
+        symbolic.append(upstream)
+        numeric.append(upstreamNumber)
+      } else {
+        let local = style.render(term.local)
+        let needsParens: Bool
+        switch term.local {
+        case .add, .subtract, .negate: needsParens = true
+        case .number(let v): needsParens = v < 0
+        default: needsParens = false
+        }
+        symbolic.append(upstream + style.times + (needsParens ? "(\(local))" : local))
+        numeric.append(upstreamNumber + style.times + Self.factor(term.localValue, style))
+      }
+    }
+    let result = ExplainStyle.number(line.value)
+    let numbers = numeric.joined(separator: " + ")
+    // `∂E/∂E_o1 = ∂E/∂E = 1`, not `= 1 = 1`.
+    return ([head, symbolic.joined(separator: " + ")] + (numbers == result ? [] : [numbers]) + [result])
+      .joined(separator: " = ")
+  }
+
+  private static func factor(_ v: Double, _ style: ExplainStyle) -> String {
+    let text = ExplainStyle.number(v)
+    return v < 0 ? "(\(text))" : text
+  }
+
+  private func text() -> String {
+    let plain = ExplainStyle.text(sourceOperators: true)
+    let chain = ExplainStyle.text(sourceOperators: false)
+    var out = "Forward pass\n"
+    for leaf in leaves { out += "  \(leaf.name) = \(ExplainStyle.number(leaf.value))\n" }
+    for line in forward { out += "  " + forwardLine(line, plain) + "\n" }
+    out += "\nBackward pass: ∂\(output)/∂V for each name V that \(output) depends on,\n"
+    out += "the sum over V's uses of (the user's adjoint) · (the local derivative)\n"
+    for line in backward { out += "  " + backwardLine(line, chain) + "\n" }
+    return out
+  }
+
+  private func markdown() -> String {
+    let style = ExplainStyle.latex
+    var out = "## Forward pass\n\n"
+    for leaf in leaves { out += "- $\(style.name(leaf.name)) = \(ExplainStyle.number(leaf.value))$\n" }
+    for line in forward { out += "- $" + forwardLine(line, style) + "$\n" }
+    out += "\n## Backward pass\n\n"
+    out += "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
+    for line in backward { out += "- $" + backwardLine(line, style) + "$\n" }
+    return out
+  }
+}

@@ -1,0 +1,186 @@
+/// A formula as `explain` prints it: source names, numbers, builtins and
+/// adjoints, never an IR value. Built per statement (so it stays small: a
+/// statement's expression is bounded by the parser's nesting limit and by
+/// ``Formula/sizeLimit``), and simplified only for display; every number
+/// `explain` prints comes from the IR.
+indirect enum Formula: Equatable, Sendable {
+  case number(Double)
+  case name(String)
+  case negate(Formula)
+  case add(Formula, Formula)
+  case subtract(Formula, Formula)
+  case multiply(Formula, Formula)
+  case divide(Formula, Formula)
+  case power(Formula, Formula)
+  case call(String, [Formula])
+  /// `f'(x)`: a builtin's derivative, by name
+  case derivative(String, [Formula])
+  /// `∂f(a, b)/∂a` for two-argument builtins; `argument` is 0 or 1
+  case partial(String, [Formula], argument: Int)
+  /// `∂O/∂V`
+  case adjoint(output: String, of: String)
+
+  /// Statements with more nodes than this are shown by name only.
+  static let sizeLimit = 400
+
+  /// The formula of a statement's right-hand side, from its arena range.
+  static func statement(_ tree: SyntaxTree, _ arena: Range<Int>) -> Formula? {
+    guard arena.count <= sizeLimit, !arena.isEmpty else { return nil }
+    var formulas: [Formula] = []
+    formulas.reserveCapacity(arena.count)
+    for e in arena {
+      func at(_ id: ExpressionID) -> Formula { formulas[id.index - arena.lowerBound] }
+      switch tree.expressions[e].kind {
+      case .number(let v): formulas.append(.number(v))
+      case .name(let n): formulas.append(.name(n))
+      case .negate(let x): formulas.append(.negate(at(x)))
+      case .binary(let op, let x, let y):
+        switch op {
+        case .add: formulas.append(.add(at(x), at(y)))
+        case .subtract: formulas.append(.subtract(at(x), at(y)))
+        case .multiply: formulas.append(.multiply(at(x), at(y)))
+        case .divide: formulas.append(.divide(at(x), at(y)))
+        case .power: formulas.append(.power(at(x), at(y)))
+        }
+      case .call(let f, _, let args): formulas.append(.call(f, args.map(at)))
+      case .parenthesized(let inner): formulas.append(at(inner))
+      case .error: return nil
+      }
+    }
+    return formulas.last
+  }
+
+  func mentions(_ name: String) -> Bool {
+    switch self {
+    case .number, .adjoint: false
+    case .name(let n): n == name
+    case .negate(let a): a.mentions(name)
+    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+      .power(let a, let b):
+      a.mentions(name) || b.mentions(name)
+    case .call(_, let args), .derivative(_, let args), .partial(_, let args, _):
+      args.contains { $0.mentions(name) }
+    }
+  }
+
+  // MARK: - Differentiation, for display
+
+  /// ∂self/∂name, simplified for a reader. `result` is the statement's own
+  /// name, for builtins whose derivative reads best in terms of it.
+  func derivative(by name: String, result: String?) -> Formula {
+    switch self {
+    case .number, .adjoint, .derivative, .partial:
+      return .number(0)
+    case .name(let n):
+      return .number(n == name ? 1 : 0)
+    case .negate(let a):
+      return .neg(a.derivative(by: name, result: nil))
+    case .add(let a, let b):
+      return .sum(a.derivative(by: name, result: nil), b.derivative(by: name, result: nil))
+    case .subtract(let a, let b):
+      return .difference(a.derivative(by: name, result: nil), b.derivative(by: name, result: nil))
+    case .multiply(let a, let b):
+      return .sum(.product(a.derivative(by: name, result: nil), b),
+                  .product(a, b.derivative(by: name, result: nil)))
+    case .divide(let a, let b):
+      let da = a.derivative(by: name, result: nil)
+      let db = b.derivative(by: name, result: nil)
+      return .difference(.quotient(da, b), .quotient(.product(a, db), .raised(b, .number(2))))
+    case .power(let a, let b):
+      let da = a.derivative(by: name, result: nil)
+      let exponentTerm: Formula
+      if case .number(let k) = b {
+        exponentTerm = .product(.number(k), .raised(a, .number(k - 1)))
+      } else {
+        exponentTerm = .product(b, .raised(a, .difference(b, .number(1))))
+      }
+      let baseTerm = Formula.product(exponentTerm, da)
+      guard b.mentions(name) else { return baseTerm }
+      let db = b.derivative(by: name, result: nil)
+      return .sum(baseTerm, .product(.product(self, .call("log", [a])), db))
+    case .call(let f, let args):
+      if f == "pow", args.count == 2 {
+        return Formula.power(args[0], args[1]).derivative(by: name, result: result)
+      }
+      guard let builtin = Builtin(rawValue: f) else { return .number(0) }
+      if args.count == 1 {
+        let local: Formula
+        if let result, let form = builtin.spec.derivativeOfResult {
+          local = Self.resultForm(form, .name(result))
+        } else {
+          local = .derivative(f, args)
+        }
+        return .product(local, args[0].derivative(by: name, result: nil))
+      }
+      var total = Formula.number(0)
+      for (i, arg) in args.enumerated() {
+        total = .sum(total, .product(.partial(f, args, argument: i), arg.derivative(by: name, result: nil)))
+      }
+      return total
+    }
+  }
+
+  private static func resultForm(_ form: BuiltinSpec.ResultForm, _ y: Formula) -> Formula {
+    switch form {
+    case .result: y
+    case .resultTimesOneMinusResult: .multiply(y, .subtract(.number(1), y))
+    case .oneMinusResultSquared: .subtract(.number(1), .power(y, .number(2)))
+    case .onePlusResultSquared: .add(.number(1), .power(y, .number(2)))
+    case .halfReciprocalOfResult: .divide(.number(1), .multiply(.number(2), y))
+    case .resultPlusOne: .add(y, .number(1))
+    }
+  }
+
+  // MARK: - Smart constructors: the display simplifications
+
+  static func neg(_ a: Formula) -> Formula {
+    switch a {
+    case .number(let v): .number(-v)
+    case .negate(let inner): inner
+    default: .negate(a)
+    }
+  }
+
+  static func sum(_ a: Formula, _ b: Formula) -> Formula {
+    if case .number(0) = a { return b }
+    if case .number(0) = b { return a }
+    if case .negate(let inner) = b { return difference(a, inner) }
+    if case .number(let x) = a, case .number(let y) = b { return .number(x + y) }
+    return .add(a, b)
+  }
+
+  static func difference(_ a: Formula, _ b: Formula) -> Formula {
+    if case .number(0) = b { return a }
+    if case .number(0) = a { return neg(b) }
+    if case .number(let x) = a, case .number(let y) = b { return .number(x - y) }
+    return .subtract(a, b)
+  }
+
+  static func product(_ a: Formula, _ b: Formula) -> Formula {
+    switch (a, b) {
+    case (.number(0), _), (_, .number(0)): return .number(0)
+    case (.number(1), _): return b
+    case (_, .number(1)): return a
+    case (.number(-1), _): return neg(b)
+    case (_, .number(-1)): return neg(a)
+    case (.number(let x), .number(let y)): return .number(x * y)
+    case (.number(let x), .multiply(.number(let y), let rest)): return product(.number(x * y), rest)
+    case (.negate(let x), _): return neg(product(x, b))
+    case (_, .negate(let y)): return neg(product(a, y))
+    case (_, .number): return product(b, a)  // constants first: 2·B, not B·2
+    default: return .multiply(a, b)
+    }
+  }
+
+  static func quotient(_ a: Formula, _ b: Formula) -> Formula {
+    if case .number(0) = a { return .number(0) }
+    if case .number(1) = b { return a }
+    return .divide(a, b)
+  }
+
+  static func raised(_ a: Formula, _ b: Formula) -> Formula {
+    if case .number(1) = b { return a }
+    if case .number(0) = b { return .number(1) }
+    return .power(a, b)
+  }
+}

@@ -1,0 +1,82 @@
+/// `backpropc graph`: the computation graph in Graphviz DOT (SPEC §5). One
+/// node per named value, labelled with its name, value and adjoint ∂O/∂V;
+/// one node per operation; edges in data-flow direction. Leaves are boxes,
+/// intermediates ellipses, outputs double octagons; operations are small
+/// circles and constants plain text.
+public enum Graph {
+  public static func dot(_ compilation: Compilation, leaves leafValues: [Double], output: Int) -> String? {
+    guard let checked = compilation.checked, let program = compilation.program(differentiating: output) else {
+      return nil
+    }
+    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), leaves: leafValues)
+    let symbols = program.symbols
+    let o = symbols[output].name
+    let outputs = Set(compilation.program?.outputs ?? [])
+    let title = String(compilation.file.name.split(separator: "/").last ?? "program")
+
+    var out = "digraph \(quote(title)) {\n"
+    out += "  rankdir=LR;\n"
+    out += "  node [fontname=\"Helvetica\", fontsize=11];\n"
+    out += "  edge [color=\"#555555\", arrowsize=0.7];\n"
+    out += "  label=\(quote("\(title): values and ∂\(o)/∂V")); labelloc=t;\n\n"
+    for (s, symbol) in symbols.enumerated() {
+      let label = "\(symbol.name)\\n= \(ExplainStyle.number(evaluation.values[s]))\\n∂\(o)/∂\(symbol.name) = \(ExplainStyle.number(evaluation.gradient[0][s]))"
+      let shape: String
+      if symbol.isLeaf {
+        shape = "shape=box, style=\"rounded,filled\", fillcolor=\"#e3ecfa\""
+      } else if outputs.contains(s) || s == output {
+        shape = "shape=doubleoctagon, style=filled, fillcolor=\"#fbe3e3\""
+      } else {
+        shape = "shape=ellipse, style=filled, fillcolor=\"#f2f2f2\""
+      }
+      out += "  \(quote(symbol.name)) [\(shape), label=\(quote(label))];\n"
+    }
+    out += "\n"
+    // Operations: one node per operator or call, per statement, in order.
+    var count = 0
+    let tree = checked.tree
+    for (index, statement) in tree.statements.enumerated() {
+      let w = Int(checked.definitions[index])
+      guard w >= 0 else { continue }
+      let arena = statement.expressions
+      var node = [String](repeating: "", count: arena.count)
+      func id(_ e: ExpressionID) -> String { node[e.index - arena.lowerBound] }
+      for e in arena {
+        let expression = tree.expressions[e]
+        func operation(_ label: String, _ inputs: [String]) -> String {
+          count += 1
+          let name = "#op\(count)"
+          out += "  \(quote(name)) [shape=circle, width=0.35, fixedsize=shape, label=\(quote(label))];\n"
+          for input in inputs { out += "  \(quote(input)) -> \(quote(name));\n" }
+          return name
+        }
+        switch expression.kind {
+        case .number(let v):
+          count += 1
+          node[e - arena.lowerBound] = "#c\(count)"
+          out += "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(ExplainStyle.number(v)))];\n"
+        case .name:
+          node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
+        case .negate(let x):
+          node[e - arena.lowerBound] = operation("-", [id(x)])
+        case .binary(let op, let x, let y):
+          node[e - arena.lowerBound] = operation(op.rawValue, [id(x), id(y)])
+        case .call(let f, _, let args):
+          node[e - arena.lowerBound] = operation(f, args.map(id))
+        case .parenthesized(let inner):
+          node[e - arena.lowerBound] = id(inner)
+        case .error:
+          break
+        }
+      }
+      if let root = node.last { out += "  \(quote(root)) -> \(quote(symbols[w].name));\n" }
+    }
+    out += "}\n"
+    return out
+  }
+
+  /// A DOT string literal.
+  static func quote(_ s: String) -> String {
+    "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+  }
+}
