@@ -16,6 +16,7 @@ public enum Graph {
 
     var out = "digraph \(quote(title)) {\n"
     out += "  rankdir=LR;\n"
+    out += "  graph [fontname=\"Helvetica\"];\n"
     out += "  node [fontname=\"Helvetica\", fontsize=11];\n"
     out += "  edge [color=\"#555555\", arrowsize=0.7];\n"
     out += "  label=\(quote("\(title): values and ∂\(o)/∂V")); labelloc=t;\n\n"
