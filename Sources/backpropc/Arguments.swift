@@ -17,6 +17,7 @@ enum Command: String, CaseIterable {
 
   /// The options each command takes: one table drives parsing and `--help`.
   var options: [OptionSpec] {
+    let set = OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)")
     let common = [
       OptionSpec(name: "--help", help: "show this help"),
       OptionSpec(name: "--version", help: "show the compiler's version"),
@@ -30,23 +31,23 @@ enum Command: String, CaseIterable {
       ] + common
     case .eval:
       return [
-        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        set,
         OptionSpec(name: "--json", help: "print values and gradients as one JSON object"),
       ] + common
     case .check:
       return [
-        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        set,
         OptionSpec(name: "--tolerance", value: "T", help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
       ] + common
     case .explain:
       return [
-        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        set,
         OptionSpec(name: "--output", value: "O", help: "the name to explain (default: the first output)"),
         OptionSpec(name: "--format", value: "text|markdown", help: "plain text, or Markdown with LaTeX formulas"),
       ] + common
     case .graph:
       return [
-        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)"),
+        set,
         OptionSpec(name: "--output", value: "O", help: "whose adjoints to show (default: the first output)"),
         OptionSpec(name: "-o", value: "FILE", help: "write FILE.dot, or FILE.svg / FILE.png through Graphviz's dot"),
       ] + common

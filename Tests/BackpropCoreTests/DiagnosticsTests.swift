@@ -53,19 +53,6 @@ private func errors(_ compilation: Compilation) -> [Seen] {
   }
 }
 
-/// Shows two multi-line strings line by line where they differ (STYLE H13).
-private func lineDiff(_ expected: String, _ actual: String) -> String {
-  let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-  let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-  var out: [String] = []
-  for change in a.difference(from: e) {
-    switch change {
-    case .remove(let offset, let line, _): out.append("-\(offset + 1): \(line)")
-    case .insert(let offset, let line, _): out.append("+\(offset + 1): \(line)")
-    }
-  }
-  return out.joined(separator: "\n")
-}
 
 // MARK: - One error per program: id, message, location, underline
 
@@ -508,7 +495,7 @@ struct RenderingTests {
   func rendered(_ c: RenderCase) {
     let compilation = compile(c.source)
     let actual = compilation.diagnostics.rendered(in: compilation.file)
-    #expect(actual == c.rendered, "line diff (- expected, + actual):\n\(lineDiff(c.rendered, actual))")
+    #expect(actual == c.rendered, "line diff (- expected, + actual):\n\(Golden.lineDiff(c.rendered, actual))")
   }
 
   @Test("a program without problems renders as nothing")
