@@ -72,7 +72,7 @@ public enum SwiftEmitter {
       p.line("}")
 
       if n <= labelledLeafLimit && m * (n + 1) <= labelledResultLimit {
-        labelled(request, forwardPlan, gradientPlan, into: &p)
+        labelled(request, into: &p)
       }
 
       let helpers = Set(forwardPlan.helpers).union(gradientPlan.helpers).sorted { $0.rawValue < $1.rawValue }
@@ -108,54 +108,64 @@ public enum SwiftEmitter {
   }
 
   /// `forward(x: 100, y: 2, z: 1.1) -> Double` and
-  /// `gradient(x:y:z:) -> (C: Double, dC_dx: Double, …)`: the same straight-line
-  /// code with the leaves as parameters (defaults where the program has them).
-  private static func labelled(_ request: EmitRequest, _ forwardPlan: FunctionPlan, _ gradientPlan: FunctionPlan, into p: inout CodePrinter) {
+  /// `gradient(x:y:z:) -> (C: Double, dC_dx: Double, …)`: one argument per leaf
+  /// (defaulting to the program's value), named results. They call the buffer
+  /// functions through a temporary allocation, which lives on the stack.
+  private static func labelled(_ request: EmitRequest, into p: inout CodePrinter) {
     let program = request.program
-    let parameters = program.leaves.map { leaf -> String in
-      let name = Dialect.swift.legal(leaf.name)
+    let n = program.leafCount
+    let m = program.outputs.count
+    let leaves = program.leaves.map { Dialect.swift.legal($0.name) }
+    let parameters = zip(program.leaves, leaves).map { leaf, name -> String in
       let defaultValue = leaf.defaultValue.map { " = \(NumberFormat.swiftLiteral($0))" } ?? ""
       return "\(name): Double\(defaultValue)"
     }.joined(separator: ", ")
     let outputs = program.outputs.map { Dialect.swift.legal(program.symbols[$0].name) }
 
-    p.line()
-    let forwardResult = outputs.count == 1 ? "Double" : "(" + outputs.map { "\($0): Double" }.joined(separator: ", ") + ")"
-    p.line("/// The outputs, from the leaves by name.")
-    p.line("public static func forward(\(parameters)) -> \(forwardResult) {")
-    p.indented { p in
-      let plan = forwardPlan
-      request.body(
-        plan, into: &p, declare: { "let \($0) = \($1)" }, loadLeaf: nil, stores: [],
-        assign: { "\($0) = \($1)" }, comment: { "// \($0)" })
-      let values = plan.program.outputs.map { plan.text(plan.program.values[$0]) }
-      if values.count == 1 {
-        p.line("return \(values[0])")
-      } else {
-        p.line("return (" + zip(outputs, values).map { "\($0): \($1)" }.joined(separator: ", ") + ")")
+    /// The body: leaves into the buffer, the call, results out of it.
+    func call(_ function: String, results: [(label: String, index: Int)], into p: inout CodePrinter) {
+      let size = n + m + (function == "gradient" ? m * n : 0)
+      p.line("withUnsafeTemporaryAllocation(of: Double.self, capacity: \(size)) { buffer in")
+      p.indented { p in
+        for (i, leaf) in leaves.enumerated() { p.line("buffer[\(i)] = \(leaf)") }
+        var arguments = [
+          "UnsafeBufferPointer(rebasing: buffer[0..<\(n)])",
+          "UnsafeMutableBufferPointer(rebasing: buffer[\(n)..<\(n + m)])",
+        ]
+        if function == "gradient" {
+          arguments.append("UnsafeMutableBufferPointer(rebasing: buffer[\(n + m)..<\(size)])")
+        }
+        p.line("\(function)(\(arguments.joined(separator: ", ")))")
+        if results.count == 1 {
+          p.line("return buffer[\(results[0].index)]")
+        } else {
+          p.line("return (" + results.map { "\($0.label): buffer[\($0.index)]" }.joined(separator: ", ") + ")")
+        }
       }
+      p.line("}")
     }
+
+    p.line()
+    let forwardResults = outputs.enumerated().map { (label: $1, index: n + $0) }
+    let forwardType = m == 1 ? "Double" : "(" + outputs.map { "\($0): Double" }.joined(separator: ", ") + ")"
+    p.line("/// The outputs, from the leaves by name.")
+    p.line("public static func forward(\(parameters)) -> \(forwardType) {")
+    p.indented { p in call("forward", results: forwardResults, into: &p) }
     p.line("}")
 
     p.line()
-    var fields: [(label: String, value: ValueID)] = []
-    let g = gradientPlan.program
-    for (o, output) in g.outputs.enumerated() {
-      fields.append((outputs[o], g.values[output]))
-      for leaf in 0..<g.leafCount {
-        let label = Dialect.swift.legal("d\(g.symbols[output].name)_d\(g.symbols[leaf].name)")
-        fields.append((label, g.gradient[o][leaf]))
+    var results: [(label: String, index: Int)] = []
+    for (o, output) in program.outputs.enumerated() {
+      results.append((outputs[o], n + o))
+      for leaf in 0..<n {
+        let label = Dialect.swift.legal("d\(program.symbols[output].name)_d\(program.symbols[leaf].name)")
+        results.append((label, n + m + o * n + leaf))
       }
     }
-    let resultType = "(" + fields.map { "\($0.label): Double" }.joined(separator: ", ") + ")"
+    let gradientType = results.count == 1 ? "Double" : "(" + results.map { "\($0.label): Double" }.joined(separator: ", ") + ")"
     p.line("/// The outputs and every ∂output/∂leaf, from the leaves by name.")
-    p.line("public static func gradient(\(parameters)) -> \(resultType) {")
-    p.indented { p in
-      request.body(
-        gradientPlan, into: &p, declare: { "let \($0) = \($1)" }, loadLeaf: nil, stores: [],
-        assign: { "\($0) = \($1)" }, comment: { "// \($0)" })
-      p.line("return (" + fields.map { "\($0.label): \(gradientPlan.text($0.value))" }.joined(separator: ", ") + ")")
-    }
+    p.line("public static func gradient(\(parameters)) -> \(gradientType) {")
+    p.indented { p in call("gradient", results: results, into: &p) }
     p.line("}")
   }
 

@@ -67,23 +67,23 @@ public enum Apple {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 100, y: Double = 2, z: Double = 1.1) -> Double {
-        let A = x * y  // line 5
-        let B = A * z  // line 6
-        let C = B * B  // line 7
-        return C
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = z
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
+            return buffer[3]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 100, y: Double = 2, z: Double = 1.1) -> (C: Double, dC_dx: Double, dC_dy: Double, dC_dz: Double) {
-        let A = x * y  // line 5
-        let B = A * z  // line 6
-        let C = B * B  // line 7
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dC_dB = 2 * B
-        let dC_dA = dC_dB * z
-        let dC_dz = dC_dB * A
-        let dC_dx = dC_dA * y
-        let dC_dy = dC_dA * x
-        return (C: C, dC_dx: dC_dx, dC_dy: dC_dy, dC_dz: dC_dz)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = z
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
+            return (C: buffer[3], dC_dx: buffer[4], dC_dy: buffer[5], dC_dz: buffer[6])
+        }
     }
 }

@@ -62,18 +62,23 @@ public enum AppleTax {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 100, y: Double = 2, z: Double = 1.1) -> Double {
-        let A = x * y  // line 6
-        let B = A * z  // line 7
-        return B
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = z
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
+            return buffer[3]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 100, y: Double = 2, z: Double = 1.1) -> (B: Double, dB_dx: Double, dB_dy: Double, dB_dz: Double) {
-        let A = x * y  // line 6
-        let B = A * z  // line 7
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dB_dx = z * y
-        let dB_dy = z * x
-        return (B: B, dB_dx: dB_dx, dB_dy: dB_dy, dB_dz: A)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = z
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
+            return (B: buffer[3], dB_dx: buffer[4], dB_dy: buffer[5], dB_dz: buffer[6])
+        }
     }
 }

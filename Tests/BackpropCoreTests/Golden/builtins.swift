@@ -90,50 +90,22 @@ public enum Builtins {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0.3, y: Double = 1.7) -> Double {
-        let e1 = exp(x) + log(y) + sqrt(y)  // line 4
-        let e2 = sin(x) + cos(x) + tan(x) + tanh(x)  // line 5
-        let e3_1 = sigmoid(x) + relu(x) + abs(-x * y)
-        let e3 = e3_1 + softplus(x)  // line 6
-        let e4 = pow(y, x) + Double.minimum(x, y) + Double.maximum(x, y)  // line 7
-        let e5_1 = asin(x) + acos(x) + atan(y) + sinh(x)
-        let e5 = e5_1 + cosh(x) + log1p(x) + expm1(x)  // line 8
-        let total = e1 + e2 + e3 + e4 + e5  // line 9
-        return total
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<2]), UnsafeMutableBufferPointer(rebasing: buffer[2..<3]))
+            return buffer[2]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0.3, y: Double = 1.7) -> (total: Double, dtotal_dx: Double, dtotal_dy: Double) {
-        let e1_1 = exp(x)
-        let e1_2 = sqrt(y)
-        let e1 = e1_1 + log(y) + e1_2  // line 4
-        let e2_1 = sin(x)
-        let e2_2 = cos(x)
-        let e2_3 = tan(x)
-        let e2_4 = tanh(x)
-        let e2 = e2_1 + e2_2 + e2_3 + e2_4  // line 5
-        let e3_1 = sigmoid(x)
-        let e3_2 = -x * y
-        let e3 = e3_1 + relu(x) + abs(e3_2) + softplus(x)  // line 6
-        let e4_1 = pow(y, x)
-        let e4 = e4_1 + Double.minimum(x, y) + Double.maximum(x, y)  // line 7
-        let e5_1 = sinh(x)
-        let e5_2 = cosh(x)
-        let e5_3 = asin(x) + acos(x) + atan(y) + e5_1 + e5_2
-        let e5_4 = expm1(x)
-        let e5 = e5_3 + log1p(x) + e5_4  // line 8
-        let total = e1 + e2 + e3 + e4 + e5  // line 9
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let e5_d1 = 1 / sqrt(1 - x * x)
-        let e4_d1 = maxShare(x, y)
-        let e4_d2 = maxShare(y, x)
-        let e3_d1 = sign(e3_2)
-        let y_d1 = 1 / y + 1 / (2 * e1_2) - e3_d1 * x + x * pow(y, x - 1)
-        let dtotal_dy = y_d1 + e4_d1 + e4_d2 + 1 / (1 + y * y)
-        let x_d1 = e1_1 + e2_2 - e2_1 + (1 + e2_3 * e2_3) + (1 - e2_4 * e2_4)
-        let x_d2 = x_d1 + e3_1 * (1 - e3_1) + gate(x, 1) - e3_d1 * y
-        let x_d3 = x_d2 + e3_1 + powLog(y, e4_1) + e4_d2 + e4_d1 + e5_d1 - e5_d1
-        let dtotal_dx = x_d3 + e5_2 + e5_1 + 1 / (1 + x) + (e5_4 + 1)
-        return (total: total, dtotal_dx: dtotal_dx, dtotal_dy: dtotal_dy)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 5) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<2]), UnsafeMutableBufferPointer(rebasing: buffer[2..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<5]))
+            return (total: buffer[2], dtotal_dx: buffer[3], dtotal_dy: buffer[4])
+        }
     }
 
     private static func gate(_ x: Double, _ g: Double) -> Double {

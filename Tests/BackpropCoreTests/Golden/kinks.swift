@@ -60,17 +60,24 @@ public enum Kinks {
 
     /// The outputs, from the leaves by name.
     public static func forward(a: Double = 0, b: Double = 2, c: Double = 2) -> Double {
-        let K = relu(a) + abs(a) + Double.maximum(b, c) + Double.minimum(b, c)  // line 7
-        return K
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
+            buffer[0] = a
+            buffer[1] = b
+            buffer[2] = c
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
+            return buffer[3]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(a: Double = 0, b: Double = 2, c: Double = 2) -> (K: Double, dK_da: Double, dK_db: Double, dK_dc: Double) {
-        let K = relu(a) + abs(a) + Double.maximum(b, c) + Double.minimum(b, c)  // line 7
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dK_dc = maxShare(c, b) + maxShare(b, c)
-        let dK_da = gate(a, 1) + sign(a)
-        return (K: K, dK_da: dK_da, dK_db: dK_dc, dK_dc: dK_dc)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
+            buffer[0] = a
+            buffer[1] = b
+            buffer[2] = c
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
+            return (K: buffer[3], dK_da: buffer[4], dK_db: buffer[5], dK_dc: buffer[6])
+        }
     }
 
     private static func gate(_ x: Double, _ g: Double) -> Double {

@@ -109,39 +109,28 @@ public enum Language {
 
     /// The outputs, from the leaves by name.
     public static func forward(t: Double = -0.5, k: Double = 2, c: Double = 0.5, s: Double = 25000, eps: Double = 0.001) -> (v: Double, w: Double, _1: Double, _2: Double) {
-        let u = k * t + c  // line 8
-        let v = Double.maximum(u, eps) * (s - 1)  // line 10
-        let w = 1024 - t * t  // line 16
-        let _1 = u * w  // line 21
-        let _2 = _1 + pow(k, c) + w  // line 22
-        return (v: v, w: w, _1: _1, _2: _2)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { buffer in
+            buffer[0] = t
+            buffer[1] = k
+            buffer[2] = c
+            buffer[3] = s
+            buffer[4] = eps
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<9]))
+            return (v: buffer[5], w: buffer[6], _1: buffer[7], _2: buffer[8])
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(t: Double = -0.5, k: Double = 2, c: Double = 0.5, s: Double = 25000, eps: Double = 0.001) -> (v: Double, dv_dt: Double, dv_dk: Double, dv_dc: Double, dv_ds: Double, dv_deps: Double, w: Double, dw_dt: Double, dw_dk: Double, dw_dc: Double, dw_ds: Double, dw_deps: Double, _1: Double, d_1_dt: Double, d_1_dk: Double, d_1_dc: Double, d_1_ds: Double, d_1_deps: Double, _2: Double, d_2_dt: Double, d_2_dk: Double, d_2_dc: Double, d_2_ds: Double, d_2_deps: Double) {
-        let u = k * t + c  // line 8
-        let v_1 = Double.maximum(u, eps)
-        let v_2 = s - 1
-        let v = v_1 * v_2  // line 10
-        let w = 1024 - t * t  // line 16
-        let _1 = u * w  // line 21
-        let _2_1 = pow(k, c)
-        let _2 = _1 + _2_1 + w  // line 22
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dv_du = v_2 * maxShare(u, eps)
-        let dv_deps = v_2 * maxShare(eps, u)
-        let dv_dk = dv_du * t
-        let dv_dt = dv_du * k
-        let w_d1 = 2 * t
-        let dw_dt = -w_d1
-        let d_1_dk = w * t
-        let u_d1 = w * k
-        let d_1_dt = u_d1 - u * w_d1
-        let d_2_dw = 1 + u
-        let d_2_dc = w + powLog(k, _2_1)
-        let d_2_dk = d_1_dk + c * pow(k, c - 1)
-        let d_2_dt = u_d1 - d_2_dw * w_d1
-        return (v: v, dv_dt: dv_dt, dv_dk: dv_dk, dv_dc: dv_du, dv_ds: v_1, dv_deps: dv_deps, w: w, dw_dt: dw_dt, dw_dk: 0, dw_dc: 0, dw_ds: 0, dw_deps: 0, _1: _1, d_1_dt: d_1_dt, d_1_dk: d_1_dk, d_1_dc: w, d_1_ds: 0, d_1_deps: 0, _2: _2, d_2_dt: d_2_dt, d_2_dk: d_2_dk, d_2_dc: d_2_dc, d_2_ds: 0, d_2_deps: 0)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 29) { buffer in
+            buffer[0] = t
+            buffer[1] = k
+            buffer[2] = c
+            buffer[3] = s
+            buffer[4] = eps
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<9]), UnsafeMutableBufferPointer(rebasing: buffer[9..<29]))
+            return (v: buffer[5], dv_dt: buffer[9], dv_dk: buffer[10], dv_dc: buffer[11], dv_ds: buffer[12], dv_deps: buffer[13], w: buffer[6], dw_dt: buffer[14], dw_dk: buffer[15], dw_dc: buffer[16], dw_ds: buffer[17], dw_deps: buffer[18], _1: buffer[7], d_1_dt: buffer[19], d_1_dk: buffer[20], d_1_dc: buffer[21], d_1_ds: buffer[22], d_1_deps: buffer[23], _2: buffer[8], d_2_dt: buffer[24], d_2_dk: buffer[25], d_2_dc: buffer[26], d_2_ds: buffer[27], d_2_deps: buffer[28])
+        }
     }
 
     private static func maxShare(_ x: Double, _ y: Double) -> Double {

@@ -138,62 +138,46 @@ public enum Mazur {
 
     /// The outputs, from the leaves by name.
     public static func forward(i1: Double = 0.05, i2: Double = 0.1, target_o1: Double = 0.01, target_o2: Double = 0.99, b1: Double = 0.35, b2: Double = 0.6, w1: Double = 0.15, w2: Double = 0.2, w3: Double = 0.25, w4: Double = 0.3, w5: Double = 0.4, w6: Double = 0.45, w7: Double = 0.5, w8: Double = 0.55) -> Double {
-        let net_h1 = w1 * i1 + w2 * i2 + b1  // line 12
-        let net_h2 = w3 * i1 + w4 * i2 + b1  // line 13
-        let out_h1 = sigmoid(net_h1)  // line 14
-        let out_h2 = sigmoid(net_h2)  // line 15
-        let net_o1 = w5 * out_h1 + w6 * out_h2 + b2  // line 18
-        let net_o2 = w7 * out_h1 + w8 * out_h2 + b2  // line 19
-        let out_o1 = sigmoid(net_o1)  // line 20
-        let out_o2 = sigmoid(net_o2)  // line 21
-        let E_o1_1 = target_o1 - out_o1
-        let E_o1 = 0.5 * (E_o1_1 * E_o1_1)  // line 24
-        let E_o2_1 = target_o2 - out_o2
-        let E_o2 = 0.5 * (E_o2_1 * E_o2_1)  // line 25
-        let E = E_o1 + E_o2  // line 26
-        return E
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 15) { buffer in
+            buffer[0] = i1
+            buffer[1] = i2
+            buffer[2] = target_o1
+            buffer[3] = target_o2
+            buffer[4] = b1
+            buffer[5] = b2
+            buffer[6] = w1
+            buffer[7] = w2
+            buffer[8] = w3
+            buffer[9] = w4
+            buffer[10] = w5
+            buffer[11] = w6
+            buffer[12] = w7
+            buffer[13] = w8
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<14]), UnsafeMutableBufferPointer(rebasing: buffer[14..<15]))
+            return buffer[14]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(i1: Double = 0.05, i2: Double = 0.1, target_o1: Double = 0.01, target_o2: Double = 0.99, b1: Double = 0.35, b2: Double = 0.6, w1: Double = 0.15, w2: Double = 0.2, w3: Double = 0.25, w4: Double = 0.3, w5: Double = 0.4, w6: Double = 0.45, w7: Double = 0.5, w8: Double = 0.55) -> (E: Double, dE_di1: Double, dE_di2: Double, dE_dtarget_o1: Double, dE_dtarget_o2: Double, dE_db1: Double, dE_db2: Double, dE_dw1: Double, dE_dw2: Double, dE_dw3: Double, dE_dw4: Double, dE_dw5: Double, dE_dw6: Double, dE_dw7: Double, dE_dw8: Double) {
-        let net_h1 = w1 * i1 + w2 * i2 + b1  // line 12
-        let net_h2 = w3 * i1 + w4 * i2 + b1  // line 13
-        let out_h1 = sigmoid(net_h1)  // line 14
-        let out_h2 = sigmoid(net_h2)  // line 15
-        let net_o1 = w5 * out_h1 + w6 * out_h2 + b2  // line 18
-        let net_o2 = w7 * out_h1 + w8 * out_h2 + b2  // line 19
-        let out_o1 = sigmoid(net_o1)  // line 20
-        let out_o2 = sigmoid(net_o2)  // line 21
-        let E_o1_1 = target_o1 - out_o1
-        let E_o1 = 0.5 * (E_o1_1 * E_o1_1)  // line 24
-        let E_o2_1 = target_o2 - out_o2
-        let E_o2 = 0.5 * (E_o2_1 * E_o2_1)  // line 25
-        let E = E_o1 + E_o2  // line 26
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dE_dtarget_o2 = 0.5 * (2 * E_o2_1)
-        let dE_dout_o2 = -dE_dtarget_o2
-        let dE_dtarget_o1 = 0.5 * (2 * E_o1_1)
-        let dE_dout_o1 = -dE_dtarget_o1
-        let out_o2_d1 = out_o2 * (1 - out_o2)
-        let dE_dnet_o2 = dE_dout_o2 * out_o2_d1
-        let dE_dnet_o1 = dE_dout_o1 * (out_o1 * (1 - out_o1))
-        let dE_dw8 = dE_dnet_o2 * out_h2
-        let dE_dw7 = dE_dnet_o2 * out_h1
-        let dE_dw6 = dE_dnet_o1 * out_h2
-        let dE_dw5 = dE_dnet_o1 * out_h1
-        let dE_dout_h2 = dE_dnet_o1 * w6 + dE_dnet_o2 * w8
-        let dE_dnet_h2 = dE_dout_h2 * (out_h2 * (1 - out_h2))
-        let dE_dout_h1 = dE_dnet_o1 * w5 + dE_dnet_o2 * w7
-        let dE_dnet_h1 = dE_dout_h1 * (out_h1 * (1 - out_h1))
-        let dE_dw4 = dE_dnet_h2 * i2
-        let dE_dw3 = dE_dnet_h2 * i1
-        let dE_dw2 = dE_dnet_h1 * i2
-        let dE_dw1 = dE_dnet_h1 * i1
-        let dE_db2 = dE_dnet_o1 - dE_dtarget_o2 * out_o2_d1
-        let dE_db1 = dE_dnet_h1 + dE_dnet_h2
-        let dE_di2 = dE_dnet_h1 * w2 + dE_dnet_h2 * w4
-        let dE_di1 = dE_dnet_h1 * w1 + dE_dnet_h2 * w3
-        return (E: E, dE_di1: dE_di1, dE_di2: dE_di2, dE_dtarget_o1: dE_dtarget_o1, dE_dtarget_o2: dE_dtarget_o2, dE_db1: dE_db1, dE_db2: dE_db2, dE_dw1: dE_dw1, dE_dw2: dE_dw2, dE_dw3: dE_dw3, dE_dw4: dE_dw4, dE_dw5: dE_dw5, dE_dw6: dE_dw6, dE_dw7: dE_dw7, dE_dw8: dE_dw8)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 29) { buffer in
+            buffer[0] = i1
+            buffer[1] = i2
+            buffer[2] = target_o1
+            buffer[3] = target_o2
+            buffer[4] = b1
+            buffer[5] = b2
+            buffer[6] = w1
+            buffer[7] = w2
+            buffer[8] = w3
+            buffer[9] = w4
+            buffer[10] = w5
+            buffer[11] = w6
+            buffer[12] = w7
+            buffer[13] = w8
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<14]), UnsafeMutableBufferPointer(rebasing: buffer[14..<15]), UnsafeMutableBufferPointer(rebasing: buffer[15..<29]))
+            return (E: buffer[14], dE_di1: buffer[15], dE_di2: buffer[16], dE_dtarget_o1: buffer[17], dE_dtarget_o2: buffer[18], dE_db1: buffer[19], dE_db2: buffer[20], dE_dw1: buffer[21], dE_dw2: buffer[22], dE_dw3: buffer[23], dE_dw4: buffer[24], dE_dw5: buffer[25], dE_dw6: buffer[26], dE_dw7: buffer[27], dE_dw8: buffer[28])
+        }
     }
 
     private static func sigmoid(_ x: Double) -> Double {

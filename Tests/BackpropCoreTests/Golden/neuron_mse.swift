@@ -80,28 +80,30 @@ public enum NeuronMse {
 
     /// The outputs, from the leaves by name.
     public static func forward(X1: Double = 0.1, X2: Double = 0.3, target: Double = 0.03, W1: Double = 0.5, W2: Double = 0.2, b: Double = 1.83) -> Double {
-        let S = X1 * W1 + X2 * W2 + b  // line 6
-        let out = sigmoid(S)  // line 7
-        let E_1 = target - out
-        let E = 0.5 * (E_1 * E_1)  // line 8
-        return E
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
+            buffer[0] = X1
+            buffer[1] = X2
+            buffer[2] = target
+            buffer[3] = W1
+            buffer[4] = W2
+            buffer[5] = b
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<7]))
+            return buffer[6]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(X1: Double = 0.1, X2: Double = 0.3, target: Double = 0.03, W1: Double = 0.5, W2: Double = 0.2, b: Double = 1.83) -> (E: Double, dE_dX1: Double, dE_dX2: Double, dE_dtarget: Double, dE_dW1: Double, dE_dW2: Double, dE_db: Double) {
-        let S = X1 * W1 + X2 * W2 + b  // line 6
-        let out = sigmoid(S)  // line 7
-        let E_1 = target - out
-        let E = 0.5 * (E_1 * E_1)  // line 8
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dE_dtarget = 0.5 * (2 * E_1)
-        let dE_dout = -dE_dtarget
-        let dE_dS = dE_dout * (out * (1 - out))
-        let dE_dX2 = dE_dS * W2
-        let dE_dW2 = dE_dS * X2
-        let dE_dX1 = dE_dS * W1
-        let dE_dW1 = dE_dS * X1
-        return (E: E, dE_dX1: dE_dX1, dE_dX2: dE_dX2, dE_dtarget: dE_dtarget, dE_dW1: dE_dW1, dE_dW2: dE_dW2, dE_db: dE_dS)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 13) { buffer in
+            buffer[0] = X1
+            buffer[1] = X2
+            buffer[2] = target
+            buffer[3] = W1
+            buffer[4] = W2
+            buffer[5] = b
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<7]), UnsafeMutableBufferPointer(rebasing: buffer[7..<13]))
+            return (E: buffer[6], dE_dX1: buffer[7], dE_dX2: buffer[8], dE_dtarget: buffer[9], dE_dW1: buffer[10], dE_dW2: buffer[11], dE_db: buffer[12])
+        }
     }
 
     private static func sigmoid(_ x: Double) -> Double {

@@ -69,26 +69,24 @@ public enum NeuronXent {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0.5, w: Double = 0.8, y: Double = 1) -> Double {
-        let z = w * x  // line 6
-        let p = sigmoid(z)  // line 7
-        let L = -y * log(p)  // line 8
-        return L
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
+            buffer[0] = x
+            buffer[1] = w
+            buffer[2] = y
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
+            return buffer[3]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0.5, w: Double = 0.8, y: Double = 1) -> (L: Double, dL_dx: Double, dL_dw: Double, dL_dy: Double) {
-        let z = w * x  // line 6
-        let p = sigmoid(z)  // line 7
-        let L_1 = -y
-        let L_2 = log(p)
-        let L = L_1 * L_2  // line 8
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dL_dp = L_1 / p
-        let dL_dy = -L_2
-        let dL_dz = dL_dp * (p * (1 - p))
-        let dL_dw = dL_dz * x
-        let dL_dx = dL_dz * w
-        return (L: L, dL_dx: dL_dx, dL_dw: dL_dw, dL_dy: dL_dy)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
+            buffer[0] = x
+            buffer[1] = w
+            buffer[2] = y
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
+            return (L: buffer[3], dL_dx: buffer[4], dL_dw: buffer[5], dL_dy: buffer[6])
+        }
     }
 
     private static func sigmoid(_ x: Double) -> Double {

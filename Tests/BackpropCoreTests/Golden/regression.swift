@@ -74,24 +74,27 @@ public enum Regression {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0, y: Double = 0, p2: Double = 0, p1: Double = 0, p0: Double = 0) -> Double {
-        let prediction = p2 * (x * x) + p1 * x + p0  // line 7
-        let loss_1 = prediction - y
-        let loss = loss_1 * loss_1  // line 8
-        return loss
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = p2
+            buffer[3] = p1
+            buffer[4] = p0
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<6]))
+            return buffer[5]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0, y: Double = 0, p2: Double = 0, p1: Double = 0, p0: Double = 0) -> (loss: Double, dloss_dx: Double, dloss_dy: Double, dloss_dp2: Double, dloss_dp1: Double, dloss_dp0: Double) {
-        let prediction_1 = x * x
-        let prediction = p2 * prediction_1 + p1 * x + p0  // line 7
-        let loss_1 = prediction - y
-        let loss = loss_1 * loss_1  // line 8
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dloss_dprediction = 2 * loss_1
-        let dloss_dy = -dloss_dprediction
-        let dloss_dp1 = dloss_dprediction * x
-        let dloss_dp2 = dloss_dprediction * prediction_1
-        let dloss_dx = dloss_dprediction * p2 * (2 * x) + dloss_dprediction * p1
-        return (loss: loss, dloss_dx: dloss_dx, dloss_dy: dloss_dy, dloss_dp2: dloss_dp2, dloss_dp1: dloss_dp1, dloss_dp0: dloss_dprediction)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 11) { buffer in
+            buffer[0] = x
+            buffer[1] = y
+            buffer[2] = p2
+            buffer[3] = p1
+            buffer[4] = p0
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<11]))
+            return (loss: buffer[5], dloss_dx: buffer[6], dloss_dy: buffer[7], dloss_dp2: buffer[8], dloss_dp1: buffer[9], dloss_dp0: buffer[10])
+        }
     }
 }

@@ -127,45 +127,50 @@ public enum Xor {
 
     /// The outputs, from the leaves by name.
     public static func forward(a: Double = 0, b: Double = 0, t: Double = 0, u1a: Double = 3.1, u1b: Double = -2.7, c1: Double = 0.4, u2a: Double = -2.4, u2b: Double = 3.3, c2: Double = -0.6, u3a: Double = 2.2, u3b: Double = 2.5, c3: Double = -3.1, v1: Double = 2.8, v2: Double = 2.6, v3: Double = -3, d: Double = -0.5) -> Double {
-        let h1 = sigmoid(u1a * a + u1b * b + c1)  // line 10
-        let h2 = sigmoid(u2a * a + u2b * b + c2)  // line 11
-        let h3 = sigmoid(u3a * a + u3b * b + c3)  // line 12
-        let y = sigmoid(v1 * h1 + v2 * h2 + v3 * h3 + d)  // line 13
-        let loss_1 = y - t
-        let loss = 0.5 * (loss_1 * loss_1)  // line 14
-        return loss
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 17) { buffer in
+            buffer[0] = a
+            buffer[1] = b
+            buffer[2] = t
+            buffer[3] = u1a
+            buffer[4] = u1b
+            buffer[5] = c1
+            buffer[6] = u2a
+            buffer[7] = u2b
+            buffer[8] = c2
+            buffer[9] = u3a
+            buffer[10] = u3b
+            buffer[11] = c3
+            buffer[12] = v1
+            buffer[13] = v2
+            buffer[14] = v3
+            buffer[15] = d
+            forward(UnsafeBufferPointer(rebasing: buffer[0..<16]), UnsafeMutableBufferPointer(rebasing: buffer[16..<17]))
+            return buffer[16]
+        }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(a: Double = 0, b: Double = 0, t: Double = 0, u1a: Double = 3.1, u1b: Double = -2.7, c1: Double = 0.4, u2a: Double = -2.4, u2b: Double = 3.3, c2: Double = -0.6, u3a: Double = 2.2, u3b: Double = 2.5, c3: Double = -3.1, v1: Double = 2.8, v2: Double = 2.6, v3: Double = -3, d: Double = -0.5) -> (loss: Double, dloss_da: Double, dloss_db: Double, dloss_dt: Double, dloss_du1a: Double, dloss_du1b: Double, dloss_dc1: Double, dloss_du2a: Double, dloss_du2b: Double, dloss_dc2: Double, dloss_du3a: Double, dloss_du3b: Double, dloss_dc3: Double, dloss_dv1: Double, dloss_dv2: Double, dloss_dv3: Double, dloss_dd: Double) {
-        let h1 = sigmoid(u1a * a + u1b * b + c1)  // line 10
-        let h2 = sigmoid(u2a * a + u2b * b + c2)  // line 11
-        let h3 = sigmoid(u3a * a + u3b * b + c3)  // line 12
-        let y = sigmoid(v1 * h1 + v2 * h2 + v3 * h3 + d)  // line 13
-        let loss_1 = y - t
-        let loss = 0.5 * (loss_1 * loss_1)  // line 14
-        // backward sweep: dO_dV is the partial derivative of O with respect to V
-        let dloss_dy = 0.5 * (2 * loss_1)
-        let dloss_dt = -dloss_dy
-        let dloss_dd = dloss_dy * (y * (1 - y))
-        let dloss_dv3 = dloss_dd * h3
-        let dloss_dh3 = dloss_dd * v3
-        let dloss_dv2 = dloss_dd * h2
-        let dloss_dh2 = dloss_dd * v2
-        let dloss_dv1 = dloss_dd * h1
-        let dloss_dh1 = dloss_dd * v1
-        let dloss_dc3 = dloss_dh3 * (h3 * (1 - h3))
-        let dloss_du3b = dloss_dc3 * b
-        let dloss_du3a = dloss_dc3 * a
-        let dloss_dc2 = dloss_dh2 * (h2 * (1 - h2))
-        let dloss_du2b = dloss_dc2 * b
-        let dloss_du2a = dloss_dc2 * a
-        let dloss_dc1 = dloss_dh1 * (h1 * (1 - h1))
-        let dloss_du1b = dloss_dc1 * b
-        let dloss_du1a = dloss_dc1 * a
-        let dloss_db = dloss_dc1 * u1b + dloss_dc2 * u2b + dloss_dc3 * u3b
-        let dloss_da = dloss_dc1 * u1a + dloss_dc2 * u2a + dloss_dc3 * u3a
-        return (loss: loss, dloss_da: dloss_da, dloss_db: dloss_db, dloss_dt: dloss_dt, dloss_du1a: dloss_du1a, dloss_du1b: dloss_du1b, dloss_dc1: dloss_dc1, dloss_du2a: dloss_du2a, dloss_du2b: dloss_du2b, dloss_dc2: dloss_dc2, dloss_du3a: dloss_du3a, dloss_du3b: dloss_du3b, dloss_dc3: dloss_dc3, dloss_dv1: dloss_dv1, dloss_dv2: dloss_dv2, dloss_dv3: dloss_dv3, dloss_dd: dloss_dd)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 33) { buffer in
+            buffer[0] = a
+            buffer[1] = b
+            buffer[2] = t
+            buffer[3] = u1a
+            buffer[4] = u1b
+            buffer[5] = c1
+            buffer[6] = u2a
+            buffer[7] = u2b
+            buffer[8] = c2
+            buffer[9] = u3a
+            buffer[10] = u3b
+            buffer[11] = c3
+            buffer[12] = v1
+            buffer[13] = v2
+            buffer[14] = v3
+            buffer[15] = d
+            gradient(UnsafeBufferPointer(rebasing: buffer[0..<16]), UnsafeMutableBufferPointer(rebasing: buffer[16..<17]), UnsafeMutableBufferPointer(rebasing: buffer[17..<33]))
+            return (loss: buffer[16], dloss_da: buffer[17], dloss_db: buffer[18], dloss_dt: buffer[19], dloss_du1a: buffer[20], dloss_du1b: buffer[21], dloss_dc1: buffer[22], dloss_du2a: buffer[23], dloss_du2b: buffer[24], dloss_dc2: buffer[25], dloss_du3a: buffer[26], dloss_du3b: buffer[27], dloss_dc3: buffer[28], dloss_dv1: buffer[29], dloss_dv2: buffer[30], dloss_dv3: buffer[31], dloss_dd: buffer[32])
+        }
     }
 
     private static func sigmoid(_ x: Double) -> Double {
