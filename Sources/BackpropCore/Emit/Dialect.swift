@@ -37,7 +37,7 @@ struct Dialect: Sendable {
   }
 
   static let c = Dialect(
-    literal: NumberFormat.cLiteral,
+    literal: { NumberFormat.cLiteral($0) },
     spelling: { $0.spec.c },
     powerFunction: "pow",
     reserved: functionNames.union([
@@ -60,7 +60,7 @@ struct Dialect: Sendable {
     ]))
 
   static let swift = Dialect(
-    literal: NumberFormat.swiftLiteral,
+    literal: { NumberFormat.swiftLiteral($0) },
     spelling: { $0.spec.swift },
     powerFunction: "pow",
     reserved: functionNames.union([
