@@ -123,3 +123,15 @@ import Testing
     #expect(program.outputNames == ["_1", "B", "A", "_2"])
   }
 }
+
+/// A misspelt name becomes a free leaf; the checker says which name was
+/// probably meant, and that the intended one is unused.
+@Test func likelyTypoOfADefinedNameIsAWarning() throws {
+  let compilation = Compilation(name: "t.bp", source: "price = 1.1\nA = 2 * prcie\n")
+  let messages = compilation.diagnostics.items.map { ($0.severity, $0.message.text, compilation.file.location(of: $0.range.start).line) }
+  #expect(!compilation.diagnostics.hasErrors)
+  #expect(messages.contains { $0.0 == .warning && $0.1 == "'prcie' is never defined, so it is a leaf with no default; did you mean 'price'?" && $0.2 == 2 })
+  #expect(messages.contains { $0.0 == .warning && $0.1 == "leaf 'price' is never used; the outputs do not depend on it" && $0.2 == 1 })
+  // Short names, and names far from every defined one, are not typos.
+  #expect(Compilation(name: "t.bp", source: "k = 2\nA = k * x * price\n").diagnostics.items.isEmpty)
+}

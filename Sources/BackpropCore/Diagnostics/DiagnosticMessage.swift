@@ -61,6 +61,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case unknownOutput(String, suggestion: String?)
   /// A leaf or variable that nothing uses and that is not an output.
   case unusedName(String, isLeaf: Bool)
+  /// A name used but never defined (so a free leaf) that looks like a typo.
+  case undefinedNameLooksLikeTypo(String, suggestion: String)
   /// A name used in a statement before the statement that defines it.
   case useBeforeDefinition(String)
   /// A builtin called with the wrong number of arguments.
@@ -97,6 +99,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .unknownFunction: "unknownFunction"
     case .unknownOutput: "unknownOutput"
     case .unusedName: "unusedName"
+    case .undefinedNameLooksLikeTypo: "undefinedNameLooksLikeTypo"
     case .useBeforeDefinition: "useBeforeDefinition"
     case .wrongArity: "wrongArity"
     }
@@ -170,6 +173,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .unknownOutput(let name, let suggestion):
       return "'output' names \(Self.quoted(name)), which the program does not define or use"
         + Self.didYouMean(suggestion)
+    case .undefinedNameLooksLikeTypo(let name, let suggestion):
+      return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)
     case .unusedName(let name, let isLeaf):
       return isLeaf
         ? "leaf \(Self.quoted(name)) is never used; the outputs do not depend on it"

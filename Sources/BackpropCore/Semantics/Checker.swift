@@ -9,7 +9,10 @@ public enum Checker {
     pass.collectDefinitions(&diagnostics)
     pass.resolve(&diagnostics)
     pass.chooseOutputs(&diagnostics)
-    if !diagnostics.hasErrors { pass.warnAboutUnusedNames(&diagnostics) }
+    if !diagnostics.hasErrors {
+      pass.warnAboutUnusedNames(&diagnostics)
+      pass.warnAboutLikelyTypos(&diagnostics)
+    }
     return pass.result()
   }
 }
@@ -232,6 +235,19 @@ private struct CheckPass {
     for output in outputs { used[output] = true }
     for (index, symbol) in symbols.enumerated() where !used[index] && !Self.isReserved(symbol.name) {
       diagnostics.warning(.unusedName(symbol.name, isLeaf: symbol.isLeaf), at: symbol.range)
+    }
+  }
+
+  /// Warns about a name that is used but never defined (a free leaf) when it
+  /// is one typo away from a name the program does define: `2 * prcie`
+  /// where `price` was meant.
+  mutating func warnAboutLikelyTypos(_ diagnostics: inout DiagnosticList) {
+    // Short names (x, y, A) are all one edit apart: only longer ones count.
+    let defined = symbols.filter { $0.leaf != .free && $0.name.utf8.count >= 3 }.map(\.name)
+    for symbol in symbols where symbol.leaf == .free && symbol.name.utf8.count >= 3 {
+      if let suggestion = Suggestion.closest(to: symbol.name, among: defined) {
+        diagnostics.warning(.undefinedNameLooksLikeTypo(symbol.name, suggestion: suggestion), at: symbol.range)
+      }
     }
   }
 
