@@ -180,7 +180,11 @@ extension Command {
       for other in Command.allCases where other != .compile {
         out += "  " + other.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + "  \(other.summary)\n"
       }
-      out += "\nFUNCTIONS: \(Callee.callableNames.joined(separator: ", "))\n"
+      out += "\nFUNCTIONS:\n"
+      for name in Callee.callableNames {
+        let summary = Builtin(rawValue: name)?.spec.summary ?? "a ^ b"
+        out += "  " + name.padding(toLength: 20, withPad: " ", startingAt: 0) + "  \(summary)\n"
+      }
     }
     out += "\nEXIT STATUS: 0 success, 1 errors in the program, 2 bad usage or unreadable file.\n"
     return out

@@ -49,13 +49,19 @@ func compile(_ file: SourceFile) throws -> Compilation {
 /// Writes every file or none: each goes to a temporary file beside it first,
 /// and only when all are written are they renamed into place.
 func writeAtomically(_ files: [(path: String, contents: String)]) throws {
+  try writeAtomically(files.map { ($0.path, Data($0.contents.utf8)) })
+}
+
+/// The same, for bytes that must be written exactly (a rewritten program may
+/// hold any bytes in its comments).
+func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
   var temporaries: [(temporary: String, path: String)] = []
   defer {
     for (temporary, _) in temporaries { unlink(temporary) }
   }
   for (path, contents) in files {
     let temporary = path + ".backpropc-\(getpid()).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8)) else {
+    guard FileManager.default.createFile(atPath: temporary, contents: contents) else {
       throw UsageError(message: "cannot write '\(path)'")
     }
     temporaries.append((temporary, path))
@@ -93,10 +99,15 @@ func runCompile(_ arguments: Arguments) throws {
   if arguments.path == nil && isatty(0) != 0 {
     throw UsageError(message: "no input file; give a .bp file, or '-' to read standard input")
   }
-  let prefix = arguments.value("--name") ?? Naming.defaultPrefix(forPath: arguments.path)
-  guard prefix.unicodeScalars.contains(where: { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
+  func usable(_ name: String) -> Bool {
+    name.unicodeScalars.contains { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+  }
+  if let given = arguments.value("--name"), !usable(given) {
     throw UsageError(message: "--name needs a name with at least one ASCII letter or digit")
   }
+  // A file name with no usable character (ü.bp) gives the default prefix.
+  let derived = Naming.defaultPrefix(forPath: arguments.path)
+  let prefix = arguments.value("--name") ?? (usable(derived) ? derived : "model")
   let file = try readSource(arguments.path)
   let compilation = try compile(file)
   guard let program = compilation.program else { throw Failure(status: .programErrors) }
@@ -133,13 +144,8 @@ func settings(_ arguments: Arguments) throws -> [(name: String, value: Double)] 
   }
 }
 
-/// Compiles the input and finds every leaf's value: defaults, then `--set`.
-/// A `--set` of a name that is not a leaf is bad usage (it would be
-/// overwritten); a leaf left without a value is an error in the program.
-func leafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
-  let given = try settings(arguments)
-  let file = try readSource(arguments.path)
-  let compilation = try compile(file)
+/// Every `--set` must name a leaf: a computed name would be overwritten.
+func checkSettingNames(_ given: [(name: String, value: Double)], _ compilation: Compilation) throws {
   let leaves = compilation.leafNames
   for (name, _) in given where !leaves.contains(name) {
     let suggestion = Suggestion.closest(to: name, among: leaves)
@@ -148,6 +154,16 @@ func leafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
       : "--set names '\(name)', which is not a leaf of the program"
     throw UsageError(message: message + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
   }
+}
+
+/// Compiles the input and finds every leaf's value: defaults, then `--set`.
+/// A `--set` of a name that is not a leaf is bad usage (it would be
+/// overwritten); a leaf left without a value is an error in the program.
+func leafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
+  let given = try settings(arguments)
+  let file = try readSource(arguments.path)
+  let compilation = try compile(file)
+  try checkSettingNames(given, compilation)
   var diagnostics = DiagnosticList()
   let values = compilation.leafValues(
     Dictionary(given, uniquingKeysWith: { _, last in last }), into: &diagnostics)
@@ -229,7 +245,7 @@ func findExecutable(_ name: String) -> String? {
 func runGraph(_ arguments: Arguments) throws {
   let target = arguments.value("-o")
   let picture = target.map { ($0 as NSString).pathExtension.lowercased() }
-  if let picture, !["dot", "gv", "svg", "png"].contains(picture) {
+  if let picture, !["dot", "svg", "png"].contains(picture) {
     throw UsageError(message: "cannot tell what to write to '\(target ?? "")'; name it *.dot, *.svg or *.png")
   }
   var dotTool: String?
@@ -304,11 +320,7 @@ func runTrain(_ arguments: Arguments) throws {
   let compilation = try compile(file)
   guard let whole = compilation.program else { throw Failure(status: .programErrors) }
 
-  for (name, _) in given where !compilation.leafNames.contains(name) {
-    let suggestion = Suggestion.closest(to: name, among: compilation.leafNames)
-    throw UsageError(message: "--set names '\(name)', which is not a leaf of the program"
-      + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
-  }
+  try checkSettingNames(given, compilation)
   let loss: Int
   if arguments.value("--loss") != nil {
     loss = try chosenOutput(compilation, "--loss", arguments)
@@ -335,8 +347,11 @@ func runTrain(_ arguments: Arguments) throws {
       throw Failure(status: .programErrors)
     }
   }
-  if let batch, let rows = data?.rows.count ?? Optional(1), batch > rows {
-    throw UsageError(message: "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data")
+  if let batch, batch > (data?.rows.count ?? 1) {
+    let rows = data?.rows.count ?? 1
+    throw UsageError(message: data == nil
+      ? "--batch \(batch) needs --data: without it there is one sample"
+      : "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data")
   }
   let fromData = Set(data?.columns ?? [])
   var settingsByName = Dictionary(given, uniquingKeysWith: { _, last in last })
@@ -369,7 +384,7 @@ func runTrain(_ arguments: Arguments) throws {
   printError(summary)
   if let target = arguments.value("-o") {
     let bytes = Training.rewrite(file, tree: compilation.tree, symbols: program.symbols, result: result)
-    try writeAtomically([(target, String(decoding: bytes, as: UTF8.self))])
+    try writeAtomically([(target, Data(bytes))])
   }
   if arguments.flags.contains("--json") {
     printOut(Training.json(result, symbols: program.symbols))

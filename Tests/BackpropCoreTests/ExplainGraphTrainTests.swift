@@ -281,3 +281,38 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.bp").path))
   }
 }
+
+/// Review findings, kept as tests: byte-exact rewriting, names that collide in
+/// the labelled Swift API, explain on a leaf output and on a copy.
+@Suite struct EdgeCaseTests {
+  @Test func trainWritesNonUTF8CommentsBackUnchanged() throws {
+    let dir = Paths.scratch("bytes")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source: [UInt8] = Array("# caf".utf8) + [0xE9] + Array("\nparam w = 1\nL = (w - 3)^2\n".utf8)
+    try Data(source).write(to: dir.appendingPathComponent("e.bp"))
+    let result = try Backpropc.run(["train", "e.bp", "--lr", "0.1", "--steps", "5", "-o", "o.bp"], in: dir)
+    #expect(result.status == 0, "\(result)")
+    let written = try Data(contentsOf: dir.appendingPathComponent("o.bp"))
+    #expect(Array(written.prefix(6)) == Array(source.prefix(6)))  // the 0xE9 byte survives
+  }
+
+  /// Leaves `in` and `in_` legalise to the same Swift name, and an output may
+  /// be called like a partial's label: the labelled API still compiles.
+  @Test func labelledSwiftNamesAreDistinct() throws {
+    let (compilation, program) = try Compilation.valid("param in = 3, in_ = 4\nx = 1; C = x * in * in_; dC_dx = x * 3\noutput C, dC_dx")
+    let swift = SwiftEmitter.emit(EmitRequest(program: program, file: compilation.file, prefix: "m"))
+    #expect(swift.contains("public static func gradient(in_: Double = 3, in__2: Double = 4, x: Double = 1)"))
+    let labels = swift.components(separatedBy: "-> (").last?.components(separatedBy: ")").first ?? ""
+    let names = labels.components(separatedBy: ", ").map { $0.components(separatedBy: ":").first ?? "" }
+    #expect(Set(names).count == names.count, "duplicate labels in \(labels)")
+  }
+
+  @Test func explainingALeafOutputShowsItOnce() throws {
+    let compilation = Compilation(name: "t.bp", source: "x = 3\ny = x * 2\noutput x")
+    var diagnostics = DiagnosticList()
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    let text = try #require(Explanation(compilation, leaves: leaves, output: 0)).rendered(.text)
+    #expect(text.components(separatedBy: "∂x/∂x = 1").count == 2)
+    #expect(text.contains("  y = x * 2 = 3 * 2 = 6\n"))
+  }
+}

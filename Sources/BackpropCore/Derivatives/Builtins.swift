@@ -84,7 +84,6 @@ extension Builtin {
   /// would otherwise hash (and compare) its name. A payload-free enum is
   /// stored as its case index in one byte; a test checks the two agree.
   public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
-  public var isCommutative: Bool { false }
 
   /// The single source of truth (see the type's documentation).
   public var spec: BuiltinSpec {

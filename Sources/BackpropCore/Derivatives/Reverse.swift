@@ -34,7 +34,8 @@ public enum Reverse {
       }
       contribute(forward.values[output], seed)
 
-      for i in stride(from: count - 1, through: 0, by: -1) where head[i] >= 0 {
+      // Nothing after the output's own instruction can reach it.
+      for i in stride(from: forward.values[output].int, through: 0, by: -1) where head[i] >= 0 {
         let instruction = forward.instructions[i]
         b.range = instruction.range
         b.owner = instruction.owner

@@ -15,7 +15,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case dataRaggedRow(expected: Int, got: Int)
   /// `train --data`: a header name that is not an `input` of the program.
   case dataUnknownColumn(String, suggestion: String?)
-  /// `output` names a name twice, or an anonymous output.
+  /// `output` names a name twice.
   case duplicateOutput(String)
   /// An operand was expected: `A = 2 *` or `A = )`.
   case expectedExpression(found: String)
@@ -46,7 +46,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `train` on a program without `param` leaves.
   case noParameters
   /// `train`: the loss or its gradient stopped being finite.
-  case trainingDiverged(step: Int, name: String, value: String, inDerivative: Bool)
+  /// `step` is nil for the final loss, after the last step.
+  case trainingDiverged(step: Int?, name: String, value: String, inDerivative: Bool)
   /// A number literal too large for a Double: `1e999`.
   case numberOutOfRange(String)
   /// `eval`: a value or derivative became NaN or infinite.
@@ -143,15 +144,15 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .reservedName(let name):
       return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
     case .missingLeafValues(let names):
-      let list = names.prefix(20).map(Self.quoted).joined(separator: ", ")
-        + (names.count > 20 ? " and \(names.count - 20) more" : "")
+      let list = names.map(Self.quoted).joined(separator: ", ")
       let noun = names.count == 1 ? "leaf" : "leaves"
       let flags = names.prefix(3).map { "--set \(Self.shortened($0))=VALUE" }.joined(separator: " ")
       return "no value for \(noun) \(list); give a default in the program or \(flags)"
     case .noParameters:
       return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
     case .trainingDiverged(let step, let name, let value, let inDerivative):
-      return "training stopped at step \(step): " + (inDerivative
+      let when = step.map { "training stopped at step \($0)" } ?? "after the last step, the final loss is not finite"
+      return when + ": " + (inDerivative
         ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
         : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
     case .nestingTooDeep(let limit):

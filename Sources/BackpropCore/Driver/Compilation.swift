@@ -70,20 +70,10 @@ public struct Compilation: Sendable {
     let optimized = Optimizer.optimize(program, keeping: .everything)
     let evaluation = Evaluation(program: optimized, leaves: leaves)
     if let (index, value) = evaluation.nonFinite {
-      let instruction = optimized.instructions[index]
-      let inDerivative: Bool
-      let name: String
-      switch instruction.role {
-      case .forward:
-        inDerivative = false
-        name = instruction.owner >= 0 ? optimized.symbols[Int(instruction.owner)].name : "value"
-      case .adjoint(let output):
-        inDerivative = true
-        name = "the gradient of '\(optimized.symbols[output].name)'"
-      }
+      let (name, inDerivative) = optimized.origin(of: index)
       diagnostics.warning(
         .nonFiniteValue(name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
-        at: instruction.range)
+        at: optimized.instructions[index].range)
     }
     warnAboutKinks(optimized, values: evaluation.instructionValues, into: &diagnostics)
     return evaluation

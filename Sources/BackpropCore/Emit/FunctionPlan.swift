@@ -17,7 +17,7 @@ struct FunctionPlan {
   /// The most operators one inlined expression may hold.
   static let inlineLimit = 6
 
-  /// - Parameter taken: names already in use in the function's scope.
+  /// - Parameter roots: the values the function stores (each counts as a use).
   init(_ program: Program, dialect: Dialect, roots: [ValueID]) {
     self.program = program
     self.dialect = dialect

@@ -115,31 +115,46 @@ public enum SwiftEmitter {
     let program = request.program
     let n = program.leafCount
     let m = program.outputs.count
-    let leaves = program.leaves.map { Dialect.swift.legal($0.name) }
+    // Parameter names and result labels must each be distinct after
+    // legalisation (`in` and `in_` would both become `in_`).
+    var taken = Set<String>()
+    func unique(_ wanted: String) -> String {
+      var name = Dialect.swift.legal(wanted)
+      var k = 2
+      while taken.contains(name) {
+        name = Dialect.swift.legal(wanted) + "_\(k)"
+        k += 1
+      }
+      taken.insert(name)
+      return name
+    }
+    let leaves = program.leaves.map { unique($0.name) }
     let parameters = zip(program.leaves, leaves).map { leaf, name -> String in
       let defaultValue = leaf.defaultValue.map { " = \(NumberFormat.swiftLiteral($0))" } ?? ""
       return "\(name): Double\(defaultValue)"
     }.joined(separator: ", ")
-    let outputs = program.outputs.map { Dialect.swift.legal(program.symbols[$0].name) }
+    taken = []
+    let outputs = program.outputs.map { unique(program.symbols[$0].name) }
 
     /// The body: leaves into the buffer, the call, results out of it.
     func call(_ function: String, results: [(label: String, index: Int)], into p: inout CodePrinter) {
       let size = n + m + (function == "gradient" ? m * n : 0)
-      p.line("withUnsafeTemporaryAllocation(of: Double.self, capacity: \(size)) { buffer in")
+      // `$0`, `Self.` and `Swift.`: no leaf name can shadow what the body uses.
+      p.line("Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: \(size)) {")
       p.indented { p in
-        for (i, leaf) in leaves.enumerated() { p.line("buffer[\(i)] = \(leaf)") }
+        for (i, leaf) in leaves.enumerated() { p.line("$0[\(i)] = \(leaf)") }
         var arguments = [
-          "UnsafeBufferPointer(rebasing: buffer[0..<\(n)])",
-          "UnsafeMutableBufferPointer(rebasing: buffer[\(n)..<\(n + m)])",
+          "Swift.UnsafeBufferPointer(rebasing: $0[0..<\(n)])",
+          "Swift.UnsafeMutableBufferPointer(rebasing: $0[\(n)..<\(n + m)])",
         ]
         if function == "gradient" {
-          arguments.append("UnsafeMutableBufferPointer(rebasing: buffer[\(n + m)..<\(size)])")
+          arguments.append("Swift.UnsafeMutableBufferPointer(rebasing: $0[\(n + m)..<\(size)])")
         }
-        p.line("\(function)(\(arguments.joined(separator: ", ")))")
+        p.line("Self.\(function)(\(arguments.joined(separator: ", ")))")
         if results.count == 1 {
-          p.line("return buffer[\(results[0].index)]")
+          p.line("return $0[\(results[0].index)]")
         } else {
-          p.line("return (" + results.map { "\($0.label): buffer[\($0.index)]" }.joined(separator: ", ") + ")")
+          p.line("return (" + results.map { "\($0.label): $0[\($0.index)]" }.joined(separator: ", ") + ")")
         }
       }
       p.line("}")
@@ -158,7 +173,7 @@ public enum SwiftEmitter {
     for (o, output) in program.outputs.enumerated() {
       results.append((outputs[o], n + o))
       for leaf in 0..<n {
-        let label = Dialect.swift.legal("d\(program.symbols[output].name)_d\(program.symbols[leaf].name)")
+        let label = unique("d\(program.symbols[output].name)_d\(program.symbols[leaf].name)")
         results.append((label, n + m + o * n + leaf))
       }
     }

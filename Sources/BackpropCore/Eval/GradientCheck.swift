@@ -118,11 +118,7 @@ public struct GradientCheck: Sendable {
   /// Two significant digits: errors are magnitudes, not values to read back.
   static func short(_ x: Double) -> String {
     guard x.isFinite else { return NumberFormat.shortest(x) }
-    if x == 0 { return "0" }
-    let exponent = Int((log10(abs(x))).rounded(.down))
-    let mantissa = x / pow(10, Double(exponent))
-    let digits = (mantissa * 10).rounded() / 10
-    return exponent == 0 ? "\(digits)" : "\(digits)e\(exponent)"
+    return x == 0 ? "0" : String(format: "%.1e", x)
   }
 }
 

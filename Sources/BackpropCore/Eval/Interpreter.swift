@@ -132,7 +132,8 @@ public struct Evaluation: Sendable {
   public var values: [Double]
   /// `gradient[o][s]` = ∂outputs[o]/∂symbols[s].
   public var gradient: [[Double]]
-  /// The first non-finite value, if any, and whether it arose in the backward sweep.
+  /// The first instruction that made a non-finite value from finite
+  /// operands, and that value.
   public var nonFinite: (instruction: Int, value: Double)?
   /// Every instruction's value.
   public var instructionValues: [Double]

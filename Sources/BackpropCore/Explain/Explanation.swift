@@ -9,9 +9,8 @@ public struct Explanation: Sendable {
   public struct Line: Sendable {
     /// The name the line is about: the variable (forward) or V in ∂O/∂V.
     public var name: String
-    /// Symbolic parts, numeric parts, result; rendered per format.
+    /// The statement's formula (forward), or the terms of the sum (backward).
     fileprivate var formula: Formula?
-    fileprivate var substituted: Bool
     fileprivate var terms: [Term]
     public var value: Double
   }
@@ -24,7 +23,6 @@ public struct Explanation: Sendable {
   }
 
   public let output: String
-  public let source: String
   public let leaves: [Line]
   public let forward: [Line]
   public let backward: [Line]
@@ -40,13 +38,12 @@ public struct Explanation: Sendable {
     let symbols = program.symbols
     let tree = checked.tree
     self.output = symbols[output].name
-    self.source = String(compilation.file.name.split(separator: "/").last ?? "")
     var values: [String: Double] = [:]
     for (s, symbol) in symbols.enumerated() { values[symbol.name] = evaluation.values[s] }
     self.values = values
 
     self.leaves = (0..<program.leafCount).map {
-      Line(name: symbols[$0].name, formula: nil, substituted: false, terms: [], value: evaluation.values[$0])
+      Line(name: symbols[$0].name, formula: nil, terms: [], value: evaluation.values[$0])
     }
 
     // Forward: each defined name, in source order.
@@ -59,13 +56,14 @@ public struct Explanation: Sendable {
       definingStatement[s] = index
       let formula = Formula.statement(tree, statement.expressions)
       formulas[index] = formula
-      forward.append(Line(name: symbols[s].name, formula: formula, substituted: true, terms: [], value: evaluation.values[s]))
+      forward.append(Line(name: symbols[s].name, formula: formula, terms: [], value: evaluation.values[s]))
     }
     self.forward = forward
 
     // The names O depends on: walk the statements backwards from O.
     var dependsOn = Set([output])
-    var usesOf: [Int: [Int]] = [:]  // symbol → the statements (on a path to O) that read it
+    // symbol → the statements (on a path to O) that read it, latest first
+    var usesOf: [Int: [Int]] = [:]
     for (index, statement) in tree.statements.enumerated().reversed() {
       let w = Int(checked.definitions[index])
       guard w >= 0, dependsOn.contains(w) else { continue }
@@ -73,32 +71,38 @@ public struct Explanation: Sendable {
       for e in statement.expressions where checked.references[e] >= 0 {
         read.insert(Int(checked.references[e]))
       }
-      for v in read.sorted() {
+      for v in read {
         dependsOn.insert(v)
-        usesOf[v, default: []].insert(index, at: 0)
+        usesOf[v, default: []].append(index)
       }
     }
 
-    // Backward: O first, then defined names in reverse source order, then leaves.
-    let order = [output] + forward.reversed().compactMap { line in symbols.firstIndex { $0.name == line.name } }
-      .filter { $0 != output } + (0..<program.leafCount).reversed()
+    // Backward: O first, then defined names in reverse source order, then
+    // leaves in reverse order (O itself only once, even when it is a leaf).
+    let defined = definingStatement.sorted { $0.value > $1.value }.map(\.key)
+    let order = [output] + (defined + (0..<program.leafCount).reversed()).filter { $0 != output }
     var localCache: [Int: [Int: Double]] = [:]
     var backward: [Line] = []
     for v in order where dependsOn.contains(v) {
       var terms: [Term] = []
-      for index in usesOf[v] ?? [] {
+      for index in (usesOf[v] ?? []).reversed() {
         let w = Int(checked.definitions[index])
         let locals = localCache[index] ?? Self.localDerivatives(tree, checked, statement: index, values: evaluation.values)
         localCache[index] = locals
-        let formula = formulas[index] ?? .name("…")
-        var resultName: String?
-        if case .call = formula { resultName = symbols[w].name }
+        // A statement too long to show keeps its local derivative unspoken: ∂W/∂V.
+        let local: Formula
+        if let formula = formulas[index] {
+          var resultName: String?
+          if case .call = formula { resultName = symbols[w].name }
+          local = formula.derivative(by: symbols[v].name, result: resultName)
+        } else {
+          local = .adjoint(output: symbols[w].name, of: symbols[v].name)
+        }
         terms.append(Term(
           upstream: symbols[w].name, upstreamValue: evaluation.gradient[0][w],
-          local: formula.derivative(by: symbols[v].name, result: resultName),
-          localValue: locals[v] ?? 0))
+          local: local, localValue: locals[v] ?? 0))
       }
-      backward.append(Line(name: symbols[v].name, formula: nil, substituted: false, terms: terms, value: evaluation.gradient[0][v]))
+      backward.append(Line(name: symbols[v].name, formula: nil, terms: terms, value: evaluation.gradient[0][v]))
     }
     self.backward = backward
   }
@@ -110,9 +114,10 @@ public struct Explanation: Sendable {
   ) -> [Int: Double] {
     let statement = tree.statements[index]
     var read: [Int] = []
+    var seen = Set<Int>()
     for e in statement.expressions where checked.references[e] >= 0 {
       let s = Int(checked.references[e])
-      if !read.contains(s) { read.append(s) }
+      if seen.insert(s).inserted { read.append(s) }
     }
     var mini = Program()
     mini.symbols = read.map { Symbol(name: checked.symbols[$0].name, range: statement.range, leaf: .free) }
@@ -152,13 +157,15 @@ public struct Explanation: Sendable {
     var parts = [style.name(line.name)]
     if let formula = line.formula {
       parts.append(style.render(formula))
-      let substituted = style.substitute(formula) { values[$0] }
-      if substituted != parts.last { parts.append(substituted) }
+      parts.append(style.substitute(formula) { values[$0] })
     } else {
       parts.append("…")
     }
     parts.append(ExplainStyle.number(line.value))
-    return parts.joined(separator: " = ")
+    // `B = A = 9`, not `B = A = 9 = 9`: no part repeats the one before it.
+    var shown: [String] = []
+    for part in parts where part != shown.last { shown.append(part) }
+    return shown.joined(separator: " = ")
   }
 
   private func backwardLine(_ line: Line, _ style: ExplainStyle) -> String {

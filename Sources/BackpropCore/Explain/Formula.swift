@@ -99,10 +99,15 @@ indirect enum Formula: Equatable, Sendable {
       let db = b.derivative(by: name, result: nil)
       return .sum(baseTerm, .product(.product(self, .call("log", [a])), db))
     case .call(let f, let args):
-      if f == "pow", args.count == 2 {
+      let builtin: Builtin
+      switch Callee(name: f) {
+      case .power? where args.count == 2:
         return Formula.power(args[0], args[1]).derivative(by: name, result: result)
+      case .builtin(let b)?:
+        builtin = b
+      default:
+        return .number(0)  // unreachable: the checker knows every callee
       }
-      guard let builtin = Builtin(rawValue: f) else { return .number(0) }
       if args.count == 1 {
         let local: Formula
         if let result, let form = builtin.spec.derivativeOfResult {

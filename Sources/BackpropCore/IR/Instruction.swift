@@ -46,11 +46,11 @@ public enum Op: Hashable, Sendable {
     }
   }
 
-  /// `a op b == b op a` exactly in IEEE arithmetic, so CSE may order operands.
+  /// `a op b == b op a` exactly in IEEE arithmetic, so CSE may order
+  /// operands. No builtin qualifies: `fmax(-0, 0)` may differ from `fmax(0, -0)`.
   public var isCommutative: Bool {
     switch self {
     case .add, .mul: true
-    case .call(let builtin): builtin.isCommutative
     default: false
     }
   }

@@ -68,7 +68,8 @@ public enum Lowering {
         let args = arguments.map(operand)
         switch Callee(name: name) {
         case .builtin(let f)?: value = b.call(f, args[0], args.count > 1 ? args[1] : .none)
-        case .power?, nil: value = b.pow(args[0], args[1])
+        case .power?: value = b.pow(args[0], args[1])
+        case nil: value = b.constant(.nan)  // unreachable: the checker rejects unknown functions
         }
       case .parenthesized(let inner):
         value = operand(inner)

@@ -38,6 +38,18 @@ public struct Program: Sendable {
   /// The value of output `o`.
   public func outputValue(_ o: Int) -> ValueID { values[outputs[o]] }
 
+  /// Where an instruction's value belongs, for messages about it: the
+  /// statement's name in the forward sweep, or `the gradient of 'O'`.
+  public func origin(of index: Int) -> (name: String, inDerivative: Bool) {
+    let instruction = instructions[index]
+    switch instruction.role {
+    case .forward:
+      return (instruction.owner >= 0 ? symbols[Int(instruction.owner)].name : "value", false)
+    case .adjoint(let output):
+      return ("the gradient of '\(symbols[output].name)'", true)
+    }
+  }
+
   /// How a person reads a value's name: `A`, or `dC_dA` for an adjoint.
   public func displayName(_ name: ValueName) -> String {
     switch name {

@@ -15,10 +15,10 @@ public enum Roots: Sendable {
 /// `x*1 → x`, `a + (-b) → a - b` and `-(-x) → x` are; `x + 0 → x` (wrong for
 /// -0) and `x * 0 → 0` (wrong for NaN and ∞) are not, and are not done.
 /// Constants fold only to finite results, so a NaN is computed where the
-/// program computes it and `eval` can say where it arose. One rewrite is not
-/// bit-exact but better: `x ^ 2` becomes `x * x`, which is correctly rounded
-/// where `pow` need not be; the interpreter and both emitters run the same
-/// rewritten program, so they agree.
+/// program computes it and `eval` can say where it arose. Two rewrites are not
+/// bit-exact but better: `x ^ 2` becomes `x * x` and `x ^ -1` becomes `1 / x`,
+/// which are correctly rounded where `pow` need not be; the interpreter and
+/// both emitters run the same rewritten program, so they agree.
 public enum Optimizer {
   public static func optimize(_ program: Program, keeping roots: Roots) -> Program {
     eliminateDeadCode(simplify(program), keeping: roots)
@@ -47,12 +47,13 @@ public enum Optimizer {
     var live = [Bool](repeating: false, count: count)
     var values = program.values
     var gradient = program.gradient
+    let isOutput = Set(program.outputs)
     switch roots {
     case .outputs:
-      values = values.indices.map { program.outputs.contains($0) ? values[$0] : .none }
+      values = values.indices.map { isOutput.contains($0) ? values[$0] : .none }
       gradient = gradient.map { $0.map { _ in .none } }
     case .outputsAndLeafGradients:
-      values = values.indices.map { program.outputs.contains($0) ? values[$0] : .none }
+      values = values.indices.map { isOutput.contains($0) ? values[$0] : .none }
       gradient = gradient.map { row in
         row.indices.map { $0 < program.leafCount ? row[$0] : .none }
       }
@@ -245,8 +246,6 @@ private struct SimplifyPass {
       case (-1)?: return make(.div, make(.constant(1)), x)
       default: break
       }
-    case .call(.gate):
-      if constant(y) == 0 { return y }
     case .constant, .leaf, .call:
       break
     }

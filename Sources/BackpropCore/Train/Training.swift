@@ -67,7 +67,7 @@ public struct Training: Sendable {
     var gradient = [Double](repeating: 0, count: parameters.count)
 
     /// Mean loss and gradient over `indices`, at the current leaves.
-    func evaluate(_ indices: [Int], step: Int) throws(Divergence) -> Double {
+    func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
       for r in indices {
@@ -105,29 +105,19 @@ public struct Training: Sendable {
         leaves[leaf] -= options.learningRate * gradient[k]
       }
     }
-    let finalLoss = try evaluate(Array(rows.indices), step: options.steps + 1)
+    let finalLoss = try evaluate(Array(rows.indices), step: nil)
     return Result(
       steps: options.steps, losses: losses, finalLoss: finalLoss,
       parameters: parameters.map { ($0, leaves[$0]) })
   }
 
   /// Where the first non-finite value of this evaluation arose.
-  private func divergence(step: Int, _ values: [Double]) -> Divergence {
+  private func divergence(step: Int?, _ values: [Double]) -> Divergence {
     let index = Interpreter.firstNonFinite(program, values) ?? lossValue.int
-    let instruction = program.instructions[index]
-    let inDerivative: Bool
-    let name: String
-    switch instruction.role {
-    case .forward:
-      inDerivative = false
-      name = instruction.owner >= 0 ? program.symbols[Int(instruction.owner)].name : "value"
-    case .adjoint:
-      inDerivative = true
-      name = "the gradient"
-    }
+    let (name, inDerivative) = program.origin(of: index)
     return Divergence(diagnostic: Diagnostic(
       .error, .trainingDiverged(step: step, name: name, value: NumberFormat.shortest(values[index]), inDerivative: inDerivative),
-      at: instruction.range))
+      at: program.instructions[index].range))
   }
 
   /// The program's text with each trained parameter's default replaced (or

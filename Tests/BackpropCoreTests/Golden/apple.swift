@@ -67,23 +67,23 @@ public enum Apple {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 100, y: Double = 2, z: Double = 1.1) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = z
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
-            return buffer[3]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 4) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = z
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]))
+            return $0[3]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 100, y: Double = 2, z: Double = 1.1) -> (C: Double, dC_dx: Double, dC_dy: Double, dC_dz: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = z
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
-            return (C: buffer[3], dC_dx: buffer[4], dC_dy: buffer[5], dC_dz: buffer[6])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = z
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]), Swift.UnsafeMutableBufferPointer(rebasing: $0[4..<7]))
+            return (C: $0[3], dC_dx: $0[4], dC_dy: $0[5], dC_dz: $0[6])
         }
     }
 }

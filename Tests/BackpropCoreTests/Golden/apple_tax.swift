@@ -62,23 +62,23 @@ public enum AppleTax {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 100, y: Double = 2, z: Double = 1.1) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = z
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
-            return buffer[3]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 4) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = z
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]))
+            return $0[3]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 100, y: Double = 2, z: Double = 1.1) -> (B: Double, dB_dx: Double, dB_dy: Double, dB_dz: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = z
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
-            return (B: buffer[3], dB_dx: buffer[4], dB_dy: buffer[5], dB_dz: buffer[6])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = z
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]), Swift.UnsafeMutableBufferPointer(rebasing: $0[4..<7]))
+            return (B: $0[3], dB_dx: $0[4], dB_dy: $0[5], dB_dz: $0[6])
         }
     }
 }

@@ -90,21 +90,21 @@ public enum Builtins {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0.3, y: Double = 1.7) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<2]), UnsafeMutableBufferPointer(rebasing: buffer[2..<3]))
-            return buffer[2]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 3) {
+            $0[0] = x
+            $0[1] = y
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<2]), Swift.UnsafeMutableBufferPointer(rebasing: $0[2..<3]))
+            return $0[2]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0.3, y: Double = 1.7) -> (total: Double, dtotal_dx: Double, dtotal_dy: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 5) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<2]), UnsafeMutableBufferPointer(rebasing: buffer[2..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<5]))
-            return (total: buffer[2], dtotal_dx: buffer[3], dtotal_dy: buffer[4])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 5) {
+            $0[0] = x
+            $0[1] = y
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<2]), Swift.UnsafeMutableBufferPointer(rebasing: $0[2..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<5]))
+            return (total: $0[2], dtotal_dx: $0[3], dtotal_dy: $0[4])
         }
     }
 

@@ -60,23 +60,23 @@ public enum Kinks {
 
     /// The outputs, from the leaves by name.
     public static func forward(a: Double = 0, b: Double = 2, c: Double = 2) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
-            buffer[0] = a
-            buffer[1] = b
-            buffer[2] = c
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
-            return buffer[3]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 4) {
+            $0[0] = a
+            $0[1] = b
+            $0[2] = c
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]))
+            return $0[3]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(a: Double = 0, b: Double = 2, c: Double = 2) -> (K: Double, dK_da: Double, dK_db: Double, dK_dc: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
-            buffer[0] = a
-            buffer[1] = b
-            buffer[2] = c
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
-            return (K: buffer[3], dK_da: buffer[4], dK_db: buffer[5], dK_dc: buffer[6])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
+            $0[0] = a
+            $0[1] = b
+            $0[2] = c
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]), Swift.UnsafeMutableBufferPointer(rebasing: $0[4..<7]))
+            return (K: $0[3], dK_da: $0[4], dK_db: $0[5], dK_dc: $0[6])
         }
     }
 

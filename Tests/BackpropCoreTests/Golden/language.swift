@@ -109,27 +109,27 @@ public enum Language {
 
     /// The outputs, from the leaves by name.
     public static func forward(t: Double = -0.5, k: Double = 2, c: Double = 0.5, s: Double = 25000, eps: Double = 0.001) -> (v: Double, w: Double, _1: Double, _2: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { buffer in
-            buffer[0] = t
-            buffer[1] = k
-            buffer[2] = c
-            buffer[3] = s
-            buffer[4] = eps
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<9]))
-            return (v: buffer[5], w: buffer[6], _1: buffer[7], _2: buffer[8])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 9) {
+            $0[0] = t
+            $0[1] = k
+            $0[2] = c
+            $0[3] = s
+            $0[4] = eps
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<9]))
+            return (v: $0[5], w: $0[6], _1: $0[7], _2: $0[8])
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(t: Double = -0.5, k: Double = 2, c: Double = 0.5, s: Double = 25000, eps: Double = 0.001) -> (v: Double, dv_dt: Double, dv_dk: Double, dv_dc: Double, dv_ds: Double, dv_deps: Double, w: Double, dw_dt: Double, dw_dk: Double, dw_dc: Double, dw_ds: Double, dw_deps: Double, _1: Double, d_1_dt: Double, d_1_dk: Double, d_1_dc: Double, d_1_ds: Double, d_1_deps: Double, _2: Double, d_2_dt: Double, d_2_dk: Double, d_2_dc: Double, d_2_ds: Double, d_2_deps: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 29) { buffer in
-            buffer[0] = t
-            buffer[1] = k
-            buffer[2] = c
-            buffer[3] = s
-            buffer[4] = eps
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<9]), UnsafeMutableBufferPointer(rebasing: buffer[9..<29]))
-            return (v: buffer[5], dv_dt: buffer[9], dv_dk: buffer[10], dv_dc: buffer[11], dv_ds: buffer[12], dv_deps: buffer[13], w: buffer[6], dw_dt: buffer[14], dw_dk: buffer[15], dw_dc: buffer[16], dw_ds: buffer[17], dw_deps: buffer[18], _1: buffer[7], d_1_dt: buffer[19], d_1_dk: buffer[20], d_1_dc: buffer[21], d_1_ds: buffer[22], d_1_deps: buffer[23], _2: buffer[8], d_2_dt: buffer[24], d_2_dk: buffer[25], d_2_dc: buffer[26], d_2_ds: buffer[27], d_2_deps: buffer[28])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 29) {
+            $0[0] = t
+            $0[1] = k
+            $0[2] = c
+            $0[3] = s
+            $0[4] = eps
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<9]), Swift.UnsafeMutableBufferPointer(rebasing: $0[9..<29]))
+            return (v: $0[5], dv_dt: $0[9], dv_dk: $0[10], dv_dc: $0[11], dv_ds: $0[12], dv_deps: $0[13], w: $0[6], dw_dt: $0[14], dw_dk: $0[15], dw_dc: $0[16], dw_ds: $0[17], dw_deps: $0[18], _1: $0[7], d_1_dt: $0[19], d_1_dk: $0[20], d_1_dc: $0[21], d_1_ds: $0[22], d_1_deps: $0[23], _2: $0[8], d_2_dt: $0[24], d_2_dk: $0[25], d_2_dc: $0[26], d_2_ds: $0[27], d_2_deps: $0[28])
         }
     }
 

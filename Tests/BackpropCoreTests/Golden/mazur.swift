@@ -138,45 +138,45 @@ public enum Mazur {
 
     /// The outputs, from the leaves by name.
     public static func forward(i1: Double = 0.05, i2: Double = 0.1, target_o1: Double = 0.01, target_o2: Double = 0.99, b1: Double = 0.35, b2: Double = 0.6, w1: Double = 0.15, w2: Double = 0.2, w3: Double = 0.25, w4: Double = 0.3, w5: Double = 0.4, w6: Double = 0.45, w7: Double = 0.5, w8: Double = 0.55) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 15) { buffer in
-            buffer[0] = i1
-            buffer[1] = i2
-            buffer[2] = target_o1
-            buffer[3] = target_o2
-            buffer[4] = b1
-            buffer[5] = b2
-            buffer[6] = w1
-            buffer[7] = w2
-            buffer[8] = w3
-            buffer[9] = w4
-            buffer[10] = w5
-            buffer[11] = w6
-            buffer[12] = w7
-            buffer[13] = w8
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<14]), UnsafeMutableBufferPointer(rebasing: buffer[14..<15]))
-            return buffer[14]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 15) {
+            $0[0] = i1
+            $0[1] = i2
+            $0[2] = target_o1
+            $0[3] = target_o2
+            $0[4] = b1
+            $0[5] = b2
+            $0[6] = w1
+            $0[7] = w2
+            $0[8] = w3
+            $0[9] = w4
+            $0[10] = w5
+            $0[11] = w6
+            $0[12] = w7
+            $0[13] = w8
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<14]), Swift.UnsafeMutableBufferPointer(rebasing: $0[14..<15]))
+            return $0[14]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(i1: Double = 0.05, i2: Double = 0.1, target_o1: Double = 0.01, target_o2: Double = 0.99, b1: Double = 0.35, b2: Double = 0.6, w1: Double = 0.15, w2: Double = 0.2, w3: Double = 0.25, w4: Double = 0.3, w5: Double = 0.4, w6: Double = 0.45, w7: Double = 0.5, w8: Double = 0.55) -> (E: Double, dE_di1: Double, dE_di2: Double, dE_dtarget_o1: Double, dE_dtarget_o2: Double, dE_db1: Double, dE_db2: Double, dE_dw1: Double, dE_dw2: Double, dE_dw3: Double, dE_dw4: Double, dE_dw5: Double, dE_dw6: Double, dE_dw7: Double, dE_dw8: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 29) { buffer in
-            buffer[0] = i1
-            buffer[1] = i2
-            buffer[2] = target_o1
-            buffer[3] = target_o2
-            buffer[4] = b1
-            buffer[5] = b2
-            buffer[6] = w1
-            buffer[7] = w2
-            buffer[8] = w3
-            buffer[9] = w4
-            buffer[10] = w5
-            buffer[11] = w6
-            buffer[12] = w7
-            buffer[13] = w8
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<14]), UnsafeMutableBufferPointer(rebasing: buffer[14..<15]), UnsafeMutableBufferPointer(rebasing: buffer[15..<29]))
-            return (E: buffer[14], dE_di1: buffer[15], dE_di2: buffer[16], dE_dtarget_o1: buffer[17], dE_dtarget_o2: buffer[18], dE_db1: buffer[19], dE_db2: buffer[20], dE_dw1: buffer[21], dE_dw2: buffer[22], dE_dw3: buffer[23], dE_dw4: buffer[24], dE_dw5: buffer[25], dE_dw6: buffer[26], dE_dw7: buffer[27], dE_dw8: buffer[28])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 29) {
+            $0[0] = i1
+            $0[1] = i2
+            $0[2] = target_o1
+            $0[3] = target_o2
+            $0[4] = b1
+            $0[5] = b2
+            $0[6] = w1
+            $0[7] = w2
+            $0[8] = w3
+            $0[9] = w4
+            $0[10] = w5
+            $0[11] = w6
+            $0[12] = w7
+            $0[13] = w8
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<14]), Swift.UnsafeMutableBufferPointer(rebasing: $0[14..<15]), Swift.UnsafeMutableBufferPointer(rebasing: $0[15..<29]))
+            return (E: $0[14], dE_di1: $0[15], dE_di2: $0[16], dE_dtarget_o1: $0[17], dE_dtarget_o2: $0[18], dE_db1: $0[19], dE_db2: $0[20], dE_dw1: $0[21], dE_dw2: $0[22], dE_dw3: $0[23], dE_dw4: $0[24], dE_dw5: $0[25], dE_dw6: $0[26], dE_dw7: $0[27], dE_dw8: $0[28])
         }
     }
 

@@ -80,29 +80,29 @@ public enum NeuronMse {
 
     /// The outputs, from the leaves by name.
     public static func forward(X1: Double = 0.1, X2: Double = 0.3, target: Double = 0.03, W1: Double = 0.5, W2: Double = 0.2, b: Double = 1.83) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
-            buffer[0] = X1
-            buffer[1] = X2
-            buffer[2] = target
-            buffer[3] = W1
-            buffer[4] = W2
-            buffer[5] = b
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<7]))
-            return buffer[6]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
+            $0[0] = X1
+            $0[1] = X2
+            $0[2] = target
+            $0[3] = W1
+            $0[4] = W2
+            $0[5] = b
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<6]), Swift.UnsafeMutableBufferPointer(rebasing: $0[6..<7]))
+            return $0[6]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(X1: Double = 0.1, X2: Double = 0.3, target: Double = 0.03, W1: Double = 0.5, W2: Double = 0.2, b: Double = 1.83) -> (E: Double, dE_dX1: Double, dE_dX2: Double, dE_dtarget: Double, dE_dW1: Double, dE_dW2: Double, dE_db: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 13) { buffer in
-            buffer[0] = X1
-            buffer[1] = X2
-            buffer[2] = target
-            buffer[3] = W1
-            buffer[4] = W2
-            buffer[5] = b
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<7]), UnsafeMutableBufferPointer(rebasing: buffer[7..<13]))
-            return (E: buffer[6], dE_dX1: buffer[7], dE_dX2: buffer[8], dE_dtarget: buffer[9], dE_dW1: buffer[10], dE_dW2: buffer[11], dE_db: buffer[12])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 13) {
+            $0[0] = X1
+            $0[1] = X2
+            $0[2] = target
+            $0[3] = W1
+            $0[4] = W2
+            $0[5] = b
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<6]), Swift.UnsafeMutableBufferPointer(rebasing: $0[6..<7]), Swift.UnsafeMutableBufferPointer(rebasing: $0[7..<13]))
+            return (E: $0[6], dE_dX1: $0[7], dE_dX2: $0[8], dE_dtarget: $0[9], dE_dW1: $0[10], dE_dW2: $0[11], dE_db: $0[12])
         }
     }
 

@@ -69,23 +69,23 @@ public enum NeuronXent {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0.5, w: Double = 0.8, y: Double = 1) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
-            buffer[0] = x
-            buffer[1] = w
-            buffer[2] = y
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]))
-            return buffer[3]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 4) {
+            $0[0] = x
+            $0[1] = w
+            $0[2] = y
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]))
+            return $0[3]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0.5, w: Double = 0.8, y: Double = 1) -> (L: Double, dL_dx: Double, dL_dw: Double, dL_dy: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { buffer in
-            buffer[0] = x
-            buffer[1] = w
-            buffer[2] = y
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<3]), UnsafeMutableBufferPointer(rebasing: buffer[3..<4]), UnsafeMutableBufferPointer(rebasing: buffer[4..<7]))
-            return (L: buffer[3], dL_dx: buffer[4], dL_dw: buffer[5], dL_dy: buffer[6])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
+            $0[0] = x
+            $0[1] = w
+            $0[2] = y
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]), Swift.UnsafeMutableBufferPointer(rebasing: $0[4..<7]))
+            return (L: $0[3], dL_dx: $0[4], dL_dw: $0[5], dL_dy: $0[6])
         }
     }
 

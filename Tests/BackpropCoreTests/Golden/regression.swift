@@ -74,27 +74,27 @@ public enum Regression {
 
     /// The outputs, from the leaves by name.
     public static func forward(x: Double = 0, y: Double = 0, p2: Double = 0, p1: Double = 0, p0: Double = 0) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = p2
-            buffer[3] = p1
-            buffer[4] = p0
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<6]))
-            return buffer[5]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 6) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = p2
+            $0[3] = p1
+            $0[4] = p0
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<6]))
+            return $0[5]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(x: Double = 0, y: Double = 0, p2: Double = 0, p1: Double = 0, p0: Double = 0) -> (loss: Double, dloss_dx: Double, dloss_dy: Double, dloss_dp2: Double, dloss_dp1: Double, dloss_dp0: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 11) { buffer in
-            buffer[0] = x
-            buffer[1] = y
-            buffer[2] = p2
-            buffer[3] = p1
-            buffer[4] = p0
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<5]), UnsafeMutableBufferPointer(rebasing: buffer[5..<6]), UnsafeMutableBufferPointer(rebasing: buffer[6..<11]))
-            return (loss: buffer[5], dloss_dx: buffer[6], dloss_dy: buffer[7], dloss_dp2: buffer[8], dloss_dp1: buffer[9], dloss_dp0: buffer[10])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 11) {
+            $0[0] = x
+            $0[1] = y
+            $0[2] = p2
+            $0[3] = p1
+            $0[4] = p0
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<6]), Swift.UnsafeMutableBufferPointer(rebasing: $0[6..<11]))
+            return (loss: $0[5], dloss_dx: $0[6], dloss_dy: $0[7], dloss_dp2: $0[8], dloss_dp1: $0[9], dloss_dp0: $0[10])
         }
     }
 }

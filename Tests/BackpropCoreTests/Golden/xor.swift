@@ -127,49 +127,49 @@ public enum Xor {
 
     /// The outputs, from the leaves by name.
     public static func forward(a: Double = 0, b: Double = 0, t: Double = 0, u1a: Double = 3.1, u1b: Double = -2.7, c1: Double = 0.4, u2a: Double = -2.4, u2b: Double = 3.3, c2: Double = -0.6, u3a: Double = 2.2, u3b: Double = 2.5, c3: Double = -3.1, v1: Double = 2.8, v2: Double = 2.6, v3: Double = -3, d: Double = -0.5) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 17) { buffer in
-            buffer[0] = a
-            buffer[1] = b
-            buffer[2] = t
-            buffer[3] = u1a
-            buffer[4] = u1b
-            buffer[5] = c1
-            buffer[6] = u2a
-            buffer[7] = u2b
-            buffer[8] = c2
-            buffer[9] = u3a
-            buffer[10] = u3b
-            buffer[11] = c3
-            buffer[12] = v1
-            buffer[13] = v2
-            buffer[14] = v3
-            buffer[15] = d
-            forward(UnsafeBufferPointer(rebasing: buffer[0..<16]), UnsafeMutableBufferPointer(rebasing: buffer[16..<17]))
-            return buffer[16]
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 17) {
+            $0[0] = a
+            $0[1] = b
+            $0[2] = t
+            $0[3] = u1a
+            $0[4] = u1b
+            $0[5] = c1
+            $0[6] = u2a
+            $0[7] = u2b
+            $0[8] = c2
+            $0[9] = u3a
+            $0[10] = u3b
+            $0[11] = c3
+            $0[12] = v1
+            $0[13] = v2
+            $0[14] = v3
+            $0[15] = d
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<16]), Swift.UnsafeMutableBufferPointer(rebasing: $0[16..<17]))
+            return $0[16]
         }
     }
 
     /// The outputs and every ∂output/∂leaf, from the leaves by name.
     public static func gradient(a: Double = 0, b: Double = 0, t: Double = 0, u1a: Double = 3.1, u1b: Double = -2.7, c1: Double = 0.4, u2a: Double = -2.4, u2b: Double = 3.3, c2: Double = -0.6, u3a: Double = 2.2, u3b: Double = 2.5, c3: Double = -3.1, v1: Double = 2.8, v2: Double = 2.6, v3: Double = -3, d: Double = -0.5) -> (loss: Double, dloss_da: Double, dloss_db: Double, dloss_dt: Double, dloss_du1a: Double, dloss_du1b: Double, dloss_dc1: Double, dloss_du2a: Double, dloss_du2b: Double, dloss_dc2: Double, dloss_du3a: Double, dloss_du3b: Double, dloss_dc3: Double, dloss_dv1: Double, dloss_dv2: Double, dloss_dv3: Double, dloss_dd: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 33) { buffer in
-            buffer[0] = a
-            buffer[1] = b
-            buffer[2] = t
-            buffer[3] = u1a
-            buffer[4] = u1b
-            buffer[5] = c1
-            buffer[6] = u2a
-            buffer[7] = u2b
-            buffer[8] = c2
-            buffer[9] = u3a
-            buffer[10] = u3b
-            buffer[11] = c3
-            buffer[12] = v1
-            buffer[13] = v2
-            buffer[14] = v3
-            buffer[15] = d
-            gradient(UnsafeBufferPointer(rebasing: buffer[0..<16]), UnsafeMutableBufferPointer(rebasing: buffer[16..<17]), UnsafeMutableBufferPointer(rebasing: buffer[17..<33]))
-            return (loss: buffer[16], dloss_da: buffer[17], dloss_db: buffer[18], dloss_dt: buffer[19], dloss_du1a: buffer[20], dloss_du1b: buffer[21], dloss_dc1: buffer[22], dloss_du2a: buffer[23], dloss_du2b: buffer[24], dloss_dc2: buffer[25], dloss_du3a: buffer[26], dloss_du3b: buffer[27], dloss_dc3: buffer[28], dloss_dv1: buffer[29], dloss_dv2: buffer[30], dloss_dv3: buffer[31], dloss_dd: buffer[32])
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 33) {
+            $0[0] = a
+            $0[1] = b
+            $0[2] = t
+            $0[3] = u1a
+            $0[4] = u1b
+            $0[5] = c1
+            $0[6] = u2a
+            $0[7] = u2b
+            $0[8] = c2
+            $0[9] = u3a
+            $0[10] = u3b
+            $0[11] = c3
+            $0[12] = v1
+            $0[13] = v2
+            $0[14] = v3
+            $0[15] = d
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<16]), Swift.UnsafeMutableBufferPointer(rebasing: $0[16..<17]), Swift.UnsafeMutableBufferPointer(rebasing: $0[17..<33]))
+            return (loss: $0[16], dloss_da: $0[17], dloss_db: $0[18], dloss_dt: $0[19], dloss_du1a: $0[20], dloss_du1b: $0[21], dloss_dc1: $0[22], dloss_du2a: $0[23], dloss_du2b: $0[24], dloss_dc2: $0[25], dloss_du3a: $0[26], dloss_du3b: $0[27], dloss_dc3: $0[28], dloss_dv1: $0[29], dloss_dv2: $0[30], dloss_dv3: $0[31], dloss_dd: $0[32])
         }
     }
 
