@@ -214,8 +214,8 @@ def report(compile_rows, runtime_rows):
             "ns per call (median of 9 repeats of about 20 ms). C: `cc -O2`; Swift: `swiftc -O`;",
             "Swift AD: `import _Differentiation`, `@differentiable(reverse)` on the same straight-line",
             "function, `gradient(at:of:)`. Interpreter: gradient evaluations per second of the same",
-            "optimised program.", "",
-            "| model | C fwd ns | C grad ns | **C grad/fwd** | cc s | Swift grad ns | **Swift/C** | swiftc s | Swift AD grad ns | **AD/ours** | interp grad/s | **C/interp** |",
+            "optimised program; interp/C is how many times longer it takes than the compiled C.", "",
+            "| model | C fwd ns | C grad ns | **C grad/fwd** | cc s | Swift grad ns | **Swift/C** | swiftc s | Swift AD grad ns | **AD/ours** | interp grad/s | **interp/C** |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for model, r in runtime_rows.items():
         c_f, c_g = r.get("forward_ns", float("nan")), r.get("gradient_ns", float("nan"))
