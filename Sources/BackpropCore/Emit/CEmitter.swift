@@ -31,8 +31,8 @@ public enum CEmitter {
 
     let forward = request.forward
     let gradient = request.gradient
-    let forwardPlan = FunctionPlan(forward, dialect: .c, roots: roots(forward, gradient: false))
-    let gradientPlan = FunctionPlan(gradient, dialect: .c, roots: roots(gradient, gradient: true))
+    let forwardPlan = FunctionPlan(forward, dialect: .c, roots: EmitRequest.roots(forward, gradient: false))
+    let gradientPlan = FunctionPlan(gradient, dialect: .c, roots: EmitRequest.roots(gradient, gradient: true))
     let helpers = Set(forwardPlan.helpers).union(gradientPlan.helpers).sorted { $0.rawValue < $1.rawValue }
     for helper in helpers {
       if case .helper(_, let definition) = helper.spec.c {
@@ -84,16 +84,6 @@ public enum CEmitter {
     return p.text
   }
 
-  /// The values a function stores: outputs, then (for the gradient) each
-  /// output's row of ∂/∂leaf.
-  static func roots(_ program: Program, gradient: Bool) -> [ValueID] {
-    var roots = program.outputs.map { program.values[$0] }
-    if gradient {
-      for row in program.gradient { roots += row[0..<program.leafCount] }
-    }
-    return roots
-  }
-
   private static func function(_ request: EmitRequest, _ plan: FunctionPlan, gradient: Bool, into p: inout CodePrinter) {
     let program = plan.program
     p.line("{")
@@ -102,19 +92,8 @@ public enum CEmitter {
       for instruction in program.instructions { if case .leaf = instruction.op { usesInput = true } }
       if !usesInput { p.line("(void)in;") }
       if gradient && program.leafCount == 0 { p.line("(void)grad;") }
-      var stores: [(target: String, value: ValueID, comment: String?)] = []
-      for (o, output) in program.outputs.enumerated() {
-        stores.append(("out[\(o)]", program.values[output], nil))
-      }
-      if gradient {
-        let n = program.leafCount
-        for (o, output) in program.outputs.enumerated() {
-          for leaf in 0..<n {
-            let what = "d\(program.symbols[output].name)/d\(program.symbols[leaf].name)"
-            stores.append(("grad[\(o * n + leaf)]", program.gradient[o][leaf], what))
-          }
-        }
-      }
+      let stores = EmitRequest.stores(
+        program, gradient: gradient, outputArray: "out", gradientArray: "grad") { "d\($0)/d\($1)" }
       request.body(
         plan, into: &p, declare: { "const double \($0) = \($1);" },
         loadLeaf: { "in[\($0)]" }, stores: stores, assign: { "\($0) = \($1);" },

@@ -55,6 +55,33 @@ public struct EmitRequest: Sendable {
   var leafNames: [String] { program.leaves.map(\.name) }
   var outputNames: [String] { program.outputNames }
 
+  /// What a generated function stores, in order: each output into
+  /// `outputArray[o]`, then (for the gradient) each output's row of ∂/∂leaf
+  /// into `gradientArray[o * n + i]`, with `partial(O, L)` as its comment.
+  static func stores(
+    _ program: Program, gradient: Bool, outputArray: String, gradientArray: String,
+    partial: (String, String) -> String
+  ) -> [(target: String, value: ValueID, comment: String?)] {
+    var stores: [(target: String, value: ValueID, comment: String?)] = []
+    for (o, output) in program.outputs.enumerated() {
+      stores.append(("\(outputArray)[\(o)]", program.values[output], nil))
+    }
+    guard gradient else { return stores }
+    let n = program.leafCount
+    for (o, output) in program.outputs.enumerated() {
+      for leaf in 0..<n {
+        let comment = partial(program.symbols[output].name, program.symbols[leaf].name)
+        stores.append(("\(gradientArray)[\(o * n + leaf)]", program.gradient[o][leaf], comment))
+      }
+    }
+    return stores
+  }
+
+  /// The values a function stores: what its plan counts as uses.
+  static func roots(_ program: Program, gradient: Bool) -> [ValueID] {
+    stores(program, gradient: gradient, outputArray: "", gradientArray: "") { _, _ in "" }.map(\.value)
+  }
+
   /// The line a source range starts on.
   func line(_ range: SourceRange) -> Int { file.location(of: range.start).line }
 
