@@ -61,7 +61,7 @@ case "compile":
       ("lower", seconds { if let checked { forward = Lowering.lower(checked) } }),
       ("differentiate", seconds { gradient = Reverse.differentiate(forward) }),
       // Simplification and CSE once, dead code twice (forward, gradient).
-      ("optimize", seconds { request = EmitRequest(program: gradient, file: file, prefix: "bench") }),
+      ("optimize", seconds { request = EmitRequest(optimizing: gradient, file: file, prefix: "bench") }),
       ("emit_c", seconds {
         if let request { emitted = CEmitter.emit(request, headerName: "bench.h").source.utf8.count }
       }),
@@ -87,18 +87,20 @@ case "interpret":
   guard let program = compilation.program else { exit(1) }
   let gradient = Optimizer.optimize(program, keeping: .outputsAndLeafGradients)
   let forward = Optimizer.optimize(program, keeping: .outputs)
-  let leaves = program.leaves.map { $0.defaultValue ?? 0.5 }
+  let layout = Layout(program)
+  var leaves = [Double](repeating: 0.5, count: layout.numInputs)
+  for (l, leaf) in program.leaves.enumerated() { leaves[layout.input(l)] = leaf.defaultValue ?? 0.5 }
   func rate(_ p: Program) -> Double {
     let machine = Interpreter.Machine(p)
-    var values = [Double](repeating: 0, count: p.instructions.count)
+    var workspace = machine.makeWorkspace(input: leaves)
     var count = 0
     var sink = 0.0
     let elapsed = seconds {
       let start = DispatchTime.now().uptimeNanoseconds
       while Double(DispatchTime.now().uptimeNanoseconds - start) < budget * 1e9 {
         for _ in 0..<100 {
-          machine.run(leaves: leaves, into: &values)
-          sink += values[values.count - 1]
+          machine.run(&workspace)
+          sink += workspace.memory[workspace.memory.count - 1]
         }
         count += 100
       }
@@ -106,7 +108,7 @@ case "interpret":
     if sink == 42 { print("") }  // keep the work observable
     return Double(count) / elapsed
   }
-  print("gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.instructions.count)")
+  print("gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.kernels.map(\.instructions.count).reduce(0, +))")
 
 default:
   print("unknown mode \(arguments[1])")

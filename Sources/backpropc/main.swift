@@ -111,7 +111,7 @@ func runCompile(_ arguments: Arguments) throws {
   let file = try readSource(arguments.path)
   let compilation = try compile(file)
   guard let program = compilation.program else { throw Failure(status: .programErrors) }
-  let request = EmitRequest(program: program, file: file, prefix: prefix)
+  let request = EmitRequest(optimizing: program, file: file, prefix: prefix)
 
   switch (language, output) {
   case ("swift", let path?):

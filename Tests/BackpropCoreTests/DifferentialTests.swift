@@ -24,6 +24,8 @@ import Testing
   struct Case {
     var seed: UInt64
     var source: String
+    /// Differentiated, not optimised.
+    var program: Program
     var request: EmitRequest
     var outputs: [Double]
     var gradient: [Double]
@@ -66,13 +68,13 @@ import Testing
     var diagnostics = DiagnosticList()
     guard let leaves = compilation.leafValues([:], into: &diagnostics) else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .outputsAndLeafGradients)
-    let evaluation = Evaluation(program: optimized, leaves: leaves)
+    let evaluation = Evaluation(program: optimized, input: leaves)
     let outputs = optimized.outputs.map { evaluation.values[$0] }
     let gradient = evaluation.gradient.flatMap { $0[0..<optimized.leafCount] }
     guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else { return nil }
     return Case(
-      seed: seed, source: source,
-      request: EmitRequest(program: program, file: file, prefix: "p\(seed)"),
+      seed: seed, source: source, program: program,
+      request: EmitRequest(optimizing: program, file: file, prefix: "p\(seed)"),
       outputs: outputs, gradient: gradient)
   }
 
@@ -93,7 +95,7 @@ import Testing
     }
     tally.programs += cases.count
     for c in cases {
-      tally.statements += c.request.program.symbols.count - c.request.program.leafCount
+      tally.statements += c.program.symbols.count - c.program.leafCount
       tally.partials += c.gradient.count
       compareWithFiniteDifferences(c, &tally)
     }
@@ -124,18 +126,23 @@ import Testing
   /// min, max) lies within reach of the step, where a difference quotient
   /// measures the mean of two slopes.
   static func compareWithFiniteDifferences(_ c: Case, _ tally: inout Tally) {
-    let program = c.request.program
+    let program = c.program
     let optimized = Optimizer.optimize(program, keeping: .everything)
     let leaves = program.leaves.map { $0.defaultValue ?? 0 }
-    let values = Interpreter.run(optimized, leaves: leaves)
-    for instruction in optimized.instructions {
-      guard case .call(let builtin) = instruction.op, builtin.spec.kink != nil else { continue }
-      let x = values[instruction.lhs.int]
-      let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
-      if abs(x - y) < 1e-3 {
-        tally.nearKinkSkipped += 1
-        return
+    var nearKink = false
+    let machine = Interpreter.Machine(optimized)
+    var workspace = machine.makeWorkspace(input: leaves)
+    machine.run(&workspace) { k, values in
+      for instruction in optimized.kernels[k].instructions {
+        guard case .call(let builtin) = instruction.op, builtin.spec.kink != nil else { continue }
+        let x = values[instruction.lhs.int]
+        let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
+        if abs(x - y) < 1e-3 { nearKink = true }
       }
+    }
+    if nearKink {
+      tally.nearKinkSkipped += 1
+      return
     }
     tally.finiteDifferenceChecked += 1
     let numeric = GradientCheck.numericDerivatives(program, at: leaves).flatMap { $0 }
@@ -206,8 +213,8 @@ import Testing
     for (i, c) in cases.enumerated() {
       chunks[i % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(of: "import Foundation\n", with: "")
       let type = Naming.swiftTypeName(c.request.prefix)
-      let n = c.request.program.leafCount
-      let m = c.request.program.outputs.count
+      let n = c.request.layout.numInputs
+      let m = c.request.layout.numOutputs
       main += """
         do {
             var output = [Double](repeating: 0, count: \(m))

@@ -300,7 +300,7 @@ import Testing
   /// be called like a partial's label: the labelled API still compiles.
   @Test func labelledSwiftNamesAreDistinct() throws {
     let (compilation, program) = try Compilation.valid("param in = 3, in_ = 4\nx = 1; C = x * in * in_; dC_dx = x * 3\noutput C, dC_dx")
-    let swift = SwiftEmitter.emit(EmitRequest(program: program, file: compilation.file, prefix: "m"))
+    let swift = SwiftEmitter.emit(EmitRequest(optimizing: program, file: compilation.file, prefix: "m"))
     #expect(swift.contains("public static func gradient(in_: Double = 3, in__2: Double = 4, x: Double = 1)"))
     let labels = swift.components(separatedBy: "-> (").last?.components(separatedBy: ")").first ?? ""
     let names = labels.components(separatedBy: ", ").map { $0.components(separatedBy: ":").first ?? "" }

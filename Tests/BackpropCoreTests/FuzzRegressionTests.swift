@@ -24,7 +24,7 @@ import Testing
       #expect(compilation.diagnostics.hasErrors && rendered.contains("error:"), "\(url.lastPathComponent): no program and no error")
       return
     }
-    let request = EmitRequest(program: program, file: file, prefix: "fuzz")
+    let request = EmitRequest(optimizing: program, file: file, prefix: "fuzz")
     #expect(CEmitter.emit(request, headerName: "fuzz.h").source.contains("void fuzz_gradient("))
     #expect(SwiftEmitter.emit(request).contains("public enum Fuzz"))
     var diagnostics = DiagnosticList()

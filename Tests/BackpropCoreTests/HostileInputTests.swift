@@ -38,7 +38,7 @@ import Testing
     let settings = Dictionary(uniqueKeysWithValues: program.leaves.map { ($0.name, 1.0) })
     let evaluation = try compilation.evaluation(settings)
     #expect(evaluation.value("y") == Double(n))
-    let c = CEmitter.emit(EmitRequest(program: program, file: compilation.file, prefix: "m"), headerName: nil)
+    let c = CEmitter.emit(EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil)
     #expect(c.source.contains("void m_gradient("))
   }
 

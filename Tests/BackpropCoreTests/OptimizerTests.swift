@@ -12,7 +12,7 @@ import Testing
   }
 
   static func named(_ name: String, in program: Program) -> Instruction? {
-    program.instructions.first { $0.name.map(program.displayName) == name }
+    program.straightLine.instructions.first { $0.name.map(program.displayName) == name }
   }
 
   /// The chain rule, not a tape: ∂C/∂B of `C = B^2` is `2 * B`.
@@ -20,13 +20,13 @@ import Testing
     let program = try Self.gradientProgram("A = x * y; B = A * z; C = B ^ 2")
     let dB = try #require(Self.named("dC_dB", in: program))
     #expect(dB.op == .mul)
-    #expect(program[dB.lhs].op == .constant(2))
-    #expect(program[dB.rhs].name == .variable(program.symbols.firstIndex { $0.name == "B" }!))
+    #expect(program.straightLine[dB.lhs].op == .constant(2))
+    #expect(program.straightLine[dB.rhs].name == .variable(program.symbols.firstIndex { $0.name == "B" }!))
     // No `0` and no `1` survive as operands anywhere.
-    for instruction in program.instructions {
+    for instruction in program.straightLine.instructions {
       for operand in instruction.operands {
-        #expect(program[operand].op != .constant(0))
-        #expect(program[operand].op != .constant(1))
+        #expect(program.straightLine[operand].op != .constant(0))
+        #expect(program.straightLine[operand].op != .constant(1))
       }
     }
   }
@@ -34,8 +34,8 @@ import Testing
   @Test func commonSubexpressionsAreComputedOnce() throws {
     let (_, program) = try Compilation.valid("A = sin(x) * y; B = sin(x) * y; C = A + B")
     let forward = Optimizer.optimize(program, keeping: .outputs)
-    let sines = forward.instructions.filter { $0.op == .call(.sin) }
-    let products = forward.instructions.filter { $0.op == .mul }
+    let sines = forward.straightLine.instructions.filter { $0.op == .call(.sin) }
+    let products = forward.straightLine.instructions.filter { $0.op == .mul }
     #expect(sines.count == 1)
     #expect(products.count == 1)
   }
@@ -43,9 +43,9 @@ import Testing
   @Test func constantsFoldAndDeadCodeGoes() throws {
     let (_, program) = try Compilation.valid("k = 2 * 3; unused = exp(x); y = k * x")
     let forward = Optimizer.optimize(program, keeping: .outputs)
-    #expect(!forward.instructions.contains { $0.op == .call(.exp) })
-    let product = try #require(forward.instructions.first { $0.op == .mul })
-    #expect(forward[product.lhs].op == .constant(6))
+    #expect(!forward.straightLine.instructions.contains { $0.op == .call(.exp) })
+    let product = try #require(forward.straightLine.instructions.first { $0.op == .mul })
+    #expect(forward.straightLine[product.lhs].op == .constant(6))
   }
 
   /// `x + 0 → x` is wrong for x = -0 and `x * 0 → 0` for ∞ and NaN: neither
@@ -61,14 +61,14 @@ import Testing
 
   @Test func negationsFoldIntoSubtraction() throws {
     let program = try Self.gradientProgram("y = a + -b; z = -(-a) - -b; output y, z")
-    #expect(!program.instructions.contains { $0.op == .neg })
-    #expect(program.instructions.contains { $0.op == .sub })
+    #expect(!program.straightLine.instructions.contains { $0.op == .neg })
+    #expect(program.straightLine.instructions.contains { $0.op == .sub })
   }
 
   /// Generated names come from the source, and temporaries from their statement.
   @Test func temporariesAreNamedAfterTheirStatement() throws {
     let (compilation, program) = try Compilation.valid("E = 0.5 * (t - o)^2")
-    let c = CEmitter.emit(EmitRequest(program: program, file: compilation.file, prefix: "m"), headerName: nil).source
+    let c = CEmitter.emit(EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil).source
     #expect(c.contains("const double E_1 = t - o;"))
     #expect(c.contains("const double E = 0.5 * (E_1 * E_1);"))
     #expect(!c.contains(" t1") && !c.contains("tmp"))
@@ -78,7 +78,7 @@ import Testing
   /// are renamed so the generated code still compiles.
   @Test func reservedNamesAreRenamed() throws {
     let (compilation, program) = try Compilation.valid("in = 1; exp = 2; y = in * exp + exp(in)")
-    let request = EmitRequest(program: program, file: compilation.file, prefix: "m")
+    let request = EmitRequest(optimizing: program, file: compilation.file, prefix: "m")
     let c = CEmitter.emit(request, headerName: nil).source
     #expect(c.contains("const double in_ = in[0];"))
     #expect(c.contains("const double exp_ = in[1];"))

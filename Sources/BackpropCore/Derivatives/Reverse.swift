@@ -1,21 +1,41 @@
 /// Reverse-mode differentiation, from IR to IR.
 ///
-/// micrograd in SSA form: for each output, seed its adjoint with 1 and walk the
-/// forward instructions backwards (instruction order is a topological order),
-/// handing each instruction's adjoint to its local rule, which returns one
-/// contribution per operand. A value used many times collects one
-/// contribution per use; when the walk reaches it, all its uses are behind,
-/// and its adjoint is their sum, in source order, written once. A value with
-/// no contribution has a structural zero adjoint: nothing is emitted for it.
+/// micrograd in SSA form: for each output, seed its adjoint with 1 and walk
+/// the kernels and their instructions backwards (instruction order is a
+/// topological order), handing each instruction's adjoint to its local rule,
+/// which returns one contribution per operand. A value used many times
+/// collects one contribution per use; when the walk reaches it, all its uses
+/// are behind, and its adjoint is their sum, in source order, written once. A
+/// value with no contribution has a structural zero adjoint: nothing is
+/// emitted for it. Each adjoint that belongs to an array of the program (a
+/// leaf's, a named value's) is stored to that array's ``ArrayName/adjoint``.
 public enum Reverse {
   public static func differentiate(_ forward: Program) -> Program {
-    let count = forward.instructions.count
-    let dependsOnLeaf = leafDependence(forward)
-    var b = Builder(forward)
+    precondition(
+      forward.kernels.count == 1 && forward.kernels[0].loops.isEmpty,
+      "the reverse pass differentiates straight-line programs")
+    var program = forward
+    program.kernels = [differentiateStraightLine(forward, forward.kernels[0])]
+    return program
+  }
+
+  /// The whole gradient of a program that is one kernel without loops: the
+  /// adjoint sweeps are appended to the kernel, so they read its values.
+  private static func differentiateStraightLine(_ forward: Program, _ kernel: Kernel) -> Kernel {
+    let count = kernel.instructions.count
+    let dependsOnLeaf = leafDependence(forward, kernel)
+    // Each symbol's value: a leaf's load, or the value stored to its name.
+    var values = [ValueID](repeating: .none, count: forward.symbols.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      if case .load(let a) = instruction.op, case .variable(let s) = kernel.accesses[a].array { values[s] = ValueID(i) }
+    }
+    for store in kernel.stores {
+      if case .variable(let s) = kernel.accesses[store.access].array { values[s] = store.value }
+    }
+
+    var b = Builder(kernel)
     b.range = SourceRange(0, 0)
     let zero = b.constant(0)
-    b.program.gradient = []
-
     for output in forward.outputs {
       b.role = .adjoint(output: output)
       b.owner = Int32(output)
@@ -32,11 +52,11 @@ public enum Reverse {
         pool.append((value, head[target.int]))
         head[target.int] = Int32(pool.count - 1)
       }
-      contribute(forward.values[output], seed)
+      contribute(values[output], seed)
 
       // Nothing after the output's own instruction can reach it.
-      for i in stride(from: forward.values[output].int, through: 0, by: -1) where head[i] >= 0 {
-        let instruction = forward.instructions[i]
+      for i in stride(from: values[output].int, through: 0, by: -1) where head[i] >= 0 {
+        let instruction = kernel.instructions[i]
         b.range = instruction.range
         b.owner = instruction.owner
         var link = head[i]
@@ -47,23 +67,21 @@ public enum Reverse {
           link = pool[Int(link)].next
         }
         adjoint[i] = sum
-        if case .variable(let symbol)? = instruction.name, sum.int >= count,
-          b.program.instructions[sum.int].name == nil
-        {
-          b.program.instructions[sum.int].name = .adjoint(output: output, of: symbol)
+        if case .variable(let symbol)? = instruction.name, sum.int >= count, b.kernel[sum].name == nil {
+          b.kernel.instructions[sum.int].name = .adjoint(output: output, of: symbol)
         }
+        let exponentIsActive = instruction.rhs != .none && dependsOnLeaf[instruction.rhs.int]
         let (da, db) = localAdjoints(
-          instruction, ValueID(i), upstream: sum, exponentIsActive: instruction.rhs != .none
-            && dependsOnLeaf[instruction.rhs.int], &b)
+          instruction, ValueID(i), upstream: sum, exponentIsActive: exponentIsActive, &b)
         contribute(instruction.lhs, da)
         contribute(instruction.rhs, db)
       }
-      b.program.gradient.append(
-        forward.values.map { value in
-          value == .none || adjoint[value.int] == .none ? zero : adjoint[value.int]
-        })
+      for (s, value) in values.enumerated() {
+        let d = value == .none || adjoint[value.int] == .none ? zero : adjoint[value.int]
+        b.store(Access(.adjoint(output: output, of: s)), d)
+      }
     }
-    return b.program
+    return b.kernel
   }
 
   /// The rules for the operators; builtins bring theirs from their table row.
@@ -75,7 +93,7 @@ public enum Reverse {
     let x = instruction.lhs
     let y = instruction.rhs
     switch instruction.op {
-    case .constant, .leaf:
+    case .constant, .load:
       return (nil, nil)
     case .copy:
       return (g, nil)
@@ -95,18 +113,60 @@ public enum Reverse {
       let da = b.mul(g, b.mul(y, b.pow(x, b.sub(y, b.constant(1)))))
       return (da, exponentIsActive ? b.call(.powLog, x, b.mul(g, result)) : nil)
     case .call(let builtin):
-      return builtin.spec.adjoint(&b, g, x, y, result)
+      let rule = builtin.spec.adjoint
+      let operands = RuleOperands(g: g, x: x, y: y, r: result)
+      let da = rule.x.map { emit($0, operands, &b) }
+      let db = rule.y.map { emit($0, operands, &b) }
+      return (da, db)
     }
   }
 
-  /// Whether each value depends on some leaf.
-  static func leafDependence(_ program: Program) -> [Bool] {
-    var depends = [Bool](repeating: false, count: program.instructions.count)
-    for (i, instruction) in program.instructions.enumerated() {
+  /// What a ``Rule``'s variables stand for at one call.
+  struct RuleOperands {
+    var g, x, y, r: ValueID
+  }
+
+  /// A table rule as instructions, operands before the node, left before
+  /// right. Rules are a few nodes deep (the table's own), so recursion is safe.
+  static func emit(_ rule: Rule, _ v: RuleOperands, _ b: inout Builder) -> ValueID {
+    switch rule {
+    case .upstream: return v.g
+    case .x: return v.x
+    case .y: return v.y
+    case .result: return v.r
+    case .constant(let c): return b.constant(c)
+    case .negate(let a):
+      let operand = emit(a, v, &b)
+      return b.neg(operand)
+    case .add(let a, let c):
+      let (l, r) = (emit(a, v, &b), emit(c, v, &b))
+      return b.add(l, r)
+    case .subtract(let a, let c):
+      let (l, r) = (emit(a, v, &b), emit(c, v, &b))
+      return b.sub(l, r)
+    case .multiply(let a, let c):
+      let (l, r) = (emit(a, v, &b), emit(c, v, &b))
+      return b.mul(l, r)
+    case .divide(let a, let c):
+      let (l, r) = (emit(a, v, &b), emit(c, v, &b))
+      return b.div(l, r)
+    case .call(let f, let a, let c):
+      let l = emit(a, v, &b)
+      let r = c.map { emit($0, v, &b) } ?? .none
+      return b.call(f, l, r)
+    }
+  }
+
+  /// Whether each value of a kernel depends on some leaf.
+  static func leafDependence(_ program: Program, _ kernel: Kernel) -> [Bool] {
+    var depends = [Bool](repeating: false, count: kernel.instructions.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
       switch instruction.op {
-      case .leaf: depends[i] = true
-      case .constant: break
-      default:
+      case .load(let a):
+        if case .variable(let s) = kernel.accesses[a].array { depends[i] = s < program.leafCount }
+      case .constant:
+        break
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
         depends[i] = instruction.operands.contains { depends[$0.int] }
       }
     }

@@ -25,10 +25,9 @@ public struct Compilation: Sendable {
   /// The program differentiated for one symbol as its only output (`explain
   /// --output`, `train --loss`), which need not be one of the outputs.
   public func program(differentiating symbol: Int) -> Program? {
-    guard var forward else { return nil }
+    guard let forward else { return nil }
     if forward.outputs == [symbol], let program { return program }
-    forward.outputs = [symbol]
-    return Reverse.differentiate(forward)
+    return Reverse.differentiate(Lowering.withOutputs([symbol], of: forward))
   }
 
   /// A symbol's index by name.
@@ -40,20 +39,20 @@ public struct Compilation: Sendable {
     self.init(SourceFile(name: name, text: source))
   }
 
-  /// The leaf values `eval` uses: defaults, overridden by `settings`. Missing
-  /// ones are reported together.
+  /// The leaf values `eval` uses, in ``Layout`` order: defaults, overridden
+  /// by `settings`. Missing ones are reported together.
   public func leafValues(
     _ settings: [String: Double], into diagnostics: inout DiagnosticList
   ) -> [Double]? {
     guard let program else { return nil }
-    var values: [Double] = []
+    let layout = Layout(program)
+    var values = [Double](repeating: .nan, count: layout.numInputs)
     var missing: [Symbol] = []
-    for leaf in program.leaves {
+    for (l, leaf) in program.leaves.enumerated() {
       if let value = settings[leaf.name] ?? leaf.defaultValue {
-        values.append(value)
+        values[layout.input(l)] = value
       } else {
         missing.append(leaf)
-        values.append(.nan)
       }
     }
     if let first = missing.first {
@@ -64,34 +63,39 @@ public struct Compilation: Sendable {
   }
 
   /// Evaluates values and every gradient, and warns where a non-finite value
-  /// first arose.
+  /// first arose and where a function was evaluated exactly at its kink.
   public func evaluate(_ leaves: [Double], into diagnostics: inout DiagnosticList) -> Evaluation? {
     guard let program else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .everything)
-    let evaluation = Evaluation(program: optimized, leaves: leaves)
-    if let (index, value) = evaluation.nonFinite {
-      let (name, inDerivative) = optimized.origin(of: index)
+    let evaluation = Evaluation(program: optimized, input: leaves)
+    if let (kernel, index, value) = evaluation.nonFinite {
+      let instruction = evaluation.instruction(kernel, index)
+      let (name, inDerivative) = optimized.origin(of: instruction)
       diagnostics.warning(
         .nonFiniteValue(name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
-        at: optimized.instructions[index].range)
+        at: instruction.range)
     }
-    warnAboutKinks(optimized, values: evaluation.instructionValues, into: &diagnostics)
-    return evaluation
-  }
-
-  /// Warns where a function with a kink is evaluated exactly on it, naming
-  /// the convention its derivative follows there.
-  private func warnAboutKinks(_ program: Program, values: [Double], into diagnostics: inout DiagnosticList) {
-    for instruction in program.instructions where instruction.role == .forward {
+    for (kernel, index) in evaluation.kinksHit {
+      let instruction = evaluation.instruction(kernel, index)
       guard case .call(let builtin) = instruction.op, let kink = builtin.spec.kink else { continue }
-      let x = values[instruction.lhs.int]
-      let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
-      if kink.isHit(x, y) {
-        diagnostics.warning(.kinkHit(function: builtin.rawValue, convention: kink.convention), at: instruction.range)
-      }
+      diagnostics.warning(.kinkHit(function: builtin.rawValue, convention: kink.convention), at: instruction.range)
     }
+    return evaluation
   }
 
   /// The names `--set` may name: the leaves.
   public var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
+}
+
+extension EmitRequest {
+  /// The optimised programs the emitters print, from a differentiated
+  /// program: one simplification, then dead code removed twice (for the
+  /// forward and for the gradient function).
+  public init(optimizing program: Program, file: SourceFile, prefix: String) {
+    let simplified = Optimizer.simplify(program)
+    self.init(
+      forward: Optimizer.eliminateDeadCode(simplified, keeping: .outputs),
+      gradient: Optimizer.eliminateDeadCode(simplified, keeping: .outputsAndLeafGradients),
+      file: file, prefix: prefix)
+  }
 }

@@ -26,14 +26,12 @@ public enum CEmitter {
     let outputs = request.outputNames
     p.line("const char *const \(prefix)_input_names[] = \(list(leaves.map { "\"\($0)\"" }));")
     p.line("const char *const \(prefix)_output_names[] = \(list(outputs.map { "\"\($0)\"" }));")
-    let defaults = request.program.leaves.map { NumberFormat.cLiteral($0.defaultValue ?? .nan) }
+    let defaults = request.leaves.map { NumberFormat.cLiteral($0.defaultValue ?? .nan) }
     p.line("const double \(prefix)_default_inputs[] = \(list(defaults));")
 
-    let forward = request.forward
-    let gradient = request.gradient
-    let forwardPlan = FunctionPlan(forward, dialect: .c, roots: EmitRequest.roots(forward, gradient: false))
-    let gradientPlan = FunctionPlan(gradient, dialect: .c, roots: EmitRequest.roots(gradient, gradient: true))
-    let helpers = Set(forwardPlan.helpers).union(gradientPlan.helpers).sorted { $0.rawValue < $1.rawValue }
+    let forward = FunctionBody(request.forward, layout: request.layout, dialect: .c)
+    let gradient = FunctionBody(request.gradient, layout: request.layout, dialect: .c)
+    let helpers = Set(forward.helpers).union(gradient.helpers).sorted { $0.rawValue < $1.rawValue }
     for helper in helpers {
       if case .helper(_, let definition) = helper.spec.c {
         p.line()
@@ -43,10 +41,10 @@ public enum CEmitter {
 
     p.line()
     p.line("void \(prefix)_forward(const double *restrict in, double *restrict out)")
-    function(request, forwardPlan, gradient: false, into: &p)
+    function(request, forward, gradient: false, into: &p)
     p.line()
     p.line("void \(prefix)_gradient(const double *restrict in, double *restrict out, double *restrict grad)")
-    function(request, gradientPlan, gradient: true, into: &p)
+    function(request, gradient, gradient: true, into: &p)
     return Output(header: header, source: p.text)
   }
 
@@ -62,9 +60,9 @@ public enum CEmitter {
     p.line("#endif")
     p.line()
     p.line("/* Inputs (leaves), in order: \(describe(request.leafNames)). */")
-    p.line("#define \(macro)_NUM_INPUTS \(request.leafNames.count)")
+    p.line("#define \(macro)_NUM_INPUTS \(request.layout.numInputs)")
     p.line("/* Outputs, in order: \(describe(request.outputNames)). */")
-    p.line("#define \(macro)_NUM_OUTPUTS \(request.outputNames.count)")
+    p.line("#define \(macro)_NUM_OUTPUTS \(request.layout.numOutputs)")
     p.line()
     p.line("extern const char *const \(prefix)_input_names[];")
     p.line("extern const char *const \(prefix)_output_names[];")
@@ -84,20 +82,12 @@ public enum CEmitter {
     return p.text
   }
 
-  private static func function(_ request: EmitRequest, _ plan: FunctionPlan, gradient: Bool, into p: inout CodePrinter) {
-    let program = plan.program
+  private static func function(_ request: EmitRequest, _ body: FunctionBody, gradient: Bool, into p: inout CodePrinter) {
     p.line("{")
     p.indented { p in
-      var usesInput = false
-      for instruction in program.instructions { if case .leaf = instruction.op { usesInput = true } }
-      if !usesInput { p.line("(void)in;") }
-      if gradient && program.leafCount == 0 { p.line("(void)grad;") }
-      let stores = EmitRequest.stores(
-        program, gradient: gradient, outputArray: "out", gradientArray: "grad") { "d\($0)/d\($1)" }
-      request.body(
-        plan, into: &p, declare: { "const double \($0) = \($1);" },
-        loadLeaf: { "in[\($0)]" }, stores: stores, assign: { "\($0) = \($1);" },
-        comment: { "/* \($0) */" })
+      if !body.readsInput { p.line("(void)in;") }
+      if gradient && !body.writesGradient { p.line("(void)grad;") }
+      body.print(into: &p) { request.file.location(of: $0.start).line }
     }
     p.line("}")
   }
@@ -111,12 +101,5 @@ public enum CEmitter {
   private static func describe(_ names: [String]) -> String {
     let shown = names.prefix(12).joined(separator: ", ")
     return names.count > 12 ? shown + ", ... (\(names.count) in all)" : (names.isEmpty ? "none" : shown)
-  }
-}
-
-extension String {
-  func droppingFirstLine() -> String {
-    guard let newline = firstIndex(of: "\n") else { return "" }
-    return String(self[index(after: newline)...])
   }
 }

@@ -1,10 +1,31 @@
 /// What differs between the target languages, for the parts of emission they
-/// share: literals, reserved words and the builtin spellings.
+/// share: literals, reserved words, the builtin spellings and the syntax of
+/// the few statements a function body is made of. One body printer
+/// (``FunctionBody``) serves both languages through it.
 struct Dialect: Sendable {
   var literal: @Sendable (Double) -> String
   var spelling: @Sendable (Builtin) -> Spelling
   var powerFunction: String
   var reserved: Set<String>
+  /// The generated functions' buffers: the leaves, the outputs, the gradient.
+  var inputBuffer: String
+  var outputBuffer: String
+  var gradientBuffer: String
+  /// `const double A = x * y;`, `let A = x * y`
+  var declare: @Sendable (_ name: String, _ value: String) -> String
+  /// `out[0] = C;`, `output[0] = C`
+  var assign: @Sendable (_ target: String, _ value: String) -> String
+  /// `s += x;`
+  var accumulate: @Sendable (_ target: String, _ value: String) -> String
+  /// `/* line 5 */`, `// line 5`
+  var comment: @Sendable (String) -> String
+  /// An element of a buffer: `in[3]`
+  var element: @Sendable (_ buffer: String, _ index: String) -> String
+  /// A loop's first line, `for (int j = 0; j < 4; j++) {`, `for j in 0..<4 {`;
+  /// its body is indented and closed by `}`.
+  var loop: @Sendable (_ index: String, _ extent: Int) -> String
+  /// The comment on a store of ∂O/∂L: `dC/dx`, `∂C/∂x`.
+  var partial: @Sendable (_ output: String, _ leaf: String) -> String
 
   /// A source name made into a legal local name: reserved words get a `_`.
   func legal(_ name: String) -> String {
@@ -57,7 +78,15 @@ struct Dialect: Sendable {
       "OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "M_E", "M_LOG2E", "M_LOG10E", "M_LN2",
       "M_LN10", "M_PI", "M_PI_2", "M_PI_4", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2",
       "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad",
-    ]))
+    ]),
+    inputBuffer: "in", outputBuffer: "out", gradientBuffer: "grad",
+    declare: { "const double \($0) = \($1);" },
+    assign: { "\($0) = \($1);" },
+    accumulate: { "\($0) += \($1);" },
+    comment: { "/* \($0) */" },
+    element: { "\($0)[\($1)]" },
+    loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
+    partial: { "d\($0)/d\($1)" })
 
   static let swift = Dialect(
     literal: { NumberFormat.swiftLiteral($0) },
@@ -75,5 +104,13 @@ struct Dialect: Sendable {
       // names the generated code refers to
       "Double", "String", "Int", "Foundation", "Swift", "Array", "input", "output",
       "gradient", "precondition", "withUnsafeBufferPointer", "sqrt",
-    ]))
+    ]),
+    inputBuffer: "input", outputBuffer: "output", gradientBuffer: "gradient",
+    declare: { "let \($0) = \($1)" },
+    assign: { "\($0) = \($1)" },
+    accumulate: { "\($0) += \($1)" },
+    comment: { "// \($0)" },
+    element: { "\($0)[\($1)]" },
+    loop: { "for \($0) in 0..<\($1) {" },
+    partial: { "∂\($0)/∂\($1)" })
 }

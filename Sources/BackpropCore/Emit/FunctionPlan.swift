@@ -1,5 +1,5 @@
-/// How one optimised program reads as straight-line code: which values get a
-/// local (and its name), and how the others are written inline.
+/// How one optimised kernel reads as code: which values get a local (and its
+/// name), and how the others are written inline.
 ///
 /// A value gets a local when it carries a source name (`A`, `dC_dB`), when it
 /// is used more than once, or when inlining it would make an expression too
@@ -8,7 +8,10 @@
 /// `E_d1`), never `t17`.
 struct FunctionPlan {
   let program: Program
+  let kernel: Kernel
   let dialect: Dialect
+  /// How the code names each of the kernel's accesses: `in[3]`, `h[j]`.
+  let elements: [String]
   /// The local's name, for values that have one.
   private(set) var local: [String?]
   /// Every helper function the code calls.
@@ -17,16 +20,18 @@ struct FunctionPlan {
   /// The most operators one inlined expression may hold.
   static let inlineLimit = 6
 
-  /// - Parameter roots: the values the function stores (each counts as a use).
-  init(_ program: Program, dialect: Dialect, roots: [ValueID]) {
+  /// Each stored value counts as a use.
+  init(_ program: Program, _ kernel: Kernel, dialect: Dialect, elements: [String]) {
     self.program = program
+    self.kernel = kernel
     self.dialect = dialect
-    let count = program.instructions.count
+    self.elements = elements
+    let count = kernel.instructions.count
     var uses = [Int](repeating: 0, count: count)
-    for instruction in program.instructions {
+    for instruction in kernel.instructions {
       for operand in instruction.operands { uses[operand.int] += 1 }
     }
-    for root in roots where root != .none { uses[root.int] += 1 }
+    for store in kernel.stores { uses[store.value.int] += 1 }
 
     local = Array(repeating: nil, count: count)
     var used = Set<String>()
@@ -41,7 +46,7 @@ struct FunctionPlan {
       return name
     }
     // Source names first, so a temporary can never take a user's name.
-    for (i, instruction) in program.instructions.enumerated() {
+    for (i, instruction) in kernel.instructions.enumerated() {
       if let name = instruction.name, !Self.isConstant(instruction) {
         local[i] = claim(program.displayName(name))
       }
@@ -49,7 +54,7 @@ struct FunctionPlan {
     var size = [Int](repeating: 0, count: count)
     var temporaries: [String: Int] = [:]
     var helperSet = Set<Builtin>()
-    for (i, instruction) in program.instructions.enumerated() {
+    for (i, instruction) in kernel.instructions.enumerated() {
       if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
         if helperSet.insert(builtin).inserted { helpers.append(builtin) }
       }
@@ -101,14 +106,14 @@ struct FunctionPlan {
   }
 
   private func expression(_ v: ValueID) -> (text: String, level: Level) {
-    let instruction = program[v]
+    let instruction = kernel[v]
     let x = instruction.lhs
     let y = instruction.rhs
     switch instruction.op {
     case .constant(let c):
       return (dialect.literal(c), c.sign == .minus ? .prefix : .primary)
-    case .leaf(let leaf):
-      return (dialect.legal(program.symbols[leaf].name), .primary)
+    case .load(let a):
+      return (elements[a], .primary)
     case .copy:
       return render(x)
     case .neg:

@@ -28,13 +28,13 @@ public struct GradientCheck: Sendable {
   /// the given leaf values.
   public init(_ program: Program, leaves: [Double], tolerance: Double = GradientCheck.defaultTolerance) {
     self.tolerance = tolerance
-    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), leaves: leaves)
+    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), input: leaves)
     let numeric = Self.finiteDifferences(program, at: leaves)
     rows = []
     for (o, output) in program.outputs.enumerated() {
-      for leaf in 0..<program.leafCount {
+      for leaf in evaluation.layout.leaves.indices {
         let a = evaluation.gradient[o][leaf]
-        let n = numeric[o][leaf]
+        let n = numeric[o][evaluation.layout.input(leaf)]
         let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
         rows.append(Row(output: program.symbols[output].name, leaf: program.symbols[leaf].name,
                         analytic: a, numeric: n, error: error))
@@ -42,7 +42,7 @@ public struct GradientCheck: Sendable {
     }
   }
 
-  /// ∂outputs/∂leaves by finite differences, `[o][leaf]`, through the
+  /// ∂outputs/∂inputs by finite differences, `[o][i]` for input element i, through the
   /// forward program only: a path independent of the reverse pass.
   public static func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
     numericDerivatives(program, at: leaves).map { $0.map(\.value) }
@@ -63,10 +63,13 @@ public struct GradientCheck: Sendable {
   /// (cos of a large value), D(h) and D(h/2) can agree on a wrong slope,
   /// and D(h/64) then disagrees with both.
   public static func numericDerivatives(_ program: Program, at leaves: [Double]) -> [[NumericDerivative]] {
-    let forward = Optimizer.optimize(program, keeping: .outputs)
+    let machine = Interpreter.Machine(Optimizer.optimize(program, keeping: .outputs))
+    var workspace = machine.makeWorkspace()
+    let outputOffsets = program.outputs.indices.map { machine.offset(of: .output($0)) }
     func outputs(_ x: [Double]) -> [Double] {
-      let all = Interpreter.run(forward, leaves: x)
-      return forward.outputs.map { all[forward.values[$0].int] }
+      workspace.memory.replaceSubrange(0..<x.count, with: x)
+      machine.run(&workspace)
+      return outputOffsets.map { $0.map { workspace.memory[$0] } ?? .nan }
     }
     func central(_ i: Int, _ h: Double) -> [Double] {
       var plus = leaves
@@ -124,13 +127,5 @@ public struct GradientCheck: Sendable {
   static func short(_ x: Double) -> String {
     guard x.isFinite else { return NumberFormat.shortest(x) }
     return x == 0 ? "0" : String(format: "%.1e", x)
-  }
-}
-
-extension String {
-  func trimmingTrailingSpaces() -> String {
-    var s = Substring(self)
-    while s.last == " " { s = s.dropLast() }
-    return String(s)
   }
 }

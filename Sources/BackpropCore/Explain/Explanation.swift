@@ -34,7 +34,7 @@ public struct Explanation: Sendable {
       return nil
     }
     let optimized = Optimizer.optimize(program, keeping: .everything)
-    let evaluation = Evaluation(program: optimized, leaves: leafValues)
+    let evaluation = Evaluation(program: optimized, input: leafValues)
     let symbols = program.symbols
     let tree = checked.tree
     self.output = symbols[output].name
@@ -123,18 +123,21 @@ public struct Explanation: Sendable {
     mini.symbols = read.map { Symbol(name: checked.symbols[$0].name, range: statement.range, leaf: .free) }
       + [Symbol(name: "result", range: statement.range)]
     mini.leafCount = read.count
-    var b = Builder(mini)
+    mini.outputs = [read.count]
+    var b = Builder(Kernel())
     var leafValue: [Int: ValueID] = [:]
     for (k, s) in read.enumerated() {
-      leafValue[s] = b.emit(.leaf(k))
+      leafValue[s] = b.load(Access(.variable(k)))
     }
     let root = Lowering.lowerExpressions(tree, statement.expressions, into: &b) {
       leafValue[Int(checked.references[$0])] ?? .none
     }
-    b.program.values = read.map { leafValue[$0] ?? .none } + [b.emit(.copy, root)]
-    b.program.outputs = [read.count]
-    let gradient = Optimizer.optimize(Reverse.differentiate(b.program), keeping: .outputsAndLeafGradients)
-    let evaluation = Evaluation(program: gradient, leaves: read.map { values[$0] })
+    let statementValue = b.emit(.copy, root)
+    b.store(Access(.output(0)), statementValue)
+    b.store(Access(.variable(read.count)), statementValue)
+    mini.kernels = [b.kernel]
+    let gradient = Optimizer.optimize(Reverse.differentiate(mini), keeping: .outputsAndLeafGradients)
+    let evaluation = Evaluation(program: gradient, input: read.map { values[$0] })
     var result: [Int: Double] = [:]
     for (k, s) in read.enumerated() { result[s] = evaluation.gradient[0][k] }
     return result

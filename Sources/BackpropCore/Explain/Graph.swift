@@ -8,7 +8,7 @@ public enum Graph {
     guard let checked = compilation.checked, let program = compilation.program(differentiating: output) else {
       return nil
     }
-    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), leaves: leafValues)
+    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
     let symbols = program.symbols
     let o = symbols[output].name
     let outputs = Set(compilation.program?.outputs ?? [])

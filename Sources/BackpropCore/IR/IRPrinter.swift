@@ -5,34 +5,48 @@
 public enum IRPrinter {
   public static func print(_ program: Program) -> String {
     var out = "func @program(" + program.leaves.map(\.name).joined(separator: ", ") + ") {\n"
-    for (i, instruction) in program.instructions.enumerated() {
-      var line = "  %\(i) = " + describe(instruction, program)
-      if let name = instruction.name {
-        line = line.padding(to: 32) + "; " + program.displayName(name)
+    for kernel in program.kernels {
+      for (i, instruction) in kernel.instructions.enumerated() {
+        var line = "  %\(i) = " + describe(instruction, kernel, program)
+        if let name = instruction.name {
+          line = line.padding(to: 32) + "; " + program.displayName(name)
+        }
+        out += line + "\n"
       }
-      out += line + "\n"
+      out += "  return " + results(kernel, program).joined(separator: ", ") + "\n"
     }
+    return out + "}\n"
+  }
+
+  /// What the kernel stores, as `C = %5, dC/dx = %9`: each output, then its
+  /// partial derivatives in symbol order.
+  private static func results(_ kernel: Kernel, _ program: Program) -> [String] {
+    var stored: [ArrayName: ValueID] = [:]
+    for store in kernel.stores { stored[kernel.accesses[store.access].array] = store.value }
     var results: [String] = []
     for (o, output) in program.outputs.enumerated() {
       let name = program.symbols[output].name
-      results.append("\(name) = \(operand(program.values[output]))")
-      if o < program.gradient.count {
-        for (s, value) in program.gradient[o].enumerated() where value != .none {
-          results.append("d\(name)/d\(program.symbols[s].name) = \(operand(value))")
+      if let value = stored[.output(o)] { results.append("\(name) = %\(value.index)") }
+      for (s, symbol) in program.symbols.enumerated() {
+        if let value = stored[.adjoint(output: output, of: s)] {
+          results.append("d\(name)/d\(symbol.name) = %\(value.index)")
         }
       }
     }
-    out += "  return " + results.joined(separator: ", ") + "\n}\n"
-    return out
+    return results
   }
 
   private static func operand(_ v: ValueID) -> String { v == .none ? "none" : "%\(v.index)" }
 
-  private static func describe(_ instruction: Instruction, _ program: Program) -> String {
+  private static func describe(_ instruction: Instruction, _ kernel: Kernel, _ program: Program) -> String {
     let operands = instruction.operands.map(operand).joined(separator: ", ")
     switch instruction.op {
     case .constant(let c): return "const \(NumberFormat.shortest(c))"
-    case .leaf(let leaf): return "leaf \(program.symbols[leaf].name)"
+    case .load(let a):
+      let access = kernel.accesses[a]
+      var isLeaf = false
+      if case .variable(let s) = access.array { isLeaf = s < program.leafCount }
+      return (isLeaf ? "leaf " : "load ") + element(access, kernel, program)
     case .copy: return "copy \(operands)"
     case .neg: return "neg \(operands)"
     case .add: return "add \(operands)"
@@ -43,10 +57,23 @@ public enum IRPrinter {
     case .call(let builtin): return "call \(builtin.rawValue)(\(operands))"
     }
   }
-}
 
-extension String {
-  func padding(to width: Int) -> String {
-    count >= width ? self : self + String(repeating: " ", count: width - count)
+  /// An element as the source would name it: `x`, `W1[j, 0]`, `dE_dh[j]`.
+  static func element(_ access: Access, _ kernel: Kernel, _ program: Program) -> String {
+    let name: String
+    switch access.array {
+    case .variable(let s): name = program.symbols[s].name
+    case .output(let o): name = "out " + program.symbols[program.outputs[o]].name
+    case .adjoint(let o, let s): name = program.displayName(.adjoint(output: o, of: s))
+    case .temporary(let k): name = "%t\(k)"
+    }
+    guard !access.subscripts.isEmpty else { return name }
+    let subscripts = access.subscripts.map { position -> String in
+      switch position {
+      case .loop(let l): kernel.loops[l].name
+      case .constant(let c): String(c)
+      }
+    }
+    return name + "[" + subscripts.joined(separator: ", ") + "]"
   }
 }

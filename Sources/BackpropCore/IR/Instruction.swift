@@ -1,4 +1,7 @@
-/// A value of the IR: the index of the instruction that computes it.
+import Foundation
+
+/// A value of the IR: the index of the instruction that computes it, within
+/// its kernel's body.
 public struct ValueID: Hashable, Comparable, Sendable {
   public var index: Int32
 
@@ -11,13 +14,15 @@ public struct ValueID: Hashable, Comparable, Sendable {
   public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
 }
 
-/// What an instruction computes. Every value is an IEEE-754 binary64 scalar;
-/// arrays (SPEC §6) will add a shape to ``Instruction`` and loop ops here.
+/// What an instruction computes. Every value is an IEEE-754 binary64 scalar,
+/// computed once per point of its kernel's loop nest.
 public enum Op: Hashable, Sendable {
   /// %r = const c            r := c (always finite)
   case constant(Double)
-  /// %r = leaf i             r := the caller's i-th leaf value
-  case leaf(Int)
+  /// %r = load a             r := the element of the kernel's access a (an
+  ///                         array and its subscripts) at this point; for a
+  ///                         scalar leaf, printed `leaf x`
+  case load(Int)
   /// %r = copy %a            r := a; gives `B = A` its own node, so ∂/∂B and
   ///                         ∂/∂A stay distinct partials; the simplifier removes it
   case copy
@@ -39,7 +44,7 @@ public enum Op: Hashable, Sendable {
   /// How many operands the instruction reads.
   public var arity: Int {
     switch self {
-    case .constant, .leaf: 0
+    case .constant, .load: 0
     case .copy, .neg: 1
     case .add, .sub, .mul, .div, .pow: 2
     case .call(let builtin): builtin.arity
@@ -51,7 +56,26 @@ public enum Op: Hashable, Sendable {
   public var isCommutative: Bool {
     switch self {
     case .add, .mul: true
-    default: false
+    case .constant, .load, .copy, .neg, .sub, .div, .pow, .call: false
+    }
+  }
+
+  /// The value of the op on operand values. The constant folder and the
+  /// interpreter both use it, so folding and running can never disagree.
+  /// A load has no value without memory: the interpreter reads it.
+  @inline(__always)
+  public func apply(_ a: Double, _ b: Double) -> Double {
+    switch self {
+    case .constant(let c): c
+    case .load: .nan
+    case .copy: a
+    case .neg: -a
+    case .add: a + b
+    case .sub: a - b
+    case .mul: a * b
+    case .div: a / b
+    case .pow: Foundation.pow(a, b)
+    case .call(let builtin): builtin.spec.value(a, b)
     }
   }
 }

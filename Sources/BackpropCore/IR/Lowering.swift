@@ -1,5 +1,6 @@
-/// Turns a checked program into the forward IR: one `leaf` per leaf, then each
-/// statement's expressions in order.
+/// Turns a checked program into the forward IR. A program without arrays is
+/// one kernel with no loops: a load of each leaf, then each statement's
+/// expressions in order, then a store of each output and each defined name.
 ///
 /// Lowering does no value numbering on purpose: two statements with equal
 /// right-hand sides must stay two nodes, or ∂O/∂A and ∂O/∂B would be merged.
@@ -10,15 +11,15 @@ public enum Lowering {
     program.symbols = checked.symbols
     program.leafCount = checked.leafCount
     program.outputs = checked.outputs
-    program.values = Array(repeating: .none, count: checked.symbols.count)
+    var values = [ValueID](repeating: .none, count: checked.symbols.count)
 
-    var b = Builder(program)
+    var b = Builder(Kernel())
     for (leaf, symbol) in checked.symbols[0..<checked.leafCount].enumerated() {
       b.range = symbol.range
       b.owner = Int32(leaf)
-      let value = b.emit(.leaf(leaf))
-      b.program.instructions[value.int].name = .variable(leaf)
-      b.program.values[leaf] = value
+      let value = b.load(Access(.variable(leaf)))
+      b.kernel.instructions[value.int].name = .variable(leaf)
+      values[leaf] = value
     }
 
     let tree = checked.tree
@@ -26,21 +27,58 @@ public enum Lowering {
       let symbol = Int(checked.definitions[index])
       guard symbol >= 0 else { continue }
       b.owner = Int32(symbol)
-      let firstInstruction = b.program.instructions.count
-      let values = b.program.values
+      let firstInstruction = b.kernel.instructions.count
+      let known = values
       var root = lowerExpressions(tree, statement.expressions, into: &b) {
-        values[Int(checked.references[$0])]
+        known[Int(checked.references[$0])]
       }
       // The statement's own node: the root, or a copy when the right-hand side
       // is just another name (`B = A`), so each name has a node of its own.
-      if root.int < firstInstruction || b.program[root].name != nil {
+      if root.int < firstInstruction || b.kernel[root].name != nil {
         b.range = statement.range
         root = b.emit(.copy, root)
       }
-      b.program.instructions[root.int].name = .variable(symbol)
-      b.program.values[symbol] = root
+      b.kernel.instructions[root.int].name = .variable(symbol)
+      values[symbol] = root
     }
-    return b.program
+
+    // Every defined name, which `eval` reports; then the outputs.
+    for symbol in checked.leafCount..<checked.symbols.count {
+      b.store(Access(.variable(symbol)), values[symbol])
+    }
+    program.kernels = [b.kernel]
+    return withOutputs(checked.outputs, of: program)
+  }
+
+  /// The same program with other outputs: each output's store is a copy of
+  /// the store of its symbol's value (or, for a leaf, of its load), first
+  /// among the kernel's stores, in output order, as the generated code
+  /// writes them. `explain --output` and `train --loss` differentiate a name
+  /// that need not be an output.
+  public static func withOutputs(_ outputs: [Int], of program: Program) -> Program {
+    var out = program
+    out.outputs = outputs
+    out.kernels = program.kernels.map { kernel in
+      var b = Builder(kernel)
+      b.kernel.stores = []
+      for (o, symbol) in outputs.enumerated() {
+        if let value = valueOf(symbol, in: kernel) { b.store(Access(.output(o)), value) }
+      }
+      for store in kernel.stores {
+        if case .output = kernel.accesses[store.access].array { continue }
+        b.kernel.stores.append(store)
+      }
+      return b.kernel
+    }
+    return out
+  }
+
+  /// The value a straight-line kernel holds for a symbol: what it stores to
+  /// the symbol's name, or, for a leaf, its load.
+  static func valueOf(_ symbol: Int, in kernel: Kernel) -> ValueID? {
+    if let value = kernel.storedValue(.variable(symbol)) { return value }
+    let leaf = kernel.accesses.firstIndex(of: Access(.variable(symbol)))
+    return kernel.instructions.firstIndex { $0.op == .load(leaf ?? -1) }.map(ValueID.init)
   }
 
   /// Lowers one statement's expressions (an arena range, in post-order) and
@@ -49,6 +87,7 @@ public enum Lowering {
   public static func lowerExpressions(
     _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
   ) -> ValueID {
+    precondition(!arena.isEmpty, "a statement has at least one expression")
     var valueOf = [ValueID](repeating: .none, count: arena.count)
     for e in arena {
       let node = tree.expressions[e]
@@ -69,16 +108,16 @@ public enum Lowering {
         switch Callee(name: name) {
         case .builtin(let f)?: value = b.call(f, args[0], args.count > 1 ? args[1] : .none)
         case .power?: value = b.pow(args[0], args[1])
-        case nil: value = b.constant(.nan)  // unreachable: the checker rejects unknown functions
+        case nil: preconditionFailure("the checker rejects unknown functions")
         }
       case .parenthesized(let inner):
         value = operand(inner)
       case .error:
-        value = b.constant(.nan)  // unreachable: programs with errors are not lowered
+        preconditionFailure("programs with errors are not lowered")
       }
       valueOf[e - arena.lowerBound] = value
     }
-    return valueOf.last ?? b.constant(.nan)
+    return valueOf[arena.count - 1]
   }
 
   static func op(_ op: BinaryOperator) -> Op {

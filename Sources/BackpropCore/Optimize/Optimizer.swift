@@ -1,4 +1,4 @@
-/// Which results of a program must survive optimisation.
+/// Which arrays of a program must survive optimisation.
 public enum Roots: Sendable {
   /// the outputs only: the generated `forward`
   case outputs
@@ -6,10 +6,22 @@ public enum Roots: Sendable {
   case outputsAndLeafGradients
   /// every named value and every adjoint: `eval --json`
   case everything
+
+  /// Whether a store to `array` must be kept for its own sake (it may also
+  /// be kept because a later kernel reads it).
+  func keeps(_ array: ArrayName, _ program: Program) -> Bool {
+    switch (self, array) {
+    case (.everything, _), (_, .output): true
+    case (.outputsAndLeafGradients, .adjoint(_, let s)): s < program.leafCount
+    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary),
+      (.outputsAndLeafGradients, .variable), (.outputsAndLeafGradients, .temporary):
+      false
+    }
+  }
 }
 
 /// Simplification, common-subexpression elimination and dead-code
-/// elimination: IR to smaller IR, in two linear passes.
+/// elimination: IR to smaller IR, in two linear passes over each kernel.
 ///
 /// Every rewrite is exact in IEEE-754 arithmetic (Lua's folder is the model):
 /// `x*1 → x`, `a + (-b) → a - b` and `-(-x) → x` are; `x + 0 → x` (wrong for
@@ -19,67 +31,84 @@ public enum Roots: Sendable {
 /// bit-exact but better: `x ^ 2` becomes `x * x` and `x ^ -1` becomes `1 / x`,
 /// which are correctly rounded where `pow` need not be; the interpreter and
 /// both emitters run the same rewritten program, so they agree.
+///
+/// Values are numbered per kernel body: a load is the element at one point of
+/// the nest, so loads in different kernels (or at different points) are never
+/// merged.
 public enum Optimizer {
   public static func optimize(_ program: Program, keeping roots: Roots) -> Program {
     eliminateDeadCode(simplify(program), keeping: roots)
   }
 
-  // MARK: - Simplify and CSE (one forward pass)
+  // MARK: - Simplify and CSE (one forward pass per kernel)
 
   /// Rewrites each instruction in order, then looks it up among the ones
   /// already kept: a repeat becomes a reference to the first.
   public static func simplify(_ program: Program) -> Program {
-    var pass = SimplifyPass(source: program)
-    for (i, instruction) in program.instructions.enumerated() {
+    var out = program
+    out.kernels = program.kernels.map(simplify)
+    return out
+  }
+
+  static func simplify(_ kernel: Kernel) -> Kernel {
+    var pass = SimplifyPass(source: kernel)
+    for (i, instruction) in kernel.instructions.enumerated() {
       pass.replacement[i] = pass.rewrite(instruction)
     }
-    var out = pass.b.program
-    out.values = program.values.map { pass.map($0) }
-    out.gradient = program.gradient.map { $0.map { pass.map($0) } }
+    var out = pass.b.kernel
+    out.stores = kernel.stores.map { store in
+      var store = store
+      store.value = pass.map(store.value)
+      return store
+    }
     return out
   }
 
   // MARK: - Dead code
 
-  /// Keeps what the roots need, renumbering densely.
+  /// Keeps the stores the roots need, and what they need, renumbering each
+  /// kernel densely; a kernel left with no store goes.
   public static func eliminateDeadCode(_ program: Program, keeping roots: Roots) -> Program {
-    let count = program.instructions.count
-    var live = [Bool](repeating: false, count: count)
-    var values = program.values
-    var gradient = program.gradient
-    let isOutput = Set(program.outputs)
-    switch roots {
-    case .outputs:
-      values = values.indices.map { isOutput.contains($0) ? values[$0] : .none }
-      gradient = gradient.map { $0.map { _ in .none } }
-    case .outputsAndLeafGradients:
-      values = values.indices.map { isOutput.contains($0) ? values[$0] : .none }
-      gradient = gradient.map { row in
-        row.indices.map { $0 < program.leafCount ? row[$0] : .none }
+    var needed = Set<ArrayName>()
+    var kernels: [Kernel] = []
+    for kernel in program.kernels.reversed() {
+      let kept = eliminateDeadCode(kernel) { roots.keeps($0, program) || needed.contains($0) }
+      guard !kept.stores.isEmpty else { continue }
+      for instruction in kept.instructions {
+        if case .load(let a) = instruction.op { needed.insert(kept.accesses[a].array) }
       }
-    case .everything:
-      break
+      kernels.append(kept)
     }
-    for v in values where v != .none { live[v.int] = true }
-    for row in gradient { for v in row where v != .none { live[v.int] = true } }
+    var out = program
+    out.kernels = kernels.reversed()
+    return out
+  }
+
+  static func eliminateDeadCode(_ kernel: Kernel, keepingStoresTo keep: (ArrayName) -> Bool) -> Kernel {
+    let count = kernel.instructions.count
+    var live = [Bool](repeating: false, count: count)
+    let stores = kernel.stores.filter { keep(kernel.accesses[$0.access].array) }
+    for store in stores { live[store.value.int] = true }
     // Operands come before their users, so one backward sweep finds all.
     for i in stride(from: count - 1, through: 0, by: -1) where live[i] {
-      for operand in program.instructions[i].operands { live[operand.int] = true }
+      for operand in kernel.instructions[i].operands { live[operand.int] = true }
     }
+    var out = Kernel(loops: kernel.loops)
+    var builder = Builder(out)
     var newIndex = [ValueID](repeating: .none, count: count)
-    var out = program
-    out.instructions = []
-    out.instructions.reserveCapacity(live.lazy.filter { $0 }.count)
+    builder.kernel.instructions.reserveCapacity(live.lazy.filter { $0 }.count)
     for i in 0..<count where live[i] {
-      var instruction = program.instructions[i]
+      var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = newIndex[instruction.lhs.int] }
       if instruction.rhs != .none { instruction.rhs = newIndex[instruction.rhs.int] }
-      out.instructions.append(instruction)
-      newIndex[i] = ValueID(out.instructions.count - 1)
+      if case .load(let a) = instruction.op { instruction.op = .load(builder.access(kernel.accesses[a])) }
+      builder.kernel.instructions.append(instruction)
+      newIndex[i] = ValueID(builder.kernel.instructions.count - 1)
     }
-    func map(_ v: ValueID) -> ValueID { v == .none ? .none : newIndex[v.int] }
-    out.values = values.map(map)
-    out.gradient = gradient.map { $0.map(map) }
+    for store in stores {
+      builder.store(kernel.accesses[store.access], newIndex[store.value.int], mode: store.mode)
+    }
+    out = builder.kernel
     return out
   }
 }
@@ -95,7 +124,7 @@ private struct ValueKey: Hashable {
   init(_ op: Op, _ lhs: ValueID, _ rhs: ValueID) {
     switch op {
     case .constant(let c): code = 0; bits = c.bitPattern
-    case .leaf(let i): code = 1; bits = UInt64(i)
+    case .load(let a): code = 1; bits = UInt64(a)
     case .copy: code = 2; bits = 0
     case .neg: code = 3; bits = 0
     case .add: code = 4; bits = 0
@@ -171,7 +200,7 @@ private struct SimplifyPass {
   var replacement: [ValueID]
   var table: ValueTable
 
-  init(source: Program) {
+  init(source: Kernel) {
     var empty = source
     empty.instructions = []
     empty.instructions.reserveCapacity(source.instructions.count)
@@ -195,9 +224,9 @@ private struct SimplifyPass {
     // unless the survivor has one already (`dC_dB = 1 * (2 * B)` names `2 * B`).
     // Names stay within their sweep: a forward value that happens to equal an
     // adjoint (∂v/∂s = max(u, eps)) keeps reading as a forward value.
-    let survivor = b.program.instructions[value.int]
+    let survivor = b.kernel.instructions[value.int]
     if let name = old.name, survivor.name == nil, Self.sameSweep(survivor.role, old.role) {
-      b.program.instructions[value.int].name = name
+      b.kernel.instructions[value.int].name = name
     }
     return value
   }
@@ -210,7 +239,7 @@ private struct SimplifyPass {
   }
 
   private func constant(_ v: ValueID) -> Double? { b.constantValue(v) }
-  private func op(_ v: ValueID) -> Op { b.program[v].op }
+  private func op(_ v: ValueID) -> Op { b.kernel[v].op }
 
   /// Applies the exact rewrites, then value-numbers what is left.
   private mutating func simplified(_ i: Instruction) -> ValueID {
@@ -220,14 +249,14 @@ private struct SimplifyPass {
     case .copy:
       return x
     case .neg:
-      if op(x) == .neg { return b.program[x].lhs }
+      if op(x) == .neg { return b.kernel[x].lhs }
     case .add:
-      if op(y) == .neg { return make(.sub, x, b.program[y].lhs) }
-      if op(x) == .neg { return make(.sub, y, b.program[x].lhs) }
+      if op(y) == .neg { return make(.sub, x, b.kernel[y].lhs) }
+      if op(x) == .neg { return make(.sub, y, b.kernel[x].lhs) }
       if let product = positive(y) { return make(.sub, x, product) }
       if let product = positive(x) { return make(.sub, y, product) }
     case .sub:
-      if op(y) == .neg { return make(.add, x, b.program[y].lhs) }
+      if op(y) == .neg { return make(.add, x, b.kernel[y].lhs) }
       if let product = positive(y) { return make(.add, x, product) }
     case .mul:
       if constant(y) == 1 { return x }
@@ -235,7 +264,7 @@ private struct SimplifyPass {
       if constant(y) == -1 { return make(.neg, x) }
       if constant(x) == -1 { return make(.neg, y) }
       // Signs move outwards, where an enclosing sum turns them into `-`.
-      if op(x) == .neg && op(y) == .neg { return make(.mul, b.program[x].lhs, b.program[y].lhs) }
+      if op(x) == .neg && op(y) == .neg { return make(.mul, b.kernel[x].lhs, b.kernel[y].lhs) }
     case .div:
       if constant(y) == 1 { return x }
     case .pow:
@@ -246,7 +275,7 @@ private struct SimplifyPass {
       case (-1)?: return make(.div, make(.constant(1)), x)
       default: break
       }
-    case .constant, .leaf, .call:
+    case .constant, .load, .call:
       break
     }
     return make(i.op, x, y)
@@ -255,19 +284,19 @@ private struct SimplifyPass {
   /// For a product or quotient with one negated factor, `(-a)·b`, the same
   /// without the sign, `a·b`: `x + (-a)·b` is exactly `x - a·b`.
   private mutating func positive(_ v: ValueID) -> ValueID? {
-    let i = b.program[v]
+    let i = b.kernel[v]
     guard i.op == .mul || i.op == .div else { return nil }
     let lhsNegated = op(i.lhs) == .neg
     let rhsNegated = op(i.rhs) == .neg
     guard lhsNegated != rhsNegated else { return nil }
     return lhsNegated
-      ? make(i.op, b.program[i.lhs].lhs, i.rhs) : make(i.op, i.lhs, b.program[i.rhs].lhs)
+      ? make(i.op, b.kernel[i.lhs].lhs, i.rhs) : make(i.op, i.lhs, b.kernel[i.rhs].lhs)
   }
 
   /// Folds constants, then finds or appends the instruction.
   private mutating func make(_ op: Op, _ x: ValueID = .none, _ y: ValueID = .none) -> ValueID {
     if op.arity > 0, let a = constant(x), op.arity == 1 || constant(y) != nil {
-      let value = Interpreter.apply(op, a, constant(y) ?? 0)
+      let value = op.apply(a, constant(y) ?? 0)
       if value.isFinite { return make(.constant(value)) }
     }
     return table.find(ValueKey(op, x, y)) { b.emit(op, x, y) }

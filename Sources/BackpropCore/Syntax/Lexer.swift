@@ -163,9 +163,3 @@ public struct Lexer {
       + (shown.contains { $0 >= 0x80 } ? " (only ASCII is allowed outside comments)" : "")
   }
 }
-
-extension String {
-  func leftPadded(to width: Int) -> String {
-    count >= width ? self : String(repeating: "0", count: width - count) + self
-  }
-}

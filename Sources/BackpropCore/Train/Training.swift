@@ -38,9 +38,11 @@ public struct Training: Sendable {
 
   let program: Program
   let machine: Interpreter.Machine
+  /// The parameters' leaf positions (in ``Layout/leaves``).
   let parameters: [Int]
-  let lossValue: ValueID
-  let gradientValues: [ValueID]
+  /// Where the loss and each parameter's partial derivative sit in memory.
+  let lossOffset: Int
+  let gradientOffsets: [Int?]
 
   /// - Parameter program: differentiated with the loss as its only output.
   public init?(_ program: Program) {
@@ -48,9 +50,11 @@ public struct Training: Sendable {
     guard !parameters.isEmpty else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .outputsAndLeafGradients)
     self.program = optimized
-    machine = Interpreter.Machine(optimized)
-    lossValue = optimized.outputValue(0)
-    gradientValues = parameters.map { optimized.gradient[0][$0] }
+    let machine = Interpreter.Machine(optimized)
+    self.machine = machine
+    let loss = optimized.outputs[0]
+    lossOffset = machine.offset(of: .output(0)) ?? 0
+    gradientOffsets = parameters.map { machine.offset(of: .adjoint(output: loss, of: $0)) }
   }
 
   /// Runs the descent; `progress(step, loss)` is called every `every` steps.
@@ -58,10 +62,11 @@ public struct Training: Sendable {
     leaves base: [Double], data: TrainingData?, options: Options,
     progress: (Int, Double) -> Void = { _, _ in }
   ) throws(Divergence) -> Result {
-    var leaves = base
-    var values = [Double](repeating: 0, count: program.instructions.count)
+    let layout = machine.layout
+    var workspace = machine.makeWorkspace(input: base)
     let rows = data?.rows ?? [[]]
-    let columns = data?.columns ?? []
+    let columns = (data?.columns ?? []).map { layout.input($0) }
+    let parameterInputs = parameters.map { layout.input($0) }
     var next = 0  // the next row of a mini-batch, wrapping around
     var losses: [(Int, Double)] = []
     var gradient = [Double](repeating: 0, count: parameters.count)
@@ -71,16 +76,16 @@ public struct Training: Sendable {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
       for r in indices {
-        for (c, leaf) in columns.enumerated() { leaves[leaf] = rows[r][c] }
-        machine.run(leaves: leaves, into: &values)
-        let l = values[lossValue.int]
+        for (c, input) in columns.enumerated() { workspace.memory[input] = rows[r][c] }
+        machine.run(&workspace)
+        let l = workspace.memory[lossOffset]
         var finite = l.isFinite
-        for (k, g) in gradientValues.enumerated() {
-          let d = g == .none ? 0 : values[g.int]
+        for (k, offset) in gradientOffsets.enumerated() {
+          let d = offset.map { workspace.memory[$0] } ?? 0
           gradient[k] += d
           finite = finite && d.isFinite
         }
-        if !finite { throw divergence(step: step, values) }
+        if !finite { throw divergence(step: step, &workspace) }
         loss += l
       }
       let n = Double(indices.count)
@@ -101,23 +106,34 @@ public struct Training: Sendable {
         losses.append((step, loss))
         progress(step, loss)
       }
-      for (k, leaf) in parameters.enumerated() {
-        leaves[leaf] -= options.learningRate * gradient[k]
+      for (k, input) in parameterInputs.enumerated() {
+        workspace.memory[input] -= options.learningRate * gradient[k]
       }
     }
     let finalLoss = try evaluate(Array(rows.indices), step: nil)
     return Result(
       steps: options.steps, losses: losses, finalLoss: finalLoss,
-      parameters: parameters.map { ($0, leaves[$0]) })
+      parameters: zip(parameters, parameterInputs).map { ($0, workspace.memory[$1]) })
   }
 
-  /// Where the first non-finite value of this evaluation arose.
-  private func divergence(step: Int?, _ values: [Double]) -> Divergence {
-    let index = Interpreter.firstNonFinite(program, values) ?? lossValue.int
-    let (name, inDerivative) = program.origin(of: index)
+  /// Where the first non-finite value of this evaluation arose: the run again,
+  /// watched.
+  private func divergence(step: Int?, _ workspace: inout Interpreter.Workspace) -> Divergence {
+    var found: (instruction: Instruction, value: Double)?
+    let inputs = Array(workspace.memory[0..<machine.layout.numInputs])
+    var watched = machine.makeWorkspace(input: inputs)
+    machine.run(&watched) { k, values in
+      if found == nil, let i = Evaluation.firstNonFinite(program.kernels[k], values) {
+        found = (program.kernels[k].instructions[i], values[i])
+      }
+    }
+    // Only a non-finite input could escape the watch; then blame the loss.
+    let loss = program.kernels.lazy.compactMap { k in k.storedValue(.output(0)).map { k[$0] } }.first
+    let (instruction, value) = found ?? (loss ?? program.kernels[0].instructions[0], workspace.memory[lossOffset])
+    let (name, inDerivative) = program.origin(of: instruction)
     return Divergence(diagnostic: Diagnostic(
-      .error, .trainingDiverged(step: step, name: name, value: NumberFormat.shortest(values[index]), inDerivative: inDerivative),
-      at: program.instructions[index].range))
+      .error, .trainingDiverged(step: step, name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
+      at: instruction.range))
   }
 
   /// The program's text with each trained parameter's default replaced (or

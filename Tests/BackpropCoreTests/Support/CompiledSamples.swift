@@ -32,7 +32,7 @@ enum CompiledSamples {
     let file = Paths.sample(name)
     let compilation = Compilation(file)
     guard let program = compilation.program else { return nil }
-    return EmitRequest(program: program, file: file, prefix: Naming.defaultPrefix(forPath: name + ".bp"))
+    return EmitRequest(optimizing: program, file: file, prefix: Naming.defaultPrefix(forPath: name + ".bp"))
   }
 
   private static func buildC() -> Result<[String: NativeRun], NativeError> {
@@ -110,8 +110,8 @@ enum CompiledSamples {
       try? Data(source.utf8).write(to: dir.appendingPathComponent("\(name).swift"))
       files.append("\(name).swift")
       let type = Naming.swiftTypeName(request.prefix)
-      let n = request.program.leafCount
-      let m = request.program.outputs.count
+      let n = request.layout.numInputs
+      let m = request.layout.numOutputs
       main += """
         do {
             let input = \(type).defaultInputs
@@ -124,7 +124,7 @@ enum CompiledSamples {
             emit("\(name)", "gradient", gradient)
 
         """
-      if n <= SwiftEmitter.labelledLeafLimit && m * (n + 1) <= SwiftEmitter.labelledResultLimit {
+      if SwiftEmitter.hasLabelledAPI(request.layout) {
         main += """
               emit("\(name)", "labelled", numbers(\(type).gradient()))
               emit("\(name)", "labelledForward", numbers(\(type).forward()))

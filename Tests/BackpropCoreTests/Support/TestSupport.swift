@@ -245,3 +245,11 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
 func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
   GradientCheck.finiteDifferences(program, at: leaves)
 }
+
+extension Program {
+  /// The one kernel of a program without arrays: straight-line code.
+  var straightLine: Kernel {
+    precondition(kernels.count == 1 && kernels[0].loops.isEmpty, "not a straight-line program")
+    return kernels[0]
+  }
+}

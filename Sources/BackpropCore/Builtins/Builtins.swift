@@ -5,6 +5,10 @@ import Foundation
 /// interpreter and both emitters read that row and nothing else. Adding a
 /// function is adding a case and a row; the tests iterate `allCases`.
 ///
+/// The table is data and depends on no phase: its derivative rules are
+/// ``Rule`` formulas (PyTorch's `derivatives.yaml`), which the reverse pass
+/// turns into IR.
+///
 /// `pow(a, b)` is not here: it is the `^` operator (see ``Callee``).
 public enum Builtin: String, CaseIterable, Hashable, Sendable {
   case exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, abs, softplus, min, max
@@ -32,12 +36,11 @@ public enum Spelling: Sendable {
 /// One row of the builtin table.
 public struct BuiltinSpec: Sendable {
   public typealias Value = @Sendable (_ x: Double, _ y: Double) -> Double
-  /// Contributions to the adjoints of the arguments, built as IR: `g` is the
-  /// upstream adjoint, `x` and `y` the arguments, `r` the call's result.
-  /// `nil` means "no contribution" (a structural zero, never a `0` constant).
-  public typealias Adjoint = @Sendable (
-    _ b: inout Builder, _ g: ValueID, _ x: ValueID, _ y: ValueID, _ r: ValueID
-  ) -> (ValueID?, ValueID?)
+  /// Contributions to the adjoints of the first and second argument, as
+  /// ``Rule``s in the upstream adjoint `g`, the arguments `x` and `y` and the
+  /// call's result `r`. `nil` means "no contribution" (a structural zero,
+  /// never a `0` constant).
+  public typealias Adjoint = (x: Rule?, y: Rule?)
 
   public var arity: Int
   public var callable: Bool
@@ -87,36 +90,37 @@ extension Builtin {
 
   /// The single source of truth (see the type's documentation).
   public var spec: BuiltinSpec {
-    switch self {
+    let (g, x, y, r): (Rule, Rule, Rule, Rule) = (.upstream, .x, .y, .result)
+    return switch self {
     //       arity  value                          adjoint (g upstream, x y arguments, r result)
     case .exp:
-      .unary({ x in Foundation.exp(x) }, { b, g, _, _, r in (b.mul(g, r), nil) },
+      .unary({ x in Foundation.exp(x) }, (g * r, nil),
              "exp", "e^x", explain: .result)
     case .log:
-      .unary({ x in Foundation.log(x) }, { b, g, x, _, _ in (b.div(g, x), nil) },
+      .unary({ x in Foundation.log(x) }, (g / x, nil),
              "log", "natural logarithm")
     case .sqrt:
       .unary({ x in x.squareRoot() },
-             { b, g, _, _, r in (b.div(g, b.mul(b.constant(2), r)), nil) },
+             (g / (2 * r), nil),
              "sqrt", "square root", explain: .halfReciprocalOfResult)
     case .sin:
-      .unary({ x in Foundation.sin(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.cos, x)), nil) },
+      .unary({ x in Foundation.sin(x) }, (g * .call(.cos, x), nil),
              "sin", "sine")
     case .cos:
       .unary({ x in Foundation.cos(x) },
-             { b, g, x, _, _ in (b.neg(b.mul(g, b.call(.sin, x))), nil) },
+             (-(g * .call(.sin, x)), nil),
              "cos", "cosine")
     case .tan:
       .unary({ x in Foundation.tan(x) },
-             { b, g, _, _, r in (b.mul(g, b.add(b.constant(1), b.mul(r, r))), nil) },
+             (g * (1 + r * r), nil),
              "tan", "tangent", explain: .onePlusResultSquared)
     case .tanh:
       .unary({ x in Foundation.tanh(x) },
-             { b, g, _, _, r in (b.mul(g, b.sub(b.constant(1), b.mul(r, r))), nil) },
+             (g * (1 - r * r), nil),
              "tanh", "hyperbolic tangent", explain: .oneMinusResultSquared)
     case .sigmoid:
       .init(arity: 1, callable: true, value: { x, _ in Self.sigmoid(x) },
-            adjoint: { b, g, _, _, r in (b.mul(g, b.mul(r, b.sub(b.constant(1), r))), nil) },
+            adjoint: (g * (r * (1 - r)), nil),
             swift: .helper(name: "sigmoid", definition: """
               private static func sigmoid(_ x: Double) -> Double {
                   // Stable for large |x|: exp never overflows.
@@ -140,7 +144,7 @@ extension Builtin {
             derivativeOfResult: .resultTimesOneMinusResult)
     case .relu:
       .init(arity: 1, callable: true, value: { x, _ in x < 0 ? 0 : x },
-            adjoint: { b, g, x, _, _ in (b.call(.gate, x, g), nil) },
+            adjoint: (.call(.gate, x, g), nil),
             swift: .helper(name: "relu", definition: """
               private static func relu(_ x: Double) -> Double {
                   x < 0 ? 0 : x
@@ -156,13 +160,13 @@ extension Builtin {
             kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"))
     case .abs:
       .init(arity: 1, callable: true, value: { x, _ in x.magnitude },
-            adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sign, x)), nil) },
+            adjoint: (g * .call(.sign, x), nil),
             swift: .library("abs"), c: .library("fabs"),
             summary: "absolute value; abs'(0) = 0",
             kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"))
     case .softplus:
       .init(arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
-            adjoint: { b, g, x, _, _ in (b.mul(g, b.call(.sigmoid, x)), nil) },
+            adjoint: (g * .call(.sigmoid, x), nil),
             swift: .helper(name: "softplus", definition: """
               private static func softplus(_ x: Double) -> Double {
                   // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
@@ -179,55 +183,47 @@ extension Builtin {
             summary: "log(1 + e^x), stable for large |x|")
     case .min:
       .init(arity: 2, callable: true, value: { x, y in Double.minimum(x, y) },
-            adjoint: { b, g, x, y, _ in
-              (b.mul(g, b.call(.maxShare, y, x)), b.mul(g, b.call(.maxShare, x, y)))
-            },
+            adjoint: (g * .call(.maxShare, y, x), g * .call(.maxShare, x, y)),
             swift: .library("Double.minimum"), c: .library("fmin"),
             summary: "smaller argument; a tie splits the gradient evenly",
             kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'min' gets half of the gradient"))
     case .max:
       .init(arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
-            adjoint: { b, g, x, y, _ in
-              (b.mul(g, b.call(.maxShare, x, y)), b.mul(g, b.call(.maxShare, y, x)))
-            },
+            adjoint: (g * .call(.maxShare, x, y), g * .call(.maxShare, y, x)),
             swift: .library("Double.maximum"), c: .library("fmax"),
             summary: "larger argument; a tie splits the gradient evenly",
             kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'max' gets half of the gradient"))
     case .asin:
       .unary({ x in Foundation.asin(x) },
-             { b, g, x, _, _ in
-               (b.div(g, b.call(.sqrt, b.sub(b.constant(1), b.mul(x, x)))), nil)
-             },
+             (g / .call(.sqrt, 1 - x * x), nil),
              "asin", "arcsine")
     case .acos:
       .unary({ x in Foundation.acos(x) },
-             { b, g, x, _, _ in
-               (b.neg(b.div(g, b.call(.sqrt, b.sub(b.constant(1), b.mul(x, x))))), nil)
-             },
+             (-(g / .call(.sqrt, 1 - x * x)), nil),
              "acos", "arccosine")
     case .atan:
       .unary({ x in Foundation.atan(x) },
-             { b, g, x, _, _ in (b.div(g, b.add(b.constant(1), b.mul(x, x))), nil) },
+             (g / (1 + x * x), nil),
              "atan", "arctangent")
     case .sinh:
-      .unary({ x in Foundation.sinh(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.cosh, x)), nil) },
+      .unary({ x in Foundation.sinh(x) }, (g * .call(.cosh, x), nil),
              "sinh", "hyperbolic sine")
     case .cosh:
-      .unary({ x in Foundation.cosh(x) }, { b, g, x, _, _ in (b.mul(g, b.call(.sinh, x)), nil) },
+      .unary({ x in Foundation.cosh(x) }, (g * .call(.sinh, x), nil),
              "cosh", "hyperbolic cosine")
     case .log1p:
       .unary({ x in Foundation.log1p(x) },
-             { b, g, x, _, _ in (b.div(g, b.add(b.constant(1), x)), nil) },
+             (g / (1 + x), nil),
              "log1p", "log(1 + x), accurate near 0")
     case .expm1:
       .unary({ x in Foundation.expm1(x) },
-             { b, g, _, _, r in (b.mul(g, b.add(r, b.constant(1))), nil) },
+             (g * (r + 1), nil),
              "expm1", "e^x - 1, accurate near 0", explain: .resultPlusOne)
 
     // MARK: Internal rows
     case .gate:
       .init(arity: 2, callable: false, value: { x, g in x > 0 ? g : 0 },
-            adjoint: { b, g, x, _, _ in (nil, b.call(.gate, x, g)) },
+            adjoint: (nil, .call(.gate, x, g)),
             swift: .helper(name: "gate", definition: """
               private static func gate(_ x: Double, _ g: Double) -> Double {
                   x > 0 ? g : 0
@@ -242,7 +238,7 @@ extension Builtin {
             summary: "relu's adjoint: g where x > 0, else 0")
     case .sign:
       .init(arity: 1, callable: false, value: { x, _ in Self.sign(x) },
-            adjoint: { _, _, _, _, _ in (nil, nil) },
+            adjoint: (nil, nil),
             swift: .helper(name: "sign", definition: """
               private static func sign(_ x: Double) -> Double {
                   x > 0 ? 1 : (x < 0 ? -1 : 0)
@@ -257,7 +253,7 @@ extension Builtin {
             summary: "abs's derivative: -1, 0 or 1")
     case .maxShare:
       .init(arity: 2, callable: false, value: { x, y in x > y ? 1 : (x == y ? 0.5 : 0) },
-            adjoint: { _, _, _, _, _ in (nil, nil) },
+            adjoint: (nil, nil),
             swift: .helper(name: "maxShare", definition: """
               private static func maxShare(_ x: Double, _ y: Double) -> Double {
                   x > y ? 1 : (x == y ? 0.5 : 0)
@@ -272,10 +268,8 @@ extension Builtin {
             summary: "max's share of the gradient: 1, 0.5 at a tie, else 0")
     case .powLog:
       .init(arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
-            adjoint: { b, g, a, r, _ in
-              // d/da (r·log a) = r/a; d/dr = log a, guarded at a = 0 like the value.
-              (b.div(b.mul(g, r), a), b.call(.powLog, a, g))
-            },
+            adjoint: // d/da (y·log x) = y/x; d/dy = log x, guarded at x = 0 like the value.
+            (g * y / x, .call(.powLog, x, g)),
             swift: .helper(name: "powLog", definition: """
               private static func powLog(_ a: Double, _ r: Double) -> Double {
                   // The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0.
@@ -309,7 +303,7 @@ extension Builtin {
 extension BuiltinSpec {
   /// A one-argument function that both languages' math libraries spell alike.
   static func unary(
-    _ value: @escaping @Sendable (Double) -> Double, _ adjoint: @escaping Adjoint,
+    _ value: @escaping @Sendable (Double) -> Double, _ adjoint: Adjoint,
     _ name: String, _ summary: String, explain: ResultForm? = nil
   ) -> BuiltinSpec {
     BuiltinSpec(
@@ -344,4 +338,36 @@ public enum Callee: Sendable, Equatable {
   /// Every name a program may call, for "did you mean" and the docs.
   public static let callableNames: [String] =
     (Builtin.allCases.filter { $0.spec.callable }.map(\.rawValue) + ["pow"]).sorted()
+}
+
+/// A derivative rule as the table writes it: a formula in the upstream
+/// adjoint `g`, the call's arguments `x` and `y` and its result `r`, built
+/// from the IR's own operations, so the reverse pass can emit it and the
+/// simplifier can work on what it emits. The reverse pass emits a rule's
+/// operands before the rule (post-order), left before right.
+public indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
+  /// the upstream adjoint, g
+  case upstream
+  /// the first argument
+  case x
+  /// the second argument
+  case y
+  /// the call's result
+  case result
+  case constant(Double)
+  case negate(Rule)
+  case add(Rule, Rule)
+  case subtract(Rule, Rule)
+  case multiply(Rule, Rule)
+  case divide(Rule, Rule)
+  /// a call of a builtin of this table, with one or two arguments
+  case call(Builtin, Rule, Rule? = nil)
+
+  public init(integerLiteral value: Int) { self = .constant(Double(value)) }
+
+  public static func + (a: Rule, b: Rule) -> Rule { .add(a, b) }
+  public static func - (a: Rule, b: Rule) -> Rule { .subtract(a, b) }
+  public static func * (a: Rule, b: Rule) -> Rule { .multiply(a, b) }
+  public static func / (a: Rule, b: Rule) -> Rule { .divide(a, b) }
+  public static prefix func - (a: Rule) -> Rule { .negate(a) }
 }

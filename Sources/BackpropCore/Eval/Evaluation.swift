@@ -1,0 +1,75 @@
+/// The result of `eval`: values and gradients by name, and what went wrong
+/// along the way.
+public struct Evaluation: Sendable {
+  public var program: Program
+  public var layout: Layout
+  /// The value of every symbol, in symbol order (NaN where the program no
+  /// longer computes it).
+  public var values: [Double]
+  /// `gradient[o][s]` = ∂outputs[o]/∂symbols[s] (NaN where not computed).
+  public var gradient: [[Double]]
+  /// The first instruction that made a non-finite value from finite
+  /// operands: where a NaN or infinity "arose", for the warning.
+  public var nonFinite: (kernel: Int, instruction: Int, value: Double)?
+  /// Forward calls of a function with a kink (relu, abs, min, max) whose
+  /// arguments sat exactly on it, in program order.
+  public var kinksHit: [(kernel: Int, instruction: Int)] = []
+
+  /// Runs `program` on the leaves' values, in ``Layout`` order.
+  public init(program: Program, input: [Double]) {
+    self.program = program
+    let machine = Interpreter.Machine(program)
+    layout = machine.layout
+    var workspace = machine.makeWorkspace(input: input)
+    var nonFinite: (kernel: Int, instruction: Int, value: Double)?
+    var kinks = Set<[Int]>()
+    var kinksHit: [(kernel: Int, instruction: Int)] = []
+    let watched = program.kernels.map { kernel in
+      kernel.instructions.indices.filter { i in
+        if kernel.instructions[i].role == .forward, case .call(let f) = kernel.instructions[i].op {
+          return f.spec.kink != nil
+        }
+        return false
+      }
+    }
+    machine.run(&workspace) { k, values in
+      let kernel = program.kernels[k]
+      if nonFinite == nil, let i = Evaluation.firstNonFinite(kernel, values) {
+        nonFinite = (k, i, values[i])
+      }
+      for i in watched[k] {
+        let instruction = kernel.instructions[i]
+        guard case .call(let f) = instruction.op, let kink = f.spec.kink else { continue }
+        let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
+        if kink.isHit(values[instruction.lhs.int], y), kinks.insert([k, i]).inserted {
+          kinksHit.append((k, i))
+        }
+      }
+    }
+    self.nonFinite = nonFinite
+    self.kinksHit = kinksHit
+    let memory = workspace.memory
+    func read(_ array: ArrayName) -> Double? { machine.offset(of: array).map { memory[$0] } }
+    var values = program.symbols.indices.map { read(.variable($0)) ?? .nan }
+    for (o, output) in program.outputs.enumerated() where values[output].isNaN {
+      values[output] = read(.output(o)) ?? .nan
+    }
+    self.values = values
+    gradient = program.outputs.map { output in
+      program.symbols.indices.map { read(.adjoint(output: output, of: $0)) ?? .nan }
+    }
+  }
+
+  /// The first value of a body that is not finite while its operands are.
+  static func firstNonFinite(_ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>) -> Int? {
+    for (i, instruction) in kernel.instructions.enumerated() where !values[i].isFinite {
+      if instruction.operands.allSatisfy({ values[$0.int].isFinite }) { return i }
+    }
+    return nil
+  }
+
+  /// The instruction a finding refers to.
+  public func instruction(_ kernel: Int, _ index: Int) -> Instruction {
+    program.kernels[kernel].instructions[index]
+  }
+}

@@ -1,0 +1,74 @@
+/// Where every leaf, output and partial derivative sits in the flat buffers
+/// of the generated code and of the interpreter (SPEC §3, §6.5): `in` holds
+/// every leaf's elements, row-major, in leaf order; `out` every output's
+/// elements, in output order; and `grad[o * numInputs + i]` is
+/// ∂(output element o)/∂(input element i). This is the one place that
+/// computes a flat offset; the emitters, `eval`, `check` and `train` read it.
+public struct Layout: Sendable {
+  /// One leaf or output: SPEC §6.5's `prefix_variable`.
+  public struct Variable: Sendable, Hashable {
+    public var name: String
+    /// The symbol's index in the program.
+    public var symbol: Int
+    /// The first element's index in its buffer.
+    public var offset: Int
+    /// The number of elements: 1 for a scalar.
+    public var size: Int
+    /// The extents, outermost first; `[]` for a scalar.
+    public var shape: [Int]
+  }
+
+  /// In leaf order; offsets into `in`.
+  public let leaves: [Variable]
+  /// In output order; offsets into `out`.
+  public let outputs: [Variable]
+  /// Elements of `in`.
+  public let numInputs: Int
+  /// Elements of `out`.
+  public let numOutputs: Int
+
+  public init(_ program: Program) {
+    var offset = 0
+    var leaves: [Variable] = []
+    for (s, symbol) in program.leaves.enumerated() {
+      leaves.append(Variable(name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
+      offset += symbol.size
+    }
+    numInputs = offset
+    offset = 0
+    var outputs: [Variable] = []
+    for s in program.outputs {
+      let symbol = program.symbols[s]
+      outputs.append(Variable(name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
+      offset += symbol.size
+    }
+    numOutputs = offset
+    self.leaves = leaves
+    self.outputs = outputs
+  }
+
+  /// Elements of `grad`.
+  public var gradientSize: Int { numOutputs * numInputs }
+
+  /// The index in `in` of element `element` (row-major) of leaf `leaf`.
+  public func input(_ leaf: Int, element: Int = 0) -> Int { leaves[leaf].offset + element }
+
+  /// The index in `out` of element `element` of output `output`.
+  public func output(_ output: Int, element: Int = 0) -> Int { outputs[output].offset + element }
+
+  /// The index in `grad` of ∂(output element)/∂(leaf element).
+  public func gradient(output: Int, outputElement: Int = 0, leaf: Int, leafElement: Int = 0) -> Int {
+    (outputs[output].offset + outputElement) * numInputs + leaves[leaf].offset + leafElement
+  }
+
+  /// The index in `grad` of ∂out[o]/∂in[i], for flat element indices.
+  public func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
+
+  // MARK: One buffer for all three
+
+  /// Where `in`, `out` and `grad` start when they are packed one after the
+  /// other in one buffer (the labelled Swift API's temporary).
+  public var packedOutputBase: Int { numInputs }
+  public var packedGradientBase: Int { numInputs + numOutputs }
+  public var packedSize: Int { numInputs + numOutputs + gradientSize }
+}
