@@ -17,7 +17,7 @@ let package = Package(
     .testTarget(
       name: "BackpropCoreTests",
       dependencies: ["BackpropCore", "backpropc"],
-      exclude: ["Golden"]
+      exclude: ["Golden", "Errors"]
     ),
   ]
 )

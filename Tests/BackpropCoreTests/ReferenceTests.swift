@@ -3,105 +3,150 @@ import Testing
 
 @testable import BackpropCore
 
-/// The worked examples of the seed tutorials (SPEC §4), through all three
-/// paths: the interpreter, the generated C and the generated Swift. Expected
-/// numbers are the documents' own, to the digits they print.
+/// Every sample states its expected numbers in comments (STYLE H11), and
+/// this suite checks each one through every path that can see it: the
+/// interpreter (any name), the generated C and the generated Swift (outputs
+/// and ∂output/∂leaf). The numbers come from the seed tutorials (SPEC §4),
+/// hand derivation, or Python's math module, never from a run of backpropc.
+///
+///     # expect: C = 48400                 equal to 1e-12, relative
+///     # expect: ∂C/∂x = 968
+///     # expect: p ≈ 0.5987                within one unit of the last digit shown
+///     # expect after one step at rate 0.5: w5 ≈ 0.35891648      w − 0.5·∂O/∂w
 @Suite struct ReferenceTests {
-  /// The leaf gradient of `output` by leaf name, from one execution path.
-  typealias Gradient = [String: Double]
-
-  enum Path: String, CaseIterable {
+  enum Path: String, CaseIterable, Sendable {
     case interpreter, c, swift
   }
 
-  /// Outputs and ∂output/∂leaf of a sample's first output, by one path.
-  static func result(_ sample: String, _ path: Path) throws -> (output: Double, gradient: Gradient) {
-    let evaluation = try Compilation(Paths.sample(sample)).evaluation()
+  /// One `# expect` line.
+  struct Expectation: Sendable, CustomStringConvertible {
+    enum Quantity: Sendable {
+      case value(String)
+      case derivative(output: String, of: String)
+      /// the leaf after one gradient step on the first output
+      case stepped(String, rate: Double)
+    }
+    var quantity: Quantity
+    var expected: Double
+    /// nil: to 1e-12 relative; else the largest difference allowed.
+    var within: Double?
+    var line: String
+    var description: String { line }
+
+    /// Parses the `# expect` lines of a program's text.
+    static func all(in text: String) -> [Expectation] {
+      text.split(separator: "\n").compactMap { line in
+        let line = String(line)
+        guard line.hasPrefix("# expect") else { return nil }
+        var rest = Substring(line.dropFirst("# expect".count))
+        var rate: Double?
+        if rest.hasPrefix(" after one step at rate ") {
+          rest = rest.dropFirst(" after one step at rate ".count)
+          rate = Double(rest.prefix { $0 != ":" })
+          rest = rest.drop { $0 != ":" }
+        }
+        guard rest.hasPrefix(": ") else { return nil }
+        rest = rest.dropFirst(2)
+        let approximate = rest.contains("≈")
+        let parts = rest.split(separator: approximate ? "≈" : "=", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        let name = parts[0].trimmingCharacters(in: .whitespaces)
+        let number = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let expected = Double(number) else { return nil }
+        let quantity: Quantity
+        if let rate {
+          quantity = .stepped(name, rate: rate)
+        } else if name.hasPrefix("∂"), let slash = name.firstIndex(of: "/") {
+          let output = String(name[name.index(after: name.startIndex)..<slash])
+          let of = String(name[name.index(after: slash)...].dropFirst())
+          quantity = .derivative(output: output, of: of)
+        } else {
+          quantity = .value(name)
+        }
+        return Expectation(
+          quantity: quantity, expected: expected,
+          within: approximate ? Self.unitOfLastDigit(number) : nil, line: line)
+      }
+    }
+
+    /// `0.5987` → 0.0001: the place of the last digit written.
+    static func unitOfLastDigit(_ number: String) -> Double {
+      guard let point = number.firstIndex(of: ".") else { return 1 }
+      return pow(10, -Double(number.distance(from: point, to: number.endIndex) - 1))
+    }
+  }
+
+  /// Every (sample, path) pair with the expectations of the sample.
+  static let cases: [(sample: String, path: Path)] = Paths.sampleNames.flatMap { name in
+    Path.allCases.map { (name, $0) }
+  }
+
+  @Test func everySampleStatesItsNumbers() {
+    for name in Paths.sampleNames {
+      let text = String(decoding: Paths.sample(name).bytes, as: UTF8.self)
+      let lines = text.split(separator: "\n").filter { $0.hasPrefix("# expect") }
+      #expect(!lines.isEmpty, "samples/\(name).bp has no '# expect' line")
+      #expect(Expectation.all(in: text).count == lines.count, "samples/\(name).bp has an '# expect' line that does not parse")
+    }
+  }
+
+  @Test func theParserReadsEachForm() {
+    let e = Expectation.all(in: "# expect: ∂C/∂x = 968\n# expect: p ≈ 0.5987\n# expect after one step at rate 0.5: w ≈ 0.15\n")
+    #expect(e.count == 3)
+    #expect(e[0].within == nil && e[0].expected == 968)
+    #expect(e[1].within == 0.0001)
+    #expect(e[2].within == 0.01)
+    if case .derivative(let o, let v) = e[0].quantity { #expect(o == "C" && v == "x") } else { Issue.record("not ∂") }
+    if case .stepped(let w, let rate) = e[2].quantity { #expect(w == "w" && rate == 0.5) } else { Issue.record("not a step") }
+  }
+
+  @Test(arguments: cases.map { "\($0.sample) \($0.path.rawValue)" })
+  func sampleNumbers(_ label: String) throws {
+    let parts = label.split(separator: " ")
+    let (name, path) = (String(parts[0]), try #require(Path(rawValue: String(parts[1]))))
+    let compilation = Compilation(Paths.sample(name))
+    let evaluation = try compilation.evaluation()
     let program = evaluation.program
-    let leaves = program.leaves.map(\.name)
-    let output: Double
-    let row: [Double]
+    let layout = evaluation.layout
+    let native: NativeRun?
     switch path {
-    case .interpreter:
-      output = evaluation.values[program.outputs[0]]
-      row = Array(evaluation.gradient[0][0..<leaves.count])
-    case .c, .swift:
-      let runs = try (path == .c ? CompiledSamples.c : CompiledSamples.swift).get()
-      let run = try #require(runs[sample])
-      output = run.outputs[0]
-      row = Array(run.gradient[0..<leaves.count])
+    case .interpreter: native = nil
+    case .c: native = try #require(try CompiledSamples.c.get()[name])
+    case .swift: native = try #require(try CompiledSamples.swift.get()[name])
     }
-    return (output, Dictionary(uniqueKeysWithValues: zip(leaves, row)))
-  }
-
-  static func expectNear(
-    _ actual: Double?, _ expected: Double, digits: Double, _ what: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-  ) {
-    guard let actual else {
-      Issue.record("\(what) is missing", sourceLocation: sourceLocation)
-      return
+    func symbol(_ name: String) -> Int? { program.symbols.firstIndex { $0.name == name } }
+    func output(_ name: String) -> Int? { program.outputs.firstIndex { program.symbols[$0].name == name } }
+    /// A value as this path computes it, or nil when the path cannot see it.
+    func value(_ name: String) -> Double? {
+      guard let native else { return symbol(name).map { evaluation.values[$0] } }
+      return output(name).map { native.outputs[layout.output($0)] }
     }
-    #expect(abs(actual - expected) <= 0.5 * digits, "\(what) = \(actual), expected \(expected)", sourceLocation: sourceLocation)
-  }
-
-  @Test(arguments: Path.allCases)
-  func appleTax(_ path: Path) throws {
-    let (B, d) = try Self.result("apple_tax", path)
-    Self.expectNear(B, 220, digits: 1e-9, "B")
-    Self.expectNear(d["x"], 2.2, digits: 1e-9, "∂B/∂x")
-    Self.expectNear(d["y"], 110, digits: 1e-9, "∂B/∂y")
-    Self.expectNear(d["z"], 200, digits: 1e-9, "∂B/∂z")
-  }
-
-  @Test(arguments: Path.allCases)
-  func appleTaxSquared(_ path: Path) throws {
-    let (C, d) = try Self.result("apple", path)
-    Self.expectNear(C, 48400, digits: 1e-8, "C")
-    Self.expectNear(d["x"], 968, digits: 1e-9, "∂C/∂x")
-    Self.expectNear(d["y"], 48400, digits: 1e-8, "∂C/∂y")
-    Self.expectNear(d["z"], 88000, digits: 1e-8, "∂C/∂z")
-  }
-
-  @Test(arguments: Path.allCases)
-  func sigmoidNeuronCrossEntropy(_ path: Path) throws {
-    let (L, d) = try Self.result("neuron_xent", path)
-    Self.expectNear(L, 0.513, digits: 1e-3, "L")
-    Self.expectNear(d["w"], -0.2007, digits: 1e-4, "∂L/∂w")
-    if path == .interpreter {
-      let evaluation = try Compilation(Paths.sample("neuron_xent")).evaluation()
-      Self.expectNear(evaluation.value("p"), 0.5987, digits: 1e-4, "p")
-      Self.expectNear(evaluation.derivative("L", "z"), -0.4013, digits: 1e-4, "∂L/∂z")
+    func derivative(_ o: String, _ v: String) -> Double? {
+      guard let native else {
+        guard let o = output(o), let s = symbol(v) else { return nil }
+        return evaluation.gradient[o][s]
+      }
+      guard let o = output(o), let leaf = symbol(v), leaf < program.leafCount else { return nil }
+      return native.gradient[layout.gradient(output: o, leaf: leaf)]
     }
-  }
-
-  @Test func sigmoidNeuronSquaredError() throws {
-    let evaluation = try Compilation(Paths.sample("neuron_mse")).evaluation()
-    Self.expectNear(evaluation.value("S"), 1.94, digits: 1e-12, "S")
-    // The seed truncates 0.874352 to 0.8743: a whole last digit of slack.
-    Self.expectNear(evaluation.value("out"), 0.8743, digits: 2e-4, "sigmoid(S)")
-  }
-
-  /// The 2-2-2 network: forward values, ∂E/∂w5, and one gradient step with
-  /// learning rate 0.5 on w1..w8.
-  @Test(arguments: Path.allCases)
-  func mazurNetwork(_ path: Path) throws {
-    let (E, d) = try Self.result("mazur", path)
-    Self.expectNear(E, 0.298371109, digits: 1e-9, "E")
-    Self.expectNear(d["w5"], 0.082167041, digits: 1e-9, "∂E/∂w5")
-    let before = ["w1": 0.15, "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55]
-    let after = [
-      "w5": 0.35891648, "w6": 0.408666186, "w7": 0.511301270, "w8": 0.561370121, "w1": 0.149780716,
-    ]
-    for (w, expected) in after {
-      let stepped = try #require(before[w]) - 0.5 * (try #require(d[w]))
-      let digits = w == "w5" ? 1e-8 : 1e-9
-      Self.expectNear(stepped, expected, digits: digits, "\(w) after one step")
-    }
-    if path == .interpreter {
-      let evaluation = try Compilation(Paths.sample("mazur")).evaluation()
-      Self.expectNear(evaluation.value("out_o1"), 0.75136507, digits: 1e-8, "out_o1")
-      Self.expectNear(evaluation.derivative("E", "out_h1"), 0.036350306, digits: 1e-9, "∂E/∂out_h1")
+    for expectation in Expectation.all(in: String(decoding: compilation.file.bytes, as: UTF8.self)) {
+      let actual: Double?
+      switch expectation.quantity {
+      case .value(let v): actual = value(v)
+      case .derivative(let o, let v): actual = derivative(o, v)
+      case .stepped(let w, let rate):
+        let first = program.symbols[program.outputs[0]].name
+        actual = symbol(w).flatMap { program.symbols[$0].defaultValue }.flatMap { start in
+          derivative(first, w).map { start - rate * $0 }
+        }
+      }
+      guard let actual else {
+        // C and Swift see only outputs and ∂output/∂leaf.
+        #expect(path != .interpreter, "\(name): the interpreter cannot find '\(expectation)'")
+        continue
+      }
+      let ok = expectation.within.map { abs(actual - expectation.expected) <= $0 } ?? close(actual, expectation.expected, 1e-12)
+      #expect(ok, "\(name) via \(path): \(expectation) but got \(actual)")
     }
   }
 }

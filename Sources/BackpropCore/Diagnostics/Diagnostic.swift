@@ -2,7 +2,6 @@
 public enum Severity: String, Sendable {
   case error
   case warning
-  case note
 }
 
 /// A problem found in a program, as a value: phases collect these and only the
@@ -15,8 +14,13 @@ public struct Diagnostic: Sendable {
   public var notes: [Note]
 
   public struct Note: Sendable {
-    public var range: SourceRange?
-    public var text: String
+    public var range: SourceRange
+    public var message: DiagnosticMessage
+
+    public init(_ message: DiagnosticMessage, at range: SourceRange) {
+      self.message = message
+      self.range = range
+    }
   }
 
   public init(
@@ -55,8 +59,6 @@ public struct DiagnosticList: Sendable {
     case .warning:
       warningCount += 1
       if warningCount > Self.limit { return }
-    case .note:
-      break
     }
     items.append(diagnostic)
   }

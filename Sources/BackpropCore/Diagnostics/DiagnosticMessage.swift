@@ -1,10 +1,15 @@
-/// Every message the compiler can say about a program, in one catalog.
+/// Every message backpropc says, in one catalog: about a program, about a
+/// data file, about the command line, and the notes that point at a second
+/// place.
 ///
 /// Style (clang's and swiftc's): lowercase, no final period, code in single
 /// quotes, say what was found. Tests match on ``id`` and on ``text``.
 public enum DiagnosticMessage: Hashable, Sendable {
-  // MARK: - Errors and warnings (please keep alphabetical)
-
+  // MARK: - The catalog (alphabetical: a test keeps it so)
+  /// `train --batch B` without `--data`.
+  case batchNeedsData(Int)
+  /// `train --batch B` with fewer than B rows of data.
+  case batchTooLarge(Int, rows: Int)
   /// `train --data`: a column named twice in the header.
   case dataDuplicateColumn(String)
   /// `train --data`: the file has no header, or a header and no rows.
@@ -15,8 +20,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case dataRaggedRow(expected: Int, got: Int)
   /// `train --data`: a header name that is not an `input` of the program.
   case dataUnknownColumn(String, suggestion: String?)
+  /// Note: where a name is defined, for a use before it.
+  case definedHere(String)
+  /// Graphviz's `dot` failed; its own words follow.
+  case dotFailed(String)
+  /// `graph -o x.svg` when Graphviz's `dot` is not installed.
+  case dotNotInstalled(format: String)
   /// `output` names a name twice.
   case duplicateOutput(String)
+  /// `(` never closed.
+  case expectedClosingParen(openedAtLine: Int, found: String)
   /// An operand was expected: `A = 2 *` or `A = )`.
   case expectedExpression(found: String)
   /// A name was expected after `input`, `param`, `output`.
@@ -25,90 +38,120 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case expectedNumber(found: String)
   /// A token that cannot continue the statement: `A = x y`.
   case expectedStatementEnd(found: String)
-  /// `(` never closed.
-  case expectedClosingParen(openedAtLine: Int, found: String)
+  /// The input path does not exist.
+  case fileNotFound(String)
+  /// The input path is a directory, or cannot be read.
+  case fileUnreadable(String, isDirectory: Bool)
+  /// An output file cannot be written.
+  case fileUnwritable(String, reason: String?)
+  /// Note: the first definition of a name defined twice.
+  case firstDefinedHere(String)
+  /// An assignment to something that is not a name: `2 = x`.
+  case invalidAssignmentTarget
   /// A byte that begins no token: `$`, a control character, invalid UTF-8.
   case invalidCharacter(String)
   /// A number literal that does not parse: `1e`, `1.2.3`.
   case invalidNumber(String)
   /// `eval`: a function's argument sits exactly on its kink.
   case kinkHit(function: String, convention: String)
-  /// An assignment to something that is not a name: `2 = x`.
-  case invalidAssignmentTarget
-  /// A name of the reserved form `_1`, `_2`, … defined by the user.
-  case reservedName(String)
+  /// `train --lr` that is not a finite number.
+  case learningRateNotFinite(String)
+  /// `train` on a program with several outputs and no `--loss`.
+  case lossNotChosen(outputs: [String])
   /// `eval` needs a value for every leaf.
   case missingLeafValues([String])
+  /// `train` without `--lr`.
+  case missingLearningRate
+  /// A required whole-number option is missing (`train` without `--steps`).
+  case missingWholeNumber(option: String)
+  /// Note: more diagnostics were found than are shown.
+  case moreDiagnosticsNotShown(Int)
+  /// Two input files on one command line.
+  case moreThanOneInputFile(String, String)
+  /// `--name` with no letter or digit.
+  case nameNotUsable
   /// Parentheses, unary minus or `^` nested past the parser's limit.
   case nestingTooDeep(limit: Int)
+  /// Compiling from a terminal with no file.
+  case noInputFile
   /// The program defines nothing to differentiate.
   case noOutput
   /// `train` on a program without `param` leaves.
   case noParameters
+  /// `eval`: a value or derivative became NaN or infinite.
+  case nonFiniteValue(name: String, value: String, inDerivative: Bool)
+  /// `--steps`, `--every`, `--batch` that is not a whole number ≥ 1.
+  case notAWholeNumber(option: String, value: String)
+  /// Compiling with neither `-o` nor `--emit`.
+  case nothingToDo
+  /// A number literal too large for a Double: `1e999`.
+  case numberOutOfRange(String)
+  /// `--output` or `--loss` names a name the program does not define.
+  case optionNamesUnknownName(option: String, name: String, suggestion: String?)
+  /// An option that takes a value, given none.
+  case optionNeedsValue(String, placeholder: String)
+  /// An option given twice that may be given once.
+  case optionRepeated(String)
+  /// A flag given a value: `--json=1`.
+  case optionTakesNoValue(String)
+  /// Both `-o` and `--emit`.
+  case outputAndEmit
+  /// A name defined twice.
+  case redefinition(String)
+  /// A name of the reserved form `_1`, `_2`, … defined by the user.
+  case reservedName(String)
+  /// `--set NAME=VALUE` whose value is not a finite number.
+  case settingNotFinite(name: String, value: String)
+  /// `--set` of a name the program computes.
+  case settingOfComputedName(String, suggestion: String?)
+  /// `--set` of a name the program does not have.
+  case settingOfUnknownName(String, suggestion: String?)
+  /// `--set` without `=`.
+  case settingSyntax(String)
+  /// An unexpected failure of the system (a process that cannot start).
+  case systemError(String)
+  /// `check --tolerance` that is not a finite number ≥ 0.
+  case toleranceInvalid(String)
   /// `train`: the loss or its gradient stopped being finite.
   /// `step` is nil for the final loss, after the last step.
   case trainingDiverged(step: Int?, name: String, value: String, inDerivative: Bool)
-  /// A number literal too large for a Double: `1e999`.
-  case numberOutOfRange(String)
-  /// `eval`: a value or derivative became NaN or infinite.
-  case nonFiniteValue(name: String, value: String, inDerivative: Bool)
-  /// A name defined twice.
-  case redefinition(String)
+  /// A name used but never defined (so a free leaf) that looks like a typo.
+  case undefinedNameLooksLikeTypo(String, suggestion: String)
   /// A reference to `_N` where no N-th anonymous output exists.
   case unknownAnonymousOutput(String)
+  /// `--emit` with a language backpropc does not write.
+  case unknownEmitLanguage(String)
+  /// `explain --format` that is neither text nor markdown.
+  case unknownFormat(String)
   /// A call of a function that is not a builtin.
   case unknownFunction(String, suggestion: String?)
+  /// `graph -o` with an extension that is not .dot, .svg or .png.
+  case unknownGraphFile(String)
+  /// `-o` with an extension that is not .swift or .c.
+  case unknownLanguage(path: String)
+  /// An option the command does not have.
+  case unknownOption(String, command: String, suggestion: String?)
   /// `output` names a name that appears nowhere in the file.
   case unknownOutput(String, suggestion: String?)
   /// A leaf or variable that nothing uses and that is not an output.
   case unusedName(String, isLeaf: Bool)
-  /// A name used but never defined (so a free leaf) that looks like a typo.
-  case undefinedNameLooksLikeTypo(String, suggestion: String)
   /// A name used in a statement before the statement that defines it.
   case useBeforeDefinition(String)
   /// A builtin called with the wrong number of arguments.
   case wrongArity(function: String, expected: Int, got: Int)
 
-  /// The case name, stable across rewordings, for tests.
+  /// The case name, stable across rewordings, for tests: `redefinition`.
   public var id: String {
-    switch self {
-    case .dataDuplicateColumn: "dataDuplicateColumn"
-    case .dataEmpty: "dataEmpty"
-    case .dataNotANumber: "dataNotANumber"
-    case .dataRaggedRow: "dataRaggedRow"
-    case .dataUnknownColumn: "dataUnknownColumn"
-    case .duplicateOutput: "duplicateOutput"
-    case .expectedExpression: "expectedExpression"
-    case .expectedName: "expectedName"
-    case .expectedNumber: "expectedNumber"
-    case .expectedStatementEnd: "expectedStatementEnd"
-    case .expectedClosingParen: "expectedClosingParen"
-    case .invalidCharacter: "invalidCharacter"
-    case .invalidNumber: "invalidNumber"
-    case .kinkHit: "kinkHit"
-    case .invalidAssignmentTarget: "invalidAssignmentTarget"
-    case .reservedName: "reservedName"
-    case .missingLeafValues: "missingLeafValues"
-    case .nestingTooDeep: "nestingTooDeep"
-    case .noOutput: "noOutput"
-    case .noParameters: "noParameters"
-    case .trainingDiverged: "trainingDiverged"
-    case .numberOutOfRange: "numberOutOfRange"
-    case .nonFiniteValue: "nonFiniteValue"
-    case .redefinition: "redefinition"
-    case .unknownAnonymousOutput: "unknownAnonymousOutput"
-    case .unknownFunction: "unknownFunction"
-    case .unknownOutput: "unknownOutput"
-    case .unusedName: "unusedName"
-    case .undefinedNameLooksLikeTypo: "undefinedNameLooksLikeTypo"
-    case .useBeforeDefinition: "useBeforeDefinition"
-    case .wrongArity: "wrongArity"
-    }
+    String(String(describing: self).prefix { $0 != "(" })
   }
 
   /// The words a user reads.
   public var text: String {
     switch self {
+    case .batchNeedsData(let batch):
+      return "--batch \(batch) needs --data: without it there is one sample"
+    case .batchTooLarge(let batch, let rows):
+      return "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data"
     case .dataDuplicateColumn(let name):
       return "column \(Self.quoted(name)) appears more than once in the header"
     case .dataEmpty(let hasHeader):
@@ -121,8 +164,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
     case .dataUnknownColumn(let name, let suggestion):
       return "column \(Self.quoted(name)) is not an 'input' of the program" + Self.didYouMean(suggestion)
+    case .definedHere(let name):
+      return "\(Self.quoted(name)) is defined here"
+    case .dotFailed(let message):
+      return "dot failed: \(message)"
+    case .dotNotInstalled(let format):
+      return "writing .\(format) needs Graphviz's 'dot', which is not installed (apt-get install graphviz); or write DOT with -o graph.dot"
     case .duplicateOutput(let name):
       return "\(Self.quoted(name)) is already an output"
+    case .expectedClosingParen(let line, let found):
+      return "expected ')' (to close '(' at line \(line)), found \(found)"
     case .expectedExpression(let found):
       return "expected expression, found \(found)"
     case .expectedName(let keyword, let found):
@@ -131,51 +182,110 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "expected a number as the default value, found \(found)"
     case .expectedStatementEnd(let found):
       return "expected ';' or a new line after the statement, found \(found)"
-    case .expectedClosingParen(let line, let found):
-      return "expected ')' (to close '(' at line \(line)), found \(found)"
+    case .fileNotFound(let path):
+      return "cannot read '\(path)': no such file"
+    case .fileUnreadable(let path, let isDirectory):
+      return "cannot read '\(path)'" + (isDirectory ? ": it is a directory" : "")
+    case .fileUnwritable(let path, let reason):
+      return "cannot write '\(path)'" + (reason.map { ": " + $0 } ?? "")
+    case .firstDefinedHere(let name):
+      return "\(Self.quoted(name)) was first defined here"
+    case .invalidAssignmentTarget:
+      return "only a name can be assigned to"
     case .invalidCharacter(let description):
       return description
     case .invalidNumber(let literal):
       return "invalid number \(Self.quoted(literal))"
     case .kinkHit(let function, let convention):
       return "\(Self.quoted(function)) is evaluated exactly at its kink; \(convention)"
-    case .invalidAssignmentTarget:
-      return "only a name can be assigned to"
-    case .reservedName(let name):
-      return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
+    case .learningRateNotFinite(let text):
+      return "--lr \(text): give a finite number, e.g. --lr 0.5"
+    case .lossNotChosen(let outputs):
+      return "the program has several outputs (\(outputs.joined(separator: ", "))); choose the loss with --loss NAME"
     case .missingLeafValues(let names):
       let list = names.map(Self.quoted).joined(separator: ", ")
       let noun = names.count == 1 ? "leaf" : "leaves"
       let flags = names.prefix(3).map { "--set \(Self.shortened($0))=VALUE" }.joined(separator: " ")
       return "no value for \(noun) \(list); give a default in the program or \(flags)"
+    case .missingLearningRate:
+      return "train needs --lr RATE (the learning rate, e.g. --lr 0.5)"
+    case .missingWholeNumber(let option):
+      return "train needs \(option) N (a whole number >= 1)"
+    case .moreDiagnosticsNotShown(let count):
+      return "\(count) more diagnostics not shown"
+    case .moreThanOneInputFile(let first, let second):
+      return "more than one input file ('\(first)' and '\(second)')"
+    case .nameNotUsable:
+      return "--name needs a name with at least one ASCII letter or digit"
+    case .nestingTooDeep(let limit):
+      return "expression nested too deeply (the limit is \(limit) levels)"
+    case .noInputFile:
+      return "no input file; give a .bp file, or '-' to read standard input"
+    case .noOutput:
+      return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
     case .noParameters:
       return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
+    case .nonFiniteValue(let name, let value, let inDerivative):
+      return inDerivative
+        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
+        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression"
+    case .notAWholeNumber(let option, let value):
+      return "\(option) \(value): give a whole number >= 1"
+    case .nothingToDo:
+      return "nothing to do: add -o FILE.swift, -o FILE.c, or --emit swift|c (or run 'backpropc eval')"
+    case .numberOutOfRange(let literal):
+      return "number \(Self.quoted(literal)) is too large for a 64-bit float"
+    case .optionNamesUnknownName(let option, let name, let suggestion):
+      return "\(option) names '\(name)', which the program does not define" + Self.didYouMean(suggestion)
+    case .optionNeedsValue(let name, let placeholder):
+      return "'\(name)' needs a value (\(placeholder))"
+    case .optionRepeated(let name):
+      return "'\(name)' is given more than once"
+    case .optionTakesNoValue(let name):
+      return "'\(name)' takes no value"
+    case .outputAndEmit:
+      return "give either -o FILE or --emit LANGUAGE, not both"
+    case .redefinition(let name):
+      return "\(Self.quoted(name)) is defined more than once"
+    case .reservedName(let name):
+      return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
+    case .settingNotFinite(let name, let value):
+      return "--set \(name)=\(value): the value must be a finite number"
+    case .settingOfComputedName(let name, let suggestion):
+      return "'\(name)' is not a leaf (it is computed by the program), so --set cannot give it a value"
+        + Self.didYouMean(suggestion)
+    case .settingOfUnknownName(let name, let suggestion):
+      return "--set names '\(name)', which is not a leaf of the program" + Self.didYouMean(suggestion)
+    case .settingSyntax(let setting):
+      return "--set needs NAME=VALUE, got '\(setting)'"
+    case .systemError(let description):
+      return description
+    case .toleranceInvalid(let text):
+      return "--tolerance \(text): give a finite number >= 0, e.g. 1e-6"
     case .trainingDiverged(let step, let name, let value, let inDerivative):
       let when = step.map { "training stopped at step \($0)" } ?? "after the last step, the final loss is not finite"
       return when + ": " + (inDerivative
         ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
         : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
-    case .nestingTooDeep(let limit):
-      return "expression nested too deeply (the limit is \(limit) levels)"
-    case .noOutput:
-      return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
-    case .numberOutOfRange(let literal):
-      return "number \(Self.quoted(literal)) is too large for a 64-bit float"
-    case .nonFiniteValue(let name, let value, let inDerivative):
-      return inDerivative
-        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
-        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression"
-    case .redefinition(let name):
-      return "\(Self.quoted(name)) is defined more than once"
+    case .undefinedNameLooksLikeTypo(let name, let suggestion):
+      return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)
     case .unknownAnonymousOutput(let name):
       return "\(Self.quoted(name)) names an anonymous output that the program does not have"
+    case .unknownEmitLanguage(let language):
+      return "unknown language '\(language)' for --emit; use swift, c or ir"
+    case .unknownFormat(let format):
+      return "unknown --format '\(format)'; use text or markdown"
     case .unknownFunction(let name, let suggestion):
       return "unknown function \(Self.quoted(name))" + Self.didYouMean(suggestion)
+    case .unknownGraphFile(let path):
+      return "cannot tell what to write to '\(path)'; name it *.dot, *.svg or *.png"
+    case .unknownLanguage(let path):
+      return "cannot tell the language of '\(path)'; name it *.swift or *.c, or use --emit swift|c"
+    case .unknownOption(let name, let command, let suggestion):
+      return "unknown option '\(name)' for '\(command)'" + Self.didYouMean(suggestion)
     case .unknownOutput(let name, let suggestion):
       return "'output' names \(Self.quoted(name)), which the program does not define or use"
         + Self.didYouMean(suggestion)
-    case .undefinedNameLooksLikeTypo(let name, let suggestion):
-      return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)
     case .unusedName(let name, let isLeaf):
       return isLeaf
         ? "leaf \(Self.quoted(name)) is never used; the outputs do not depend on it"
@@ -198,6 +308,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     name.utf8.count <= 64 ? name : String(name.prefix(32)) + "…(\(name.utf8.count) characters)"
   }
 
+  /// The one spelling of a suggestion.
   private static func didYouMean(_ suggestion: String?) -> String {
     suggestion.map { "; did you mean \(quoted($0))?" } ?? ""
   }

@@ -9,11 +9,7 @@ extension Diagnostic {
     var out = Self.block(
       file: file, range: range, severity: severity.rawValue, text: message.text)
     for note in notes {
-      if let noteRange = note.range {
-        out += Self.block(file: file, range: noteRange, severity: "note", text: note.text)
-      } else {
-        out += "\(file.name): note: \(note.text)\n"
-      }
+      out += Self.block(file: file, range: note.range, severity: "note", text: note.message.text)
     }
     return out
   }
@@ -56,7 +52,7 @@ extension DiagnosticList {
   public func rendered(in file: SourceFile) -> String {
     var out = sorted().map { $0.rendered(in: file) }.joined()
     if droppedCount > 0 {
-      out += "\(file.name): note: \(droppedCount) more diagnostics not shown\n"
+      out += "\(file.name): note: \(DiagnosticMessage.moreDiagnosticsNotShown(droppedCount).text)\n"
     }
     if errorCount > 0 {
       out += "\(errorCount) error\(errorCount == 1 ? "" : "s") generated.\n"

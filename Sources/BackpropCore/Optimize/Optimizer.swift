@@ -234,7 +234,7 @@ private struct SimplifyPass {
   private static func sameSweep(_ a: Role, _ b: Role) -> Bool {
     switch (a, b) {
     case (.forward, .forward), (.adjoint, .adjoint): true
-    default: false
+    case (.forward, .adjoint), (.adjoint, .forward): false
     }
   }
 

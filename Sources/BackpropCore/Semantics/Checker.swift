@@ -80,7 +80,7 @@ private struct CheckPass {
     if let first = definitions[name] {
       diagnostics.error(
         .redefinition(name), at: definition.range,
-        notes: [.init(range: first.range, text: "\(DiagnosticMessage.quoted(name)) was first defined here")])
+        notes: [.init(.firstDefinedHere(name), at: first.range)])
       return
     }
     definitions[name] = definition
@@ -158,7 +158,7 @@ private struct CheckPass {
         guard definition.statement < statement, let symbol = symbolIndex[name] else {
           diagnostics.error(
             .useBeforeDefinition(name), at: node.range,
-            notes: [.init(range: definition.range, text: "\(DiagnosticMessage.quoted(name)) is defined here")])
+            notes: [.init(.definedHere(name), at: definition.range)])
           return
         }
         references[e] = Int32(symbol)

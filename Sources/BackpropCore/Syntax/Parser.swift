@@ -115,7 +115,7 @@ public struct Parser {
           if current.kind == .invalid {
             panicking = true  // the lexer has reported it
           } else if current.kind != .number {
-            report(.expectedNumber(found: describe(current)), at: current.range)
+            report(.expectedNumber(found: describe(current)), at: place(of: current))
           }
           break
         }
@@ -243,7 +243,7 @@ public struct Parser {
       panicking = true
       return errorNode(at: token.range)
     default:
-      report(.expectedExpression(found: describe(token)), at: token.range)
+      report(.expectedExpression(found: describe(token)), at: place(of: token))
       return errorNode(at: token.range)
     }
   }
@@ -364,6 +364,12 @@ public struct Parser {
     panicking = true
     lastErrorStart = range.start
     diagnostics.error(message, at: range)
+  }
+
+  /// Where an error about a token points: the token, or, for the end of the
+  /// file, the end of the last token (not past the comments that follow it).
+  private func place(of token: Token) -> SourceRange {
+    token.kind == .endOfFile ? SourceRange(previousEnd, previousEnd) : token.range
   }
 
   /// A token as messages show it: its text for names and numbers, else its kind.

@@ -42,7 +42,7 @@ public struct Expression: Sendable {
   public var range: SourceRange
 }
 
-public enum BinaryOperator: String, Sendable, CaseIterable {
+public enum BinaryOperator: String, Sendable {
   case add = "+"
   case subtract = "-"
   case multiply = "*"

@@ -36,7 +36,8 @@ public struct Training: Sendable {
     public var diagnostic: Diagnostic
   }
 
-  let program: Program
+  /// The optimised gradient program of the loss.
+  public let program: Program
   let machine: Interpreter.Machine
   /// The parameters' leaf positions (in ``Layout/leaves``).
   let parameters: [Int]

@@ -1,13 +1,30 @@
-import BackpropCore
 import Foundation
 
-/// Bad usage: printed with a hint, exit status 2.
-struct UsageError: Error {
-  var message: String
+/// How a run of `backpropc` ends (SPEC §2).
+public enum ExitStatus: Int32, Sendable {
+  case success = 0
+  /// the program (or its data) has errors
+  case programErrors = 1
+  /// unknown option, missing value, unreadable file
+  case usage = 2
+}
+
+/// Bad usage: exit status 2, and the message with a hint.
+public struct UsageError: Error, Sendable {
+  public var message: DiagnosticMessage
+
+  public init(_ message: DiagnosticMessage) {
+    self.message = message
+  }
+
+  /// As the command line prints it.
+  public var rendered: String {
+    "backpropc: error: \(message.text)\nRun 'backpropc --help' for usage.\n"
+  }
 }
 
 /// The subcommands. The first argument picks one; anything else compiles.
-enum Command: String, CaseIterable {
+public enum Command: String, CaseIterable, Sendable {
   case compile
   case eval
   case check
@@ -16,7 +33,7 @@ enum Command: String, CaseIterable {
   case train
 
   /// The options each command takes: one table drives parsing and `--help`.
-  var options: [OptionSpec] {
+  public var options: [OptionSpec] {
     let set = OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)")
     let common = [
       OptionSpec(name: "--help", help: "show this help"),
@@ -94,25 +111,34 @@ enum Command: String, CaseIterable {
   }
 }
 
-struct OptionSpec {
-  var name: String
+public struct OptionSpec: Sendable {
+  public var name: String
   /// The value's placeholder, or nil for a flag.
-  var value: String? = nil
-  var repeatable = false
-  var help: String
+  public var value: String? = nil
+  public var repeatable = false
+  public var help: String
 }
 
 /// The parsed command line.
-struct Arguments {
-  var command: Command
+public struct Arguments: Sendable {
+  public var command: Command
   /// The input path; nil or "-" is standard input.
-  var path: String?
-  var values: [String: [String]] = [:]
-  var flags: Set<String> = []
+  public var path: String?
+  public var values: [String: [String]] = [:]
+  public var flags: Set<String> = []
 
-  func value(_ name: String) -> String? { values[name]?.last }
+  public init(command: Command, path: String? = nil) {
+    self.command = command
+    self.path = path
+  }
 
-  static func parse(_ raw: [String]) throws -> Arguments {
+  /// The last value given for an option.
+  public func value(_ name: String) -> String? { values[name]?.last }
+
+  /// Whether a flag (an option without a value) was given.
+  public func has(_ flag: String) -> Bool { flags.contains(flag) }
+
+  public static func parse(_ raw: [String]) throws(UsageError) -> Arguments {
     var rest = raw[...]
     var command = Command.compile
     if let first = rest.first, let named = Command(rawValue: first), named != .compile {
@@ -124,7 +150,7 @@ struct Arguments {
     while let argument = rest.popFirst() {
       guard argument.hasPrefix("-"), argument != "-" else {
         if let path = arguments.path {
-          throw UsageError(message: "more than one input file ('\(path)' and '\(argument)')")
+          throw UsageError(.moreThanOneInputFile(path, argument))
         }
         arguments.path = argument
         continue
@@ -143,20 +169,18 @@ struct Arguments {
       if name == "-h" { name = "--help" }
       guard let spec = specs.first(where: { $0.name == name }) else {
         let suggestion = Suggestion.closest(to: name, among: specs.map(\.name))
-        throw UsageError(
-          message: "unknown option '\(name)' for '\(command.rawValue)'"
-            + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+        throw UsageError(.unknownOption(name, command: command.rawValue, suggestion: suggestion))
       }
       if spec.value == nil {
-        if inlineValue != nil { throw UsageError(message: "'\(name)' takes no value") }
+        if inlineValue != nil { throw UsageError(.optionTakesNoValue(name)) }
         arguments.flags.insert(name)
         continue
       }
       guard let value = inlineValue ?? rest.popFirst() else {
-        throw UsageError(message: "'\(name)' needs a value (\(spec.value ?? ""))")
+        throw UsageError(.optionNeedsValue(name, placeholder: spec.value ?? ""))
       }
       if !spec.repeatable && arguments.values[name] != nil {
-        throw UsageError(message: "'\(name)' is given more than once")
+        throw UsageError(.optionRepeated(name))
       }
       arguments.values[name, default: []].append(value)
     }
@@ -165,7 +189,8 @@ struct Arguments {
 }
 
 extension Command {
-  var help: String {
+  /// `--help`'s text.
+  public var help: String {
     var out = "OVERVIEW: \(summary)\n\nUSAGE: \(usage)\n"
     if self == .compile {
       for other in Command.allCases where other != .compile { out += "       \(other.usage)\n" }

@@ -83,6 +83,14 @@ public struct Compilation: Sendable {
     return evaluation
   }
 
+  /// `check`: every partial derivative against finite differences, after
+  /// the warnings of `eval` (kinks hit and non-finite values explain most
+  /// disagreements).
+  public func check(_ leaves: [Double], tolerance: Double, into diagnostics: inout DiagnosticList) -> GradientCheck? {
+    guard let program, evaluate(leaves, into: &diagnostics) != nil else { return nil }
+    return GradientCheck(program, leaves: leaves, tolerance: tolerance)
+  }
+
   /// The names `--set` may name: the leaves.
   public var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
 }

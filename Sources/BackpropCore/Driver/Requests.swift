@@ -1,0 +1,276 @@
+import Foundation
+
+// What each command decides from its arguments, as values a test can reach
+// without starting a process. The command line (`Sources/backpropc`) reads
+// files, calls these, prints and exits; it decides nothing itself.
+
+// MARK: - Compiling
+
+/// `backpropc FILE -o OUT` or `--emit LANGUAGE`: what to write, and where.
+public struct CompileRequest: Sendable, Equatable {
+  public enum Target: Sendable, Equatable {
+    /// one Swift file, or standard output
+    case swift(path: String?)
+    /// a C source and its header, or one self-contained file on standard output
+    case c(source: String?, header: String?)
+    /// the optimised gradient program, on standard output
+    case ir
+  }
+
+  public var target: Target
+  /// The symbol prefix: `--name`, or the input's base name.
+  public var prefix: String
+
+  /// - Parameter inputIsTerminal: whether standard input is a terminal, where
+  ///   reading a program without a file name would wait forever.
+  public init(_ arguments: Arguments, inputIsTerminal: Bool) throws(UsageError) {
+    let output = arguments.value("-o")
+    let emit = arguments.value("--emit")
+    switch (output, emit) {
+    case (_?, _?):
+      throw UsageError(.outputAndEmit)
+    case (let path?, nil):
+      switch (path as NSString).pathExtension {
+      case "swift": target = .swift(path: path)
+      case "c":
+        let header = (path as NSString).deletingPathExtension + ".h"
+        target = .c(source: path, header: header)
+      default: throw UsageError(.unknownLanguage(path: path))
+      }
+    case (nil, let language?):
+      switch language {
+      case "swift": target = .swift(path: nil)
+      case "c": target = .c(source: nil, header: nil)
+      case "ir": target = .ir
+      default: throw UsageError(.unknownEmitLanguage(language))
+      }
+    case (nil, nil):
+      throw UsageError(.nothingToDo)
+    }
+    if arguments.path == nil && inputIsTerminal { throw UsageError(.noInputFile) }
+    if let given = arguments.value("--name"), !Self.usable(given) { throw UsageError(.nameNotUsable) }
+    // A file name with no usable character (ü.bp) gives the default prefix.
+    let derived = Naming.defaultPrefix(forPath: arguments.path)
+    prefix = arguments.value("--name") ?? (Self.usable(derived) ? derived : "model")
+  }
+
+  private static func usable(_ name: String) -> Bool {
+    name.unicodeScalars.contains { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+  }
+
+  /// What compiling writes: files (all or none), or text for standard output.
+  public enum Output: Sendable {
+    case files([(path: String, contents: String)])
+    case standardOutput(String)
+  }
+
+  /// The generated code for a program without errors.
+  public func output(_ compilation: Compilation) -> Output? {
+    guard let program = compilation.program else { return nil }
+    let request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix)
+    switch target {
+    case .swift(let path?):
+      return .files([(path, SwiftEmitter.emit(request))])
+    case .swift(nil):
+      return .standardOutput(SwiftEmitter.emit(request))
+    case .c(let source?, let header?):
+      let emitted = CEmitter.emit(request, headerName: (header as NSString).lastPathComponent)
+      return .files([(header, emitted.header), (source, emitted.source)])
+    case .c:
+      return .standardOutput(CEmitter.emit(request, headerName: nil).source)
+    case .ir:
+      return .standardOutput(IRPrinter.print(request.gradient))
+    }
+  }
+}
+
+// MARK: - Leaf values
+
+/// The `--set NAME=VALUE` settings of a command, in order; later ones win.
+public struct Settings: Sendable {
+  public var pairs: [(name: String, value: Double)]
+
+  public init(_ arguments: Arguments) throws(UsageError) {
+    var pairs: [(name: String, value: Double)] = []
+    for setting in arguments.values["--set"] ?? [] {
+      guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+        throw UsageError(.settingSyntax(setting))
+      }
+      let name = String(setting[..<equals])
+      let text = String(setting[setting.index(after: equals)...])
+      guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+        throw UsageError(.settingNotFinite(name: name, value: text))
+      }
+      pairs.append((name, value))
+    }
+    self.pairs = pairs
+  }
+
+  public var byName: [String: Double] { Dictionary(pairs, uniquingKeysWith: { _, last in last }) }
+
+  /// Every `--set` must name a leaf: a computed name would be overwritten.
+  public func check(against compilation: Compilation) throws(UsageError) {
+    let leaves = compilation.leafNames
+    for (name, _) in pairs where !leaves.contains(name) {
+      let suggestion = Suggestion.closest(to: name, among: leaves)
+      let computed = compilation.program?.symbols.contains { $0.name == name } == true
+      throw UsageError(
+        computed ? .settingOfComputedName(name, suggestion: suggestion) : .settingOfUnknownName(name, suggestion: suggestion))
+    }
+  }
+}
+
+extension Compilation {
+  /// The symbol an option such as `--output` or `--loss` names, or nil when
+  /// it is not given.
+  public func symbol(namedBy option: String, in arguments: Arguments) throws(UsageError) -> Int? {
+    guard let name = arguments.value(option) else { return nil }
+    guard let symbol = symbol(named: name) else {
+      let suggestion = Suggestion.closest(to: name, among: program?.symbols.map(\.name) ?? [])
+      throw UsageError(.optionNamesUnknownName(option: option, name: name, suggestion: suggestion))
+    }
+    return symbol
+  }
+
+  /// `--output`'s symbol, or the first output (explain, graph).
+  public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> Int? {
+    try symbol(namedBy: "--output", in: arguments) ?? program?.outputs.first
+  }
+}
+
+// MARK: - check, explain, graph
+
+extension GradientCheck {
+  /// `--tolerance`, or the default.
+  public static func tolerance(_ arguments: Arguments) throws(UsageError) -> Double {
+    guard let text = arguments.value("--tolerance") else { return defaultTolerance }
+    guard let value = Double(text), value.isFinite, value >= 0 else { throw UsageError(.toleranceInvalid(text)) }
+    return value
+  }
+}
+
+extension Explanation.Format {
+  /// `--format`, or text.
+  public init(_ arguments: Arguments) throws(UsageError) {
+    guard let text = arguments.value("--format") else {
+      self = .text
+      return
+    }
+    guard let format = Self(rawValue: text) else { throw UsageError(.unknownFormat(text)) }
+    self = format
+  }
+}
+
+/// `graph`: where the DOT goes.
+public enum GraphTarget: Sendable, Equatable {
+  case standardOutput
+  case dot(path: String)
+  /// an image Graphviz's `dot` draws: `format` is `svg` or `png`
+  case picture(path: String, format: String)
+
+  public init(_ arguments: Arguments, dotInstalled: Bool) throws(UsageError) {
+    guard let path = arguments.value("-o") else {
+      self = .standardOutput
+      return
+    }
+    let format = (path as NSString).pathExtension.lowercased()
+    switch format {
+    case "dot": self = .dot(path: path)
+    case "svg", "png":
+      guard dotInstalled else { throw UsageError(.dotNotInstalled(format: format)) }
+      self = .picture(path: path, format: format)
+    default: throw UsageError(.unknownGraphFile(path))
+    }
+  }
+}
+
+// MARK: - train
+
+/// `train`'s options, checked.
+public struct TrainRequest: Sendable {
+  public var options: Training.Options
+  public var dataPath: String?
+  /// `-o`: where to write the program with the trained defaults.
+  public var outputPath: String?
+  public var json: Bool
+
+  public init(_ arguments: Arguments) throws(UsageError) {
+    guard let rateText = arguments.value("--lr") else { throw UsageError(.missingLearningRate) }
+    guard let rate = Double(rateText), rate.isFinite else { throw UsageError(.learningRateNotFinite(rateText)) }
+    let steps = try Self.wholeNumber(arguments, "--steps") ?? 0
+    if steps == 0 { throw UsageError(.missingWholeNumber(option: "--steps")) }
+    let every = try Self.wholeNumber(arguments, "--every")
+    let batch = try Self.wholeNumber(arguments, "--batch")
+    options = Training.Options(learningRate: rate, steps: steps, batch: batch, every: every)
+    dataPath = arguments.value("--data")
+    outputPath = arguments.value("-o")
+    json = arguments.has("--json")
+  }
+
+  /// A whole number ≥ 1, if given.
+  private static func wholeNumber(_ arguments: Arguments, _ option: String) throws(UsageError) -> Int? {
+    guard let text = arguments.value(option) else { return nil }
+    guard let n = Int(text), n >= 1 else { throw UsageError(.notAWholeNumber(option: option, value: text)) }
+    return n
+  }
+
+  /// The loss: `--loss`, or the program's only output.
+  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> Int? {
+    if let named = try compilation.symbol(namedBy: "--loss", in: arguments) { return named }
+    guard let program = compilation.program else { return nil }
+    if program.outputs.count > 1 { throw UsageError(.lossNotChosen(outputs: program.outputNames)) }
+    return program.outputs.first
+  }
+
+  /// The descent on the loss, or nil (with the error) when the program has
+  /// no `param` to train.
+  public func training(
+    _ compilation: Compilation, _ arguments: Arguments, into diagnostics: inout DiagnosticList
+  ) throws(UsageError) -> Training? {
+    let loss = try self.loss(compilation, arguments)
+    guard let program = loss.flatMap(compilation.program(differentiating:)), let training = Training(program) else {
+      diagnostics.error(.noParameters, at: SourceRange(0, 0))
+      return nil
+    }
+    return training
+  }
+
+  /// A batch may not be larger than the data (one sample without `--data`).
+  public func checkBatch(against data: TrainingData?) throws(UsageError) {
+    guard let batch = options.batch else { return }
+    guard let data else {
+      if batch > 1 { throw UsageError(.batchNeedsData(batch)) }
+      return
+    }
+    if batch > data.rows.count { throw UsageError(.batchTooLarge(batch, rows: data.rows.count)) }
+  }
+
+  /// The starting leaf values: defaults and `--set`; an input the data
+  /// supplies needs neither (each row gives its value).
+  public func leafValues(
+    _ compilation: Compilation, settings: Settings, data: TrainingData?, into diagnostics: inout DiagnosticList
+  ) -> [Double]? {
+    guard let program = compilation.program else { return nil }
+    var values = settings.byName
+    for leaf in data?.columns ?? [] where values[program.symbols[leaf].name] == nil {
+      values[program.symbols[leaf].name] = 0
+    }
+    return compilation.leafValues(values, into: &diagnostics)
+  }
+
+  /// A progress line: `step  30/300  loss 0.25`, the step right-aligned.
+  public func progressLine(step: Int, loss: Double) -> String {
+    let width = String(options.steps).count
+    let padded = String(repeating: " ", count: width - String(step).count) + String(step)
+    return "step \(padded)/\(options.steps)  loss \(NumberFormat.shortest(loss))\n"
+  }
+
+  /// The summary after training: steps, final loss, each parameter.
+  public static func summary(_ result: Training.Result, symbols: [Symbol]) -> String {
+    var out = "trained \(result.steps) step\(result.steps == 1 ? "" : "s"); final loss \(NumberFormat.shortest(result.finalLoss))\n"
+    for (symbol, value) in result.parameters {
+      out += "  \(symbols[symbol].name) = \(NumberFormat.shortest(value))\n"
+    }
+    return out
+  }
+}

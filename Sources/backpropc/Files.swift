@@ -1,0 +1,64 @@
+import BackpropCore
+import Foundation
+
+// The command line's files: reading programs and data, writing outputs so
+// that a failed run leaves nothing behind, and drawing through Graphviz.
+
+/// Reads a program or a data file: a path, or standard input for nil or "-".
+func readSource(_ path: String?) throws -> SourceFile {
+  guard let path, path != "-" else {
+    return SourceFile(name: "<stdin>", bytes: Array(FileHandle.standardInput.readDataToEndOfFile()))
+  }
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+    throw UsageError(.fileNotFound(path))
+  }
+  guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+    throw UsageError(.fileUnreadable(path, isDirectory: isDirectory.boolValue))
+  }
+  return SourceFile(name: path, bytes: Array(data))
+}
+
+/// Writes every file or none: each goes to a temporary file beside it first,
+/// and only when all are written are they renamed into place.
+func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
+  var temporaries: [(temporary: String, path: String)] = []
+  defer { for (temporary, _) in temporaries { unlink(temporary) } }
+  for (path, contents) in files {
+    let temporary = path + ".backpropc-\(getpid()).tmp"
+    guard FileManager.default.createFile(atPath: temporary, contents: contents) else {
+      throw UsageError(.fileUnwritable(path, reason: nil))
+    }
+    temporaries.append((temporary, path))
+  }
+  for (temporary, path) in temporaries { try moveIntoPlace(temporary, path) }
+  temporaries = []
+}
+
+func moveIntoPlace(_ temporary: String, _ path: String) throws {
+  guard rename(temporary, path) == 0 else {
+    throw UsageError(.fileUnwritable(path, reason: String(cString: strerror(errno))))
+  }
+}
+
+/// Runs Graphviz's `dot` on DOT text: it writes a temporary file beside the
+/// target, renamed into place only when dot succeeds.
+func draw(_ graph: String, with dot: String, format: String, to path: String) throws {
+  let temporary = path + ".backpropc-\(getpid()).tmp"
+  defer { unlink(temporary) }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: dot)
+  process.arguments = ["-T\(format)", "-o", temporary]
+  let (input, errors) = (Pipe(), Pipe())
+  (process.standardInput, process.standardError) = (input, errors)
+  try process.run()
+  input.fileHandleForWriting.write(Data(graph.utf8))
+  try? input.fileHandleForWriting.close()
+  let message = errors.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else {
+    printError("backpropc: error: " + DiagnosticMessage.dotFailed(String(decoding: message, as: UTF8.self)).text)
+    throw Failure(status: .programErrors)
+  }
+  try moveIntoPlace(temporary, path)
+}
