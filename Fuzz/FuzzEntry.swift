@@ -9,11 +9,15 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let compilation = Compilation(file)
   _ = compilation.diagnostics.rendered(in: file)
   guard let program = compilation.program else { return 0 }
-  let request = EmitRequest(program: program, file: file, prefix: "fuzz")
+  let request = EmitRequest(optimizing: program, file: file, prefix: "fuzz")
   _ = CEmitter.emit(request, headerName: "fuzz.h")
   _ = SwiftEmitter.emit(request)
   var diagnostics = DiagnosticList()
-  let leaves = program.leaves.map { $0.defaultValue ?? 0.75 }
+  let layout = Layout(program)
+  var leaves = [Double](repeating: 0.75, count: layout.numInputs)
+  for (l, leaf) in program.leaves.enumerated() {
+    if let value = leaf.defaultValue { leaves[layout.input(l)] = value }
+  }
   if let evaluation = compilation.evaluate(leaves, into: &diagnostics) {
     _ = evaluation.json()
   }

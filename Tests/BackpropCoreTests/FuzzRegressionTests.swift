@@ -28,7 +28,11 @@ import Testing
     #expect(CEmitter.emit(request, headerName: "fuzz.h").source.contains("void fuzz_gradient("))
     #expect(SwiftEmitter.emit(request).contains("public enum Fuzz"))
     var diagnostics = DiagnosticList()
-    let leaves = program.leaves.map { $0.defaultValue ?? 0.75 }
+    let layout = Layout(program)
+    var leaves = [Double](repeating: 0.75, count: layout.numInputs)
+    for (l, leaf) in program.leaves.enumerated() {
+      if let value = leaf.defaultValue { leaves[layout.input(l)] = value }
+    }
     let evaluation = try #require(compilation.evaluate(leaves, into: &diagnostics))
     #expect(evaluation.values.count == program.symbols.count)
   }

@@ -33,9 +33,13 @@ public enum Interpreter {
       var functionIndex: [Builtin: Int] = [:]
       var kernels: [DecodedKernel] = []
       for kernel in program.kernels {
-        for access in kernel.accesses where offsets[access.array] == nil {
-          offsets[access.array] = size
-          size += program.shape(of: access.array).reduce(1, *)
+        var used = kernel.stores.map(\.access)
+        for instruction in kernel.instructions {
+          if case .load(let a) = instruction.op { used.append(a) }
+        }
+        for a in used where offsets[kernel.accesses[a].array] == nil {
+          offsets[kernel.accesses[a].array] = size
+          size += program.shape(of: kernel.accesses[a].array).reduce(1, *)
         }
         kernels.append(DecodedKernel(kernel, program, offsets) { builtin in
           if let index = functionIndex[builtin] { return index }
@@ -184,6 +188,16 @@ private struct DecodedKernel: Sendable {
     _ functions: [BuiltinSpec.Value], observe: () -> Void
   ) {
     let loops = extents.count
+    if loops == 0 {
+      // Straight-line code: every element at its first (only) position.
+      straightLine(memory, v, functions)
+      observe()
+      for s in storeAccess.indices {
+        let at = base[Int(storeAccess[s])]
+        if storeAdds[s] { memory[at] += v[Int(storeValue[s])] } else { memory[at] = v[Int(storeValue[s])] }
+      }
+      return
+    }
     for a in base.indices { position[a] = base[a] }
     if extents.contains(0) { return }
     for l in 0..<loops { index[l] = 0 }
@@ -206,6 +220,39 @@ private struct DecodedKernel: Sendable {
         l -= 1
       }
       if l < 0 { return }
+    }
+  }
+
+  /// The body of a kernel without loops, each load reading its fixed offset.
+  private func straightLine(
+    _ memory: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Double>,
+    _ functions: [BuiltinSpec.Value]
+  ) {
+    base.withUnsafeBufferPointer { base in
+      codes.withUnsafeBufferPointer { codes in
+        lhs.withUnsafeBufferPointer { lhs in
+          rhs.withUnsafeBufferPointer { rhs in
+            payload.withUnsafeBufferPointer { payload in
+              for i in 0..<codes.count {
+                let a = v[Int(lhs[i])]
+                let b = v[Int(rhs[i])]
+                switch codes[i] {
+                case .load: v[i] = memory[base[Int(payload[i])]]
+                case .constant: v[i] = payload[i]
+                case .copy: v[i] = a
+                case .neg: v[i] = -a
+                case .add: v[i] = a + b
+                case .sub: v[i] = a - b
+                case .mul: v[i] = a * b
+                case .div: v[i] = a / b
+                case .pow: v[i] = Foundation.pow(a, b)
+                case .call: v[i] = functions[Int(payload[i])](a, b)
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 

@@ -6,12 +6,12 @@ public struct Builder {
   public var range = SourceRange(0, 0)
   public var owner: Int32 = -1
   public var role = Role.forward
-  /// Each access's index in the kernel's list, so an element is listed once.
-  private var accessIndex: [Access: Int] = [:]
+  /// The index of each element the body loads, so one element is one
+  /// access (and CSE merges its loads); built on the first load.
+  private var loadIndex: [Access: Int]?
 
   public init(_ kernel: Kernel) {
     self.kernel = kernel
-    for (i, access) in kernel.accesses.enumerated() { accessIndex[access] = i }
   }
 
   @discardableResult
@@ -32,22 +32,31 @@ public struct Builder {
     emit(.call(f), a, b)
   }
 
-  /// The index of an access in the kernel's list, added on first use.
-  public mutating func access(_ access: Access) -> Int {
-    if let index = accessIndex[access] { return index }
+  /// The index of a loaded element in the kernel's accesses, added on first use.
+  public mutating func loadAccess(_ access: Access) -> Int {
+    if loadIndex == nil {
+      var index: [Access: Int] = [:]
+      for instruction in kernel.instructions {
+        if case .load(let a) = instruction.op { index[kernel.accesses[a]] = a }
+      }
+      loadIndex = index
+    }
+    if let index = loadIndex?[access] { return index }
     kernel.accesses.append(access)
-    accessIndex[access] = kernel.accesses.count - 1
+    loadIndex?[access] = kernel.accesses.count - 1
     return kernel.accesses.count - 1
   }
 
   /// Reads an element.
   public mutating func load(_ element: Access) -> ValueID {
-    emit(.load(access(element)))
+    emit(.load(loadAccess(element)))
   }
 
-  /// Writes an element at each point of the nest.
+  /// Writes an element at each point of the nest. Each store has an access
+  /// of its own.
   public mutating func store(_ element: Access, _ value: ValueID, mode: StoreMode = .assign) {
-    kernel.stores.append(Store(access: access(element), value: value, mode: mode))
+    kernel.accesses.append(element)
+    kernel.stores.append(Store(access: kernel.accesses.count - 1, value: value, mode: mode))
   }
 
   /// Whether a value is a constant, and which.

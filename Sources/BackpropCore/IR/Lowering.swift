@@ -59,16 +59,18 @@ public enum Lowering {
     var out = program
     out.outputs = outputs
     out.kernels = program.kernels.map { kernel in
-      var b = Builder(kernel)
-      b.kernel.stores = []
+      var out = kernel
+      out.stores = []
       for (o, symbol) in outputs.enumerated() {
-        if let value = valueOf(symbol, in: kernel) { b.store(Access(.output(o)), value) }
+        guard let value = valueOf(symbol, in: kernel) else { continue }
+        out.accesses.append(Access(.output(o)))
+        out.stores.append(Store(access: out.accesses.count - 1, value: value, mode: .assign))
       }
       for store in kernel.stores {
         if case .output = kernel.accesses[store.access].array { continue }
-        b.kernel.stores.append(store)
+        out.stores.append(store)
       }
-      return b.kernel
+      return out
     }
     return out
   }

@@ -121,7 +121,8 @@ public struct Kernel: Sendable {
   public var loops: [Loop] = []
   /// The body, in order (a topological order): values of one point of the nest.
   public var instructions: [Instruction] = []
-  /// Every element the body loads or stores, each listed once.
+  /// The elements the body loads (each listed once, so equal loads are one
+  /// value) and stores (one access per store).
   public var accesses: [Access] = []
   /// Done after the body at each point, in order.
   public var stores: [Store] = []

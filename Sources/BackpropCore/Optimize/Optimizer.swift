@@ -72,7 +72,7 @@ public enum Optimizer {
     var needed = Set<ArrayName>()
     var kernels: [Kernel] = []
     for kernel in program.kernels.reversed() {
-      let kept = eliminateDeadCode(kernel) { roots.keeps($0, program) || needed.contains($0) }
+      let kept = eliminateDeadCode(kernel) { roots.keeps($0, program) || (!needed.isEmpty && needed.contains($0)) }
       guard !kept.stores.isEmpty else { continue }
       for instruction in kept.instructions {
         if case .load(let a) = instruction.op { needed.insert(kept.accesses[a].array) }
@@ -101,7 +101,7 @@ public enum Optimizer {
       var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = newIndex[instruction.lhs.int] }
       if instruction.rhs != .none { instruction.rhs = newIndex[instruction.rhs.int] }
-      if case .load(let a) = instruction.op { instruction.op = .load(builder.access(kernel.accesses[a])) }
+      if case .load(let a) = instruction.op { instruction.op = .load(builder.loadAccess(kernel.accesses[a])) }
       builder.kernel.instructions.append(instruction)
       newIndex[i] = ValueID(builder.kernel.instructions.count - 1)
     }
