@@ -36,7 +36,7 @@ func compileWithSettings(_ arguments: Arguments) throws -> (Compilation, Setting
 func compileWithLeafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
   let (compilation, settings) = try compileWithSettings(arguments)
   var diagnostics = DiagnosticList()
-  let values = compilation.leafValues(settings.byName, into: &diagnostics)
+  let values = compilation.leafValues(settings.settings, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   return (compilation, values ?? [])
 }
@@ -110,7 +110,7 @@ func runTrain(_ arguments: Arguments) throws {
     try report(diagnostics, in: csv)
   }
   try request.checkBatch(against: data)
-  let leaves = request.leafValues(compilation, settings: settings, data: data, into: &diagnostics)
+  let leaves = request.leafValues(compilation, settings: settings, data: data, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   do {
     let result = try training.run(leaves: leaves ?? [], data: data, options: request.options) { step, value in

@@ -88,8 +88,8 @@ import Testing
 
   @Test func settingsParseAndTheLastOneWins() throws {
     let settings = try Settings(Self.arguments("eval", "--set", "x=1", "--set", "y= 2.5 ", "--set", "x=3"))
-    #expect(settings.pairs.map(\.name) == ["x", "y", "x"])
-    #expect(settings.byName == ["x": 3, "y": 2.5])
+    #expect(settings.settings.map(\.name) == ["x", "y", "x"])
+    #expect(settings.settings.map(\.values) == [[1], [2.5], [3]])
     #expect(Self.usageError { _ = try Settings(Self.arguments("eval", "--set", "x")) } == .settingSyntax("x"))
     #expect(Self.usageError { _ = try Settings(Self.arguments("eval", "--set", "x=nan")) }
       == .settingNotFinite(name: "x", value: "nan"))

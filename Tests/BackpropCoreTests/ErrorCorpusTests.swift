@@ -74,7 +74,7 @@ import Testing
     }
     let compileTime: Set<String> = [
       "definedHere", "duplicateOutput", "expectedClosingParen", "expectedExpression", "expectedName",
-      "expectedNumber", "expectedStatementEnd", "firstDefinedHere", "invalidAssignmentTarget",
+      "expectedDefault", "expectedStatementEnd", "firstDefinedHere", "invalidAssignmentTarget",
       "invalidCharacter", "invalidNumber", "nestingTooDeep", "noOutput", "numberOutOfRange",
       "redefinition", "reservedName", "undefinedNameLooksLikeTypo", "unknownAnonymousOutput",
       "unknownFunction", "unknownOutput", "unusedName", "useBeforeDefinition", "wrongArity",

@@ -61,11 +61,20 @@ import Testing
       case .binary(let op, let x, let y): text[i] = "(\(text[x.index]) \(op.rawValue) \(text[y.index]))"
       case .call(let f, _, let args): text[i] = "\(f)(" + args.map { text[$0.index] }.joined(separator: ", ") + ")"
       case .parenthesized(let x): text[i] = text[x.index]
+      case .element(let n, _, let subscripts):
+        text[i] = n + "[" + subscripts.map { s -> String in
+          switch s {
+          case .index(let index): index.name
+          case .constant(let c, _): String(c)
+          }
+        }.joined(separator: ", ") + "]"
+      case .reduction(let r, _, let indices, let body):
+        text[i] = "\(r.rawValue)(" + indices.map(\.name).joined(separator: ", ") + ", \(text[body.index]))"
       case .error: text[i] = "error"
       }
     }
     switch statement.kind {
-    case .assignment(_, _, let value), .expression(let value): return text[value.index]
+    case .assignment(_, _, _, let value), .expression(let value): return text[value.index]
     default: return "not an expression"
     }
   }

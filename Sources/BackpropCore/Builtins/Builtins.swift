@@ -23,6 +23,16 @@ public enum Builtin: String, CaseIterable, Hashable, Sendable {
   case maxShare
   /// the exponent's partial of `a ^ b`: `powLog(a, r) = a == 0 ? 0 : r·log(a)`, r = a^b
   case powLog
+  /// `equal(a, b) = a == b ? 1 : 0`: counts a logsumexp's terms at its maximum
+  case equal
+  /// a logsumexp term: `lseExp(e, m) = e == m ? 1 : exp(e − m)` (1 also at e = m = ±∞)
+  case lseExp
+  /// a logsumexp's value: `lseResult(m, s) = isinf(m) ? m : m + log(s)`
+  case lseResult
+  /// `isInfinite(m) = isinf(m) ? 1 : 0`: ∂lseResult/∂m
+  case isInfinite
+  /// `lseScale(m, s) = isinf(m) ? 0 : 1 / s`: ∂lseResult/∂s
+  case lseScale
 }
 
 /// How one target language spells a builtin.
@@ -284,6 +294,27 @@ extension Builtin {
               }
               """),
             summary: "the exponent's partial of a^b")
+    case .equal:
+      .internal({ a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
+                swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",
+                summary: "1 where the arguments are equal, else 0")
+    case .lseExp:
+      .internal({ e, m in e == m ? 1 : Foundation.exp(e - m) }, (g * r, nil), "lseExp", "bp_lse_exp", ("e", "m"),
+                swift: "e == m ? 1 : exp(e - m)", c: "e == m ? 1.0 : exp(e - m)",
+                summary: "a logsumexp term, exp(e - m), 1 where e is the maximum m")
+    case .lseResult:
+      .internal({ m, s in m.isInfinite ? m : m + Foundation.log(s) },
+                (g * .call(.isInfinite, x), g * .call(.lseScale, x, y)), "lseResult", "bp_lse_result", ("m", "s"),
+                swift: "m.isInfinite ? m : m + log(s)", c: "isinf(m) ? m : m + log(s)",
+                summary: "a logsumexp, m + log(s), m itself where m is infinite")
+    case .isInfinite:
+      .internal({ m, _ in m.isInfinite ? 1 : 0 }, (nil, nil), "isInfinite", "bp_is_infinite", ("m", nil),
+                swift: "m.isInfinite ? 1 : 0", c: "isinf(m) ? 1.0 : 0.0",
+                summary: "1 where the argument is infinite, else 0")
+    case .lseScale:
+      .internal({ m, s in m.isInfinite ? 0 : 1 / s }, (nil, nil), "lseScale", "bp_lse_scale", ("m", "s"),
+                swift: "m.isInfinite ? 0 : 1 / s", c: "isinf(m) ? 0.0 : 1.0 / s",
+                summary: "the partial of a logsumexp by its sum")
     }
   }
 
@@ -309,6 +340,33 @@ extension BuiltinSpec {
     BuiltinSpec(
       arity: 1, callable: true, value: { x, _ in value(x) }, adjoint: adjoint,
       swift: .library(name), c: .library(name), summary: summary, derivativeOfResult: explain)
+  }
+}
+
+extension BuiltinSpec {
+  /// An internal function (never callable from a program) that both languages
+  /// get as a small helper whose body is one expression.
+  static func `internal`(
+    _ value: @escaping Value, _ adjoint: Adjoint, _ swiftName: String, _ cName: String,
+    _ parameters: (String, String?), swift: String, c: String, summary: String
+  ) -> BuiltinSpec {
+    let (a, b) = parameters
+    let swiftParameters = "_ \(a): Double" + (b.map { ", _ \($0): Double" } ?? "")
+    let cParameters = "double \(a)" + (b.map { ", double \($0)" } ?? "")
+    return BuiltinSpec(
+      arity: b == nil ? 1 : 2, callable: false, value: value, adjoint: adjoint,
+      swift: .helper(name: swiftName, definition: """
+        private static func \(swiftName)(\(swiftParameters)) -> Double {
+            \(swift)
+        }
+        """),
+      c: .helper(name: cName, definition: """
+        static double \(cName)(\(cParameters))
+        {
+            return \(c);
+        }
+        """),
+      summary: summary)
   }
 }
 

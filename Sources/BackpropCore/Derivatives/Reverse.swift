@@ -11,9 +11,9 @@
 /// leaf's, a named value's) is stored to that array's ``ArrayName/adjoint``.
 public enum Reverse {
   public static func differentiate(_ forward: Program) -> Program {
-    precondition(
-      forward.kernels.count == 1 && forward.kernels[0].loops.isEmpty,
-      "the reverse pass differentiates straight-line programs")
+    let straightLine = forward.kernels.count == 1 && forward.kernels[0].loops.isEmpty
+      && forward.temporaries.isEmpty && forward.symbols.allSatisfy(\.shape.isEmpty)
+    guard straightLine else { return KernelReverse(forward).differentiate() }
     var program = forward
     program.kernels = [differentiateStraightLine(forward, forward.kernels[0])]
     return program

@@ -6,10 +6,16 @@
 /// quotes, say what was found. Tests match on ``id`` and on ``text``.
 public enum DiagnosticMessage: Hashable, Sendable {
   // MARK: - The catalog (alphabetical: a test keeps it so)
+  /// An array of more than 2^24 elements.
+  case arrayTooLarge(String, elements: String)
+  /// An array name without subscripts in an expression.
+  case bareArray(String, example: String)
   /// `train --batch B` without `--data`.
   case batchNeedsData(Int)
   /// `train --batch B` with fewer than B rows of data.
   case batchTooLarge(Int, rows: Int)
+  /// `h[0] = …`: the left side's subscripts are index names.
+  case constantOnTheLeft
   /// `train --data`: a column named twice in the header.
   case dataDuplicateColumn(String)
   /// `train --data`: the file has no header, or a header and no rows.
@@ -20,6 +26,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case dataRaggedRow(expected: Int, got: Int)
   /// `train --data`: a header name that is not an `input` of the program.
   case dataUnknownColumn(String, suggestion: String?)
+  /// A list default of another shape than the declaration's.
+  case defaultShapeMismatch(String, declared: [Int], given: [Int])
   /// Note: where a name is defined, for a use before it.
   case definedHere(String)
   /// Graphviz's `dot` failed; its own words follow.
@@ -28,34 +36,82 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case dotNotInstalled(format: String)
   /// `output` names a name twice.
   case duplicateOutput(String)
+  /// `[]`.
+  case emptyList
+  /// `[` never closed.
+  case expectedClosingBracket(openedAtLine: Int, found: String)
   /// `(` never closed.
   case expectedClosingParen(openedAtLine: Int, found: String)
+  /// After `input x =`: a number, a list or an initialiser.
+  case expectedDefault(found: String)
   /// An operand was expected: `A = 2 *` or `A = )`.
   case expectedExpression(found: String)
+  /// `input x[…]`: an extent is a whole number.
+  case expectedExtent(found: String)
+  /// `uniform(a, b)`, `normal(m, s)`: two signed numbers.
+  case expectedInitializerArguments(String, found: String)
+  /// In a list: a number or a list.
+  case expectedListItem(found: String)
   /// A name was expected after `input`, `param`, `output`.
   case expectedName(after: String, found: String)
-  /// A default after `input x =` must be a number literal.
-  case expectedNumber(found: String)
   /// A token that cannot continue the statement: `A = x y`.
   case expectedStatementEnd(found: String)
+  /// A subscript that is not an index name or a whole number: `x[i+1]`.
+  case expectedSubscript(found: String)
+  /// An index used for dimensions of different extents.
+  case extentMismatch(index: String, here: Int, first: Int)
+  /// An extent of 0.
+  case extentZero
   /// The input path does not exist.
   case fileNotFound(String)
   /// The input path is a directory, or cannot be read.
   case fileUnreadable(String, isDirectory: Bool)
   /// An output file cannot be written.
   case fileUnwritable(String, reason: String?)
+  /// Note: where an index is first bound.
+  case firstBoundHere(String)
   /// Note: the first definition of a name defined twice.
   case firstDefinedHere(String)
+  /// Note: an index's first use, with its extent.
+  case firstUsedHere(String, extent: Int)
+  /// The gradient a command must compute holds more than 2^26 numbers.
+  case gradientTooLarge(String, elements: String)
+  /// An index used as a number: `p[i] = x[i] * i`.
+  case indexAsValue(String)
+  /// An index bound twice in one scope.
+  case indexBoundTwice(String)
+  /// An index that no left side or enclosing reduction binds.
+  case indexNotBound(String)
+  /// An index with the name of a variable, a function or an anonymous output.
+  case indexNotFresh(String, what: String)
+  /// An index that subscripts nothing, so it has no extent.
+  case indexSubscriptsNothing(String)
+  /// `uniform(a, b)` with a >= b, `normal(m, s)` with s < 0.
+  case initializerArguments(String)
+  /// An initialiser as an input's default.
+  case initializerOnInput(String)
   /// An assignment to something that is not a name: `2 = x`.
   case invalidAssignmentTarget
   /// A byte that begins no token: `$`, a control character, invalid UTF-8.
   case invalidCharacter(String)
   /// A number literal that does not parse: `1e`, `1.2.3`.
   case invalidNumber(String)
+  /// A statement whose indices run over more than 2^32 points.
+  case iterationSpaceTooLarge(String)
   /// `eval`: a function's argument sits exactly on its kink.
   case kinkHit(function: String, convention: String)
   /// `train --lr` that is not a finite number.
   case learningRateNotFinite(String)
+  /// A list mixing numbers and lists at one depth.
+  case listItemKind(expectedList: Bool)
+  /// A list of another length than the first at its depth; `got` nil while still too long.
+  case listLength(expected: Int, got: Int?)
+  /// `input x = [1, 2]`: a list default needs a declared shape.
+  case listNeedsShape(String, example: String)
+  /// A list literal where only an expression may be.
+  case listNotAllowedHere
+  /// Lists nested past the rank limit.
+  case listTooDeep(limit: Int)
   /// `train` on a program with several outputs and no `--loss`.
   case lossNotChosen(outputs: [String])
   /// `eval` needs a value for every leaf.
@@ -82,6 +138,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case nonFiniteValue(name: String, value: String, inDerivative: Bool)
   /// `--steps`, `--every`, `--batch` that is not a whole number ≥ 1.
   case notAWholeNumber(option: String, value: String)
+  /// Subscripts on a scalar.
+  case notAnArray(String)
   /// Compiling with neither `-o` nor `--emit`.
   case nothingToDo
   /// A number literal too large for a Double: `1e999`.
@@ -96,18 +154,36 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case optionTakesNoValue(String)
   /// Both `-o` and `--emit`.
   case outputAndEmit
+  /// The named variables hold more than 2^26 elements.
+  case programTooLarge(elements: String)
+  /// More than four extents.
+  case rankTooLarge(limit: Int)
   /// A name defined twice.
   case redefinition(String)
+  /// `sum(x)`: a reduction names its indices first.
+  case reductionNeedsIndex(String)
   /// A name of the reserved form `_1`, `_2`, … defined by the user.
   case reservedName(String)
+  /// `--seed` that is not a whole number in 0 … 2^64 − 1.
+  case seedInvalid(String)
+  /// `--set W[2,0]=1` outside W's shape.
+  case settingElementOutOfRange(String, element: [Int], shape: [Int])
   /// `--set NAME=VALUE` whose value is not a finite number.
   case settingNotFinite(name: String, value: String)
   /// `--set` of a name the program computes.
   case settingOfComputedName(String, suggestion: String?)
   /// `--set` of a name the program does not have.
   case settingOfUnknownName(String, suggestion: String?)
+  /// `--set x[0]=1` on a scalar.
+  case settingOnScalar(String)
+  /// `--set W=[1, 2]` where W has another shape.
+  case settingShapeMismatch(String, given: [Int], shape: [Int])
   /// `--set` without `=`.
   case settingSyntax(String)
+  /// `f(x)[0]`, `A[i][j]`: only a name takes a subscript list.
+  case subscriptNotAllowed
+  /// A constant subscript past its dimension.
+  case subscriptOutOfRange(String, value: Int, extent: Int)
   /// An unexpected failure of the system (a process that cannot start).
   case systemError(String)
   /// `check --tolerance` that is not a finite number ≥ 0.
@@ -115,6 +191,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `train`: the loss or its gradient stopped being finite.
   /// `step` is nil for the final loss, after the last step.
   case trainingDiverged(step: Int?, name: String, value: String, inDerivative: Bool)
+  /// A name used with subscripts that no declaration or definition makes an array.
+  case undeclaredArray(String, example: String)
   /// A name used but never defined (so a free leaf) that looks like a typo.
   case undefinedNameLooksLikeTypo(String, suggestion: String)
   /// A reference to `_N` where no N-th anonymous output exists.
@@ -139,6 +217,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case useBeforeDefinition(String)
   /// A builtin called with the wrong number of arguments.
   case wrongArity(function: String, expected: Int, got: Int)
+  /// An element with another number of subscripts than the array's rank.
+  case wrongSubscriptCount(String, rank: Int, got: Int)
 
   /// The case name, stable across rewordings, for tests: `redefinition`.
   public var id: String {
@@ -148,10 +228,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// The words a user reads.
   public var text: String {
     switch self {
+    case .arrayTooLarge(let name, let elements):
+      return "\(Self.quoted(name)) has \(elements) elements; an array holds at most 16777216 (2^24)"
+    case .bareArray(let name, let example):
+      return "\(Self.quoted(name)) is an array; use its elements, e.g. \(example)"
     case .batchNeedsData(let batch):
       return "--batch \(batch) needs --data: without it there is one sample"
     case .batchTooLarge(let batch, let rows):
       return "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data"
+    case .constantOnTheLeft:
+      return "the left side's subscripts must be index names; an element cannot be defined on its own"
     case .dataDuplicateColumn(let name):
       return "column \(Self.quoted(name)) appears more than once in the header"
     case .dataEmpty(let hasHeader):
@@ -164,6 +250,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
     case .dataUnknownColumn(let name, let suggestion):
       return "column \(Self.quoted(name)) is not an 'input' of the program" + Self.didYouMean(suggestion)
+    case .defaultShapeMismatch(let name, let declared, let given):
+      return "the default has shape \(Self.shape(given)), but \(Self.quoted(name)) is declared \(Self.shape(declared))"
     case .definedHere(let name):
       return "\(Self.quoted(name)) is defined here"
     case .dotFailed(let message):
@@ -172,34 +260,85 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "writing .\(format) needs Graphviz's 'dot', which is not installed (apt-get install graphviz); or write DOT with -o graph.dot"
     case .duplicateOutput(let name):
       return "\(Self.quoted(name)) is already an output"
+    case .emptyList:
+      return "a list holds at least one item"
+    case .expectedClosingBracket(let line, let found):
+      return "expected ']' (to close '[' at line \(line)), found \(found)"
     case .expectedClosingParen(let line, let found):
       return "expected ')' (to close '(' at line \(line)), found \(found)"
+    case .expectedDefault(let found):
+      return "expected a default value (a number, a list, or xavier, he, uniform(a, b), normal(mean, std)), found \(found)"
     case .expectedExpression(let found):
       return "expected expression, found \(found)"
+    case .expectedExtent(let found):
+      return "expected an extent (a whole number >= 1), found \(found)"
+    case .expectedInitializerArguments(let name, let found):
+      return "\(Self.quoted(name)) takes two numbers, e.g. \(name)(-1, 1); found \(found)"
+    case .expectedListItem(let found):
+      return "expected a number or a list, found \(found)"
     case .expectedName(let keyword, let found):
       return "expected a name after \(Self.quoted(keyword)), found \(found)"
-    case .expectedNumber(let found):
-      return "expected a number as the default value, found \(found)"
     case .expectedStatementEnd(let found):
       return "expected ';' or a new line after the statement, found \(found)"
+    case .expectedSubscript(let found):
+      return "a subscript is an index name or a whole number (affine subscripts such as i+1 are not supported yet), found \(found)"
+    case .extentMismatch(let index, let here, let first):
+      return "index \(Self.quoted(index)) runs over \(here) element\(here == 1 ? "" : "s") here, but over \(first) where it is first used"
+    case .extentZero:
+      return "an extent is at least 1"
     case .fileNotFound(let path):
       return "cannot read '\(path)': no such file"
     case .fileUnreadable(let path, let isDirectory):
       return "cannot read '\(path)'" + (isDirectory ? ": it is a directory" : "")
     case .fileUnwritable(let path, let reason):
       return "cannot write '\(path)'" + (reason.map { ": " + $0 } ?? "")
+    case .firstBoundHere(let index):
+      return "\(Self.quoted(index)) is first bound here"
     case .firstDefinedHere(let name):
       return "\(Self.quoted(name)) was first defined here"
+    case .firstUsedHere(let index, let extent):
+      return "\(Self.quoted(index)) is first used here, over \(extent) element\(extent == 1 ? "" : "s")"
+    case .gradientTooLarge(let output, let elements):
+      return "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
+    case .indexAsValue(let index):
+      return "index \(Self.quoted(index)) can only be a subscript, not a value"
+    case .indexBoundTwice(let index):
+      return "index \(Self.quoted(index)) is already bound here"
+    case .indexNotBound(let index):
+      return "index \(Self.quoted(index)) is not bound here; did you mean sum(\(Self.shortened(index)), …)?"
+    case .indexNotFresh(let index, let what):
+      return "index \(Self.quoted(index)) must be a fresh name, but it is \(what)"
+    case .indexSubscriptsNothing(let index):
+      return "index \(Self.quoted(index)) subscripts nothing, so its extent is unknown"
+    case .initializerArguments(let name):
+      return name == "uniform" ? "uniform(a, b) needs a < b" : "normal(mean, std) needs std >= 0"
+    case .initializerOnInput(let name):
+      return "initialisers are for params; \(Self.quoted(name)) is an input"
     case .invalidAssignmentTarget:
       return "only a name can be assigned to"
     case .invalidCharacter(let description):
       return description
     case .invalidNumber(let literal):
       return "invalid number \(Self.quoted(literal))"
+    case .iterationSpaceTooLarge(let points):
+      return "this statement runs over \(points) points; at most 4294967296 (2^32)"
     case .kinkHit(let function, let convention):
       return "\(Self.quoted(function)) is evaluated exactly at its kink; \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
+    case .listItemKind(let expectedList):
+      return expectedList
+        ? "expected a list here, as the first item at this depth is"
+        : "expected a number here, as the first item at this depth is"
+    case .listLength(let expected, let got):
+      return got.map { "this list has \($0) item\($0 == 1 ? "" : "s"), but the first list at this depth has \(expected)" }
+        ?? "this item is one too many: the first list at this depth has \(expected)"
+    case .listNeedsShape(let name, let example):
+      return "\(Self.quoted(name)) is declared without a shape; declare it as \(example)"
+    case .listNotAllowedHere:
+      return "a list is the whole right side of 'name = [...]' or a declared default, nothing else"
+    case .listTooDeep(let limit):
+      return "a list nests at most \(limit) deep (arrays have rank 1 to \(limit))"
     case .lossNotChosen(let outputs):
       return "the program has several outputs (\(outputs.joined(separator: ", "))); choose the loss with --loss NAME"
     case .missingLeafValues(let names):
@@ -231,6 +370,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
         : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression"
     case .notAWholeNumber(let option, let value):
       return "\(option) \(value): give a whole number >= 1"
+    case .notAnArray(let name):
+      return "\(Self.quoted(name)) is a scalar, so it takes no subscripts"
     case .nothingToDo:
       return "nothing to do: add -o FILE.swift, -o FILE.c, or --emit swift|c (or run 'backpropc eval')"
     case .numberOutOfRange(let literal):
@@ -245,10 +386,20 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "'\(name)' takes no value"
     case .outputAndEmit:
       return "give either -o FILE or --emit LANGUAGE, not both"
+    case .programTooLarge(let elements):
+      return "the program's variables hold \(elements) elements; at most 67108864 (2^26)"
+    case .rankTooLarge(let limit):
+      return "an array has at most \(limit) dimensions"
     case .redefinition(let name):
       return "\(Self.quoted(name)) is defined more than once"
+    case .reductionNeedsIndex(let reduction):
+      return "\(Self.quoted(reduction)) needs its index first, e.g. \(reduction)(i, x[i])"
     case .reservedName(let name):
       return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
+    case .seedInvalid(let text):
+      return "--seed \(text): give a whole number from 0 to 18446744073709551615"
+    case .settingElementOutOfRange(let name, let element, let shape):
+      return "--set \(LeafSetting.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
     case .settingNotFinite(let name, let value):
       return "--set \(name)=\(value): the value must be a finite number"
     case .settingOfComputedName(let name, let suggestion):
@@ -256,8 +407,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
         + Self.didYouMean(suggestion)
     case .settingOfUnknownName(let name, let suggestion):
       return "--set names '\(name)', which is not a leaf of the program" + Self.didYouMean(suggestion)
+    case .settingOnScalar(let name):
+      return "--set \(name)[…]: '\(name)' is a scalar; give it one number, --set \(name)=VALUE"
+    case .settingShapeMismatch(let name, let given, let shape):
+      return "--set \(name): the list has shape \(Self.shape(given)), but '\(name)' has shape \(Self.shape(shape))"
     case .settingSyntax(let setting):
       return "--set needs NAME=VALUE, got '\(setting)'"
+    case .subscriptNotAllowed:
+      return "only a name takes subscripts, and one list of them: write A[i, j]"
+    case .subscriptOutOfRange(let name, let value, let extent):
+      return "subscript \(value == Int.max ? "beyond 2^63" : String(value)) is out of range: this dimension of \(Self.quoted(name)) has \(extent) element\(extent == 1 ? "" : "s") (0 to \(extent - 1))"
     case .systemError(let description):
       return description
     case .toleranceInvalid(let text):
@@ -267,6 +426,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return when + ": " + (inDerivative
         ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
         : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
+    case .undeclaredArray(let name, let example):
+      return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this; declare it, e.g. \(example)"
     case .undefinedNameLooksLikeTypo(let name, let suggestion):
       return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)
     case .unknownAnonymousOutput(let name):
@@ -295,6 +456,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
       return "\(Self.quoted(function)) takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
+    case .wrongSubscriptCount(let name, let rank, let got):
+      return "\(Self.quoted(name)) has \(rank) dimension\(rank == 1 ? "" : "s"), but \(got) subscript\(got == 1 ? " was" : "s were") given"
     }
   }
 
@@ -306,6 +469,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
 
   static func shortened(_ name: String) -> String {
     name.utf8.count <= 64 ? name : String(name.prefix(32)) + "…(\(name.utf8.count) characters)"
+  }
+
+  /// `[2, 3]`
+  static func shape(_ extents: [Int]) -> String {
+    "[" + extents.map(String.init).joined(separator: ", ") + "]"
   }
 
   /// The one spelling of a suggestion.

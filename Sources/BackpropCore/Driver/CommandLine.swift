@@ -36,6 +36,7 @@ public enum Command: String, CaseIterable, Sendable {
   public var options: [OptionSpec] {
     let set = OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)")
     let common = [
+      OptionSpec(name: "--seed", value: "N", help: "seed of the initialisers xavier, he, uniform, normal (default 0)"),
       OptionSpec(name: "--help", help: "show this help"),
       OptionSpec(name: "--version", help: "show the compiler's version"),
     ]
@@ -134,6 +135,13 @@ public struct Arguments: Sendable {
 
   /// The last value given for an option.
   public func value(_ name: String) -> String? { values[name]?.last }
+
+  /// `--seed N`: 0 … 2⁶⁴ − 1, 0 by default.
+  public func seed() throws(UsageError) -> UInt64 {
+    guard let text = value("--seed") else { return 0 }
+    guard let seed = UInt64(text) else { throw UsageError(.seedInvalid(text)) }
+    return seed
+  }
 
   /// Whether a flag (an option without a value) was given.
   public func has(_ flag: String) -> Bool { flags.contains(flag) }

@@ -86,36 +86,47 @@ public struct CompileRequest: Sendable, Equatable {
 
 // MARK: - Leaf values
 
-/// The `--set NAME=VALUE` settings of a command, in order; later ones win.
+/// The `--set` settings of a command, in order; later ones win.
 public struct Settings: Sendable {
-  public var pairs: [(name: String, value: Double)]
+  public var settings: [LeafSetting]
 
   public init(_ arguments: Arguments) throws(UsageError) {
-    var pairs: [(name: String, value: Double)] = []
-    for setting in arguments.values["--set"] ?? [] {
-      guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
-        throw UsageError(.settingSyntax(setting))
+    var settings: [LeafSetting] = []
+    for text in arguments.values["--set"] ?? [] {
+      guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
+        LeafSetting(parsing: String(text[..<equals]) + "=0") != nil
+      else {
+        throw UsageError(.settingSyntax(text))
       }
-      let name = String(setting[..<equals])
-      let text = String(setting[setting.index(after: equals)...])
-      guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-        throw UsageError(.settingNotFinite(name: name, value: text))
+      guard let setting = LeafSetting(parsing: text) else {
+        throw UsageError(.settingNotFinite(name: String(text[..<equals]), value: String(text[text.index(after: equals)...])))
       }
-      pairs.append((name, value))
+      settings.append(setting)
     }
-    self.pairs = pairs
+    self.settings = settings
   }
 
-  public var byName: [String: Double] { Dictionary(pairs, uniquingKeysWith: { _, last in last }) }
-
-  /// Every `--set` must name a leaf: a computed name would be overwritten.
+  /// Every `--set` must name a leaf (a computed name would be overwritten),
+  /// with a value of its shape or an element inside it.
   public func check(against compilation: Compilation) throws(UsageError) {
     let leaves = compilation.leafNames
-    for (name, _) in pairs where !leaves.contains(name) {
-      let suggestion = Suggestion.closest(to: name, among: leaves)
-      let computed = compilation.program?.symbols.contains { $0.name == name } == true
-      throw UsageError(
-        computed ? .settingOfComputedName(name, suggestion: suggestion) : .settingOfUnknownName(name, suggestion: suggestion))
+    for setting in settings {
+      let name = setting.name
+      guard let leaf = compilation.program?.leaves.first(where: { $0.name == name }) else {
+        let suggestion = Suggestion.closest(to: name, among: leaves)
+        let computed = compilation.program?.symbols.contains { $0.name == name } == true
+        throw UsageError(
+          computed ? .settingOfComputedName(name, suggestion: suggestion) : .settingOfUnknownName(name, suggestion: suggestion))
+      }
+      if let element = setting.element {
+        guard !leaf.shape.isEmpty else { throw UsageError(.settingOnScalar(name)) }
+        guard element.count == leaf.shape.count, zip(element, leaf.shape).allSatisfy({ $0 < $1 }) else {
+          throw UsageError(.settingElementOutOfRange(name, element: element, shape: leaf.shape))
+        }
+        if setting.shape != nil { throw UsageError(.settingShapeMismatch(name, given: setting.shape ?? [], shape: [])) }
+      } else if let shape = setting.shape, shape != leaf.shape {
+        throw UsageError(.settingShapeMismatch(name, given: shape, shape: leaf.shape))
+      }
     }
   }
 }
@@ -248,14 +259,14 @@ public struct TrainRequest: Sendable {
   /// The starting leaf values: defaults and `--set`; an input the data
   /// supplies needs neither (each row gives its value).
   public func leafValues(
-    _ compilation: Compilation, settings: Settings, data: TrainingData?, into diagnostics: inout DiagnosticList
+    _ compilation: Compilation, settings: Settings, data: TrainingData?, seed: UInt64 = 0,
+    into diagnostics: inout DiagnosticList
   ) -> [Double]? {
     guard let program = compilation.program else { return nil }
-    var values = settings.byName
-    for leaf in data?.columns ?? [] where values[program.symbols[leaf].name] == nil {
-      values[program.symbols[leaf].name] = 0
-    }
-    return compilation.leafValues(values, into: &diagnostics)
+    // The data's columns first, so a `--set` of one still shows its value
+    // for the leaf (the rows then overwrite it).
+    let columns = (data?.columns ?? []).map { LeafSetting(name: program.symbols[$0].name, values: [0]) }
+    return compilation.leafValues(columns + settings.settings, seed: seed, into: &diagnostics)
   }
 
   /// A progress line: `step  30/300  loss 0.25`, the step right-aligned.

@@ -103,7 +103,7 @@ private struct Storage {
     case .adjoint(let output, let s) where s < program.leafCount:
       let o = outputPosition[output] ?? 0
       return dialect.element(dialect.gradientBuffer, "\(layout.gradient(output: o, leaf: s))")
-    case .variable, .adjoint, .temporary:
+    case .variable, .adjoint, .temporary, .temporaryAdjoint:
       preconditionFailure("a straight-line program keeps its intermediates in locals")
     }
   }

@@ -3,11 +3,16 @@
 public struct Evaluation: Sendable {
   public var program: Program
   public var layout: Layout
-  /// The value of every symbol, in symbol order (NaN where the program no
-  /// longer computes it).
-  public var values: [Double]
-  /// `gradient[o][s]` = ∂outputs[o]/∂symbols[s] (NaN where not computed).
-  public var gradient: [[Double]]
+  /// Every element of every symbol, row-major, in symbol order (NaN where
+  /// the program no longer computes it).
+  public var elements: [[Double]]
+  /// `gradientElements[o][s]`: ∂outputs[o]/∂symbols[s], row-major over
+  /// shape(O) ++ shape(V) (NaN where not computed).
+  public var gradientElements: [[[Double]]]
+  /// The first element of each: a scalar's value.
+  public var values: [Double] { elements.map { $0.first ?? .nan } }
+  /// The first element of each gradient: a scalar's ∂O/∂V.
+  public var gradient: [[Double]] { gradientElements.map { row in row.map { $0.first ?? .nan } } }
   /// The first instruction that made a non-finite value from finite
   /// operands: where a NaN or infinity "arose", for the warning.
   public var nonFinite: (kernel: Int, instruction: Int, value: Double)?
@@ -49,14 +54,22 @@ public struct Evaluation: Sendable {
     self.nonFinite = nonFinite
     self.kinksHit = kinksHit
     let memory = workspace.memory
-    func read(_ array: ArrayName) -> Double? { machine.offset(of: array).map { memory[$0] } }
-    var values = program.symbols.indices.map { read(.variable($0)) ?? .nan }
-    for (o, output) in program.outputs.enumerated() where values[output].isNaN {
-      values[output] = read(.output(o)) ?? .nan
+    func read(_ array: ArrayName) -> [Double]? {
+      let size = program.shape(of: array).reduce(1, *)
+      return machine.offset(of: array).map { Array(memory[$0..<($0 + size)]) }
     }
-    self.values = values
-    gradient = program.outputs.map { output in
-      program.symbols.indices.map { read(.adjoint(output: output, of: $0)) ?? .nan }
+    var elements = program.symbols.indices.map { s in
+      read(.variable(s)) ?? [Double](repeating: .nan, count: program.symbols[s].size)
+    }
+    for (o, output) in program.outputs.enumerated() where machine.offset(of: .variable(output)) == nil {
+      elements[output] = read(.output(o)) ?? elements[output]
+    }
+    self.elements = elements
+    gradientElements = program.outputs.map { output in
+      program.symbols.indices.map { s in
+        read(.adjoint(output: output, of: s))
+          ?? [Double](repeating: .nan, count: program.symbols[output].size * program.symbols[s].size)
+      }
     }
   }
 

@@ -1,12 +1,14 @@
 extension Evaluation {
-  /// SPEC §2's `eval` text: per output, `O = value`, then `∂O/∂L = value` per leaf.
+  /// SPEC §2's `eval` text: per output, `O = value`, then `∂O/∂L = value` per
+  /// leaf; an array as a nested list (SPEC §6.4), non-finite as bare `NaN`.
   public func text() -> String {
     var out = ""
     for (o, output) in program.outputs.enumerated() {
       let name = program.symbols[output].name
-      out += "\(name) = \(NumberFormat.shortest(values[output]))\n"
+      out += "\(name) = \(Self.nested(elements[output], program.symbols[output].shape, NumberFormat.shortest))\n"
       for leaf in 0..<program.leafCount {
-        let value = NumberFormat.shortest(gradient[o][leaf])
+        let shape = program.symbols[output].shape + program.symbols[leaf].shape
+        let value = Self.nested(gradientElements[o][leaf], shape, NumberFormat.shortest)
         out += "∂\(name)/∂\(program.symbols[leaf].name) = \(value)\n"
       }
     }
@@ -14,23 +16,52 @@ extension Evaluation {
   }
 
   /// SPEC §2's `eval --json` object. Keys follow leaf order, then definition
-  /// order; one object per line, so a person can read it and a diff is small.
+  /// order; arrays are nested lists; one object per line, so a person can
+  /// read it and a diff is small.
   public func json() -> String {
     let symbols = program.symbols
-    func object(_ pairs: [(String, Double)]) -> String {
-      "{" + pairs.map { "\"\($0.0)\": \(NumberFormat.json($0.1))" }.joined(separator: ", ") + "}"
+    func object(_ pairs: [(String, String)]) -> String {
+      "{" + pairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
-    let outputs = program.outputs.map { (symbols[$0].name, values[$0]) }
-    let named = symbols.indices.map { (symbols[$0].name, values[$0]) }
+    func value(_ s: Int) -> String { Self.nested(elements[s], symbols[s].shape, NumberFormat.json) }
+    let outputs = program.outputs.map { (symbols[$0].name, value($0)) }
+    let named = symbols.indices.map { (symbols[$0].name, value($0)) }
     var out = "{\n"
     out += "  \"outputs\": \(object(outputs)),\n"
     out += "  \"values\": \(object(named)),\n"
     out += "  \"gradient\": {\n"
     let rows = program.outputs.enumerated().map { o, output in
       "    \"\(symbols[output].name)\": "
-        + object(symbols.indices.map { (symbols[$0].name, gradient[o][$0]) })
+        + object(symbols.indices.map { s in
+          (symbols[s].name, Self.nested(gradientElements[o][s], symbols[output].shape + symbols[s].shape, NumberFormat.json))
+        })
     }
     out += rows.joined(separator: ",\n") + "\n  }\n}\n"
     return out
+  }
+
+  /// Row-major elements as a nested list of `shape` (a number for rank 0).
+  static func nested(_ elements: [Double], _ shape: [Int], _ format: (Double) -> String) -> String {
+    guard !shape.isEmpty else { return format(elements.first ?? .nan) }
+    var out = ""
+    out.reserveCapacity(elements.count * 20)
+    var next = 0
+    /// One list of dimension d, iteratively by counters.
+    var counters = [Int](repeating: 0, count: shape.count)
+    out += String(repeating: "[", count: shape.count)
+    while true {
+      out += format(next < elements.count ? elements[next] : .nan)
+      next += 1
+      var d = shape.count - 1
+      counters[d] += 1
+      while d > 0 && counters[d] == shape[d] {
+        counters[d] = 0
+        out += "]"
+        d -= 1
+        counters[d] += 1
+      }
+      if d == 0 && counters[0] == shape[0] { return out + "]" }
+      out += ", " + String(repeating: "[", count: shape.count - 1 - d)
+    }
   }
 }

@@ -67,8 +67,7 @@ public enum Interpreter {
       if let input { memory.replaceSubrange(0..<input.count, with: input) }
       return Workspace(
         memory: memory, values: [Double](repeating: 0, count: max(1, valueCount)),
-        index: [Int](repeating: 0, count: max(1, loopCount)),
-        position: [Int](repeating: 0, count: max(1, accessCount)))
+        counters: [Int](repeating: 0, count: max(1, loopCount + accessCount)))
     }
 
     /// Runs every kernel on the workspace's memory. `observe`, if given, sees
@@ -78,12 +77,16 @@ public enum Interpreter {
       _ workspace: inout Workspace,
       observe: ((_ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>) -> Void)? = nil
     ) {
+      let loops = loopCount
       workspace.memory.withUnsafeMutableBufferPointer { memory in
         workspace.values.withUnsafeMutableBufferPointer { values in
-          workspace.index.withUnsafeMutableBufferPointer { index in
-            workspace.position.withUnsafeMutableBufferPointer { position in
-              for (k, kernel) in kernels.enumerated() {
-                kernel.run(memory, values, index, position, functions) { observe?(k, values) }
+          workspace.counters.withUnsafeMutableBufferPointer { counters in
+            // The loop indices first, then each access's offset at this point.
+            let index = UnsafeMutableBufferPointer(rebasing: counters[0..<loops])
+            let position = UnsafeMutableBufferPointer(rebasing: counters[loops...])
+            kernels.withUnsafeBufferPointer { kernels in
+              for k in 0..<kernels.count {
+                kernels[k].run(memory, values, index, position, functions, watching: observe != nil) { observe?(k, values) }
               }
             }
           }
@@ -96,8 +99,8 @@ public enum Interpreter {
   public struct Workspace: Sendable {
     public var memory: [Double]
     var values: [Double]
-    var index: [Int]
-    var position: [Int]
+    /// Loop indices and access offsets, for kernels with loops.
+    var counters: [Int]
   }
 
   /// Runs a program once on the given leaf values (in ``Layout`` order) and
@@ -115,50 +118,24 @@ private struct DecodedKernel: Sendable {
   enum Code: UInt8 {
     case load, constant, copy, neg, add, sub, mul, div, pow, call
   }
-  let codes: [Code]
-  let lhs: [Int32]
-  let rhs: [Int32]
-  /// The constant, or the access's index, or the function's index, per instruction.
-  let payload: [Double]
+  /// One instruction: its code, operands, and the constant, the access's
+  /// index (or, without loops, the element's offset) or the function's index.
+  struct Step: Sendable {
+    var code: Code
+    var lhs: Int32
+    var rhs: Int32
+    var payload: Double
+  }
+  let steps: [Step]
   let extents: [Int]
   /// Each access's offset at the first point of the nest...
   let base: [Int]
   /// ...and how far it moves per step of each loop: `strides[a * loops + l]`.
   let strides: [Int]
-  let storeAccess: [Int32]
-  let storeValue: [Int32]
-  let storeAdds: [Bool]
+  /// Per store: the access, the value, and 0 assign, 1 add, 2 maximum.
+  let stores: [(access: Int, value: Int, mode: UInt8)]
 
   init(_ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int) {
-    var codes: [Code] = []
-    var lhs: [Int32] = []
-    var rhs: [Int32] = []
-    var payload: [Double] = []
-    codes.reserveCapacity(kernel.instructions.count)
-    for instruction in kernel.instructions {
-      var p = 0.0
-      let code: Code
-      switch instruction.op {
-      case .load(let a): code = .load; p = Double(a)
-      case .constant(let c): code = .constant; p = c
-      case .copy: code = .copy
-      case .neg: code = .neg
-      case .add: code = .add
-      case .sub: code = .sub
-      case .mul: code = .mul
-      case .div: code = .div
-      case .pow: code = .pow
-      case .call(let builtin): code = .call; p = Double(function(builtin))
-      }
-      codes.append(code)
-      lhs.append(max(0, instruction.lhs.index))
-      rhs.append(max(0, instruction.rhs.index))
-      payload.append(p)
-    }
-    self.codes = codes
-    self.lhs = lhs
-    self.rhs = rhs
-    self.payload = payload
     extents = kernel.loops.map(\.extent)
     var base: [Int] = []
     var strides = [Int](repeating: 0, count: kernel.accesses.count * kernel.loops.count)
@@ -177,113 +154,108 @@ private struct DecodedKernel: Sendable {
     }
     self.base = base
     self.strides = strides
-    storeAccess = kernel.stores.map { Int32($0.access) }
-    storeValue = kernel.stores.map { $0.value.index }
-    storeAdds = kernel.stores.map { $0.mode == .add }
+    let straightLine = kernel.loops.isEmpty
+    steps = kernel.instructions.map { instruction in
+      var p = 0.0
+      let code: Code
+      switch instruction.op {
+      case .load(let a): code = .load; p = Double(straightLine ? base[a] : a)
+      case .constant(let c): code = .constant; p = c
+      case .copy: code = .copy
+      case .neg: code = .neg
+      case .add: code = .add
+      case .sub: code = .sub
+      case .mul: code = .mul
+      case .div: code = .div
+      case .pow: code = .pow
+      case .call(let builtin): code = .call; p = Double(function(builtin))
+      }
+      return Step(code: code, lhs: max(0, instruction.lhs.index), rhs: max(0, instruction.rhs.index), payload: p)
+    }
+    stores = kernel.stores.map { store in
+      let mode: UInt8
+      switch store.mode {
+      case .assign: mode = 0
+      case .add: mode = 1
+      case .maximum: mode = 2
+      }
+      return (store.access, store.value.int, mode)
+    }
   }
 
   func run(
     _ memory: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Double>,
     _ index: UnsafeMutableBufferPointer<Int>, _ position: UnsafeMutableBufferPointer<Int>,
-    _ functions: [BuiltinSpec.Value], observe: () -> Void
+    _ functions: [BuiltinSpec.Value], watching: Bool, observe: () -> Void
   ) {
-    let loops = extents.count
-    if loops == 0 {
-      // Straight-line code: every element at its first (only) position.
-      straightLine(memory, v, functions)
-      observe()
-      for s in storeAccess.indices {
-        let at = base[Int(storeAccess[s])]
-        if storeAdds[s] { memory[at] += v[Int(storeValue[s])] } else { memory[at] = v[Int(storeValue[s])] }
+    steps.withUnsafeBufferPointer { steps in
+      let loops = extents.count
+      if loops == 0 {
+        // Straight-line code: every element at its fixed offset.
+        body(steps, memory, v, functions, nil)
+        if watching { observe() }
+        for store in stores { Self.store(store.mode, v[store.value], at: base[store.access], memory) }
+        return
       }
-      return
-    }
-    for a in base.indices { position[a] = base[a] }
-    if extents.contains(0) { return }
-    for l in 0..<loops { index[l] = 0 }
-    while true {
-      point(memory, v, position, functions)
-      observe()
-      for s in storeAccess.indices {
-        let at = position[Int(storeAccess[s])]
-        let value = v[Int(storeValue[s])]
-        if storeAdds[s] { memory[at] += value } else { memory[at] = value }
-      }
-      // The next point: the last loop fastest, every access moved along.
-      var l = loops - 1
-      while l >= 0 {
-        index[l] += 1
-        for a in base.indices { position[a] += strides[a * loops + l] }
-        if index[l] < extents[l] { break }
-        for a in base.indices { position[a] -= strides[a * loops + l] * extents[l] }
-        index[l] = 0
-        l -= 1
-      }
-      if l < 0 { return }
-    }
-  }
-
-  /// The body of a kernel without loops, each load reading its fixed offset.
-  private func straightLine(
-    _ memory: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Double>,
-    _ functions: [BuiltinSpec.Value]
-  ) {
-    base.withUnsafeBufferPointer { base in
-      codes.withUnsafeBufferPointer { codes in
-        lhs.withUnsafeBufferPointer { lhs in
-          rhs.withUnsafeBufferPointer { rhs in
-            payload.withUnsafeBufferPointer { payload in
-              for i in 0..<codes.count {
-                let a = v[Int(lhs[i])]
-                let b = v[Int(rhs[i])]
-                switch codes[i] {
-                case .load: v[i] = memory[base[Int(payload[i])]]
-                case .constant: v[i] = payload[i]
-                case .copy: v[i] = a
-                case .neg: v[i] = -a
-                case .add: v[i] = a + b
-                case .sub: v[i] = a - b
-                case .mul: v[i] = a * b
-                case .div: v[i] = a / b
-                case .pow: v[i] = Foundation.pow(a, b)
-                case .call: v[i] = functions[Int(payload[i])](a, b)
-                }
-              }
-            }
-          }
+      for a in base.indices { position[a] = base[a] }
+      if extents.contains(0) { return }
+      for l in 0..<loops { index[l] = 0 }
+      while true {
+        body(steps, memory, v, functions, position)
+        if watching { observe() }
+        for store in stores { Self.store(store.mode, v[store.value], at: position[store.access], memory) }
+        // The next point: the last loop fastest, every access moved along.
+        var l = loops - 1
+        while l >= 0 {
+          index[l] += 1
+          for a in base.indices { position[a] += strides[a * loops + l] }
+          if index[l] < extents[l] { break }
+          for a in base.indices { position[a] -= strides[a * loops + l] * extents[l] }
+          index[l] = 0
+          l -= 1
         }
+        if l < 0 { return }
       }
     }
   }
 
-  /// The body at one point.
   @inline(__always)
-  private func point(
-    _ memory: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Double>,
-    _ position: UnsafeMutableBufferPointer<Int>, _ functions: [BuiltinSpec.Value]
+  private static func store(_ mode: UInt8, _ value: Double, at offset: Int, _ memory: UnsafeMutableBufferPointer<Double>) {
+    switch mode {
+    case 0: memory[offset] = value
+    case 1: memory[offset] += value
+    default:
+      // A maximum that stays NaN once a term is NaN.
+      let old = memory[offset]
+      if !old.isNaN && (value.isNaN || value > old) { memory[offset] = value }
+    }
+  }
+
+  /// The body at one point. A load's payload is its element's offset, or
+  /// (with loops) its access, whose offset at this point is in `position`.
+  @inline(__always)
+  private func body(
+    _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutableBufferPointer<Double>,
+    _ v: UnsafeMutableBufferPointer<Double>, _ functions: [BuiltinSpec.Value],
+    _ position: UnsafeMutableBufferPointer<Int>?
   ) {
-    codes.withUnsafeBufferPointer { codes in
-      lhs.withUnsafeBufferPointer { lhs in
-        rhs.withUnsafeBufferPointer { rhs in
-          payload.withUnsafeBufferPointer { payload in
-            for i in 0..<codes.count {
-              let a = v[Int(lhs[i])]
-              let b = v[Int(rhs[i])]
-              switch codes[i] {
-              case .load: v[i] = memory[position[Int(payload[i])]]
-              case .constant: v[i] = payload[i]
-              case .copy: v[i] = a
-              case .neg: v[i] = -a
-              case .add: v[i] = a + b
-              case .sub: v[i] = a - b
-              case .mul: v[i] = a * b
-              case .div: v[i] = a / b
-              case .pow: v[i] = Foundation.pow(a, b)
-              case .call: v[i] = functions[Int(payload[i])](a, b)
-              }
-            }
-          }
-        }
+    for i in 0..<steps.count {
+      let step = steps[i]
+      let a = v[Int(step.lhs)]
+      let b = v[Int(step.rhs)]
+      switch step.code {
+      case .load:
+        let p = Int(step.payload)
+        v[i] = memory[position.map { $0[p] } ?? p]
+      case .constant: v[i] = step.payload
+      case .copy: v[i] = a
+      case .neg: v[i] = -a
+      case .add: v[i] = a + b
+      case .sub: v[i] = a - b
+      case .mul: v[i] = a * b
+      case .div: v[i] = a / b
+      case .pow: v[i] = Foundation.pow(a, b)
+      case .call: v[i] = functions[Int(step.payload)](a, b)
       }
     }
   }

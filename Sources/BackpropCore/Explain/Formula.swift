@@ -33,6 +33,7 @@ indirect enum Formula: Equatable, Sendable {
       switch tree.expressions[e].kind {
       case .number(let v): formulas.append(.number(v))
       case .name(let n): formulas.append(.name(n))
+      case .element, .reduction: return nil  // index form: see ArrayExplanation
       case .negate(let x): formulas.append(.negate(at(x)))
       case .binary(let op, let x, let y):
         switch op {

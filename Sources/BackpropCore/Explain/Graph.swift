@@ -58,6 +58,18 @@ public enum Graph {
           out += "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(ExplainStyle.number(v)))];\n"
         case .name:
           node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
+        case .element(_, _, let written):
+          let name = symbols[Int(checked.references[e])].name
+          let constants = written.compactMap { w -> Int? in if case .constant(let c, _) = w { return c } else { return nil } }
+          if constants.count == written.count {
+            // A constant subscript is an edge label.
+            node[e - arena.lowerBound] = operation("[" + constants.map(String.init).joined(separator: ", ") + "]", [name])
+          } else {
+            node[e - arena.lowerBound] = name
+          }
+        case .reduction(let kind, _, let indices, let body):
+          let label = (kind == .sum ? "Σ_" : "logsumexp_") + indices.map(\.name).joined(separator: ",")
+          node[e - arena.lowerBound] = operation(label, [id(body)])
         case .negate(let x):
           node[e - arena.lowerBound] = operation("-", [id(x)])
         case .binary(let op, let x, let y):

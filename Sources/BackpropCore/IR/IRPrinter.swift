@@ -3,17 +3,39 @@
 ///     %3 = mul %0, %1          ; A
 ///     %9 = mul %8, %1          ; dC_dx
 public enum IRPrinter {
+  ///
+  /// A program with arrays prints each kernel as a block, its loops first
+  /// (`kernel for j < 2, i < 2 {`), its stores last (`store %t0[j] += %2`).
   public static func print(_ program: Program) -> String {
     var out = "func @program(" + program.leaves.map(\.name).joined(separator: ", ") + ") {\n"
+    let straightLine = program.kernels.count == 1 && program.kernels[0].loops.isEmpty
     for kernel in program.kernels {
+      let indent = straightLine ? "  " : "    "
+      if !straightLine {
+        let loops = kernel.loops.map { "\($0.name) < \($0.extent)" }.joined(separator: ", ")
+        out += "  kernel" + (loops.isEmpty ? "" : " for " + loops) + " {\n"
+      }
       for (i, instruction) in kernel.instructions.enumerated() {
-        var line = "  %\(i) = " + describe(instruction, kernel, program)
+        var line = indent + "%\(i) = " + describe(instruction, kernel, program)
         if let name = instruction.name {
-          line = line.padding(to: 32) + "; " + program.displayName(name)
+          line = line.padding(to: 32 + indent.count - 2) + "; " + program.displayName(name)
         }
         out += line + "\n"
       }
-      out += "  return " + results(kernel, program).joined(separator: ", ") + "\n"
+      if straightLine {
+        out += "  return " + results(kernel, program).joined(separator: ", ") + "\n"
+      } else {
+        for store in kernel.stores {
+          let mode: String
+          switch store.mode {
+          case .assign: mode = "="
+          case .add: mode = "+="
+          case .maximum: mode = "max="
+          }
+          out += indent + "store " + element(kernel.accesses[store.access], kernel, program) + " \(mode) %\(store.value.index)\n"
+        }
+        out += "  }\n"
+      }
     }
     return out + "}\n"
   }
@@ -66,6 +88,7 @@ public enum IRPrinter {
     case .output(let o): name = "out " + program.symbols[program.outputs[o]].name
     case .adjoint(let o, let s): name = program.displayName(.adjoint(output: o, of: s))
     case .temporary(let k): name = "%t\(k)"
+    case .temporaryAdjoint(let o, let k): name = "d\(program.symbols[o].name)_d%t\(k)"
     }
     guard !access.subscripts.isEmpty else { return name }
     let subscripts = access.subscripts.map { position -> String in

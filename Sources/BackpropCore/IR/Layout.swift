@@ -64,6 +64,26 @@ public struct Layout: Sendable {
   /// The index in `grad` of ∂out[o]/∂in[i], for flat element indices.
   public func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
 
+  // MARK: Elements
+
+  /// The row-major position of an element within an array of this shape.
+  public static func flatIndex(_ element: [Int], shape: [Int]) -> Int {
+    var index = 0
+    for (d, i) in element.enumerated() { index = index * shape[d] + i }
+    return index
+  }
+
+  /// The element at a row-major position.
+  public static func element(_ flat: Int, shape: [Int]) -> [Int] {
+    var rest = flat
+    var element = [Int](repeating: 0, count: shape.count)
+    for d in stride(from: shape.count - 1, through: 0, by: -1) {
+      element[d] = rest % shape[d]
+      rest /= shape[d]
+    }
+    return element
+  }
+
   // MARK: One buffer for all three
 
   /// Where `in`, `out` and `grad` start when they are packed one after the

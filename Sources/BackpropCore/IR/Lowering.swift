@@ -7,6 +7,7 @@
 /// The optimiser merges them after differentiation.
 public enum Lowering {
   public static func lower(_ checked: CheckedProgram) -> Program {
+    if checked.hasArrays { return ArrayLowering.lower(checked) }
     var program = Program()
     program.symbols = checked.symbols
     program.leafCount = checked.leafCount
@@ -90,8 +91,20 @@ public enum Lowering {
     _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
   ) -> ValueID {
     precondition(!arena.isEmpty, "a statement has at least one expression")
+    let values = lowerRegion(tree, arena, into: &b, member: { _ in true }) { e, _ in name(e) }
+    return values[arena.count - 1]
+  }
+
+  /// Lowers the nodes of an arena range that `member` admits, in order, and
+  /// returns each node's value (`.none` for the others). Names, elements and
+  /// reductions take their value from `external`: a load, or an SSA value
+  /// of the kernel.
+  static func lowerRegion(
+    _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, member: (Int) -> Bool,
+    external: (Int, inout Builder) -> ValueID
+  ) -> [ValueID] {
     var valueOf = [ValueID](repeating: .none, count: arena.count)
-    for e in arena {
+    for e in arena where member(e) {
       let node = tree.expressions[e]
       b.range = node.range
       func operand(_ id: ExpressionID) -> ValueID { valueOf[id.index - arena.lowerBound] }
@@ -99,8 +112,8 @@ public enum Lowering {
       switch node.kind {
       case .number(let c):
         value = b.constant(c)
-      case .name:
-        value = name(e)
+      case .name, .element, .reduction:
+        value = external(e, &b)
       case .negate(let x):
         value = b.neg(operand(x))
       case .binary(let op, let x, let y):
@@ -119,7 +132,7 @@ public enum Lowering {
       }
       valueOf[e - arena.lowerBound] = value
     }
-    return valueOf[arena.count - 1]
+    return valueOf
   }
 
   static func op(_ op: BinaryOperator) -> Op {

@@ -32,6 +32,7 @@ public struct Program: Sendable {
     case .output(let o): symbols[outputs[o]].shape
     case .adjoint(let output, let s): symbols[output].shape + symbols[s].shape
     case .temporary(let k): temporaries[k]
+    case .temporaryAdjoint(let output, let k): symbols[output].shape + temporaries[k]
     }
   }
 
@@ -67,6 +68,8 @@ public enum ArrayName: Hashable, Sendable {
   case adjoint(output: Int, of: Int)
   /// a partial result: `Program.temporaries[k]`
   case temporary(Int)
+  /// ∂(symbol `output`)/∂(temporary `of`)
+  case temporaryAdjoint(output: Int, of: Int)
 }
 
 /// One loop of a kernel's nest: an index of the source, running over
@@ -104,6 +107,10 @@ public enum StoreMode: Hashable, Sendable {
   /// element := element + value, at each point in loop order; the element
   /// was written earlier (by a fill, or an earlier store)
   case add
+  /// element := the larger of element and value, NaN if either is (a
+  /// logsumexp's maximum, from a fill of -∞). `count` is the temporary that
+  /// counts the terms equal to the final maximum, for the adjoint's even split.
+  case maximum(count: ArrayName)
 }
 
 /// A write a kernel makes at each point of its nest.

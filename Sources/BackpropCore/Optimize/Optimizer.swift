@@ -13,8 +13,9 @@ public enum Roots: Sendable {
     switch (self, array) {
     case (.everything, _), (_, .output): true
     case (.outputsAndLeafGradients, .adjoint(_, let s)): s < program.leafCount
-    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary),
-      (.outputsAndLeafGradients, .variable), (.outputsAndLeafGradients, .temporary):
+    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary), (.outputs, .temporaryAdjoint),
+      (.outputsAndLeafGradients, .variable), (.outputsAndLeafGradients, .temporary),
+      (.outputsAndLeafGradients, .temporaryAdjoint):
       false
     }
   }

@@ -39,29 +39,6 @@ public struct Compilation: Sendable {
     self.init(SourceFile(name: name, text: source))
   }
 
-  /// The leaf values `eval` uses, in ``Layout`` order: defaults, overridden
-  /// by `settings`. Missing ones are reported together.
-  public func leafValues(
-    _ settings: [String: Double], into diagnostics: inout DiagnosticList
-  ) -> [Double]? {
-    guard let program else { return nil }
-    let layout = Layout(program)
-    var values = [Double](repeating: .nan, count: layout.numInputs)
-    var missing: [Symbol] = []
-    for (l, leaf) in program.leaves.enumerated() {
-      if let value = settings[leaf.name] ?? leaf.defaultValue {
-        values[layout.input(l)] = value
-      } else {
-        missing.append(leaf)
-      }
-    }
-    if let first = missing.first {
-      diagnostics.error(.missingLeafValues(missing.map(\.name)), at: first.range)
-      return nil
-    }
-    return values
-  }
-
   /// Evaluates values and every gradient, and warns where a non-finite value
   /// first arose and where a function was evaluated exactly at its kink.
   public func evaluate(_ leaves: [Double], into diagnostics: inout DiagnosticList) -> Evaluation? {

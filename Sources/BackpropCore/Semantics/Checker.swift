@@ -1,7 +1,14 @@
-/// Resolves names and checks the rules of SPEC §1 that the grammar cannot:
-/// single assignment, definition before use, reserved names, known functions
-/// and their arity, and the choice of outputs.
+/// Resolves names and checks the rules of SPEC §1 and §6 that the grammar
+/// cannot: single assignment, definition before use, reserved names, known
+/// functions and their arity, the choice of outputs; for arrays, shapes,
+/// defaults, index scopes and extents, and the element limits.
 public enum Checker {
+  /// At most this many elements per array, and over all named variables.
+  public static let arrayLimit = 1 << 24
+  public static let programLimit = 1 << 26
+  /// At most this many points in one statement's iteration space.
+  public static let iterationLimit = 1 << 32
+
   /// Checks a parsed program. The result is meaningful only when no error was
   /// added to `diagnostics`.
   public static func check(_ tree: SyntaxTree, into diagnostics: inout DiagnosticList) -> CheckedProgram {
@@ -23,6 +30,10 @@ private struct Definition {
   var range: SourceRange
   var leaf: LeafKind?
   var defaultValue: Double?
+  /// A declared or literal shape; for an indexed definition, found in pass 2.
+  var shape: [Int] = []
+  var defaultElements: [Double]?
+  var initializer: Initializer?
 }
 
 private struct CheckPass {
@@ -30,6 +41,8 @@ private struct CheckPass {
   var definitions: [String: Definition] = [:]
   /// Anonymous output names per statement (`_1`, …), or nil.
   var anonymousNames: [Int: String] = [:]
+  /// Every name the program uses for a variable: indices may not take one.
+  var programNames = Set<String>()
 
   /// Symbols in order of first appearance; reordered leaves-first at the end.
   var symbols: [Symbol] = []
@@ -37,11 +50,17 @@ private struct CheckPass {
   var references: [Int32]
   var statementSymbol: [Int32]
   var outputs: [Int] = []
+  var bindings: [[Binding]]
+  var subscripts: [Int: [ResolvedSubscript]] = [:]
+  var reductionBindings: [Int: [Int]] = [:]
+  /// Elements over all named variables so far, for the program limit.
+  var elementTotal = 0
 
   init(tree: SyntaxTree) {
     self.tree = tree
     self.references = Array(repeating: -1, count: tree.expressions.count)
     self.statementSymbol = Array(repeating: -1, count: tree.statements.count)
+    self.bindings = Array(repeating: [], count: tree.statements.count)
   }
 
   // MARK: Pass 1: who defines what
@@ -50,16 +69,19 @@ private struct CheckPass {
     var anonymousCount = 0
     for (index, statement) in tree.statements.enumerated() {
       switch statement.kind {
-      case .assignment(let name, let nameRange, let value):
+      case .assignment(let name, let nameRange, _, let value):
         let literal = literalValue(value)
         define(
           name, Definition(statement: index, range: nameRange, leaf: literal == nil ? nil : .literal,
                            defaultValue: literal), &diagnostics)
+      case .listAssignment(let name, let nameRange, let list):
+        var definition = Definition(statement: index, range: nameRange, leaf: .literal)
+        definition.shape = list.shape
+        definition.defaultElements = list.values
+        define(name, definition, &diagnostics)
       case .declaration(let kind, let leaves):
         for leaf in leaves {
-          define(
-            leaf.name, Definition(statement: index, range: leaf.nameRange, leaf: kind,
-                                  defaultValue: leaf.defaultValue), &diagnostics)
+          define(leaf.name, declared(kind, leaf, statement: index, &diagnostics), &diagnostics)
         }
       case .expression(let value):
         anonymousCount += 1
@@ -69,7 +91,58 @@ private struct CheckPass {
       case .output:
         break
       }
+      for e in statement.expressions {
+        switch tree.expressions[e].kind {
+        case .name(let name), .element(let name, _, _): programNames.insert(name)
+        default: break
+        }
+      }
     }
+    programNames.formUnion(definitions.keys)
+  }
+
+  /// A declared leaf, its shape and default checked (SPEC §6.2).
+  private func declared(
+    _ kind: LeafKind, _ leaf: LeafDeclaration, statement: Int, _ diagnostics: inout DiagnosticList
+  ) -> Definition {
+    var definition = Definition(
+      statement: statement, range: leaf.nameRange, leaf: kind, defaultValue: leaf.defaultValue)
+    if let shape = leaf.shape, let range = leaf.shapeRange {
+      if shape.count > Parser.rankLimit {
+        diagnostics.error(.rankTooLarge(limit: Parser.rankLimit), at: range)
+      } else if shape.contains(0) {
+        diagnostics.error(.extentZero, at: range)
+      } else {
+        definition.shape = shape
+      }
+    }
+    if let list = leaf.defaultList {
+      let range = leaf.defaultRange ?? list.range
+      if leaf.shape == nil {
+        let example = "'\(kind.rawValue) \(leaf.name)\(DiagnosticMessage.shape(list.shape)) = …'"
+        diagnostics.error(.listNeedsShape(leaf.name, example: example), at: range)
+      } else if list.shape != definition.shape && !definition.shape.isEmpty {
+        diagnostics.error(.defaultShapeMismatch(leaf.name, declared: definition.shape, given: list.shape), at: range)
+      } else {
+        definition.defaultElements = list.values
+      }
+    }
+    if let initializer = leaf.initializer, let range = leaf.defaultRange {
+      switch initializer {
+      case .uniform(let a, let b) where !(a < b):
+        diagnostics.error(.initializerArguments("uniform"), at: range)
+      case .normal(_, let std) where !(std >= 0):
+        diagnostics.error(.initializerArguments("normal"), at: range)
+      default:
+        break
+      }
+      if kind == .input {
+        diagnostics.error(.initializerOnInput(leaf.name), at: range)
+      } else {
+        definition.initializer = initializer
+      }
+    }
+    return definition
   }
 
   private mutating func define(_ name: String, _ definition: Definition, _ diagnostics: inout DiagnosticList) {
@@ -79,8 +152,7 @@ private struct CheckPass {
     }
     if let first = definitions[name] {
       diagnostics.error(
-        .redefinition(name), at: definition.range,
-        notes: [.init(.firstDefinedHere(name), at: first.range)])
+        .redefinition(name), at: definition.range, notes: [.init(.firstDefinedHere(name), at: first.range)])
       return
     }
     definitions[name] = definition
@@ -115,9 +187,13 @@ private struct CheckPass {
 
   mutating func resolve(_ diagnostics: inout DiagnosticList) {
     for (index, statement) in tree.statements.enumerated() {
+      var left: [IndexName] = []
       switch statement.kind {
-      case .assignment(let name, _, _):
+      case .assignment(let name, _, let indices, _):
+        left = indices
         statementSymbol[index] = symbolFor(name, definedAt: index)
+      case .listAssignment(let name, _, _):
+        _ = symbolFor(name, definedAt: index)
       case .declaration(_, let leaves):
         for leaf in leaves { _ = symbolFor(leaf.name, definedAt: index) }
       case .expression:
@@ -125,9 +201,7 @@ private struct CheckPass {
       case .output:
         continue
       }
-      for e in statement.expressions {
-        resolveExpression(e, in: index, &diagnostics)
-      }
+      resolveStatement(index, statement, left: left, &diagnostics)
       if let anonymous = anonymousNames[index] {
         statementSymbol[index] = symbolFor(anonymous, definedAt: index)
       }
@@ -139,9 +213,11 @@ private struct CheckPass {
   private mutating func symbolFor(_ name: String, definedAt statement: Int) -> Int32 {
     guard let definition = definitions[name], definition.statement == statement else { return -1 }
     if let existing = symbolIndex[name] { return Int32(existing) }
-    return Int32(
-      newSymbol(Symbol(name: name, range: definition.range, leaf: definition.leaf,
-                       defaultValue: definition.defaultValue)))
+    var symbol = Symbol(name: name, range: definition.range, leaf: definition.leaf, defaultValue: definition.defaultValue)
+    symbol.shape = definition.shape
+    symbol.defaultElements = definition.defaultElements
+    symbol.initializer = definition.initializer
+    return Int32(newSymbol(symbol))
   }
 
   private mutating func newSymbol(_ symbol: Symbol) -> Int {
@@ -150,25 +226,158 @@ private struct CheckPass {
     return symbols.count - 1
   }
 
-  private mutating func resolveExpression(_ e: Int, in statement: Int, _ diagnostics: inout DiagnosticList) {
+  /// One statement's references, with its index scopes: the left indices
+  /// everywhere on the right, a reduction's in its body only.
+  private mutating func resolveStatement(
+    _ index: Int, _ statement: Statement, left: [IndexName], _ diagnostics: inout DiagnosticList
+  ) {
+    let arena = statement.expressions
+    var scope = IndexScope()
+    // Where each node's subtree starts: a reduction's body is [first, body].
+    var first = [Int](repeating: 0, count: arena.count)
+    for e in arena {
+      var start = e
+      for child in Self.children(tree.expressions[e].kind) { start = min(start, first[child.index - arena.lowerBound]) }
+      first[e - arena.lowerBound] = start
+    }
+    for name in left { bind(name, in: &scope, enclosing: -1, &diagnostics) }
+    for e in arena {
+      if case .reduction(_, _, let indices, let body) = tree.expressions[e].kind {
+        let start = first[body.index - arena.lowerBound]
+        scope.reductions.append((range: start...body.index, firstBinding: scope.bindings.count))
+        let enclosing = scope.reductions.count - 1
+        var bound: [Int] = []
+        for name in indices { bound.append(bind(name, in: &scope, enclosing: enclosing, &diagnostics)) }
+        reductionBindings[e] = bound
+      }
+    }
+    for e in arena { resolveExpression(e, in: index, &scope, &diagnostics) }
+
+    for binding in scope.bindings where binding.extent == nil {
+      diagnostics.error(.indexSubscriptsNothing(binding.name), at: binding.range)
+    }
+    bindings[index] = scope.bindings.map { Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1) }
+
+    // Limits: the iteration space, and the defined array's size.
+    var points = 1
+    for binding in bindings[index] { points = Self.product(points, binding.extent, limit: Checker.iterationLimit) }
+    if points > Checker.iterationLimit {
+      diagnostics.error(.iterationSpaceTooLarge(Self.count(bindings[index].map(\.extent))), at: statement.range)
+    }
+    let symbol = statementSymbol[index]
+    if symbol >= 0 {
+      let shape = (0..<left.count).map { bindings[index][$0].extent }
+      symbols[Int(symbol)].shape = shape
+      definitions[symbols[Int(symbol)].name]?.shape = shape
+    }
+    countElements(index, statement, &diagnostics)
+  }
+
+  /// Adds the statement's named variables to the element total, checking
+  /// both limits (overflow-checked: `input x[100000, 100000]` is an error,
+  /// not a trap).
+  private mutating func countElements(_ index: Int, _ statement: Statement, _ diagnostics: inout DiagnosticList) {
+    var named: [(String, [Int], SourceRange)] = []
+    switch statement.kind {
+    case .declaration(_, let leaves):
+      for leaf in leaves { if let shape = definitions[leaf.name]?.shape, definitions[leaf.name]?.statement == index { named.append((leaf.name, shape, leaf.nameRange)) } }
+    case .assignment(let name, let range, _, _), .listAssignment(let name, let range, _):
+      if let shape = definitions[name]?.shape, definitions[name]?.statement == index { named.append((name, shape, range)) }
+    case .expression, .output:
+      break
+    }
+    for (name, shape, range) in named {
+      var size = 1
+      for extent in shape { size = Self.product(size, extent, limit: Checker.arrayLimit) }
+      if size > Checker.arrayLimit {
+        diagnostics.error(.arrayTooLarge(name, elements: Self.count(shape)), at: range)
+        continue
+      }
+      elementTotal += size
+      if elementTotal > Checker.programLimit && elementTotal - size <= Checker.programLimit {
+        diagnostics.error(.programTooLarge(elements: String(elementTotal)), at: range)
+      }
+    }
+  }
+
+  /// a·b, or more than `limit` (saturating, never overflowing).
+  static func product(_ a: Int, _ b: Int, limit: Int) -> Int {
+    let (p, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow || p > limit ? limit + 1 : p
+  }
+
+  /// The exact product of extents, as text (it may not fit an Int).
+  static func count(_ extents: [Int]) -> String {
+    var digits: [UInt32] = [1]  // little-endian base 10^9
+    for extent in extents {
+      var carry: UInt64 = 0
+      var factor = UInt64(extent)
+      if extent == Int.max { factor = UInt64(Int.max) }
+      for k in digits.indices {
+        let p = UInt64(digits[k]) &* (factor % 1_000_000_000) &+ carry
+        digits[k] = UInt32(p % 1_000_000_000)
+        carry = p / 1_000_000_000
+      }
+      while carry > 0 {
+        digits.append(UInt32(carry % 1_000_000_000))
+        carry /= 1_000_000_000
+      }
+      if factor >= 1_000_000_000 { return "more than " + String(Int.max) }
+    }
+    var text = String(digits.last ?? 0)
+    for d in digits.dropLast().reversed() { text += String(d).leftPadded(to: 9) }
+    return text
+  }
+
+  /// Binds an index, checking that it is fresh; returns its binding's position.
+  @discardableResult
+  private mutating func bind(
+    _ name: IndexName, in scope: inout IndexScope, enclosing reduction: Int, _ diagnostics: inout DiagnosticList
+  ) -> Int {
+    if Self.isReserved(name.name) {
+      diagnostics.error(.indexNotFresh(name.name, what: "reserved for anonymous outputs"), at: name.range)
+    } else if programNames.contains(name.name) {
+      diagnostics.error(.indexNotFresh(name.name, what: "a variable of the program"), at: name.range)
+    } else if Callee(name: name.name) != nil || Reduction(rawValue: name.name) != nil {
+      diagnostics.error(.indexNotFresh(name.name, what: "a function"), at: name.range)
+    } else if let earlier = scope.visible(name.name, fromReduction: reduction) {
+      diagnostics.error(
+        .indexBoundTwice(name.name), at: name.range,
+        notes: [.init(.firstBoundHere(name.name), at: scope.bindings[earlier].range)])
+    }
+    scope.bindings.append(IndexScope.Entry(name: name.name, range: name.range, reduction: reduction))
+    return scope.bindings.count - 1
+  }
+
+  private static func children(_ kind: Expression.Kind) -> [ExpressionID] {
+    switch kind {
+    case .number, .name, .element, .error: []
+    case .negate(let x), .parenthesized(let x): [x]
+    case .binary(_, let x, let y): [x, y]
+    case .call(_, _, let arguments): arguments
+    case .reduction(_, _, _, let body): [body]
+    }
+  }
+
+  private mutating func resolveExpression(
+    _ e: Int, in statement: Int, _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
+  ) {
     let node = tree.expressions[e]
     switch node.kind {
     case .name(let name):
-      if let definition = definitions[name] {
-        guard definition.statement < statement, let symbol = symbolIndex[name] else {
-          diagnostics.error(
-            .useBeforeDefinition(name), at: node.range,
-            notes: [.init(.definedHere(name), at: definition.range)])
-          return
-        }
-        references[e] = Int32(symbol)
-      } else if Self.isReserved(name) {
-        diagnostics.error(.unknownAnonymousOutput(name), at: node.range)
-      } else if let symbol = symbolIndex[name] {
-        references[e] = Int32(symbol)
-      } else {
-        references[e] = Int32(newSymbol(Symbol(name: name, range: node.range, leaf: .free)))
+      if scope.lookup(name, at: e) != nil {
+        diagnostics.error(.indexAsValue(name), at: node.range)
+        return
       }
+      guard let symbol = resolveName(name, at: node.range, in: statement, &diagnostics) else { return }
+      references[e] = Int32(symbol)
+      let shape = symbols[symbol].shape
+      if !shape.isEmpty {
+        let example = name + "[" + ["i", "j", "k", "l"].prefix(shape.count).joined(separator: ", ") + "]"
+        diagnostics.error(.bareArray(name, example: example), at: node.range)
+      }
+    case .element(let name, let nameRange, let written):
+      resolveElement(e, name, nameRange, written, in: statement, &scope, &diagnostics)
     case .call(let name, let nameRange, let arguments):
       guard let callee = Callee(name: name) else {
         let suggestion = Suggestion.closest(to: name, among: Callee.callableNames)
@@ -179,9 +388,82 @@ private struct CheckPass {
         diagnostics.error(
           .wrongArity(function: name, expected: callee.arity, got: arguments.count), at: node.range)
       }
-    case .number, .negate, .binary, .parenthesized, .error:
+    case .number, .negate, .binary, .parenthesized, .reduction, .error:
       break
     }
+  }
+
+  /// The symbol a name in an expression refers to, made for a free leaf.
+  private mutating func resolveName(
+    _ name: String, at range: SourceRange, in statement: Int, _ diagnostics: inout DiagnosticList
+  ) -> Int? {
+    if let definition = definitions[name] {
+      guard definition.statement < statement, let symbol = symbolIndex[name] else {
+        diagnostics.error(
+          .useBeforeDefinition(name), at: range, notes: [.init(.definedHere(name), at: definition.range)])
+        return nil
+      }
+      return symbol
+    } else if Self.isReserved(name) {
+      diagnostics.error(.unknownAnonymousOutput(name), at: range)
+      return nil
+    } else if let symbol = symbolIndex[name] {
+      return symbol
+    } else {
+      return newSymbol(Symbol(name: name, range: range, leaf: .free))
+    }
+  }
+
+  /// `W[j, 0]`: an array defined before, as many subscripts as its rank,
+  /// constants in range, indices bound, each index's extents equal.
+  private mutating func resolveElement(
+    _ e: Int, _ name: String, _ nameRange: SourceRange, _ written: [SubscriptSyntax], in statement: Int,
+    _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
+  ) {
+    guard definitions[name] != nil || symbolIndex[name] != nil else {
+      let example = "'input \(name)[" + written.map { _ in "3" }.joined(separator: ", ") + "]'"
+      diagnostics.error(.undeclaredArray(name, example: example), at: nameRange)
+      return
+    }
+    guard let symbol = resolveName(name, at: nameRange, in: statement, &diagnostics) else { return }
+    references[e] = Int32(symbol)
+    let shape = symbols[symbol].shape
+    guard !shape.isEmpty else {
+      diagnostics.error(.notAnArray(name), at: nameRange)
+      return
+    }
+    guard shape.count == written.count else {
+      diagnostics.error(.wrongSubscriptCount(name, rank: shape.count, got: written.count), at: tree.expressions[e].range)
+      return
+    }
+    var resolved: [ResolvedSubscript] = []
+    for (dimension, given) in written.enumerated() {
+      switch given {
+      case .constant(let value, let range):
+        if value >= shape[dimension] {
+          diagnostics.error(.subscriptOutOfRange(name, value: value, extent: shape[dimension]), at: range)
+        }
+        resolved.append(.constant(value))
+      case .index(let index):
+        guard let binding = scope.lookup(index.name, at: e) else {
+          diagnostics.error(.indexNotBound(index.name), at: index.range)
+          return
+        }
+        let extent = shape[dimension]
+        if let known = scope.bindings[binding].extent {
+          if known != extent, let firstUse = scope.bindings[binding].firstUse {
+            diagnostics.error(
+              .extentMismatch(index: index.name, here: extent, first: known), at: index.range,
+              notes: [.init(.firstUsedHere(index.name, extent: known), at: firstUse)])
+          }
+        } else {
+          scope.bindings[binding].extent = extent
+          scope.bindings[binding].firstUse = index.range
+        }
+        resolved.append(.binding(binding))
+      }
+    }
+    subscripts[e] = resolved
   }
 
   // MARK: Outputs
@@ -213,7 +495,7 @@ private struct CheckPass {
           }
           outputs.append(symbol)
         }
-      case .assignment, .declaration:
+      case .assignment, .listAssignment, .declaration:
         break
       }
     }
@@ -269,6 +551,54 @@ private struct CheckPass {
       references: references.map(remap),
       definitions: statementSymbol.map { s in
         s >= 0 && !symbols[Int(s)].isLeaf ? remap(s) : -1
-      })
+      },
+      bindings: bindings, subscripts: subscripts, reductionBindings: reductionBindings)
+  }
+}
+
+/// The indices of one statement while it is checked.
+private struct IndexScope {
+  struct Entry {
+    var name: String
+    var range: SourceRange
+    /// The reduction (position in `reductions`) that binds it; -1 for a left index.
+    var reduction: Int
+    var extent: Int?
+    var firstUse: SourceRange?
+  }
+  var bindings: [Entry] = []
+  /// Each reduction's body (arena indices) and its first binding.
+  var reductions: [(range: ClosedRange<Int>, firstBinding: Int)] = []
+
+  /// The binding a name refers to at arena index `e`: the innermost
+  /// reduction around `e` that binds it, else a left index.
+  func lookup(_ name: String, at e: Int) -> Int? {
+    var best: Int?
+    var bestWidth = Int.max
+    for (k, entry) in bindings.enumerated() where entry.name == name {
+      if entry.reduction < 0 {
+        if best == nil { best = k }
+        continue
+      }
+      let body = reductions[entry.reduction].range
+      if body.contains(e) && body.count < bestWidth {
+        best = k
+        bestWidth = body.count
+      }
+    }
+    return best
+  }
+
+  /// A binding of `name` in the same scope as one reduction `reduction`
+  /// (or the left side, for -1) makes: a left index, the same reduction, or
+  /// a reduction nested in it or around it. Sibling reductions may reuse a name.
+  func visible(_ name: String, fromReduction reduction: Int) -> Int? {
+    for (k, entry) in bindings.enumerated() where entry.name == name {
+      if entry.reduction < 0 || entry.reduction == reduction { return k }
+      guard reduction >= 0 else { continue }
+      let (a, b) = (reductions[entry.reduction].range, reductions[reduction].range)
+      if a.contains(b.upperBound) || b.contains(a.upperBound) { return k }
+    }
+    return nil
   }
 }

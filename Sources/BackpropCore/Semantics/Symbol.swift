@@ -5,7 +5,12 @@ public struct Symbol: Sendable {
   public var range: SourceRange
   /// Set for leaves: how the leaf came to be, and its default value.
   public var leaf: LeafKind?
+  /// A scalar's default, or the number that fills an array.
   public var defaultValue: Double?
+  /// An array's default as a list, row-major.
+  public var defaultElements: [Double]?
+  /// A param's random start.
+  public var initializer: Initializer?
   /// The extents, outermost first; `[]` for a scalar.
   public var shape: [Int] = []
 

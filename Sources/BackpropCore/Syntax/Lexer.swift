@@ -29,6 +29,8 @@ public struct Lexer {
     case UInt8(ascii: "^"): kind = .caret
     case UInt8(ascii: "("): kind = .leftParen
     case UInt8(ascii: ")"): kind = .rightParen
+    case UInt8(ascii: "["): kind = .leftBracket
+    case UInt8(ascii: "]"): kind = .rightBracket
     case UInt8(ascii: ","): kind = .comma
     case UInt8(ascii: "="): kind = .equals
     case UInt8(ascii: ";"): kind = .semicolon
@@ -142,6 +144,7 @@ public struct Lexer {
     case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"),
       UInt8(ascii: "#"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"),
       UInt8(ascii: "/"), UInt8(ascii: "^"), UInt8(ascii: "("), UInt8(ascii: ")"),
+      UInt8(ascii: "["), UInt8(ascii: "]"),
       UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "."):
       return true
     default:

@@ -53,7 +53,7 @@ public struct Parser {
   /// end = ";" | newline | end of file .
   private mutating func parseStatement() {
     let start = current.range.start
-    let firstExpression = tree.expressions.count
+    var firstExpression = tree.expressions.count
     panicking = false
     parenDepth = 0
     let kind: Statement.Kind
@@ -66,9 +66,17 @@ public struct Parser {
     default:
       let value = parseExpression()
       if current.kind == .equals && !current.newlineBefore {
-        report(.invalidAssignmentTarget, at: tree[value].range)
+        if case .element(let name, let nameRange, let subscripts) = tree[value].kind, !panicking {
+          // `h[j] = …`: the element was the left side; it is not a use.
+          firstExpression = tree.expressions.count
+          kind = parseIndexedAssignment(name, nameRange, subscripts)
+        } else {
+          report(.invalidAssignmentTarget, at: tree[value].range)
+          kind = .expression(value)
+        }
+      } else {
+        kind = .expression(value)
       }
-      kind = .expression(value)
     }
     let end = previousEnd
     tree.statements.append(
@@ -78,17 +86,43 @@ public struct Parser {
     expectStatementEnd(statementStart: start)
   }
 
-  /// assignment = name "=" expression .
+  /// assignment = name [ indices ] "=" ( expression | list ) .
   private mutating func parseAssignment() -> Statement.Kind {
     let name = file.text(current.range)
     let nameRange = current.range
     advance()  // the name
     advance()  // "="
-    return .assignment(name: name, nameRange: nameRange, value: parseExpression())
+    if current.kind == .leftBracket {
+      guard let list = parseList() else { return .assignment(name: name, nameRange: nameRange, indices: [], value: errorNode(at: current.range)) }
+      return .listAssignment(name: name, nameRange: nameRange, list: list)
+    }
+    return .assignment(name: name, nameRange: nameRange, indices: [], value: parseExpression())
+  }
+
+  /// indices = "[" index { "," index } "]" .
+  ///
+  /// The left side `h[j, k]` was parsed as an element; its subscripts must be
+  /// index names (a constant there is an error), and `current` is the `=`.
+  private mutating func parseIndexedAssignment(
+    _ name: String, _ nameRange: SourceRange, _ subscripts: [SubscriptSyntax]
+  ) -> Statement.Kind {
+    var indices: [IndexName] = []
+    for written in subscripts {
+      switch written {
+      case .index(let index): indices.append(index)
+      case .constant(_, let range): report(.constantOnTheLeft, at: range)
+      }
+    }
+    advance()  // "="
+    if current.kind == .leftBracket {
+      report(.listNotAllowedHere, at: current.range)
+      return .assignment(name: name, nameRange: nameRange, indices: indices, value: errorNode(at: current.range))
+    }
+    return .assignment(name: name, nameRange: nameRange, indices: indices, value: parseExpression())
   }
 
   /// declaration = ( "input" | "param" ) leaf { "," leaf } .
-  /// leaf = name [ "=" [ "-" ] number ] .
+  /// leaf = name [ shape ] [ "=" default ] .
   private mutating func parseDeclaration(_ kind: LeafKind) -> Statement.Kind {
     let keyword = kind.rawValue
     advance()
@@ -102,28 +136,185 @@ public struct Parser {
       }
       var leaf = LeafDeclaration(name: file.text(current.range), nameRange: current.range)
       advance()
+      if current.kind == .leftBracket && !current.newlineBefore {
+        guard let (shape, range) = parseShape() else { break }
+        (leaf.shape, leaf.shapeRange) = (shape, range)
+      }
       if current.kind == .equals {
         advance()
-        let signStart = current.range.start
-        let negative = current.kind == .minus
-        if negative { advance() }
-        if current.kind == .number, let value = numberValue(current.range) {
-          leaf.defaultValue = negative ? -value : value
-          leaf.defaultRange = SourceRange(signStart, current.range.end)
-          advance()
-        } else {
-          if current.kind == .invalid {
-            panicking = true  // the lexer has reported it
-          } else if current.kind != .number {
-            report(.expectedNumber(found: describe(current)), at: place(of: current))
-          }
-          break
-        }
+        guard parseDefault(&leaf) else { break }
       }
       leaves.append(leaf)
     } while acceptOnSameLine(.comma)
     return .declaration(kind, leaves)
   }
+
+  /// shape = "[" extent { "," extent } "]" .
+  private mutating func parseShape() -> ([Int], SourceRange)? {
+    let open = current.range
+    advance()
+    parenDepth += 1
+    defer { parenDepth -= 1 }
+    var extents: [Int] = []
+    repeat {
+      guard current.kind == .number, let extent = wholeNumber(current.range) else {
+        if current.kind == .invalid { panicking = true } else { report(.expectedExtent(found: describe(current)), at: place(of: current)) }
+        return nil
+      }
+      extents.append(extent)
+      advance()
+    } while accept(.comma)
+    guard expectClosing(.rightBracket, openedAt: open) else { return nil }
+    return (extents, SourceRange(open.start, previousEnd))
+  }
+
+  /// default = signed | list | initializer .
+  /// initializer = "xavier" | "he" | ( "uniform" | "normal" ) "(" signed "," signed ")" .
+  ///
+  /// Returns false after an error.
+  private mutating func parseDefault(_ leaf: inout LeafDeclaration) -> Bool {
+    let start = current.range.start
+    switch current.kind {
+    case .leftBracket:
+      guard let list = parseList() else { return false }
+      leaf.defaultList = list
+    case .identifier:
+      let word = file.text(current.range)
+      switch word {
+      case "xavier", "he":
+        leaf.initializer = word == "he" ? .he : .xavier
+        advance()
+      case "uniform", "normal" where peek().kind == .leftParen:
+        advance()
+        let open = current.range
+        advance()
+        parenDepth += 1
+        guard let a = parseSigned(), accept(.comma), let b = parseSigned() else {
+          parenDepth -= 1
+          if !panicking { report(.expectedInitializerArguments(word, found: describe(current)), at: place(of: current)) }
+          return false
+        }
+        parenDepth -= 1
+        guard expectClosingParen(openedAt: open) else { return false }
+        leaf.initializer = word == "uniform" ? .uniform(a, b) : .normal(mean: a, std: b)
+      default:
+        report(.expectedDefault(found: describe(current)), at: place(of: current))
+        return false
+      }
+    default:
+      guard let value = parseSigned() else {
+        if !panicking { report(.expectedDefault(found: describe(current)), at: place(of: current)) }
+        return false
+      }
+      leaf.defaultValue = value
+    }
+    leaf.defaultRange = SourceRange(start, previousEnd)
+    return true
+  }
+
+  /// signed = [ "-" ] number .
+  ///
+  /// Nil, without a report, when there is no number (a bad literal has been
+  /// reported by the lexer, and the statement is in panic mode).
+  private mutating func parseSigned() -> Double? {
+    let negative = current.kind == .minus
+    if negative { advance() }
+    if current.kind == .invalid {
+      panicking = true
+      return nil
+    }
+    guard current.kind == .number else { return nil }
+    let value = numberValue(current.range)
+    if value != nil { advance() }
+    return value.map { negative ? -$0 : $0 }
+  }
+
+  /// list = "[" item { "," item } "]" .
+  /// item = list | signed .
+  ///
+  /// Iterative, so 10,000 nested brackets cannot overflow the stack. The
+  /// shape comes from the first item at each depth; the first item that
+  /// differs is the error.
+  private mutating func parseList() -> ListLiteral? {
+    let start = current.range.start
+    var open: [(bracket: SourceRange, count: Int)] = []
+    var length: [Int?] = []        // each depth's item count, from its first list
+    var itemIsList: [Bool?] = []   // whether each depth holds lists or numbers
+    var values: [Double] = []
+    parenDepth += 1
+    defer { parenDepth -= 1 }
+    func openList() -> Bool {
+      guard open.count < Self.rankLimit else {
+        report(.listTooDeep(limit: Self.rankLimit), at: current.range)
+        return false
+      }
+      open.append((current.range, 0))
+      if length.count < open.count { length.append(nil); itemIsList.append(nil) }
+      advance()
+      if current.kind == .rightBracket {
+        report(.emptyList, at: SourceRange(open[open.count - 1].bracket.start, current.range.end))
+        return false
+      }
+      return true
+    }
+    guard openList() else { return nil }
+    while true {
+      let d = open.count - 1
+      if current.kind == .leftBracket {
+        guard itemIsList[d] != false else {
+          report(.listItemKind(expectedList: false), at: current.range)
+          return nil
+        }
+        itemIsList[d] = true
+        guard openList() else { return nil }
+        continue
+      }
+      var itemStart = current.range.start
+      guard let value = parseSigned() else {
+        if !panicking { report(.expectedListItem(found: describe(current)), at: place(of: current)) }
+        return nil
+      }
+      guard itemIsList[d] != true else {
+        report(.listItemKind(expectedList: true), at: SourceRange(itemStart, previousEnd))
+        return nil
+      }
+      itemIsList[d] = false
+      values.append(value)
+      // The item is complete: count it, then go on after ',' or close lists.
+      while true {
+        let d = open.count - 1
+        open[d].count += 1
+        if let n = length[d], open[d].count > n {
+          report(.listLength(expected: n, got: nil), at: SourceRange(itemStart, previousEnd))
+          return nil
+        }
+        if accept(.comma) { break }
+        guard current.kind == .rightBracket else {
+          if current.kind == .invalid {
+            panicking = true
+          } else {
+            let line = file.location(of: open[d].bracket.start).line
+            report(.expectedClosingBracket(openedAtLine: line, found: describe(current)), at: place(of: current))
+          }
+          return nil
+        }
+        if let n = length[d], open[d].count != n {
+          report(.listLength(expected: n, got: open[d].count), at: current.range)
+          return nil
+        }
+        length[d] = open[d].count
+        itemStart = open[d].bracket.start
+        advance()
+        open.removeLast()
+        if open.isEmpty {
+          return ListLiteral(shape: length.map { $0 ?? 0 }, values: values, range: SourceRange(start, previousEnd))
+        }
+      }
+    }
+  }
+
+  /// Arrays have rank 1 to 4 (SPEC §6.2).
+  static let rankLimit = 4
 
   /// outputs = "output" name { "," name } .
   private mutating func parseOutputs() -> Statement.Kind {
@@ -217,17 +408,32 @@ public struct Parser {
     return left
   }
 
-  /// primary = number | name | call | "(" expression ")" .
+  /// primary = number | name | element | call | reduction | "(" expression ")" .
   /// call = name "(" [ expression { "," expression } ] ")" .
   private mutating func parsePrimary() -> ExpressionID {
+    let primary = parsePrimaryAlone()
+    // `f(x)[0]`, `(x)[0]`, `A[i][j]`: only a name takes one subscript list.
+    if current.kind == .leftBracket && (!current.newlineBefore || parenDepth > 0) && !panicking {
+      report(.subscriptNotAllowed, at: current.range)
+      return errorNode(at: current.range)
+    }
+    return primary
+  }
+
+  private mutating func parsePrimaryAlone() -> ExpressionID {
     let token = current
+    let follows = peek()
+    let sameLine = !follows.newlineBefore || parenDepth > 0
     switch token.kind {
     case .number:
       advance()
       guard let value = numberValue(token.range) else { return errorNode(at: token.range) }
       return add(.number(value), token.range)
-    case .identifier where peek().kind == .leftParen && (!peek().newlineBefore || parenDepth > 0):
+    case .identifier where follows.kind == .leftParen && sameLine:
+      if let reduction = Reduction(rawValue: file.text(token.range)) { return parseReduction(reduction) }
       return parseCall()
+    case .identifier where follows.kind == .leftBracket && sameLine:
+      return parseElement()
     case .identifier:
       advance()
       return add(.name(file.text(token.range)), token.range)
@@ -248,6 +454,71 @@ public struct Parser {
     }
   }
 
+  /// element = name "[" subscript { "," subscript } "]" .
+  /// subscript = index | extent .
+  private mutating func parseElement() -> ExpressionID {
+    let nameToken = current
+    advance()  // the name
+    let open = current.range
+    advance()  // "["
+    parenDepth += 1
+    var subscripts: [SubscriptSyntax] = []
+    repeat {
+      let token = current
+      if token.kind == .identifier {
+        subscripts.append(.index(IndexName(name: file.text(token.range), range: token.range)))
+        advance()
+      } else if token.kind == .number, let value = wholeNumber(token.range) {
+        subscripts.append(.constant(value, token.range))
+        advance()
+      } else {
+        parenDepth -= 1
+        if token.kind == .invalid { panicking = true } else { report(.expectedSubscript(found: describe(token)), at: place(of: token)) }
+        return errorNode(at: nameToken.range)
+      }
+    } while accept(.comma)
+    parenDepth -= 1
+    if current.kind != .rightBracket && !current.newlineBefore && !panicking,
+      [.plus, .minus, .star, .slash, .caret, .leftParen].contains(current.kind)
+    {
+      // `x[i+1]`: arithmetic in a subscript.
+      report(.expectedSubscript(found: describe(current)), at: current.range)
+      return errorNode(at: nameToken.range)
+    }
+    guard expectClosing(.rightBracket, openedAt: open) else { return errorNode(at: nameToken.range) }
+    return add(
+      .element(file.text(nameToken.range), nameRange: nameToken.range, subscripts: subscripts),
+      SourceRange(nameToken.range.start, previousEnd))
+  }
+
+  /// reduction = ( "sum" | "logsumexp" ) "(" index { "," index } "," expression ")" .
+  private mutating func parseReduction(_ reduction: Reduction) -> ExpressionID {
+    let nameToken = current
+    advance()  // "sum"
+    let open = current.range
+    advance()  // "("
+    parenDepth += 1
+    var indices: [IndexName] = []
+    while current.kind == .identifier && peek().kind == .comma {
+      indices.append(IndexName(name: file.text(current.range), range: current.range))
+      advance()
+      advance()
+    }
+    if indices.isEmpty {
+      parenDepth -= 1
+      if current.kind == .invalid { panicking = true } else {
+        report(.reductionNeedsIndex(reduction.rawValue), at: SourceRange(nameToken.range.start, current.range.end))
+      }
+      return errorNode(at: nameToken.range)
+    }
+    let body = parseExpression()
+    parenDepth -= 1
+    guard expectClosingParen(openedAt: open) else { return errorNode(at: nameToken.range) }
+    return add(
+      .reduction(reduction, nameRange: nameToken.range, indices: indices, body: body),
+      SourceRange(nameToken.range.start, previousEnd))
+  }
+
   private mutating func parseCall() -> ExpressionID {
     let nameToken = current
     advance()  // the name
@@ -265,6 +536,20 @@ public struct Parser {
     return add(
       .call(file.text(nameToken.range), nameRange: nameToken.range, arguments: arguments),
       SourceRange(nameToken.range.start, previousEnd))
+  }
+
+  /// A `]` to close the `[` at `open`.
+  private mutating func expectClosing(_ kind: Token.Kind, openedAt open: SourceRange) -> Bool {
+    if kind == .rightParen { return expectClosingParen(openedAt: open) }
+    if accept(kind) { return true }
+    guard !panicking else { return false }
+    if current.kind == .invalid {
+      panicking = true
+      return false
+    }
+    let line = file.location(of: open.start).line
+    report(.expectedClosingBracket(openedAtLine: line, found: describe(current)), at: place(of: current))
+    return false
   }
 
   private mutating func expectClosingParen(openedAt open: SourceRange) -> Bool {
@@ -344,6 +629,22 @@ public struct Parser {
 
   private mutating func errorNode(at range: SourceRange) -> ExpressionID {
     add(.error, range)
+  }
+
+  /// The value of a digits-only literal (an extent or a constant subscript),
+  /// compared without overflow: too large to hold is `Int.max`. Nil for a
+  /// literal with a point or an exponent.
+  private func wholeNumber(_ range: SourceRange) -> Int? {
+    let bytes = file.bytes[range.start..<range.end]
+    guard bytes.allSatisfy(Lexer.isDigit) else { return nil }
+    var value = 0
+    for digit in bytes {
+      let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+      let (plus, overflow2) = times.addingReportingOverflow(Int(digit - 0x30))
+      if overflow1 || overflow2 { return Int.max }
+      value = plus
+    }
+    return value
   }
 
   /// The value of a number literal; one too large for a Double is an error.

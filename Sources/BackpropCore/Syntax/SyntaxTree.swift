@@ -32,6 +32,10 @@ public struct Expression: Sendable {
     case binary(BinaryOperator, ExpressionID, ExpressionID)
     /// `function(arguments)`; `nameRange` covers just the function's name
     case call(String, nameRange: SourceRange, arguments: [ExpressionID])
+    /// `W[j, 0]`: an element of an array
+    case element(String, nameRange: SourceRange, subscripts: [SubscriptSyntax])
+    /// `sum(i, body)`, `logsumexp(i, j, body)`: the indices are bound in the body
+    case reduction(Reduction, nameRange: SourceRange, indices: [IndexName], body: ExpressionID)
     /// `( inner )`, kept so ranges and the "plain literal" rule see the parentheses
     case parenthesized(ExpressionID)
     /// stands in for an expression that failed to parse; the error is reported
@@ -40,6 +44,35 @@ public struct Expression: Sendable {
 
   public var kind: Kind
   public var range: SourceRange
+}
+
+/// One subscript as written: an index or a constant.
+public enum SubscriptSyntax: Sendable, Equatable {
+  /// an index name: `j`
+  case index(IndexName)
+  /// a constant subscript, digits only: `0`; `Int.max` when too large to hold
+  case constant(Int, SourceRange)
+
+  public var range: SourceRange {
+    switch self {
+    case .index(let index): index.range
+    case .constant(_, let range): range
+    }
+  }
+}
+
+/// An index name where it is bound or used.
+public struct IndexName: Sendable, Equatable {
+  public var name: String
+  public var range: SourceRange
+}
+
+/// What a reduction folds its terms into.
+public enum Reduction: String, Sendable {
+  /// the terms' sum, ascending from the first term
+  case sum
+  /// log Σ exp(term), computed stably
+  case logsumexp
 }
 
 public enum BinaryOperator: String, Sendable {
@@ -53,8 +86,10 @@ public enum BinaryOperator: String, Sendable {
 /// One statement of the program.
 public struct Statement: Sendable {
   public enum Kind: Sendable {
-    /// `name = value`
-    case assignment(name: String, nameRange: SourceRange, value: ExpressionID)
+    /// `name = value`, or `name[i, j] = value` with the left indices
+    case assignment(name: String, nameRange: SourceRange, indices: [IndexName], value: ExpressionID)
+    /// `name = [1, 2]`: an array leaf given by a list
+    case listAssignment(name: String, nameRange: SourceRange, list: ListLiteral)
     /// `input a = 1, b` or `param w = 0.5`
     case declaration(LeafKind, [LeafDeclaration])
     /// `output A, B`
@@ -85,7 +120,39 @@ public enum LeafKind: String, Sendable {
 public struct LeafDeclaration: Sendable {
   public var name: String
   public var nameRange: SourceRange
+  /// `x[2, 3]`'s extents (`Int.max` for one too large to hold), or nil for a scalar.
+  public var shape: [Int]?
+  /// From the `[` to the `]` of the shape.
+  public var shapeRange: SourceRange?
+  /// The default: one number (for an array, every element), a list, or an initialiser.
   public var defaultValue: Double?
+  public var defaultList: ListLiteral?
+  public var initializer: Initializer?
   /// The default's text, sign included, for error messages and rewriting.
   public var defaultRange: SourceRange?
+
+  public init(name: String, nameRange: SourceRange) {
+    self.name = name
+    self.nameRange = nameRange
+  }
+}
+
+/// `[[1, 2], [3, 4]]`: its shape, from the first item at each depth, and its
+/// numbers, row-major.
+public struct ListLiteral: Sendable {
+  public var shape: [Int]
+  public var values: [Double]
+  public var range: SourceRange
+}
+
+/// A param's random start (SPEC §6.2), from the seeded generator.
+public enum Initializer: Sendable, Equatable {
+  /// uniform in ±sqrt(6/(fan_in + fan_out))
+  case xavier
+  /// normal, mean 0, standard deviation sqrt(2/fan_in)
+  case he
+  /// uniform in [a, b)
+  case uniform(Double, Double)
+  /// normal with this mean and standard deviation
+  case normal(mean: Double, std: Double)
 }

@@ -13,6 +13,8 @@ public struct Token: Sendable {
     case caret          // ^
     case leftParen      // (
     case rightParen     // )
+    case leftBracket    // [
+    case rightBracket   // ]
     case comma          // ,
     case equals         // =
     case semicolon      // ;
@@ -25,8 +27,8 @@ public struct Token: Sendable {
   public var range: SourceRange
   /// True when a line break (or a comment running to one) separates this token
   /// from the one before it. The parser ends statements with it, which is how
-  /// "a newline inside parentheses or after an operator does not end the
-  /// statement" becomes a local decision.
+  /// "a newline inside parentheses or brackets, or after an operator, does not
+  /// end the statement" becomes a local decision.
   public var newlineBefore: Bool
 }
 
@@ -46,6 +48,8 @@ extension Token.Kind {
     case .caret: "'^'"
     case .leftParen: "'('"
     case .rightParen: "')'"
+    case .leftBracket: "'['"
+    case .rightBracket: "']'"
     case .comma: "','"
     case .equals: "'='"
     case .semicolon: "';'"

@@ -1,0 +1,348 @@
+/// The reverse pass for programs with arrays: the adjoint of a kernel is a
+/// kernel over the same loops (SPEC §6.3, ARRAYS-DESIGN §4).
+///
+/// For each output O, the forward kernels are walked backwards, from the one
+/// that defines O. Each adjoint kernel recomputes its forward body (no tape:
+/// arrays are single-assignment), except that a value the kernel stores is
+/// loaded back; it seeds each stored value with the adjoint array of what it
+/// stores (∂O/∂h[j], a broadcast for a sum), walks the body backwards with the
+/// same local rules as straight-line code, and turns each load's adjoint into
+/// a store to the loaded array's adjoint. That store is classified:
+///
+/// | the forward read                          | the adjoint store           |
+/// |-------------------------------------------|-----------------------------|
+/// | distinct loop indices covering every loop | `dx[…] = c` (a gather)      |
+/// | an index missing (`x[i]` in loops j, i)   | `dx[i] += c`, serial in j   |
+/// | a constant or repeated subscript          | `dx[0] += c` into zeroes    |
+///
+/// and an assignment only when it is also the first and only write of that
+/// adjoint array so far. Contributions to one element therefore arrive in
+/// the order the kernels are walked, each kernel's in its loop order: the
+/// interpreter and both emitters run the same kernels in the same order.
+/// An output with a shape gets extra leading loops over its elements, so
+/// each adjoint array holds a row of the Jacobian per output element.
+struct KernelReverse {
+  let forward: Program
+  /// Whether each value of each forward kernel depends on some leaf.
+  let dependsOnLeaf: [[Bool]]
+
+  init(_ forward: Program) {
+    self.forward = forward
+    var dependent = Set<ArrayName>((0..<forward.leafCount).map { .variable($0) })
+    var depends: [[Bool]] = []
+    for kernel in forward.kernels {
+      var d = [Bool](repeating: false, count: kernel.instructions.count)
+      for (i, instruction) in kernel.instructions.enumerated() {
+        switch instruction.op {
+        case .load(let a): d[i] = dependent.contains(kernel.accesses[a].array)
+        case .constant: break
+        case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+          d[i] = instruction.operands.contains { d[$0.int] }
+        }
+      }
+      for store in kernel.stores where d[store.value.int] { dependent.insert(kernel.accesses[store.access].array) }
+      depends.append(d)
+    }
+    dependsOnLeaf = depends
+  }
+
+  func differentiate() -> Program {
+    var program = forward
+    var kernels = forward.kernels
+    // A last kernel without loops gets its adjoints appended, as in
+    // straight-line code: its values are at hand.
+    var tail: Builder? = kernels.last?.loops.isEmpty == true ? Builder(kernels.removeLast()) : nil
+    let tailIndex = forward.kernels.count - 1
+    var beforeTail: [Kernel] = []
+    var after: [Kernel] = []
+    for output in forward.outputs {
+      var sweep = Sweep(self, output: output)
+      let defining = forward.kernels.lastIndex { kernel in
+        kernel.stores.contains { kernel.accesses[$0.access].array == .variable(output) }
+      }
+      if let defining {
+        for k in stride(from: defining, through: 0, by: -1) {
+          if k == tailIndex, var last = tail {
+            sweep.appendToTail(&last, dependsOnLeaf: dependsOnLeaf[k])
+            tail = last
+            beforeTail += sweep.takeFills()
+          } else {
+            sweep.adjointKernel(k)
+          }
+        }
+      } else {
+        sweep.seedLeafOutput()
+      }
+      sweep.fillUnwritten()
+      after += sweep.kernels
+    }
+    kernels += beforeTail
+    if let tail { kernels.append(tail.kernel) }
+    program.kernels = kernels + after
+    return program
+  }
+}
+
+/// One output's walk over the kernels.
+private struct Sweep {
+  let reverse: KernelReverse
+  var forward: Program { reverse.forward }
+  let output: Int
+  /// Loops over the output's elements, leading every adjoint kernel.
+  let seedLoops: [Loop]
+  /// The adjoint kernels made so far, in order.
+  var kernels: [Kernel] = []
+  /// Adjoint arrays written so far.
+  var written = Set<ArrayName>()
+
+  init(_ reverse: KernelReverse, output: Int) {
+    self.reverse = reverse
+    self.output = output
+    let shape = reverse.forward.symbols[output].shape
+    seedLoops = shape.enumerated().map { Loop(name: "o\($0.offset)", extent: $0.element, range: SourceRange(0, 0)) }
+    if !shape.isEmpty { seedIdentity() }
+  }
+
+  /// ∂O/∂O: the identity, for an output with a shape, as loops over its elements.
+  private mutating func seedIdentity() {
+    let seed = ArrayName.adjoint(output: output, of: output)
+    kernels.append(fill(seed, with: 0))
+    var b = builder(loops: seedLoops)
+    let one = b.constant(1)
+    let diagonal = seedLoops.indices.map { Subscript.loop($0) }
+    b.store(Access(seed, diagonal + diagonal), one)
+    kernels.append(b.kernel)
+    written.insert(seed)
+  }
+
+  /// An output that is a leaf: only ∂O/∂O is not zero.
+  mutating func seedLeafOutput() {
+    if seedLoops.isEmpty {
+      var b = builder(loops: [])
+      b.store(Access(.adjoint(output: output, of: output)), b.constant(1))
+      kernels.append(b.kernel)
+      written.insert(.adjoint(output: output, of: output))
+    }
+  }
+
+  func builder(loops: [Loop]) -> Builder {
+    var b = Builder(Kernel(loops: loops))
+    b.role = .adjoint(output: output)
+    b.owner = Int32(output)
+    b.range = forward.symbols[output].range
+    return b
+  }
+
+  /// A kernel setting every element of an adjoint array to `value`.
+  func fill(_ array: ArrayName, with value: Double) -> Kernel {
+    let shape = forward.shape(of: array)
+    var b = builder(loops: shape.enumerated().map { Loop(name: "i\($0.offset)", extent: $0.element, range: SourceRange(0, 0)) })
+    let constant = b.constant(value)
+    b.store(Access(array, shape.indices.map { .loop($0) }), constant)
+    return b.kernel
+  }
+
+  /// Zero for every named value's adjoint the walk did not reach: O does not
+  /// depend on it (`eval --json` reports 0).
+  mutating func fillUnwritten() {
+    for s in forward.symbols.indices where !written.contains(.adjoint(output: output, of: s)) {
+      kernels.append(fill(.adjoint(output: output, of: s), with: 0))
+      written.insert(.adjoint(output: output, of: s))
+    }
+  }
+
+  /// The fills made so far, taken out of `kernels` (for the tail, which
+  /// must run after them).
+  mutating func takeFills() -> [Kernel] {
+    defer { kernels = [] }
+    return kernels
+  }
+
+  /// The adjoint array of an array the forward program loads.
+  func adjoint(of array: ArrayName) -> ArrayName? {
+    switch array {
+    case .variable(let s): .adjoint(output: output, of: s)
+    case .temporary(let k): .temporaryAdjoint(output: output, of: k)
+    case .output, .adjoint, .temporaryAdjoint: nil
+    }
+  }
+
+  // MARK: A kernel's adjoint
+
+  mutating func adjointKernel(_ k: Int) {
+    let kernel = forward.kernels[k]
+    let shift = seedLoops.count
+    var b = builder(loops: seedLoops + kernel.loops)
+    let seed = seedLoops.indices.map { Subscript.loop($0) }
+    func shifted(_ access: Access) -> Access {
+      Access(access.array, access.subscripts.map { s in
+        if case .loop(let l) = s { return .loop(l + shift) }
+        return s
+      })
+    }
+    // The values the kernel stores (by assignment) are loaded, not recomputed.
+    var stored: [Int: Access] = [:]
+    for store in kernel.stores where store.mode == .assign {
+      let access = kernel.accesses[store.access]
+      if case .output = access.array { continue }
+      stored[store.value.int] = shifted(access)
+    }
+    var map = [ValueID](repeating: .none, count: kernel.instructions.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      b.range = instruction.range
+      b.owner = instruction.owner
+      b.role = .forward
+      if let access = stored[i] {
+        map[i] = b.load(access)
+      } else if case .load(let a) = instruction.op {
+        map[i] = b.load(shifted(kernel.accesses[a]))
+      } else {
+        let lhs = instruction.lhs == .none ? ValueID.none : map[instruction.lhs.int]
+        let rhs = instruction.rhs == .none ? ValueID.none : map[instruction.rhs.int]
+        map[i] = b.emit(instruction.op, lhs, rhs)
+      }
+    }
+    b.role = .adjoint(output: output)
+    var walk = Walk(count: kernel.instructions.count)
+    // Seeds: each stored value gets the adjoint of what it is stored to.
+    for store in kernel.stores {
+      let access = kernel.accesses[store.access]
+      guard let d = adjoint(of: access.array) else { continue }
+      let v = store.value.int
+      if access.array == .variable(output) && seedLoops.isEmpty {
+        b.range = forward.symbols[output].range
+        walk.contribute(v, b.constant(1))
+        continue
+      }
+      guard written.contains(d) else { continue }
+      let g = b.load(Access(d, seed + shifted(access).subscripts))
+      switch store.mode {
+      case .assign, .add:
+        walk.contribute(v, g)
+      case .maximum(let count):
+        // The maximum's adjoint goes evenly to the terms equal to it.
+        let m = b.load(shifted(access))
+        let c = b.load(Access(count, shifted(access).subscripts))
+        let tie = b.call(.equal, map[v], m)
+        let share = b.div(b.mul(g, tie), c)
+        walk.contribute(v, share)
+      }
+    }
+    let loads = walk.run(
+      kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b,
+      access: { shifted(kernel.accesses[$0]) }, name: { _ in nil })
+    storeAdjoints(loads.loads, in: &b, loops: b.kernel.loops.count, seed: seed)
+    kernels.append(b.kernel)
+  }
+
+  /// Appends O's adjoint to the last kernel (without loops), reading its values.
+  mutating func appendToTail(_ b: inout Builder, dependsOnLeaf: [Bool]) {
+    let kernel = b.kernel
+    b.role = .adjoint(output: output)
+    b.owner = Int32(output)
+    var walk = Walk(count: kernel.instructions.count)
+    for store in kernel.stores where kernel.accesses[store.access].array == .variable(output) {
+      b.range = forward.symbols[output].range
+      walk.contribute(store.value.int, b.constant(1))
+    }
+    let loads = walk.run(
+      kernel.instructions, kernel.instructions.indices.map(ValueID.init), dependsOnLeaf: dependsOnLeaf, &b,
+      access: { kernel.accesses[$0] }
+    ) { instruction in
+      guard case .variable(let s)? = instruction.name, !instruction.op.isLoad else { return nil }
+      return .adjoint(output: self.output, of: s)
+    }
+    storeAdjoints(loads.loads, in: &b, loops: 0, seed: [])
+    for (name, sum) in loads.named {
+      guard case .adjoint(_, let s) = name else { continue }
+      b.store(Access(.adjoint(output: output, of: s)), sum)
+      written.insert(.adjoint(output: output, of: s))
+    }
+  }
+
+  /// Each load's adjoint becomes a store to its array's adjoint: an
+  /// assignment when the load covers every loop with distinct indices, the
+  /// adjoint array is not yet written, and no other load of that array in
+  /// this kernel has an adjoint; else an accumulation, into zeroes filled
+  /// first if need be.
+  private mutating func storeAdjoints(
+    _ loads: [(access: Access, adjoint: ValueID)], in b: inout Builder, loops: Int, seed: [Subscript]
+  ) {
+    var perArray: [ArrayName: Int] = [:]
+    for load in loads { if let d = adjoint(of: load.access.array) { perArray[d, default: 0] += 1 } }
+    for load in loads {
+      guard let d = adjoint(of: load.access.array) else { continue }
+      let subscripts = seed + load.access.subscripts
+      let covering = subscripts.count == loops && Set(subscripts).count == loops
+        && subscripts.allSatisfy { if case .loop = $0 { return true } else { return false } }
+      if covering && !written.contains(d) && perArray[d] == 1 {
+        b.store(Access(d, subscripts), load.adjoint)
+      } else {
+        if !written.contains(d) { kernels.append(fill(d, with: 0)) }
+        b.store(Access(d, subscripts), load.adjoint, mode: .add)
+      }
+      written.insert(d)
+    }
+  }
+}
+
+/// The backward walk over one body: contributions per value, summed in
+/// source order of the uses, handed to each instruction's local rule.
+private struct Walk {
+  var head: [Int32]
+  var pool: [(value: ValueID, next: Int32)] = []
+
+  init(count: Int) {
+    head = [Int32](repeating: -1, count: count)
+  }
+
+  mutating func contribute(_ target: Int, _ value: ValueID?) {
+    guard let value, target >= 0 else { return }
+    pool.append((value, head[target]))
+    head[target] = Int32(pool.count - 1)
+  }
+
+  /// Walks the forward `instructions` (whose values in the builder's kernel
+  /// are `values`) backwards. Returns each load's adjoint (with its access
+  /// in this kernel, from `access`) in walk order, and the adjoints of the
+  /// values `name` names (a named value's ∂O/∂V), which it names.
+  mutating func run(
+    _ instructions: [Instruction], _ values: [ValueID], dependsOnLeaf: [Bool], _ b: inout Builder,
+    access: (Int) -> Access, name: (Instruction) -> ArrayName?
+  ) -> (loads: [(access: Access, adjoint: ValueID)], named: [(ArrayName, ValueID)]) {
+    var loads: [(access: Access, adjoint: ValueID)] = []
+    var named: [(ArrayName, ValueID)] = []
+    let firstNew = b.kernel.instructions.count
+    for i in stride(from: instructions.count - 1, through: 0, by: -1) where head[i] >= 0 {
+      let instruction = instructions[i]
+      b.range = instruction.range
+      b.owner = instruction.owner
+      var link = head[i]
+      var sum = pool[Int(link)].value
+      link = pool[Int(link)].next
+      while link >= 0 {
+        sum = b.add(sum, pool[Int(link)].value)
+        link = pool[Int(link)].next
+      }
+      if let array = name(instruction) {
+        named.append((array, sum))
+        if case .adjoint(let o, let s) = array, sum.int >= firstNew, b.kernel[sum].name == nil {
+          b.kernel.instructions[sum.int].name = .adjoint(output: o, of: s)
+        }
+      }
+      if case .load(let a) = instruction.op {
+        loads.append((access(a), sum))
+        continue
+      }
+      // The rule's operands are this kernel's values of the forward operands.
+      var local = instruction
+      local.lhs = instruction.lhs == .none ? .none : values[instruction.lhs.int]
+      local.rhs = instruction.rhs == .none ? .none : values[instruction.rhs.int]
+      let exponentIsActive = instruction.rhs != .none && dependsOnLeaf[instruction.rhs.int]
+      let (da, db) = Reverse.localAdjoints(local, values[i], upstream: sum, exponentIsActive: exponentIsActive, &b)
+      contribute(instruction.lhs == .none ? -1 : instruction.lhs.int, da)
+      contribute(instruction.rhs == .none ? -1 : instruction.rhs.int, db)
+    }
+    return (loads, named)
+  }
+}

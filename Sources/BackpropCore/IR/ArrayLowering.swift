@@ -1,0 +1,300 @@
+/// Lowering of a program with arrays (SPEC §6) into kernels.
+///
+/// An indexed statement `h[j] = …` is a kernel over its left indices that
+/// stores `h[j]`. A reduction is a kernel of its own, over the indices its
+/// body uses and its own, that folds into a temporary, which the enclosing
+/// expression then loads:
+///
+///     h[j] = sigmoid(sum(i, W[j, i] * x[i]) + b)
+///       fill t[j] = -0.0                      (the sum starts at its first term)
+///       for j, i:  t[j] += W[j, i] * x[i]     (ascending i, as SPEC §6.3 says)
+///       for j:     h[j] = sigmoid(t[j] + b)
+///
+/// `logsumexp(i, e)` is m = max e (NaN if any term is), s = Σ lseExp(e, m),
+/// r = lseResult(m, s), with a count of the terms equal to m for the even
+/// split of the gradient at m = ±∞. Consecutive scalar statements share one
+/// kernel without loops, as in a program without arrays.
+enum ArrayLowering {
+  static func lower(_ checked: CheckedProgram) -> Program {
+    var state = State(checked)
+    for index in checked.tree.statements.indices { state.lowerStatement(index) }
+    state.closeStraightLine()
+    return Lowering.withOutputs(checked.outputs, of: state.program)
+  }
+}
+
+private struct State {
+  let checked: CheckedProgram
+  var tree: SyntaxTree { checked.tree }
+  var program = Program()
+  /// The kernel without loops that consecutive scalar statements fill.
+  var straightLine: Builder?
+  /// The values of the symbols that kernel computes.
+  var values: [Int: ValueID] = [:]
+
+  init(_ checked: CheckedProgram) {
+    self.checked = checked
+    program.symbols = checked.symbols
+    program.leafCount = checked.leafCount
+    program.outputs = checked.outputs
+  }
+
+  mutating func closeStraightLine() {
+    if let b = straightLine { program.kernels.append(b.kernel) }
+    straightLine = nil
+    values = [:]
+  }
+
+  /// A temporary array of this shape.
+  mutating func temporary(_ shape: [Int]) -> ArrayName {
+    program.temporaries.append(shape)
+    return .temporary(program.temporaries.count - 1)
+  }
+
+  // MARK: Statements
+
+  mutating func lowerStatement(_ index: Int) {
+    let symbol = Int(checked.definitions[index])
+    guard symbol >= 0 else { return }
+    let statement = tree.statements[index]
+    let arena = statement.expressions
+    let bindings = checked.bindings[index]
+    var regions = Regions(tree, arena, checked, bindings)
+    if !regions.reductions.isEmpty { closeStraightLine() }
+    var folded: [Int: (array: ArrayName, extra: [ArrayName])] = [:]
+    for r in regions.reductions {
+      folded[r] = lowerReduction(r, &regions, symbol: symbol, folded: folded)
+    }
+
+    let left = Array(0..<regions.leftCount)
+    if left.isEmpty {
+      var b = straightLine ?? Builder(Kernel())
+      b.owner = Int32(symbol)
+      let value = lowerRoot(&b, &regions, symbol: symbol, loops: [], folded: folded, statement: statement)
+      b.store(Access(.variable(symbol)), value)
+      values[symbol] = value
+      straightLine = b
+    } else {
+      closeStraightLine()
+      var b = Builder(Kernel(loops: left.map { regions.loop($0) }))
+      b.owner = Int32(symbol)
+      let value = lowerRoot(&b, &regions, symbol: symbol, loops: left, folded: folded, statement: statement)
+      b.store(Access(.variable(symbol), left.indices.map { .loop($0) }), value)
+      program.kernels.append(b.kernel)
+    }
+  }
+
+  /// The statement's own expression, over its left indices.
+  private mutating func lowerRoot(
+    _ b: inout Builder, _ regions: inout Regions, symbol: Int, loops: [Int],
+    folded: [Int: (array: ArrayName, extra: [ArrayName])], statement: Statement
+  ) -> ValueID {
+    let arena = statement.expressions
+    let firstInstruction = b.kernel.instructions.count
+    let region = regions
+    let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 }) { e, b in
+      self.external(e, &b, loops: loops, regions: region, folded: folded)
+    }
+    var root = valueOf[arena.count - 1]
+    // Each name has a node of its own (`B = A`, `h[j] = x[j]`).
+    if root.int < firstInstruction || b.kernel[root].name != nil || b.kernel[root].op.isLoad {
+      b.range = statement.range
+      root = b.emit(.copy, root)
+    }
+    if loops.isEmpty { b.kernel.instructions[root.int].name = .variable(symbol) }
+    return root
+  }
+
+  /// A reduction's kernels; returns the temporary the enclosing expression
+  /// loads (and, for logsumexp, its sum).
+  private mutating func lowerReduction(
+    _ r: Int, _ regions: inout Regions, symbol: Int, folded: [Int: (array: ArrayName, extra: [ArrayName])]
+  ) -> (array: ArrayName, extra: [ArrayName]) {
+    guard case .reduction(let kind, _, _, let body) = tree.expressions[r].kind else {
+      preconditionFailure("not a reduction")
+    }
+    let free = regions.free[r] ?? []
+    let own = checked.reductionBindings[r] ?? []
+    let loops = free + own
+    let shape = free.map { regions.bindings[$0].extent }
+    let target = free.indices.map { Subscript.loop($0) }
+    let range = tree.expressions[r].range
+    let region = regions
+    let arena = regions.arena
+
+    /// A kernel over the reduction's loops storing `make(body value)`.
+    func kernel(_ store: (inout Builder, ValueID) -> Void) -> Kernel {
+      var b = Builder(Kernel(loops: loops.map { region.loop($0) }))
+      b.owner = Int32(symbol)
+      let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r }) { e, b in
+        self.external(e, &b, loops: loops, regions: region, folded: folded)
+      }
+      b.range = range
+      store(&b, valueOf[body.index - arena.lowerBound])
+      return b.kernel
+    }
+
+    switch kind {
+    case .sum:
+      let sum = temporary(shape)
+      let kernels = [
+        fill(sum, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        kernel { b, value in b.store(Access(sum, target), value, mode: .add) },
+      ]
+      program.kernels += kernels
+      return (sum, [])
+    case .logsumexp:
+      let (maximum, count, sum) = (temporary(shape), temporary(shape), temporary(shape))
+      let kernels = [
+        fill(maximum, shape, free, regions, with: -.infinity, symbol: symbol, range: range),
+        fill(count, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        fill(sum, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        kernel { b, value in b.store(Access(maximum, target), value, mode: .maximum(count: count)) },
+        kernel { b, value in
+          let m = b.load(Access(maximum, target))
+          let tie = b.call(.equal, value, m)
+          b.store(Access(count, target), tie, mode: .add)
+          let term = b.call(.lseExp, value, m)
+          b.store(Access(sum, target), term, mode: .add)
+        },
+      ]
+      program.kernels += kernels
+      return (maximum, [sum])
+    }
+  }
+
+  /// A kernel that sets every element of `array` to `value`.
+  private func fill(
+    _ array: ArrayName, _ shape: [Int], _ free: [Int], _ regions: Regions, with value: Double, symbol: Int,
+    range: SourceRange
+  ) -> Kernel {
+    var b = Builder(Kernel(loops: free.map { regions.loop($0) }))
+    b.owner = Int32(symbol)
+    b.range = range
+    b.store(Access(array, shape.indices.map { .loop($0) }), b.constant(value))
+    return b.kernel
+  }
+
+  /// The value of a name, an element or a reduction where a kernel over
+  /// `loops` (binding positions) uses it.
+  private func external(
+    _ e: Int, _ b: inout Builder, loops: [Int], regions: Regions,
+    folded: [Int: (array: ArrayName, extra: [ArrayName])]
+  ) -> ValueID {
+    let node = tree.expressions[e]
+    func position(_ binding: Int) -> Subscript {
+      .loop(loops.firstIndex(of: binding) ?? 0)
+    }
+    switch node.kind {
+    case .name:
+      let symbol = Int(checked.references[e])
+      if loops.isEmpty, let value = values[symbol] { return value }
+      let value = b.load(Access(.variable(symbol)))
+      if b.kernel[value].name == nil { b.kernel.instructions[value.int].name = .variable(symbol) }
+      return value
+    case .element:
+      let symbol = Int(checked.references[e])
+      let subscripts = (checked.subscripts[e] ?? []).map { s -> Subscript in
+        switch s {
+        case .binding(let binding): position(binding)
+        case .constant(let c): .constant(c)
+        }
+      }
+      return b.load(Access(.variable(symbol), subscripts))
+    case .reduction(let kind, _, _, _):
+      let (array, extra) = folded[e] ?? (.temporary(0), [])
+      let at = (regions.free[e] ?? []).map(position)
+      switch kind {
+      case .sum:
+        return b.load(Access(array, at))
+      case .logsumexp:
+        let m = b.load(Access(array, at))
+        let s = b.load(Access(extra[0], at))
+        return b.call(.lseResult, m, s)
+      }
+    default:
+      preconditionFailure("only names, elements and reductions come from outside")
+    }
+  }
+}
+
+/// Which reduction each node of a statement belongs to, and the indices each
+/// reduction's result depends on.
+private struct Regions {
+  let arena: Range<Int>
+  let bindings: [Binding]
+  /// Per node (arena offset): the innermost reduction (arena index) whose
+  /// body holds it, or -1.
+  var owner: [Int]
+  /// The reductions, inner before outer (the arena's post-order).
+  var reductions: [Int] = []
+  /// Per reduction: the bindings outside it that its body uses, in nest order.
+  var free: [Int: [Int]] = [:]
+  let leftCount: Int
+
+  init(_ tree: SyntaxTree, _ arena: Range<Int>, _ checked: CheckedProgram, _ bindings: [Binding]) {
+    self.arena = arena
+    self.bindings = bindings
+    owner = [Int](repeating: -1, count: arena.count)
+    var first = [Int](repeating: 0, count: arena.count)
+    var ownerOfBinding = [Int](repeating: -1, count: bindings.count)
+    for e in arena {
+      var start = e
+      switch tree.expressions[e].kind {
+      case .negate(let x), .parenthesized(let x): start = first[x.index - arena.lowerBound]
+      case .binary(_, let x, _): start = first[x.index - arena.lowerBound]
+      case .call(_, _, let arguments): start = arguments.first.map { first[$0.index - arena.lowerBound] } ?? e
+      case .reduction(_, _, _, let body):
+        start = first[body.index - arena.lowerBound]
+        reductions.append(e)
+        for binding in checked.reductionBindings[e] ?? [] { ownerOfBinding[binding] = e }
+      case .number, .name, .element, .error: break
+      }
+      first[e - arena.lowerBound] = start
+    }
+    // Post-order: a reduction's body precedes it, inner reductions first, so
+    // the last reduction to claim a node is the innermost around it.
+    for r in reductions.reversed() {
+      guard case .reduction(_, _, _, let body) = tree.expressions[r].kind else { continue }
+      for e in first[body.index - arena.lowerBound]...body.index { owner[e - arena.lowerBound] = r }
+    }
+    leftCount = bindings.indices.filter { ownerOfBinding[$0] == -1 }.count
+    // Depth of each reduction, for nest order: outer reductions' indices first.
+    var depth: [Int: Int] = [:]
+    for r in reductions {
+      var d = 0
+      var o = owner[r - arena.lowerBound]
+      while o >= 0 {
+        d += 1
+        o = owner[o - arena.lowerBound]
+      }
+      depth[r] = d
+    }
+    func nestKey(_ binding: Int) -> (Int, Int) {
+      let r = ownerOfBinding[binding]
+      return (r < 0 ? 0 : 1 + (depth[r] ?? 0), binding)
+    }
+    for r in reductions {
+      var used = Set<Int>()
+      for e in arena where owner[e - arena.lowerBound] == r {
+        if let subscripts = checked.subscripts[e] {
+          for case .binding(let binding) in subscripts { used.insert(binding) }
+        }
+        if case .reduction = tree.expressions[e].kind { used.formUnion(free[e] ?? []) }
+      }
+      used.subtract(checked.reductionBindings[r] ?? [])
+      free[r] = used.sorted { nestKey($0) < nestKey($1) }
+    }
+  }
+
+  func loop(_ binding: Int) -> Loop {
+    Loop(name: bindings[binding].name, extent: bindings[binding].extent, range: bindings[binding].range)
+  }
+}
+
+extension Op {
+  var isLoad: Bool {
+    if case .load = self { return true }
+    return false
+  }
+}

@@ -1,0 +1,194 @@
+/// One `--set`: a leaf, or one element of it, and its value (SPEC §6.4).
+public struct LeafSetting: Sendable, Equatable {
+  public var name: String
+  /// `W[1, 0]=3` sets one element.
+  public var element: [Int]?
+  /// One number (which fills an array), or a list's numbers, row-major.
+  public var values: [Double]
+  /// The list's shape; nil for one number.
+  public var shape: [Int]?
+
+  public init(name: String, element: [Int]? = nil, values: [Double], shape: [Int]? = nil) {
+    self.name = name
+    self.element = element
+    self.values = values
+    self.shape = shape
+  }
+
+  /// Parses `NAME=VALUE`, `NAME[i, j]=VALUE`, VALUE a finite number or a
+  /// nested list of them, spaces allowed; nil when it is neither.
+  public init?(parsing text: String) {
+    var scanner = Scanner(Array(text.utf8))
+    scanner.skipSpaces()
+    guard let name = scanner.name() else { return nil }
+    self.name = name
+    scanner.skipSpaces()
+    if scanner.peek == UInt8(ascii: "[") {
+      guard let element = scanner.wholeNumbers() else { return nil }
+      self.element = element
+      scanner.skipSpaces()
+    }
+    guard scanner.take(UInt8(ascii: "=")) else { return nil }
+    scanner.skipSpaces()
+    if scanner.peek == UInt8(ascii: "[") {
+      guard let (values, shape) = scanner.list() else { return nil }
+      (self.values, self.shape) = (values, shape)
+    } else {
+      guard let value = scanner.number() else { return nil }
+      values = [value]
+    }
+    scanner.skipSpaces()
+    guard scanner.atEnd else { return nil }
+  }
+
+  /// `W[1,0]`, the SPEC's element name.
+  public static func elementName(_ name: String, _ element: [Int]) -> String {
+    name + "[" + element.map(String.init).joined(separator: ",") + "]"
+  }
+}
+
+/// A cursor over `--set`'s bytes.
+private struct Scanner {
+  let bytes: [UInt8]
+  var at = 0
+  init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  var atEnd: Bool { at >= bytes.count }
+  var peek: UInt8? { atEnd ? nil : bytes[at] }
+
+  mutating func skipSpaces() { while peek == 32 || peek == 9 { at += 1 } }
+
+  mutating func take(_ byte: UInt8) -> Bool {
+    guard peek == byte else { return false }
+    at += 1
+    return true
+  }
+
+  mutating func name() -> String? {
+    guard let first = peek, Lexer.isIdentifierStart(first) else { return nil }
+    let start = at
+    while let b = peek, Lexer.isIdentifierContinue(b) { at += 1 }
+    return String(decoding: bytes[start..<at], as: UTF8.self)
+  }
+
+  /// `[1, 0]`
+  mutating func wholeNumbers() -> [Int]? {
+    guard take(UInt8(ascii: "[")) else { return nil }
+    var numbers: [Int] = []
+    repeat {
+      skipSpaces()
+      let start = at
+      while let b = peek, Lexer.isDigit(b) { at += 1 }
+      guard at > start, let n = Int(String(decoding: bytes[start..<at], as: UTF8.self)) else { return nil }
+      numbers.append(n)
+      skipSpaces()
+    } while take(UInt8(ascii: ","))
+    return take(UInt8(ascii: "]")) ? numbers : nil
+  }
+
+  mutating func number() -> Double? {
+    let start = at
+    while let b = peek, b != UInt8(ascii: ","), b != UInt8(ascii: "]"), b != 32, b != 9 { at += 1 }
+    guard let value = Double(String(decoding: bytes[start..<at], as: UTF8.self)), value.isFinite else { return nil }
+    return value
+  }
+
+  /// A nested list, iteratively; its shape from the first item at each
+  /// depth, every list at a depth as long as the first.
+  mutating func list() -> ([Double], [Int])? {
+    var values: [Double] = []
+    var length: [Int?] = []
+    var counts: [Int] = []
+    var isList: [Bool?] = []
+    while true {
+      skipSpaces()
+      if take(UInt8(ascii: "[")) {
+        if let d = counts.indices.last {
+          if isList[d] == false { return nil }
+          isList[d] = true
+        }
+        guard counts.count < Parser.rankLimit else { return nil }
+        counts.append(0)
+        if length.count < counts.count { length.append(nil); isList.append(nil) }
+        continue
+      }
+      guard let d = counts.indices.last, isList[d] != true, let value = number() else { return nil }
+      isList[d] = false
+      values.append(value)
+      while true {
+        skipSpaces()
+        let d = counts.count - 1
+        counts[d] += 1
+        if take(UInt8(ascii: ",")) { break }
+        guard take(UInt8(ascii: "]")) else { return nil }
+        if let n = length[d], n != counts[d] { return nil }
+        length[d] = counts[d]
+        counts.removeLast()
+        if counts.isEmpty { return (values, length.map { $0 ?? 0 }) }
+      }
+    }
+  }
+}
+
+extension Compilation {
+  /// The leaf values a command uses, in ``Layout`` order: defaults (lists,
+  /// fills, initialisers from `seed`), then each setting, left to right.
+  /// Settings are assumed checked (``Settings/check(against:)``). Leaves
+  /// still missing elements are reported together.
+  public func leafValues(
+    _ settings: [LeafSetting], seed: UInt64 = 0, into diagnostics: inout DiagnosticList
+  ) -> [Double]? {
+    guard let program else { return nil }
+    let layout = Layout(program)
+    var values = [Double](repeating: .nan, count: layout.numInputs)
+    var known = [Bool](repeating: false, count: layout.numInputs)
+    for (l, leaf) in program.leaves.enumerated() {
+      guard let elements = leaf.defaultElements(seed: seed) else { continue }
+      for (k, value) in elements.enumerated() {
+        values[layout.input(l, element: k)] = value
+        known[layout.input(l, element: k)] = true
+      }
+    }
+    for setting in settings {
+      guard let l = program.leaves.firstIndex(where: { $0.name == setting.name }) else { continue }
+      let leaf = layout.leaves[l]
+      if let element = setting.element {
+        let k = Layout.flatIndex(element, shape: leaf.shape)
+        values[leaf.offset + k] = setting.values[0]
+        known[leaf.offset + k] = true
+      } else {
+        for k in 0..<leaf.size {
+          values[leaf.offset + k] = setting.values.count == 1 ? setting.values[0] : setting.values[k]
+          known[leaf.offset + k] = true
+        }
+      }
+    }
+    var missing: [String] = []
+    var first: SourceRange?
+    for (l, leaf) in program.leaves.enumerated() {
+      let variable = layout.leaves[l]
+      let absent = (0..<variable.size).filter { !known[variable.offset + $0] }
+      guard !absent.isEmpty else { continue }
+      first = first ?? leaf.range
+      if absent.count == variable.size {
+        missing.append(leaf.name)
+      } else {
+        missing += absent.prefix(8).map { LeafSetting.elementName(leaf.name, Layout.element($0, shape: variable.shape)) }
+        if absent.count > 8 { missing.append("\(absent.count - 8) more of \(leaf.name)") }
+      }
+    }
+    if let first {
+      diagnostics.error(.missingLeafValues(missing), at: first)
+      return nil
+    }
+    return values
+  }
+
+  /// Scalar settings by name, for tests and simple callers.
+  public func leafValues(
+    _ settings: [String: Double], seed: UInt64 = 0, into diagnostics: inout DiagnosticList
+  ) -> [Double]? {
+    leafValues(settings.sorted { $0.key < $1.key }.map { LeafSetting(name: $0.key, values: [$0.value]) },
+               seed: seed, into: &diagnostics)
+  }
+}
