@@ -74,7 +74,7 @@ struct KernelReverse {
         sweep.seedLeafOutput()
       }
       sweep.fillUnwritten()
-      after += sweep.kernels
+      after += sweep.fills + sweep.kernels
     }
     kernels += beforeTail
     if let tail { kernels.append(tail.kernel) }
@@ -92,6 +92,9 @@ private struct Sweep {
   let seedLoops: [Loop]
   /// The adjoint kernels made so far, in order.
   var kernels: [Kernel] = []
+  /// The fills of adjoint arrays that accumulate: they run first, as no
+  /// kernel of the sweep has touched those arrays before.
+  var fills: [Kernel] = []
   /// Adjoint arrays written so far.
   var written = Set<ArrayName>()
 
@@ -151,11 +154,10 @@ private struct Sweep {
     }
   }
 
-  /// The fills made so far, taken out of `kernels` (for the tail, which
-  /// must run after them).
+  /// The fills made so far (the tail must run after them).
   mutating func takeFills() -> [Kernel] {
-    defer { kernels = [] }
-    return kernels
+    defer { fills = [] }
+    return fills
   }
 
   /// The adjoint array of an array the forward program loads.
@@ -278,7 +280,7 @@ private struct Sweep {
       if covering && !written.contains(d) && perArray[d] == 1 {
         b.store(Access(d, subscripts), load.adjoint)
       } else {
-        if !written.contains(d) { kernels.append(fill(d, with: 0)) }
+        if !written.contains(d) { fills.append(fill(d, with: 0)) }
         b.store(Access(d, subscripts), load.adjoint, mode: .add)
       }
       written.insert(d)

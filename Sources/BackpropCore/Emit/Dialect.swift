@@ -26,6 +26,19 @@ struct Dialect: Sendable {
   var loop: @Sendable (_ index: String, _ extent: Int) -> String
   /// The comment on a store of ∂O/∂L: `dC/dx`, `∂C/∂x`.
   var partial: @Sendable (_ output: String, _ leaf: String) -> String
+  /// A local the code writes more than once: `double t;`, `var t = 0.0`.
+  var mutableLocal: @Sendable (_ name: String) -> String
+  /// A view of `count` elements of a buffer from `offset`: `double *restrict h = work + 3;`.
+  /// `rows` holds the extents after the first, for C's pointers to rows
+  /// (`(*W1)[2]`, indexed `W1[j][i]`); empty for a flat view.
+  var view: @Sendable (_ name: String, _ buffer: String, _ offset: Int, _ count: Int, _ rows: [Int], _ mutable: Bool) -> String
+  /// Whether views index by rows (`W1[j][i]`) rather than flat (`W1[j &* 2 &+ i]`).
+  var indexesRows: Bool
+  /// `a * b` and `a + b` on indices.
+  var indexProduct: @Sendable (String, String) -> String
+  var indexSum: @Sendable (String, String) -> String
+  /// `element := the larger, NaN once NaN`.
+  var maximum: @Sendable (_ target: String, _ value: String) -> String
 
   /// A source name made into a legal local name: reserved words get a `_`.
   func legal(_ name: String) -> String {
@@ -77,7 +90,7 @@ struct Dialect: Sendable {
       "FP_SUBNORMAL", "FP_FAST_FMA", "FP_ILOGB0", "FP_ILOGBNAN", "DOMAIN", "SING",
       "OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "M_E", "M_LOG2E", "M_LOG10E", "M_LN2",
       "M_LN10", "M_PI", "M_PI_2", "M_PI_4", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2",
-      "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad",
+      "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad", "work", "int", "uint64_t",
     ]),
     inputBuffer: "in", outputBuffer: "out", gradientBuffer: "grad",
     declare: { "const double \($0) = \($1);" },
@@ -86,7 +99,19 @@ struct Dialect: Sendable {
     comment: { "/* \($0) */" },
     element: { "\($0)[\($1)]" },
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
-    partial: { "d\($0)/d\($1)" })
+    partial: { "d\($0)/d\($1)" },
+    mutableLocal: { "double \($0);" },
+    view: { name, buffer, offset, _, rows, mutable in
+      let element = mutable ? "double" : "const double"
+      let base = offset == 0 ? buffer : "\(buffer) + \(offset)"
+      guard !rows.isEmpty else { return "\(element) *restrict \(name) = \(base);" }
+      let row = rows.map { "[\($0)]" }.joined()
+      return "\(element) (*restrict \(name))\(row) = (\(element) (*)\(row))(\(base));"
+    },
+    indexesRows: true,
+    indexProduct: { "\($0) * \($1)" },
+    indexSum: { "\($0) + \($1)" },
+    maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" })
 
   static let swift = Dialect(
     literal: { NumberFormat.swiftLiteral($0) },
@@ -103,7 +128,9 @@ struct Dialect: Sendable {
       "any", "Type", "Protocol", "consume", "copy", "borrowing", "consuming", "sending",
       // names the generated code refers to
       "Double", "String", "Int", "Foundation", "Swift", "Array", "input", "output",
-      "gradient", "precondition", "withUnsafeBufferPointer", "sqrt",
+      "gradient", "precondition", "withUnsafeBufferPointer", "sqrt", "work", "Variable",
+      "leaves", "outputs", "numInputs", "numOutputs", "workSize", "fillDefaults", "UnsafeBufferPointer",
+      "UnsafeMutableBufferPointer",
     ]),
     inputBuffer: "input", outputBuffer: "output", gradientBuffer: "gradient",
     declare: { "let \($0) = \($1)" },
@@ -112,5 +139,14 @@ struct Dialect: Sendable {
     comment: { "// \($0)" },
     element: { "\($0)[\($1)]" },
     loop: { "for \($0) in 0..<\($1) {" },
-    partial: { "∂\($0)/∂\($1)" })
+    partial: { "∂\($0)/∂\($1)" },
+    mutableLocal: { "var \($0) = 0.0" },
+    view: { name, buffer, offset, count, _, mutable in
+      let type = mutable ? "UnsafeMutableBufferPointer" : "UnsafeBufferPointer"
+      return "let \(name) = \(type)(rebasing: \(buffer)[\(offset)..<\(offset + count)])"
+    },
+    indexesRows: false,
+    indexProduct: { "\($0) &* \($1)" },
+    indexSum: { "\($0) &+ \($1)" },
+    maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" })
 }

@@ -10,12 +10,15 @@ public struct EmitRequest: Sendable {
   public let gradient: Program
   /// Where leaves, outputs and partials sit in the generated buffers.
   public let layout: Layout
+  /// The `--seed` of the initialisers, baked into `fill_defaults`.
+  public let seed: UInt64
 
-  public init(forward: Program, gradient: Program, file: SourceFile, prefix: String) {
+  public init(forward: Program, gradient: Program, file: SourceFile, prefix: String, seed: UInt64 = 0) {
     self.forward = forward
     self.gradient = gradient
     self.file = file
     self.prefix = prefix
+    self.seed = seed
     layout = Layout(gradient)
   }
 
@@ -28,4 +31,83 @@ public struct EmitRequest: Sendable {
   var leaves: ArraySlice<Symbol> { gradient.leaves }
   var leafNames: [String] { gradient.leaves.map(\.name) }
   var outputNames: [String] { gradient.outputNames }
+}
+
+extension EmitRequest {
+  /// Whether any variable is an array: SPEC §6.5's per-element tables and
+  /// labelled API exist only for programs without.
+  public var hasArrays: Bool {
+    gradient.symbols.contains { !$0.shape.isEmpty } || gradient.kernels.count > 1
+      || gradient.kernels.contains { !$0.loops.isEmpty }
+  }
+
+  /// The §3 entry points need their intermediates on the stack: at most this many doubles (64 KiB).
+  public static let stackBudget = 8192
+
+  /// Where a generated function's buffers hold an array, as
+  /// `(buffer, first element's offset, strides, writable)`; nil for an
+  /// intermediate. ∂O/∂L of an array output is a block of rows of `grad`.
+  func interface(_ dialect: Dialect, gradientBuffer: Bool) -> (ArrayName) -> (String, Int, [Int], Bool)? {
+    let layout = self.layout
+    let program = gradient
+    var position: [Int: Int] = [:]
+    for (o, s) in program.outputs.enumerated() { position[s] = o }
+    return { array in
+      switch array {
+      case .variable(let s) where s < program.leafCount:
+        return (dialect.inputBuffer, layout.input(s), KernelBody.rowMajor(program.symbols[s].shape), false)
+      case .output(let o):
+        return (dialect.outputBuffer, layout.output(o), KernelBody.rowMajor(program.shape(of: array)), true)
+      case .adjoint(let output, let s) where s < program.leafCount && gradientBuffer:
+        guard let o = position[output] else { return nil }
+        let rows = KernelBody.rowMajor(program.symbols[output].shape).map { $0 * layout.numInputs }
+        return (dialect.gradientBuffer, layout.gradient(output: o, leaf: s),
+                rows + KernelBody.rowMajor(program.symbols[s].shape), true)
+      case .variable, .adjoint, .temporary, .temporaryAdjoint:
+        return nil
+      }
+    }
+  }
+
+  /// How `fill_defaults` sets each leaf.
+  enum DefaultFill {
+    /// one element
+    case value(offset: Int, Double)
+    /// every element, one number (NaN where the leaf has no default)
+    case fill(offset: Int, count: Int, Double)
+    /// the numbers of a list
+    case list(name: String, offset: Int, [Double])
+    /// a seeded initialiser: the generator's start, and each element as a
+    /// function of a uniform `u` or a normal `n`
+    case random(name: String, offset: Int, count: Int, state: UInt64, normal: Bool, scale: Double, shift: Double?)
+  }
+
+  /// Each leaf's default, as the generated `fill_defaults` writes it.
+  func defaultFills(seed: UInt64) -> [DefaultFill] {
+    gradient.leaves.enumerated().map { l, leaf in
+      let offset = layout.input(l)
+      let state = SeededGenerator(name: leaf.name, seed: seed).state
+      let (fanIn, fanOut) = Initializer.fans(leaf.shape)
+      switch leaf.initializer {
+      case .xavier?:
+        // (2u - 1)·limit: written as scale·(2u - 1), shift nil.
+        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false,
+                       scale: (6 / (fanIn + fanOut)).squareRoot(), shift: nil)
+      case .he?:
+        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true,
+                       scale: (2 / fanIn).squareRoot(), shift: nil)
+      case .uniform(let a, let b)?:
+        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false, scale: b - a, shift: a)
+      case .normal(let mean, let std)?:
+        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true, scale: std, shift: mean)
+      case nil:
+        if let list = leaf.defaultElements { return .list(name: leaf.name, offset: offset, list) }
+        if leaf.shape.isEmpty { return .value(offset: offset, leaf.defaultValue ?? .nan) }
+        return .fill(offset: offset, count: leaf.size, leaf.defaultValue ?? .nan)
+      }
+    }
+  }
+
+  /// Whether a leaf starts from the seeded generator.
+  var usesGenerator: Bool { gradient.leaves.contains { $0.initializer != nil } }
 }

@@ -13,8 +13,9 @@ struct FunctionBody {
     self.program = program
     self.dialect = dialect
     let storage = Storage(program, layout, dialect)
+    var names = NameTable()
     plans = program.kernels.map { kernel in
-      FunctionPlan(program, kernel, dialect: dialect, elements: kernel.accesses.map(storage.element))
+      FunctionPlan(program, kernel, dialect: dialect, elements: kernel.accesses.map(storage.element), names: &names)
     }
     var seen = Set<Builtin>()
     helpers = plans.flatMap(\.helpers).filter { seen.insert($0).inserted }.sorted { $0.rawValue < $1.rawValue }

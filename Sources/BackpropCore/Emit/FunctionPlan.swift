@@ -20,8 +20,13 @@ struct FunctionPlan {
   /// The most operators one inlined expression may hold.
   static let inlineLimit = 6
 
-  /// Each stored value counts as a use.
-  init(_ program: Program, _ kernel: Kernel, dialect: Dialect, elements: [String]) {
+  /// Each stored value counts as a use. `names` holds the names the
+  /// function already uses; a value with `needsLocal` set gets a local even
+  /// when used once (it is computed outside a loop that uses it).
+  init(
+    _ program: Program, _ kernel: Kernel, dialect: Dialect, elements: [String],
+    names: inout NameTable, needsLocal: [Bool]? = nil
+  ) {
     self.program = program
     self.kernel = kernel
     self.dialect = dialect
@@ -34,25 +39,13 @@ struct FunctionPlan {
     for store in kernel.stores { uses[store.value.int] += 1 }
 
     local = Array(repeating: nil, count: count)
-    var used = Set<String>()
-    func claim(_ wanted: String) -> String {
-      var name = dialect.legal(wanted)
-      if used.contains(name) {
-        var k = 2
-        while used.contains("\(name)_\(k)") { k += 1 }
-        name = "\(name)_\(k)"
-      }
-      used.insert(name)
-      return name
-    }
     // Source names first, so a temporary can never take a user's name.
     for (i, instruction) in kernel.instructions.enumerated() {
       if let name = instruction.name, !Self.isConstant(instruction) {
-        local[i] = claim(program.displayName(name))
+        local[i] = names.claim(dialect.legal(program.displayName(name)))
       }
     }
     var size = [Int](repeating: 0, count: count)
-    var temporaries: [String: Int] = [:]
     var helperSet = Set<Builtin>()
     for (i, instruction) in kernel.instructions.enumerated() {
       if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
@@ -60,11 +53,8 @@ struct FunctionPlan {
       }
       if Self.isConstant(instruction) || local[i] != nil { continue }
       size[i] = 1 + instruction.operands.reduce(0) { $0 + (local[$1.int] == nil ? size[$1.int] : 0) }
-      if uses[i] > 1 || size[i] > Self.inlineLimit {
-        let base = Self.temporaryBase(instruction, program)
-        let k = (temporaries[base] ?? 0) + 1
-        temporaries[base] = k
-        local[i] = claim("\(base)\(k)")
+      if uses[i] > 1 || size[i] > Self.inlineLimit || needsLocal?[i] == true {
+        local[i] = names.temporary(dialect.legal(Self.temporaryBase(instruction, program)))
       }
     }
     helpers.sort { $0.rawValue < $1.rawValue }
@@ -142,4 +132,32 @@ struct FunctionPlan {
     let r = right.level <= level ? "(\(right.text))" : right.text
     return ("\(l) \(op) \(r)", level)
   }
+}
+
+/// The names one generated function uses, so none is taken twice: source
+/// names as they come, then temporaries numbered per statement (`E_1`, `E_2`).
+struct NameTable {
+  private var used = Set<String>()
+  private var counters: [String: Int] = [:]
+
+  /// `wanted`, or `wanted_2`, `wanted_3`, … when it is taken.
+  mutating func claim(_ wanted: String) -> String {
+    var name = wanted
+    if used.contains(name) {
+      var k = 2
+      while used.contains("\(name)_\(k)") { k += 1 }
+      name = "\(name)_\(k)"
+    }
+    used.insert(name)
+    return name
+  }
+
+  /// The next temporary of a statement: `E_1`, `E_2`, … (`base` is `E_`).
+  mutating func temporary(_ base: String) -> String {
+    let k = (counters[base] ?? 0) + 1
+    counters[base] = k
+    return claim("\(base)\(k)")
+  }
+
+  func contains(_ name: String) -> Bool { used.contains(name) }
 }

@@ -37,3 +37,28 @@ void apple_gradient(const double *restrict in, double *restrict out, double *res
     grad[1] = dC_dy;  /* dC/dy */
     grad[2] = dC_dz;  /* dC/dz */
 }
+
+const apple_variable apple_leaves[] = {{"x", 0, 1, 0, {0, 0, 0, 0}}, {"y", 1, 1, 0, {0, 0, 0, 0}}, {"z", 2, 1, 0, {0, 0, 0, 0}}};
+const apple_variable apple_outputs[] = {{"C", 0, 1, 0, {0, 0, 0, 0}}};
+const int apple_num_inputs = APPLE_NUM_INPUTS, apple_num_outputs = APPLE_NUM_OUTPUTS,
+          apple_num_leaves = APPLE_NUM_LEAVES, apple_num_output_variables = APPLE_NUM_OUTPUT_VARIABLES,
+          apple_work_size = APPLE_WORK_SIZE;
+
+void apple_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    apple_forward(in, out);
+}
+
+void apple_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    apple_gradient(in, out, grad);
+}
+
+void apple_fill_defaults(double *in)
+{
+    in[0] = 100.0;
+    in[1] = 2.0;
+    in[2] = 1.1;
+}

@@ -21,6 +21,30 @@ void apple_forward(const double *in, double *out);
 /* As forward, and grad[o * APPLE_NUM_INPUTS + i] = d(output o)/d(input i). */
 void apple_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } apple_variable;
+#define APPLE_NUM_LEAVES 3
+#define APPLE_NUM_OUTPUT_VARIABLES 1
+#define APPLE_WORK_SIZE 1
+#define APPLE_OFFSET_x 0
+#define APPLE_SIZE_x 1
+#define APPLE_OFFSET_y 1
+#define APPLE_SIZE_y 1
+#define APPLE_OFFSET_z 2
+#define APPLE_SIZE_z 1
+#define APPLE_OFFSET_C 0
+#define APPLE_SIZE_C 1
+extern const apple_variable apple_leaves[];
+extern const apple_variable apple_outputs[];
+extern const int apple_num_inputs, apple_num_outputs, apple_num_leaves,
+                 apple_num_output_variables, apple_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void apple_fill_defaults(double *in);
+/* As forward and gradient; work holds APPLE_WORK_SIZE doubles (unused here). */
+void apple_forward_work(const double *in, double *out, double *work);
+void apple_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,3 +32,28 @@ void apple_tax_gradient(const double *restrict in, double *restrict out, double 
     grad[1] = dB_dy;  /* dB/dy */
     grad[2] = A;  /* dB/dz */
 }
+
+const apple_tax_variable apple_tax_leaves[] = {{"x", 0, 1, 0, {0, 0, 0, 0}}, {"y", 1, 1, 0, {0, 0, 0, 0}}, {"z", 2, 1, 0, {0, 0, 0, 0}}};
+const apple_tax_variable apple_tax_outputs[] = {{"B", 0, 1, 0, {0, 0, 0, 0}}};
+const int apple_tax_num_inputs = APPLE_TAX_NUM_INPUTS, apple_tax_num_outputs = APPLE_TAX_NUM_OUTPUTS,
+          apple_tax_num_leaves = APPLE_TAX_NUM_LEAVES, apple_tax_num_output_variables = APPLE_TAX_NUM_OUTPUT_VARIABLES,
+          apple_tax_work_size = APPLE_TAX_WORK_SIZE;
+
+void apple_tax_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    apple_tax_forward(in, out);
+}
+
+void apple_tax_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    apple_tax_gradient(in, out, grad);
+}
+
+void apple_tax_fill_defaults(double *in)
+{
+    in[0] = 100.0;
+    in[1] = 2.0;
+    in[2] = 1.1;
+}

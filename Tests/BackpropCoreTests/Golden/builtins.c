@@ -102,3 +102,27 @@ void builtins_gradient(const double *restrict in, double *restrict out, double *
     grad[0] = dtotal_dx;  /* dtotal/dx */
     grad[1] = dtotal_dy;  /* dtotal/dy */
 }
+
+const builtins_variable builtins_leaves[] = {{"x", 0, 1, 0, {0, 0, 0, 0}}, {"y", 1, 1, 0, {0, 0, 0, 0}}};
+const builtins_variable builtins_outputs[] = {{"total", 0, 1, 0, {0, 0, 0, 0}}};
+const int builtins_num_inputs = BUILTINS_NUM_INPUTS, builtins_num_outputs = BUILTINS_NUM_OUTPUTS,
+          builtins_num_leaves = BUILTINS_NUM_LEAVES, builtins_num_output_variables = BUILTINS_NUM_OUTPUT_VARIABLES,
+          builtins_work_size = BUILTINS_WORK_SIZE;
+
+void builtins_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    builtins_forward(in, out);
+}
+
+void builtins_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    builtins_gradient(in, out, grad);
+}
+
+void builtins_fill_defaults(double *in)
+{
+    in[0] = 0.3;
+    in[1] = 1.7;
+}

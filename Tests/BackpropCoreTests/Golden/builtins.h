@@ -21,6 +21,28 @@ void builtins_forward(const double *in, double *out);
 /* As forward, and grad[o * BUILTINS_NUM_INPUTS + i] = d(output o)/d(input i). */
 void builtins_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } builtins_variable;
+#define BUILTINS_NUM_LEAVES 2
+#define BUILTINS_NUM_OUTPUT_VARIABLES 1
+#define BUILTINS_WORK_SIZE 1
+#define BUILTINS_OFFSET_x 0
+#define BUILTINS_SIZE_x 1
+#define BUILTINS_OFFSET_y 1
+#define BUILTINS_SIZE_y 1
+#define BUILTINS_OFFSET_total 0
+#define BUILTINS_SIZE_total 1
+extern const builtins_variable builtins_leaves[];
+extern const builtins_variable builtins_outputs[];
+extern const int builtins_num_inputs, builtins_num_outputs, builtins_num_leaves,
+                 builtins_num_output_variables, builtins_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void builtins_fill_defaults(double *in);
+/* As forward and gradient; work holds BUILTINS_WORK_SIZE doubles (unused here). */
+void builtins_forward_work(const double *in, double *out, double *work);
+void builtins_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

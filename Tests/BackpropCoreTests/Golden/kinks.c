@@ -50,3 +50,28 @@ void kinks_gradient(const double *restrict in, double *restrict out, double *res
     grad[1] = dK_dc;  /* dK/db */
     grad[2] = dK_dc;  /* dK/dc */
 }
+
+const kinks_variable kinks_leaves[] = {{"a", 0, 1, 0, {0, 0, 0, 0}}, {"b", 1, 1, 0, {0, 0, 0, 0}}, {"c", 2, 1, 0, {0, 0, 0, 0}}};
+const kinks_variable kinks_outputs[] = {{"K", 0, 1, 0, {0, 0, 0, 0}}};
+const int kinks_num_inputs = KINKS_NUM_INPUTS, kinks_num_outputs = KINKS_NUM_OUTPUTS,
+          kinks_num_leaves = KINKS_NUM_LEAVES, kinks_num_output_variables = KINKS_NUM_OUTPUT_VARIABLES,
+          kinks_work_size = KINKS_WORK_SIZE;
+
+void kinks_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    kinks_forward(in, out);
+}
+
+void kinks_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    kinks_gradient(in, out, grad);
+}
+
+void kinks_fill_defaults(double *in)
+{
+    in[0] = 0.0;
+    in[1] = 2.0;
+    in[2] = 2.0;
+}

@@ -21,6 +21,30 @@ void kinks_forward(const double *in, double *out);
 /* As forward, and grad[o * KINKS_NUM_INPUTS + i] = d(output o)/d(input i). */
 void kinks_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } kinks_variable;
+#define KINKS_NUM_LEAVES 3
+#define KINKS_NUM_OUTPUT_VARIABLES 1
+#define KINKS_WORK_SIZE 1
+#define KINKS_OFFSET_a 0
+#define KINKS_SIZE_a 1
+#define KINKS_OFFSET_b 1
+#define KINKS_SIZE_b 1
+#define KINKS_OFFSET_c 2
+#define KINKS_SIZE_c 1
+#define KINKS_OFFSET_K 0
+#define KINKS_SIZE_K 1
+extern const kinks_variable kinks_leaves[];
+extern const kinks_variable kinks_outputs[];
+extern const int kinks_num_inputs, kinks_num_outputs, kinks_num_leaves,
+                 kinks_num_output_variables, kinks_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void kinks_fill_defaults(double *in);
+/* As forward and gradient; work holds KINKS_WORK_SIZE doubles (unused here). */
+void kinks_forward_work(const double *in, double *out, double *work);
+void kinks_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,6 +80,37 @@ public enum Kinks {
         }
     }
 
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "a", offset: 0, size: 1, shape: []), Variable(name: "b", offset: 1, size: 1, shape: []), Variable(name: "c", offset: 2, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "K", offset: 0, size: 1, shape: [])]
+    public static let numInputs = 3
+    public static let numOutputs = 1
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 3, "Kinks.fillDefaults: needs 3 inputs")
+        input[0] = 0
+        input[1] = 2
+        input[2] = 2
+    }
+
     private static func gate(_ x: Double, _ g: Double) -> Double {
         x > 0 ? g : 0
     }

@@ -90,3 +90,30 @@ void language_gradient(const double *restrict in, double *restrict out, double *
     grad[18] = 0.0;  /* d_2/ds */
     grad[19] = 0.0;  /* d_2/deps */
 }
+
+const language_variable language_leaves[] = {{"t", 0, 1, 0, {0, 0, 0, 0}}, {"k", 1, 1, 0, {0, 0, 0, 0}}, {"c", 2, 1, 0, {0, 0, 0, 0}}, {"s", 3, 1, 0, {0, 0, 0, 0}}, {"eps", 4, 1, 0, {0, 0, 0, 0}}};
+const language_variable language_outputs[] = {{"v", 0, 1, 0, {0, 0, 0, 0}}, {"w", 1, 1, 0, {0, 0, 0, 0}}, {"_1", 2, 1, 0, {0, 0, 0, 0}}, {"_2", 3, 1, 0, {0, 0, 0, 0}}};
+const int language_num_inputs = LANGUAGE_NUM_INPUTS, language_num_outputs = LANGUAGE_NUM_OUTPUTS,
+          language_num_leaves = LANGUAGE_NUM_LEAVES, language_num_output_variables = LANGUAGE_NUM_OUTPUT_VARIABLES,
+          language_work_size = LANGUAGE_WORK_SIZE;
+
+void language_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    language_forward(in, out);
+}
+
+void language_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    language_gradient(in, out, grad);
+}
+
+void language_fill_defaults(double *in)
+{
+    in[0] = -0.5;
+    in[1] = 2.0;
+    in[2] = 0.5;
+    in[3] = 25000.0;
+    in[4] = 0.001;
+}

@@ -21,6 +21,40 @@ void language_forward(const double *in, double *out);
 /* As forward, and grad[o * LANGUAGE_NUM_INPUTS + i] = d(output o)/d(input i). */
 void language_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } language_variable;
+#define LANGUAGE_NUM_LEAVES 5
+#define LANGUAGE_NUM_OUTPUT_VARIABLES 4
+#define LANGUAGE_WORK_SIZE 1
+#define LANGUAGE_OFFSET_t 0
+#define LANGUAGE_SIZE_t 1
+#define LANGUAGE_OFFSET_k 1
+#define LANGUAGE_SIZE_k 1
+#define LANGUAGE_OFFSET_c 2
+#define LANGUAGE_SIZE_c 1
+#define LANGUAGE_OFFSET_s 3
+#define LANGUAGE_SIZE_s 1
+#define LANGUAGE_OFFSET_eps 4
+#define LANGUAGE_SIZE_eps 1
+#define LANGUAGE_OFFSET_v 0
+#define LANGUAGE_SIZE_v 1
+#define LANGUAGE_OFFSET_w 1
+#define LANGUAGE_SIZE_w 1
+#define LANGUAGE_OFFSET__1 2
+#define LANGUAGE_SIZE__1 1
+#define LANGUAGE_OFFSET__2 3
+#define LANGUAGE_SIZE__2 1
+extern const language_variable language_leaves[];
+extern const language_variable language_outputs[];
+extern const int language_num_inputs, language_num_outputs, language_num_leaves,
+                 language_num_output_variables, language_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void language_fill_defaults(double *in);
+/* As forward and gradient; work holds LANGUAGE_WORK_SIZE doubles (unused here). */
+void language_forward_work(const double *in, double *out, double *work);
+void language_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

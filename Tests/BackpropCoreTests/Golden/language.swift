@@ -133,6 +133,39 @@ public enum Language {
         }
     }
 
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "t", offset: 0, size: 1, shape: []), Variable(name: "k", offset: 1, size: 1, shape: []), Variable(name: "c", offset: 2, size: 1, shape: []), Variable(name: "s", offset: 3, size: 1, shape: []), Variable(name: "eps", offset: 4, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "v", offset: 0, size: 1, shape: []), Variable(name: "w", offset: 1, size: 1, shape: []), Variable(name: "_1", offset: 2, size: 1, shape: []), Variable(name: "_2", offset: 3, size: 1, shape: [])]
+    public static let numInputs = 5
+    public static let numOutputs = 4
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 5, "Language.fillDefaults: needs 5 inputs")
+        input[0] = -0.5
+        input[1] = 2
+        input[2] = 0.5
+        input[3] = 25000
+        input[4] = 0.001
+    }
+
     private static func maxShare(_ x: Double, _ y: Double) -> Double {
         x > y ? 1 : (x == y ? 0.5 : 0)
     }

@@ -118,3 +118,39 @@ void mazur_gradient(const double *restrict in, double *restrict out, double *res
     grad[12] = dE_dw7;  /* dE/dw7 */
     grad[13] = dE_dw8;  /* dE/dw8 */
 }
+
+const mazur_variable mazur_leaves[] = {{"i1", 0, 1, 0, {0, 0, 0, 0}}, {"i2", 1, 1, 0, {0, 0, 0, 0}}, {"target_o1", 2, 1, 0, {0, 0, 0, 0}}, {"target_o2", 3, 1, 0, {0, 0, 0, 0}}, {"b1", 4, 1, 0, {0, 0, 0, 0}}, {"b2", 5, 1, 0, {0, 0, 0, 0}}, {"w1", 6, 1, 0, {0, 0, 0, 0}}, {"w2", 7, 1, 0, {0, 0, 0, 0}}, {"w3", 8, 1, 0, {0, 0, 0, 0}}, {"w4", 9, 1, 0, {0, 0, 0, 0}}, {"w5", 10, 1, 0, {0, 0, 0, 0}}, {"w6", 11, 1, 0, {0, 0, 0, 0}}, {"w7", 12, 1, 0, {0, 0, 0, 0}}, {"w8", 13, 1, 0, {0, 0, 0, 0}}};
+const mazur_variable mazur_outputs[] = {{"E", 0, 1, 0, {0, 0, 0, 0}}};
+const int mazur_num_inputs = MAZUR_NUM_INPUTS, mazur_num_outputs = MAZUR_NUM_OUTPUTS,
+          mazur_num_leaves = MAZUR_NUM_LEAVES, mazur_num_output_variables = MAZUR_NUM_OUTPUT_VARIABLES,
+          mazur_work_size = MAZUR_WORK_SIZE;
+
+void mazur_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    mazur_forward(in, out);
+}
+
+void mazur_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    mazur_gradient(in, out, grad);
+}
+
+void mazur_fill_defaults(double *in)
+{
+    in[0] = 0.05;
+    in[1] = 0.1;
+    in[2] = 0.01;
+    in[3] = 0.99;
+    in[4] = 0.35;
+    in[5] = 0.6;
+    in[6] = 0.15;
+    in[7] = 0.2;
+    in[8] = 0.25;
+    in[9] = 0.3;
+    in[10] = 0.4;
+    in[11] = 0.45;
+    in[12] = 0.5;
+    in[13] = 0.55;
+}

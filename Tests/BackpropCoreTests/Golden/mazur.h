@@ -21,6 +21,52 @@ void mazur_forward(const double *in, double *out);
 /* As forward, and grad[o * MAZUR_NUM_INPUTS + i] = d(output o)/d(input i). */
 void mazur_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } mazur_variable;
+#define MAZUR_NUM_LEAVES 14
+#define MAZUR_NUM_OUTPUT_VARIABLES 1
+#define MAZUR_WORK_SIZE 1
+#define MAZUR_OFFSET_i1 0
+#define MAZUR_SIZE_i1 1
+#define MAZUR_OFFSET_i2 1
+#define MAZUR_SIZE_i2 1
+#define MAZUR_OFFSET_target_o1 2
+#define MAZUR_SIZE_target_o1 1
+#define MAZUR_OFFSET_target_o2 3
+#define MAZUR_SIZE_target_o2 1
+#define MAZUR_OFFSET_b1 4
+#define MAZUR_SIZE_b1 1
+#define MAZUR_OFFSET_b2 5
+#define MAZUR_SIZE_b2 1
+#define MAZUR_OFFSET_w1 6
+#define MAZUR_SIZE_w1 1
+#define MAZUR_OFFSET_w2 7
+#define MAZUR_SIZE_w2 1
+#define MAZUR_OFFSET_w3 8
+#define MAZUR_SIZE_w3 1
+#define MAZUR_OFFSET_w4 9
+#define MAZUR_SIZE_w4 1
+#define MAZUR_OFFSET_w5 10
+#define MAZUR_SIZE_w5 1
+#define MAZUR_OFFSET_w6 11
+#define MAZUR_SIZE_w6 1
+#define MAZUR_OFFSET_w7 12
+#define MAZUR_SIZE_w7 1
+#define MAZUR_OFFSET_w8 13
+#define MAZUR_SIZE_w8 1
+#define MAZUR_OFFSET_E 0
+#define MAZUR_SIZE_E 1
+extern const mazur_variable mazur_leaves[];
+extern const mazur_variable mazur_outputs[];
+extern const int mazur_num_inputs, mazur_num_outputs, mazur_num_leaves,
+                 mazur_num_output_variables, mazur_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void mazur_fill_defaults(double *in);
+/* As forward and gradient; work holds MAZUR_WORK_SIZE doubles (unused here). */
+void mazur_forward_work(const double *in, double *out, double *work);
+void mazur_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

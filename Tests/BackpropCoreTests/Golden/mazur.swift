@@ -180,6 +180,48 @@ public enum Mazur {
         }
     }
 
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "i1", offset: 0, size: 1, shape: []), Variable(name: "i2", offset: 1, size: 1, shape: []), Variable(name: "target_o1", offset: 2, size: 1, shape: []), Variable(name: "target_o2", offset: 3, size: 1, shape: []), Variable(name: "b1", offset: 4, size: 1, shape: []), Variable(name: "b2", offset: 5, size: 1, shape: []), Variable(name: "w1", offset: 6, size: 1, shape: []), Variable(name: "w2", offset: 7, size: 1, shape: []), Variable(name: "w3", offset: 8, size: 1, shape: []), Variable(name: "w4", offset: 9, size: 1, shape: []), Variable(name: "w5", offset: 10, size: 1, shape: []), Variable(name: "w6", offset: 11, size: 1, shape: []), Variable(name: "w7", offset: 12, size: 1, shape: []), Variable(name: "w8", offset: 13, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "E", offset: 0, size: 1, shape: [])]
+    public static let numInputs = 14
+    public static let numOutputs = 1
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 14, "Mazur.fillDefaults: needs 14 inputs")
+        input[0] = 0.05
+        input[1] = 0.1
+        input[2] = 0.01
+        input[3] = 0.99
+        input[4] = 0.35
+        input[5] = 0.6
+        input[6] = 0.15
+        input[7] = 0.2
+        input[8] = 0.25
+        input[9] = 0.3
+        input[10] = 0.4
+        input[11] = 0.45
+        input[12] = 0.5
+        input[13] = 0.55
+    }
+
     private static func sigmoid(_ x: Double) -> Double {
         // Stable for large |x|: exp never overflows.
         if x >= 0 { return 1 / (1 + exp(-x)) }

@@ -60,3 +60,31 @@ void neuron_mse_gradient(const double *restrict in, double *restrict out, double
     grad[4] = dE_dW2;  /* dE/dW2 */
     grad[5] = dE_dS;  /* dE/db */
 }
+
+const neuron_mse_variable neuron_mse_leaves[] = {{"X1", 0, 1, 0, {0, 0, 0, 0}}, {"X2", 1, 1, 0, {0, 0, 0, 0}}, {"target", 2, 1, 0, {0, 0, 0, 0}}, {"W1", 3, 1, 0, {0, 0, 0, 0}}, {"W2", 4, 1, 0, {0, 0, 0, 0}}, {"b", 5, 1, 0, {0, 0, 0, 0}}};
+const neuron_mse_variable neuron_mse_outputs[] = {{"E", 0, 1, 0, {0, 0, 0, 0}}};
+const int neuron_mse_num_inputs = NEURON_MSE_NUM_INPUTS, neuron_mse_num_outputs = NEURON_MSE_NUM_OUTPUTS,
+          neuron_mse_num_leaves = NEURON_MSE_NUM_LEAVES, neuron_mse_num_output_variables = NEURON_MSE_NUM_OUTPUT_VARIABLES,
+          neuron_mse_work_size = NEURON_MSE_WORK_SIZE;
+
+void neuron_mse_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    neuron_mse_forward(in, out);
+}
+
+void neuron_mse_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    neuron_mse_gradient(in, out, grad);
+}
+
+void neuron_mse_fill_defaults(double *in)
+{
+    in[0] = 0.1;
+    in[1] = 0.3;
+    in[2] = 0.03;
+    in[3] = 0.5;
+    in[4] = 0.2;
+    in[5] = 1.83;
+}

@@ -21,6 +21,36 @@ void neuron_mse_forward(const double *in, double *out);
 /* As forward, and grad[o * NEURON_MSE_NUM_INPUTS + i] = d(output o)/d(input i). */
 void neuron_mse_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } neuron_mse_variable;
+#define NEURON_MSE_NUM_LEAVES 6
+#define NEURON_MSE_NUM_OUTPUT_VARIABLES 1
+#define NEURON_MSE_WORK_SIZE 1
+#define NEURON_MSE_OFFSET_X1 0
+#define NEURON_MSE_SIZE_X1 1
+#define NEURON_MSE_OFFSET_X2 1
+#define NEURON_MSE_SIZE_X2 1
+#define NEURON_MSE_OFFSET_target 2
+#define NEURON_MSE_SIZE_target 1
+#define NEURON_MSE_OFFSET_W1 3
+#define NEURON_MSE_SIZE_W1 1
+#define NEURON_MSE_OFFSET_W2 4
+#define NEURON_MSE_SIZE_W2 1
+#define NEURON_MSE_OFFSET_b 5
+#define NEURON_MSE_SIZE_b 1
+#define NEURON_MSE_OFFSET_E 0
+#define NEURON_MSE_SIZE_E 1
+extern const neuron_mse_variable neuron_mse_leaves[];
+extern const neuron_mse_variable neuron_mse_outputs[];
+extern const int neuron_mse_num_inputs, neuron_mse_num_outputs, neuron_mse_num_leaves,
+                 neuron_mse_num_output_variables, neuron_mse_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void neuron_mse_fill_defaults(double *in);
+/* As forward and gradient; work holds NEURON_MSE_WORK_SIZE doubles (unused here). */
+void neuron_mse_forward_work(const double *in, double *out, double *work);
+void neuron_mse_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,6 +106,40 @@ public enum NeuronMse {
         }
     }
 
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "X1", offset: 0, size: 1, shape: []), Variable(name: "X2", offset: 1, size: 1, shape: []), Variable(name: "target", offset: 2, size: 1, shape: []), Variable(name: "W1", offset: 3, size: 1, shape: []), Variable(name: "W2", offset: 4, size: 1, shape: []), Variable(name: "b", offset: 5, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "E", offset: 0, size: 1, shape: [])]
+    public static let numInputs = 6
+    public static let numOutputs = 1
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 6, "NeuronMse.fillDefaults: needs 6 inputs")
+        input[0] = 0.1
+        input[1] = 0.3
+        input[2] = 0.03
+        input[3] = 0.5
+        input[4] = 0.2
+        input[5] = 1.83
+    }
+
     private static func sigmoid(_ x: Double) -> Double {
         // Stable for large |x|: exp never overflows.
         if x >= 0 { return 1 / (1 + exp(-x)) }

@@ -49,3 +49,28 @@ void neuron_xent_gradient(const double *restrict in, double *restrict out, doubl
     grad[1] = dL_dw;  /* dL/dw */
     grad[2] = dL_dy;  /* dL/dy */
 }
+
+const neuron_xent_variable neuron_xent_leaves[] = {{"x", 0, 1, 0, {0, 0, 0, 0}}, {"w", 1, 1, 0, {0, 0, 0, 0}}, {"y", 2, 1, 0, {0, 0, 0, 0}}};
+const neuron_xent_variable neuron_xent_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
+const int neuron_xent_num_inputs = NEURON_XENT_NUM_INPUTS, neuron_xent_num_outputs = NEURON_XENT_NUM_OUTPUTS,
+          neuron_xent_num_leaves = NEURON_XENT_NUM_LEAVES, neuron_xent_num_output_variables = NEURON_XENT_NUM_OUTPUT_VARIABLES,
+          neuron_xent_work_size = NEURON_XENT_WORK_SIZE;
+
+void neuron_xent_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    neuron_xent_forward(in, out);
+}
+
+void neuron_xent_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    neuron_xent_gradient(in, out, grad);
+}
+
+void neuron_xent_fill_defaults(double *in)
+{
+    in[0] = 0.5;
+    in[1] = 0.8;
+    in[2] = 1.0;
+}

@@ -21,6 +21,30 @@ void neuron_xent_forward(const double *in, double *out);
 /* As forward, and grad[o * NEURON_XENT_NUM_INPUTS + i] = d(output o)/d(input i). */
 void neuron_xent_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } neuron_xent_variable;
+#define NEURON_XENT_NUM_LEAVES 3
+#define NEURON_XENT_NUM_OUTPUT_VARIABLES 1
+#define NEURON_XENT_WORK_SIZE 1
+#define NEURON_XENT_OFFSET_x 0
+#define NEURON_XENT_SIZE_x 1
+#define NEURON_XENT_OFFSET_w 1
+#define NEURON_XENT_SIZE_w 1
+#define NEURON_XENT_OFFSET_y 2
+#define NEURON_XENT_SIZE_y 1
+#define NEURON_XENT_OFFSET_L 0
+#define NEURON_XENT_SIZE_L 1
+extern const neuron_xent_variable neuron_xent_leaves[];
+extern const neuron_xent_variable neuron_xent_outputs[];
+extern const int neuron_xent_num_inputs, neuron_xent_num_outputs, neuron_xent_num_leaves,
+                 neuron_xent_num_output_variables, neuron_xent_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void neuron_xent_fill_defaults(double *in);
+/* As forward and gradient; work holds NEURON_XENT_WORK_SIZE doubles (unused here). */
+void neuron_xent_forward_work(const double *in, double *out, double *work);
+void neuron_xent_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,3 +44,30 @@ void regression_gradient(const double *restrict in, double *restrict out, double
     grad[3] = dloss_dp1;  /* dloss/dp1 */
     grad[4] = dloss_dprediction;  /* dloss/dp0 */
 }
+
+const regression_variable regression_leaves[] = {{"x", 0, 1, 0, {0, 0, 0, 0}}, {"y", 1, 1, 0, {0, 0, 0, 0}}, {"p2", 2, 1, 0, {0, 0, 0, 0}}, {"p1", 3, 1, 0, {0, 0, 0, 0}}, {"p0", 4, 1, 0, {0, 0, 0, 0}}};
+const regression_variable regression_outputs[] = {{"loss", 0, 1, 0, {0, 0, 0, 0}}};
+const int regression_num_inputs = REGRESSION_NUM_INPUTS, regression_num_outputs = REGRESSION_NUM_OUTPUTS,
+          regression_num_leaves = REGRESSION_NUM_LEAVES, regression_num_output_variables = REGRESSION_NUM_OUTPUT_VARIABLES,
+          regression_work_size = REGRESSION_WORK_SIZE;
+
+void regression_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    regression_forward(in, out);
+}
+
+void regression_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    regression_gradient(in, out, grad);
+}
+
+void regression_fill_defaults(double *in)
+{
+    in[0] = 0.0;
+    in[1] = 0.0;
+    in[2] = 0.0;
+    in[3] = 0.0;
+    in[4] = 0.0;
+}

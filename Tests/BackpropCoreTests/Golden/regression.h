@@ -21,6 +21,34 @@ void regression_forward(const double *in, double *out);
 /* As forward, and grad[o * REGRESSION_NUM_INPUTS + i] = d(output o)/d(input i). */
 void regression_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } regression_variable;
+#define REGRESSION_NUM_LEAVES 5
+#define REGRESSION_NUM_OUTPUT_VARIABLES 1
+#define REGRESSION_WORK_SIZE 1
+#define REGRESSION_OFFSET_x 0
+#define REGRESSION_SIZE_x 1
+#define REGRESSION_OFFSET_y 1
+#define REGRESSION_SIZE_y 1
+#define REGRESSION_OFFSET_p2 2
+#define REGRESSION_SIZE_p2 1
+#define REGRESSION_OFFSET_p1 3
+#define REGRESSION_SIZE_p1 1
+#define REGRESSION_OFFSET_p0 4
+#define REGRESSION_SIZE_p0 1
+#define REGRESSION_OFFSET_loss 0
+#define REGRESSION_SIZE_loss 1
+extern const regression_variable regression_leaves[];
+extern const regression_variable regression_outputs[];
+extern const int regression_num_inputs, regression_num_outputs, regression_num_leaves,
+                 regression_num_output_variables, regression_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void regression_fill_defaults(double *in);
+/* As forward and gradient; work holds REGRESSION_WORK_SIZE doubles (unused here). */
+void regression_forward_work(const double *in, double *out, double *work);
+void regression_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

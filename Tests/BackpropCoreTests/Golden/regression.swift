@@ -97,4 +97,37 @@ public enum Regression {
             return (loss: $0[5], dloss_dx: $0[6], dloss_dy: $0[7], dloss_dp2: $0[8], dloss_dp1: $0[9], dloss_dp0: $0[10])
         }
     }
+
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "x", offset: 0, size: 1, shape: []), Variable(name: "y", offset: 1, size: 1, shape: []), Variable(name: "p2", offset: 2, size: 1, shape: []), Variable(name: "p1", offset: 3, size: 1, shape: []), Variable(name: "p0", offset: 4, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "loss", offset: 0, size: 1, shape: [])]
+    public static let numInputs = 5
+    public static let numOutputs = 1
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 5, "Regression.fillDefaults: needs 5 inputs")
+        input[0] = 0
+        input[1] = 0
+        input[2] = 0
+        input[3] = 0
+        input[4] = 0
+    }
 }

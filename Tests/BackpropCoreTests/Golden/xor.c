@@ -107,3 +107,41 @@ void xor_gradient(const double *restrict in, double *restrict out, double *restr
     grad[14] = dloss_dv3;  /* dloss/dv3 */
     grad[15] = dloss_dd;  /* dloss/dd */
 }
+
+const xor_variable xor_leaves[] = {{"a", 0, 1, 0, {0, 0, 0, 0}}, {"b", 1, 1, 0, {0, 0, 0, 0}}, {"t", 2, 1, 0, {0, 0, 0, 0}}, {"u1a", 3, 1, 0, {0, 0, 0, 0}}, {"u1b", 4, 1, 0, {0, 0, 0, 0}}, {"c1", 5, 1, 0, {0, 0, 0, 0}}, {"u2a", 6, 1, 0, {0, 0, 0, 0}}, {"u2b", 7, 1, 0, {0, 0, 0, 0}}, {"c2", 8, 1, 0, {0, 0, 0, 0}}, {"u3a", 9, 1, 0, {0, 0, 0, 0}}, {"u3b", 10, 1, 0, {0, 0, 0, 0}}, {"c3", 11, 1, 0, {0, 0, 0, 0}}, {"v1", 12, 1, 0, {0, 0, 0, 0}}, {"v2", 13, 1, 0, {0, 0, 0, 0}}, {"v3", 14, 1, 0, {0, 0, 0, 0}}, {"d", 15, 1, 0, {0, 0, 0, 0}}};
+const xor_variable xor_outputs[] = {{"loss", 0, 1, 0, {0, 0, 0, 0}}};
+const int xor_num_inputs = XOR_NUM_INPUTS, xor_num_outputs = XOR_NUM_OUTPUTS,
+          xor_num_leaves = XOR_NUM_LEAVES, xor_num_output_variables = XOR_NUM_OUTPUT_VARIABLES,
+          xor_work_size = XOR_WORK_SIZE;
+
+void xor_forward_work(const double *in, double *out, double *work)
+{
+    (void)work;
+    xor_forward(in, out);
+}
+
+void xor_gradient_work(const double *in, double *out, double *grad, double *work)
+{
+    (void)work;
+    xor_gradient(in, out, grad);
+}
+
+void xor_fill_defaults(double *in)
+{
+    in[0] = 0.0;
+    in[1] = 0.0;
+    in[2] = 0.0;
+    in[3] = 3.1;
+    in[4] = -2.7;
+    in[5] = 0.4;
+    in[6] = -2.4;
+    in[7] = 3.3;
+    in[8] = -0.6;
+    in[9] = 2.2;
+    in[10] = 2.5;
+    in[11] = -3.1;
+    in[12] = 2.8;
+    in[13] = 2.6;
+    in[14] = -3.0;
+    in[15] = -0.5;
+}

@@ -21,6 +21,56 @@ void xor_forward(const double *in, double *out);
 /* As forward, and grad[o * XOR_NUM_INPUTS + i] = d(output o)/d(input i). */
 void xor_gradient(const double *in, double *out, double *grad);
 
+/* Each leaf (offsets into in) and output (offsets into out): size is the
+   element count; a scalar has rank 0 and shape entries 0. */
+typedef struct { const char *name; int offset, size, rank, shape[4]; } xor_variable;
+#define XOR_NUM_LEAVES 16
+#define XOR_NUM_OUTPUT_VARIABLES 1
+#define XOR_WORK_SIZE 1
+#define XOR_OFFSET_a 0
+#define XOR_SIZE_a 1
+#define XOR_OFFSET_b 1
+#define XOR_SIZE_b 1
+#define XOR_OFFSET_t 2
+#define XOR_SIZE_t 1
+#define XOR_OFFSET_u1a 3
+#define XOR_SIZE_u1a 1
+#define XOR_OFFSET_u1b 4
+#define XOR_SIZE_u1b 1
+#define XOR_OFFSET_c1 5
+#define XOR_SIZE_c1 1
+#define XOR_OFFSET_u2a 6
+#define XOR_SIZE_u2a 1
+#define XOR_OFFSET_u2b 7
+#define XOR_SIZE_u2b 1
+#define XOR_OFFSET_c2 8
+#define XOR_SIZE_c2 1
+#define XOR_OFFSET_u3a 9
+#define XOR_SIZE_u3a 1
+#define XOR_OFFSET_u3b 10
+#define XOR_SIZE_u3b 1
+#define XOR_OFFSET_c3 11
+#define XOR_SIZE_c3 1
+#define XOR_OFFSET_v1 12
+#define XOR_SIZE_v1 1
+#define XOR_OFFSET_v2 13
+#define XOR_SIZE_v2 1
+#define XOR_OFFSET_v3 14
+#define XOR_SIZE_v3 1
+#define XOR_OFFSET_d 15
+#define XOR_SIZE_d 1
+#define XOR_OFFSET_loss 0
+#define XOR_SIZE_loss 1
+extern const xor_variable xor_leaves[];
+extern const xor_variable xor_outputs[];
+extern const int xor_num_inputs, xor_num_outputs, xor_num_leaves,
+                 xor_num_output_variables, xor_work_size;
+/* Every leaf's default into in; NAN where a leaf has none. */
+void xor_fill_defaults(double *in);
+/* As forward and gradient; work holds XOR_WORK_SIZE doubles (unused here). */
+void xor_forward_work(const double *in, double *out, double *work);
+void xor_gradient_work(const double *in, double *out, double *grad, double *work);
+
 #ifdef __cplusplus
 }
 #endif

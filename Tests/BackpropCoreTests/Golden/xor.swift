@@ -173,6 +173,50 @@ public enum Xor {
         }
     }
 
+    /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
+    public struct Variable: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public let shape: [Int]
+    }
+    public static let leaves: [Variable] = [Variable(name: "a", offset: 0, size: 1, shape: []), Variable(name: "b", offset: 1, size: 1, shape: []), Variable(name: "t", offset: 2, size: 1, shape: []), Variable(name: "u1a", offset: 3, size: 1, shape: []), Variable(name: "u1b", offset: 4, size: 1, shape: []), Variable(name: "c1", offset: 5, size: 1, shape: []), Variable(name: "u2a", offset: 6, size: 1, shape: []), Variable(name: "u2b", offset: 7, size: 1, shape: []), Variable(name: "c2", offset: 8, size: 1, shape: []), Variable(name: "u3a", offset: 9, size: 1, shape: []), Variable(name: "u3b", offset: 10, size: 1, shape: []), Variable(name: "c3", offset: 11, size: 1, shape: []), Variable(name: "v1", offset: 12, size: 1, shape: []), Variable(name: "v2", offset: 13, size: 1, shape: []), Variable(name: "v3", offset: 14, size: 1, shape: []), Variable(name: "d", offset: 15, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "loss", offset: 0, size: 1, shape: [])]
+    public static let numInputs = 16
+    public static let numOutputs = 1
+    public static let workSize = 1
+
+    /// As `forward(_:_:)`; this program needs no work memory.
+    public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forward(input, &output)
+    }
+
+    /// As `gradient(_:_:_:)`; this program needs no work memory.
+    public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        self.gradient(input, &output, &gradient)
+    }
+
+    /// Every leaf's default into `input`; `.nan` where a leaf has none.
+    public static func fillDefaults(_ input: inout [Double]) {
+        precondition(input.count == 16, "Xor.fillDefaults: needs 16 inputs")
+        input[0] = 0
+        input[1] = 0
+        input[2] = 0
+        input[3] = 3.1
+        input[4] = -2.7
+        input[5] = 0.4
+        input[6] = -2.4
+        input[7] = 3.3
+        input[8] = -0.6
+        input[9] = 2.2
+        input[10] = 2.5
+        input[11] = -3.1
+        input[12] = 2.8
+        input[13] = 2.6
+        input[14] = -3
+        input[15] = -0.5
+    }
+
     private static func sigmoid(_ x: Double) -> Double {
         // Stable for large |x|: exp never overflows.
         if x >= 0 { return 1 / (1 + exp(-x)) }

@@ -1,0 +1,309 @@
+/// The body of one generated function of a program with arrays, in either
+/// language: each group of the ``Schedule`` as a loop nest, each value
+/// computed at the depth of the innermost loop it needs (so `dE_dh[j]·h[j]`
+/// is computed once per `j`, outside the `i` loop), the stores at the depth
+/// they must run at. Names come from the source: arrays are their variables'
+/// names (`W1`, `dE_dh`), temporaries their statement's (`h_sum`).
+struct KernelBody {
+  let program: Program
+  let dialect: Dialect
+  let schedule: Schedule
+  private var views: [ArrayName: View] = [:]
+  private var plans: [FunctionPlan] = []
+  private var depths: [[Int]] = []
+  /// Each kernel's loop names, legalised.
+  private var loopNames: [[String]] = []
+  /// Every helper function the body calls, sorted by name.
+  private(set) var helpers: [Builtin] = []
+
+  /// How the code reaches one array.
+  struct View {
+    enum Kind {
+      /// `in[5]`: a scalar element of a caller's buffer, or a work element
+      case element(buffer: String, offset: Int)
+      /// a pointer variable over part of a buffer, with these strides
+      case pointer(buffer: String, offset: Int, strides: [Int], rows: Bool)
+      /// a local scalar
+      case local
+    }
+    var name: String
+    var kind: Kind
+    var mutable: Bool
+    var count: Int
+  }
+
+  /// - Parameter interface: where the caller's buffers hold an array (leaf,
+  ///   output, ∂output/∂leaf): the buffer's name, the first element's
+  ///   offset, and the strides of its dimensions; nil for intermediates.
+  init(
+    _ program: Program, dialect: Dialect, workBuffer: String,
+    interface: (ArrayName) -> (buffer: String, offset: Int, strides: [Int], mutable: Bool)?
+  ) {
+    self.program = program
+    self.dialect = dialect
+    schedule = Schedule(program) { interface($0) != nil }
+    var names = NameTable()
+    // Arrays first: their names are the source's, and nothing may shadow them.
+    var arrays: [ArrayName] = []
+    var seen = Set<ArrayName>()
+    for kernel in program.kernels {
+      for a in Schedule.usedAccesses(kernel) where seen.insert(kernel.accesses[a].array).inserted {
+        arrays.append(kernel.accesses[a].array)
+      }
+    }
+    for array in arrays {
+      let shape = program.shape(of: array)
+      let count = shape.reduce(1, *)
+      let interfaceElement = shape.isEmpty && interface(array) != nil
+      let name = interfaceElement ? "" : names.claim(dialect.legal(Self.name(array, program)))
+      if let (buffer, offset, strides, mutable) = interface(array) {
+        let contiguous = strides == Self.rowMajor(shape)
+        views[array] = shape.isEmpty
+          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1)
+          : View(name: name, kind: .pointer(buffer: buffer, offset: offset, strides: strides,
+                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: count)
+      } else if schedule.locals.contains(array) {
+        views[array] = View(name: name, kind: .local, mutable: true, count: count)
+      } else {
+        let offset = schedule.work[array] ?? 0
+        views[array] = View(
+          name: name, kind: .pointer(buffer: workBuffer, offset: offset, strides: Self.rowMajor(shape), rows: dialect.indexesRows),
+          mutable: true, count: count)
+      }
+    }
+    // Loops, then each kernel's values. A fused kernel's first loop is its group's.
+    for kernel in program.kernels {
+      loopNames.append(kernel.loops.map { loop in
+        var name = dialect.legal(loop.name)
+        while names.contains(name) { name += "_" }
+        return name
+      })
+    }
+    for group in schedule.groups where group.fused {
+      // The outer loop takes its name from a kernel that computes (a fill's is made up).
+      let named = group.kernels.first { k in
+        program.kernels[k].instructions.contains { if case .constant = $0.op { return false } else { return true } }
+      } ?? group.kernels[0]
+      for k in group.kernels { loopNames[k][0] = loopNames[named][0] }
+    }
+    var helperSet = Set<Builtin>()
+    for (k, kernel) in program.kernels.enumerated() {
+      let depth = Schedule.depths(kernel)
+      // A value used deeper than it is computed is hoisted into a local.
+      var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
+      for instruction in kernel.instructions {
+        let at = instruction.operands.map { depth[$0.int] }.max() ?? 0
+        for operand in instruction.operands where depth[operand.int] < at { needsLocal[operand.int] = true }
+      }
+      for store in kernel.stores {
+        if storeDepth(store, kernel, depth) > depth[store.value.int] { needsLocal[store.value.int] = true }
+        if case .maximum = store.mode { needsLocal[store.value.int] = true }
+      }
+      let elements = kernel.accesses.indices.map { element(kernel.accesses[$0], k) }
+      let plan = FunctionPlan(program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal)
+      for helper in plan.helpers where helperSet.insert(helper).inserted { helpers.append(helper) }
+      plans.append(plan)
+      depths.append(depth)
+    }
+    helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  /// The source's name for an array: `W1`, `dE_dh`, `h_sum`.
+  static func name(_ array: ArrayName, _ program: Program) -> String {
+    switch array {
+    case .variable(let s): return program.symbols[s].name
+    case .output(let o): return "out_" + program.symbols[program.outputs[o]].name
+    case .adjoint(let o, let s): return program.displayName(.adjoint(output: o, of: s))
+    case .temporary(let k): return temporaryName(k, program)
+    case .temporaryAdjoint(let o, let k): return "d\(program.symbols[o].name)_d" + temporaryName(k, program)
+    }
+  }
+
+  /// A temporary is named after its statement and what it holds.
+  static func temporaryName(_ k: Int, _ program: Program) -> String {
+    for kernel in program.kernels {
+      for store in kernel.stores where kernel.accesses[store.access].array == .temporary(k) {
+        let value = kernel[store.value]
+        guard value.role == .forward, value.owner >= 0 else { continue }
+        let owner = program.symbols[Int(value.owner)].name
+        switch (store.mode, value.op) {
+        case (.maximum, _): return owner + "_max"
+        case (.add, .call(.equal)): return owner + "_ties"
+        case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add), (.assign, .sub),
+          (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
+          return owner + "_sum"
+        case (.assign, .constant): continue
+        }
+      }
+    }
+    return "t\(k)"
+  }
+
+  static func rowMajor(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+    return strides
+  }
+
+  /// The depth a store runs at: its value's and its element's, and the full
+  /// nest for an accumulation (it must run at every point).
+  private func storeDepth(_ store: Store, _ kernel: Kernel, _ depth: [Int]) -> Int {
+    switch store.mode {
+    case .add, .maximum: kernel.loops.count
+    case .assign: max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+    }
+  }
+
+  /// How the code writes an element: `W1[j][i]`, `in[5]`, `h_sum`, `x[j &* 2 &+ i]`.
+  private func element(_ access: Access, _ k: Int) -> String {
+    guard let view = views[access.array] else { return "0" }
+    let loops = loopNames[k]
+    func index(_ s: Subscript) -> String {
+      switch s {
+      case .loop(let l): loops[l]
+      case .constant(let c): String(c)
+      }
+    }
+    switch view.kind {
+    case .element(let buffer, let offset):
+      return dialect.element(buffer, "\(offset)")
+    case .local:
+      return view.name
+    case .pointer(_, _, let strides, let rows):
+      if rows { return view.name + access.subscripts.map { "[\(index($0))]" }.joined() }
+      var constant = 0
+      var terms: [String] = []
+      for (s, stride) in zip(access.subscripts, strides) {
+        switch s {
+        case .constant(let c): constant += c * stride
+        case .loop: terms.append(stride == 1 ? index(s) : dialect.indexProduct(index(s), "\(stride)"))
+        }
+      }
+      if constant != 0 || terms.isEmpty { terms.append("\(constant)") }
+      return dialect.element(view.name, terms.dropFirst().reduce(terms[0]) { dialect.indexSum($0, $1) })
+    }
+  }
+
+  /// Whether any array lives in this buffer.
+  func uses(_ buffer: String) -> Bool {
+    views.values.contains { view in
+      switch view.kind {
+      case .element(let b, _), .pointer(let b, _, _, _): b == buffer
+      case .local: false
+      }
+    }
+  }
+
+  // MARK: - Printing
+
+  /// Views first, then each group; `line` gives a range's source line.
+  func print(into p: inout CodePrinter, line: (SourceRange) -> Int) {
+    for view in views.values.sorted(by: { $0.name < $1.name }) {
+      switch view.kind {
+      case .pointer(let buffer, let offset, let strides, let rows):
+        let shape = rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
+        p.line(dialect.view(view.name, buffer, offset, view.count, shape, view.mutable))
+      case .local:
+        if isFunctionWide(view) { p.line(dialect.mutableLocal(view.name)) }
+      case .element:
+        break
+      }
+    }
+    var announcedBackward = false
+    var lastLine = -1
+    for group in schedule.groups {
+      let first = program.kernels[group.kernels[0]]
+      if !announcedBackward, first.instructions.contains(where: { $0.role != .forward }) || isAdjoint(first) {
+        announcedBackward = true
+        p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
+      }
+      if let statement = first.instructions.first(where: { $0.role == .forward && $0.owner >= 0 })?.owner {
+        let l = line(program.symbols[Int(statement)].range)
+        if l != lastLine && !first.loops.isEmpty {
+          p.line(dialect.comment("line \(l)"))
+          lastLine = l
+        }
+      }
+      if group.fused {
+        for k in group.kernels { printLevel(k, depth: 0, into: &p, line: line) }
+        p.line(dialect.loop(loopNames[group.kernels[0]][0], first.loops[0].extent))
+        p.indented { p in
+          for view in localsOfGroup(group) { p.line(dialect.mutableLocal(view.name)) }
+          for k in group.kernels { printNest(k, from: 1, into: &p, line: line) }
+        }
+        p.line("}")
+      } else {
+        for k in group.kernels { printNest(k, from: 0, into: &p, line: line) }
+      }
+    }
+  }
+
+  private func isAdjoint(_ kernel: Kernel) -> Bool {
+    kernel.stores.contains { store in
+      switch kernel.accesses[store.access].array {
+      case .adjoint, .temporaryAdjoint: true
+      case .variable, .output, .temporary: false
+      }
+    }
+  }
+
+  private func isFunctionWide(_ view: View) -> Bool {
+    guard let array = views.first(where: { $0.value.name == view.name })?.key else { return false }
+    return program.shape(of: array).isEmpty
+  }
+
+  /// The rank-1 locals a fused group holds per iteration.
+  private func localsOfGroup(_ group: Schedule.Group) -> [View] {
+    var found: [View] = []
+    for k in group.kernels {
+      let kernel = program.kernels[k]
+      for a in Schedule.usedAccesses(kernel) {
+        guard let view = views[kernel.accesses[a].array], case .local = view.kind, !isFunctionWide(view),
+          !found.contains(where: { $0.name == view.name })
+        else { continue }
+        found.append(view)
+      }
+    }
+    return found
+  }
+
+  /// A kernel's loops from `depth` on, with what each level computes.
+  private func printNest(_ k: Int, from depth: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+    let kernel = program.kernels[k]
+    printLevel(k, depth: depth, into: &p, line: line)
+    guard depth < kernel.loops.count else { return }
+    p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
+    p.indented { p in printNest(k, from: depth + 1, into: &p, line: line) }
+    p.line("}")
+  }
+
+  /// The values and stores of one depth of a kernel.
+  private func printLevel(_ k: Int, depth: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+    let kernel = program.kernels[k]
+    let plan = plans[k]
+    for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == depth {
+      guard let name = plan.local[i] else { continue }
+      var statement = dialect.declare(name, plan.definition(ValueID(i)))
+      if instruction.role == .forward, case .variable? = instruction.name, !instruction.op.isLoad, kernel.loops.isEmpty {
+        statement += "  " + dialect.comment("line \(line(instruction.range))")
+      }
+      p.line(statement)
+    }
+    for store in kernel.stores where storeDepth(store, kernel, depths[k]) == depth {
+      let target = plan.elements[store.access]
+      let value = plan.text(store.value)
+      var statement: String
+      switch store.mode {
+      case .assign: statement = dialect.assign(target, value)
+      case .add: statement = dialect.accumulate(target, value)
+      case .maximum: statement = dialect.maximum(target, value)
+      }
+      if case .adjoint(let output, let s) = kernel.accesses[store.access].array, s < program.leafCount,
+        program.symbols[output].shape.isEmpty, program.symbols[s].shape.isEmpty
+      {
+        statement += "  " + dialect.comment(dialect.partial(program.symbols[output].name, program.symbols[s].name))
+      }
+      p.line(statement)
+    }
+  }
+}

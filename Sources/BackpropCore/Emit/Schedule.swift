@@ -1,0 +1,150 @@
+/// How a function's kernels become loops: which consecutive kernels share
+/// an outer loop, which arrays need no memory, and where the rest live.
+///
+/// A schedule may change only what cannot change a bit (SPEC §6.3). Kernels
+/// are fused under one outer loop only when every array that one of them
+/// writes and another touches is subscripted by that loop in its first
+/// dimension: then each element is read and written within one iteration,
+/// in kernel order, exactly as the kernels run one after the other. Within
+/// a kernel the loops keep their order, so every accumulation folds in the
+/// order the interpreter folds it.
+struct Schedule {
+  struct Group {
+    /// Kernel indices, in order.
+    var kernels: [Int]
+    /// Whether the kernels share their first loop (more than one kernel, all with loops).
+    var fused: Bool
+  }
+
+  let program: Program
+  private(set) var groups: [Group] = []
+  /// Arrays held in a local scalar: rank 0 (function-wide), or rank 1
+  /// indexed by a fused group's outer loop (one per iteration).
+  private(set) var locals: Set<ArrayName> = []
+  /// The other intermediates, at these offsets of the work buffer.
+  private(set) var work: [ArrayName: Int] = [:]
+  private(set) var workSize = 0
+
+  /// - Parameter isInterface: arrays the caller's buffers hold (leaves,
+  ///   outputs, the leaves' adjoints); they are never locals.
+  init(_ program: Program, isInterface: (ArrayName) -> Bool) {
+    self.program = program
+    let kernels = program.kernels
+    // Which kernels touch each array.
+    var touching: [ArrayName: Set<Int>] = [:]
+    for (k, kernel) in kernels.enumerated() {
+      for a in Self.usedAccesses(kernel) { touching[kernel.accesses[a].array, default: []].insert(k) }
+    }
+    var k = 0
+    while k < kernels.count {
+      var group = [k]
+      if !kernels[k].loops.isEmpty {
+        while let next = group.last.map({ $0 + 1 }), next < kernels.count,
+          Self.canFuse(group + [next], kernels)
+        {
+          group.append(next)
+        }
+      }
+      groups.append(Group(kernels: group, fused: group.count > 1))
+      k = group.last.map { $0 + 1 } ?? k + 1
+    }
+    for (array, users) in touching.sorted(by: { "\($0.key)" < "\($1.key)" }) where !isInterface(array) {
+      let shape = program.shape(of: array)
+      if shape.isEmpty {
+        locals.insert(array)
+      } else if shape.count == 1, let g = groups.firstIndex(where: { Set($0.kernels).isSuperset(of: users) }),
+        groups[g].fused, Self.onlyAtOuterLoop(array, groups[g].kernels, kernels)
+      {
+        locals.insert(array)
+      }
+    }
+    // Work memory, in order of first use.
+    for kernel in kernels {
+      for a in Self.usedAccesses(kernel) {
+        let array = kernel.accesses[a].array
+        guard !isInterface(array), !locals.contains(array), work[array] == nil else { continue }
+        work[array] = workSize
+        workSize += program.shape(of: array).reduce(1, *)
+      }
+    }
+  }
+
+  /// The accesses a kernel's loads and stores use.
+  static func usedAccesses(_ kernel: Kernel) -> [Int] {
+    var used = kernel.stores.map(\.access)
+    for instruction in kernel.instructions {
+      if case .load(let a) = instruction.op { used.append(a) }
+    }
+    return used
+  }
+
+  /// Whether these kernels may share their first loop (see the type's documentation).
+  static func canFuse(_ group: [Int], _ kernels: [Kernel]) -> Bool {
+    let first = kernels[group[0]]
+    guard let outer = first.loops.first else { return false }
+    // One statement's kernels only, so a loop reads as that statement, and
+    // each one sharing an array with those before it (a fill and its sum,
+    // a sum and its use), so no loop merely happens to have the same extent.
+    guard Set(group.map { owner(kernels[$0]) }).count == 1 else { return false }
+    if let last = group.last, group.count > 1 {
+      let before = Set(group.dropLast().flatMap { k in usedAccesses(kernels[k]).map { kernels[k].accesses[$0].array } })
+      let shared = usedAccesses(kernels[last]).contains { before.contains(kernels[last].accesses[$0].array) }
+      if !shared { return false }
+    }
+    var writers: [ArrayName: Set<Int>] = [:]
+    var users: [ArrayName: Set<Int>] = [:]
+    for k in group {
+      guard let loop = kernels[k].loops.first, loop.extent == outer.extent else { return false }
+      let kernel = kernels[k]
+      for store in kernel.stores { writers[kernel.accesses[store.access].array, default: []].insert(k) }
+      for a in usedAccesses(kernel) { users[kernel.accesses[a].array, default: []].insert(k) }
+    }
+    for (array, written) in writers where (users[array] ?? []).count > 1 || written.count > 1 {
+      for k in group {
+        let kernel = kernels[k]
+        for a in usedAccesses(kernel) where kernel.accesses[a].array == array {
+          guard kernel.accesses[a].subscripts.first == .loop(0) else { return false }
+        }
+      }
+    }
+    return true
+  }
+
+  /// The statement (symbol) a kernel computes or differentiates.
+  static func owner(_ kernel: Kernel) -> Int32 {
+    kernel.stores.first.map { kernel[$0.value].owner } ?? -1
+  }
+
+  /// Whether every access of a rank-1 array in these kernels is `[outer loop]`.
+  static func onlyAtOuterLoop(_ array: ArrayName, _ group: [Int], _ kernels: [Kernel]) -> Bool {
+    for k in group {
+      let kernel = kernels[k]
+      for a in usedAccesses(kernel) where kernel.accesses[a].array == array {
+        if kernel.accesses[a].subscripts != [.loop(0)] { return false }
+      }
+    }
+    return true
+  }
+
+  /// The loop depth each value of a kernel needs: one more than the
+  /// innermost loop its subscripts or operands use (0: outside every loop).
+  static func depths(_ kernel: Kernel) -> [Int] {
+    var depth = [Int](repeating: 0, count: kernel.instructions.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      switch instruction.op {
+      case .load(let a): depth[i] = depthOf(kernel.accesses[a])
+      case .constant: break
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+        depth[i] = instruction.operands.map { depth[$0.int] }.max() ?? 0
+      }
+    }
+    return depth
+  }
+
+  static func depthOf(_ access: Access) -> Int {
+    access.subscripts.map { s -> Int in
+      if case .loop(let l) = s { return l + 1 }
+      return 0
+    }.max() ?? 0
+  }
+}
