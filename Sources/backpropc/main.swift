@@ -36,6 +36,8 @@ func compileWithSettings(_ arguments: Arguments) throws -> (Compilation, Setting
 func compileWithLeafValues(_ arguments: Arguments) throws -> (Compilation, [Double]) {
   let (compilation, settings) = try compileWithSettings(arguments)
   var diagnostics = DiagnosticList()
+  compilation.checkGradientSize(into: &diagnostics)
+  try report(diagnostics, in: compilation.file)
   let values = compilation.leafValues(settings.settings, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   return (compilation, values ?? [])
@@ -73,7 +75,7 @@ func runExplain(_ arguments: Arguments) throws {
   let format = try Explanation.Format(arguments)
   let (compilation, values) = try compileWithLeafValues(arguments)
   let output = try compilation.explainedOutput(arguments)
-  guard let explanation = output.flatMap({ Explanation(compilation, leaves: values, output: $0) }) else {
+  guard let explanation = output.flatMap({ Explanation(compilation, leaves: values, output: $0.symbol, element: $0.element) }) else {
     throw Failure(status: .programErrors)
   }
   printOut(explanation.rendered(format))
@@ -85,7 +87,7 @@ func runGraph(_ arguments: Arguments) throws {
   let target = try GraphTarget(arguments, dotInstalled: dot != nil)
   let (compilation, values) = try compileWithLeafValues(arguments)
   let output = try compilation.explainedOutput(arguments)
-  guard let graph = output.flatMap({ Graph.dot(compilation, leaves: values, output: $0) }) else {
+  guard let graph = output.flatMap({ Graph.dot(compilation, leaves: values, output: $0.symbol, element: $0.element) }) else {
     throw Failure(status: .programErrors)
   }
   switch target {
@@ -99,6 +101,7 @@ func runTrain(_ arguments: Arguments) throws {
   let request = try TrainRequest(arguments)
   let (compilation, settings) = try compileWithSettings(arguments)
   var diagnostics = DiagnosticList()
+  compilation.checkGradientSize(into: &diagnostics)
   let training = try request.training(compilation, arguments, into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   guard let training else { return }

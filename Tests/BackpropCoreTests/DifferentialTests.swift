@@ -132,7 +132,7 @@ import Testing
     var nearKink = false
     let machine = Interpreter.Machine(optimized)
     var workspace = machine.makeWorkspace(input: leaves)
-    machine.run(&workspace) { k, values in
+    machine.run(&workspace) { k, values, _ in
       for instruction in optimized.kernels[k].instructions {
         guard case .call(let builtin) = instruction.op, builtin.spec.kink != nil else { continue }
         let x = values[instruction.lhs.int]

@@ -109,8 +109,8 @@ import Testing
   @Test func theExplainedOutputIsTheFirstOrTheNamedOne() throws {
     let compilation = Compilation(name: "m.bp", source: "a = x * 2; b = a + 1; output b, a")
     let symbols = try #require(compilation.program).symbols.map(\.name)
-    #expect(try compilation.explainedOutput(Self.arguments("explain")).map { symbols[$0] } == "b")
-    #expect(try compilation.explainedOutput(Self.arguments("explain", "--output", "a")).map { symbols[$0] } == "a")
+    #expect(try compilation.explainedOutput(Self.arguments("explain")).map { symbols[$0.symbol] } == "b")
+    #expect(try compilation.explainedOutput(Self.arguments("explain", "--output", "a")).map { symbols[$0.symbol] } == "a")
     #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain", "--output", "bb")) }
       == .optionNamesUnknownName(option: "--output", name: "bb", suggestion: "b"))
   }
@@ -174,13 +174,34 @@ import Testing
     #expect(missing.items.map(\.message) == [.missingLeafValues(["x"])])
   }
 
+  /// SPEC §6.6: explain, graph and train work on one scalar.
+  @Test func arraysNeedAnElementToExplainOrTrain() throws {
+    let compilation = Compilation(name: "m.bp", source: "input x[3] = [1, 2, 3]\nparam w = 2\ny[i] = w * x[i]")
+    let request = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "1"))
+    #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain")) } == .noScalarOutput(example: "y[0]"))
+    #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain", "--output", "y")) }
+      == .optionNamesArray(option: "--output", name: "y", example: "y[0]"))
+    let element = try compilation.explainedOutput(Self.arguments("explain", "--output", "y[ 2 ]"))
+    #expect(element?.element == [2])
+    #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain", "--output", "y[3]")) }
+      == .settingElementOutOfRange("y", element: [3], shape: [3]))
+    #expect(Self.usageError { _ = try request.loss(compilation, Self.arguments("train")) }
+      == .optionNamesArray(option: "the loss", name: "y", example: "y[0]"))
+    // Training y[2] = w·x[2] = 3w: ∂/∂w = 3, so one step at rate 1 from 2 gives -1.
+    var diagnostics = DiagnosticList()
+    let training = try #require(try request.training(compilation, Self.arguments("train", "--loss", "y[2]"), into: &diagnostics))
+    let leaves = try #require(compilation.leafValues([LeafSetting](), into: &diagnostics))
+    let result = try training.run(leaves: leaves, data: nil, options: request.options)
+    #expect(result.parameters.map(\.values) == [[-1]])
+  }
+
   @Test func theLossIsTheOnlyOutputOrNamed() throws {
     let one = Compilation(name: "m.bp", source: "param w = 1\nL = w^2")
     let request = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "1"))
-    #expect(try request.loss(one, Self.arguments("train")) == 1)
+    #expect(try request.loss(one, Self.arguments("train"))?.symbol == 1)
     let two = Compilation(name: "m.bp", source: "param w = 1\nL = w^2\nM = w^3\noutput L, M")
     #expect(Self.usageError { _ = try request.loss(two, Self.arguments("train")) } == .lossNotChosen(outputs: ["L", "M"]))
-    #expect(try request.loss(two, Self.arguments("train", "--loss", "M")) == 2)
+    #expect(try request.loss(two, Self.arguments("train", "--loss", "M"))?.symbol == 2)
     var diagnostics = DiagnosticList()
     let none = Compilation(name: "m.bp", source: "L = w^2")
     #expect(try request.training(none, Self.arguments("train"), into: &diagnostics) == nil)

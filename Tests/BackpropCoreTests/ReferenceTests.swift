@@ -114,20 +114,28 @@ import Testing
     case .c: native = try #require(try CompiledSamples.c.get()[name])
     case .swift: native = try #require(try CompiledSamples.swift.get()[name])
     }
-    func symbol(_ name: String) -> Int? { program.symbols.firstIndex { $0.name == name } }
-    func output(_ name: String) -> Int? { program.outputs.firstIndex { program.symbols[$0].name == name } }
+    /// A name or an element name (`W2[0,1]`): its symbol and row-major element.
+    func element(_ text: String) -> (symbol: Int, element: Int)? {
+      let parsed = LeafSetting(parsing: text + "=0")
+      guard let name = parsed?.name, let s = program.symbols.firstIndex(where: { $0.name == name }) else { return nil }
+      return (s, Layout.flatIndex(parsed?.element ?? [], shape: program.symbols[s].shape))
+    }
+    func output(_ text: String) -> (position: Int, element: Int)? {
+      guard let (s, e) = element(text), let o = program.outputs.firstIndex(of: s) else { return nil }
+      return (o, e)
+    }
     /// A value as this path computes it, or nil when the path cannot see it.
     func value(_ name: String) -> Double? {
-      guard let native else { return symbol(name).map { evaluation.values[$0] } }
-      return output(name).map { native.outputs[layout.output($0)] }
+      guard let native else { return element(name).map { evaluation.elements[$0.symbol][$0.element] } }
+      return output(name).map { native.outputs[layout.output($0.position, element: $0.element)] }
     }
     func derivative(_ o: String, _ v: String) -> Double? {
+      guard let (position, e) = output(o), let (s, f) = element(v) else { return nil }
       guard let native else {
-        guard let o = output(o), let s = symbol(v) else { return nil }
-        return evaluation.gradient[o][s]
+        return evaluation.gradientElements[position][s][e * program.symbols[s].size + f]
       }
-      guard let o = output(o), let leaf = symbol(v), leaf < program.leafCount else { return nil }
-      return native.gradient[layout.gradient(output: o, leaf: leaf)]
+      guard s < program.leafCount else { return nil }
+      return native.gradient[layout.gradient(output: position, outputElement: e, leaf: s, leafElement: f)]
     }
     for expectation in Expectation.all(in: String(decoding: compilation.file.bytes, as: UTF8.self)) {
       let actual: Double?
@@ -136,9 +144,8 @@ import Testing
       case .derivative(let o, let v): actual = derivative(o, v)
       case .stepped(let w, let rate):
         let first = program.symbols[program.outputs[0]].name
-        actual = symbol(w).flatMap { program.symbols[$0].defaultValue }.flatMap { start in
-          derivative(first, w).map { start - rate * $0 }
-        }
+        let start = element(w).flatMap { w in program.symbols[w.symbol].defaultElements(seed: 0)?[w.element] }
+        actual = start.flatMap { start in derivative(first, w).map { start - rate * $0 } }
       }
       guard let actual else {
         // C and Swift see only outputs and ∂output/∂leaf.

@@ -16,12 +16,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case batchTooLarge(Int, rows: Int)
   /// `h[0] = …`: the left side's subscripts are index names.
   case constantOnTheLeft
+  /// `train --data`: a header cell that names no element of its input.
+  case dataColumnElement(String, shape: [Int])
   /// `train --data`: a column named twice in the header.
   case dataDuplicateColumn(String)
   /// `train --data`: the file has no header, or a header and no rows.
   case dataEmpty(hasHeader: Bool)
   /// `train --data`: a cell that is not a number.
   case dataNotANumber(String)
+  /// `train --data`: some but not all of an array input's elements.
+  case dataPartialArray(String, present: Int, size: Int)
   /// `train --data`: a row with the wrong number of cells.
   case dataRaggedRow(expected: Int, got: Int)
   /// `train --data`: a header name that is not an `input` of the program.
@@ -99,7 +103,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// A statement whose indices run over more than 2^32 points.
   case iterationSpaceTooLarge(String)
   /// `eval`: a function's argument sits exactly on its kink.
-  case kinkHit(function: String, convention: String)
+  /// In a loop, `place` names the first point and `count` how many there were.
+  case kinkHit(function: String, convention: String, place: String? = nil, count: Int = 1)
   /// `train --lr` that is not a finite number.
   case learningRateNotFinite(String)
   /// A list mixing numbers and lists at one depth.
@@ -134,8 +139,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case noOutput
   /// `train` on a program without `param` leaves.
   case noParameters
+  /// explain, graph: every output is an array, and no `--output` names an element.
+  case noScalarOutput(example: String)
   /// `eval`: a value or derivative became NaN or infinite.
-  case nonFiniteValue(name: String, value: String, inDerivative: Bool)
+  /// In a loop, `place` names the first point and `count` how many there were.
+  case nonFiniteValue(name: String, value: String, inDerivative: Bool, place: String? = nil, count: Int = 1)
   /// `--steps`, `--every`, `--batch` that is not a whole number ≥ 1.
   case notAWholeNumber(option: String, value: String)
   /// Subscripts on a scalar.
@@ -144,6 +152,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case nothingToDo
   /// A number literal too large for a Double: `1e999`.
   case numberOutOfRange(String)
+  /// `--output`, `--loss` (or the sole output) is an array: one scalar is needed.
+  case optionNamesArray(option: String, name: String, example: String)
   /// `--output` or `--loss` names a name the program does not define.
   case optionNamesUnknownName(option: String, name: String, suggestion: String?)
   /// An option that takes a value, given none.
@@ -238,6 +248,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data"
     case .constantOnTheLeft:
       return "the left side's subscripts must be index names; an element cannot be defined on its own"
+    case .dataColumnElement(let cell, let shape):
+      return shape.isEmpty
+        ? "column \(Self.quoted(cell)) names an element of a scalar input"
+        : "column \(Self.quoted(cell)) names no element of an input of shape \(Self.shape(shape)); write its elements as x[0], W[1,0]"
     case .dataDuplicateColumn(let name):
       return "column \(Self.quoted(name)) appears more than once in the header"
     case .dataEmpty(let hasHeader):
@@ -246,6 +260,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
         : "the data file is empty; it needs a header row of input names and one row per sample"
     case .dataNotANumber(let cell):
       return "\(Self.quoted(cell)) is not a number"
+    case .dataPartialArray(let name, let present, let size):
+      return "the header has \(present) of the \(size) elements of \(Self.quoted(name)); give all of them or none"
     case .dataRaggedRow(let expected, let got):
       return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
     case .dataUnknownColumn(let name, let suggestion):
@@ -322,8 +338,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "invalid number \(Self.quoted(literal))"
     case .iterationSpaceTooLarge(let points):
       return "this statement runs over \(points) points; at most 4294967296 (2^32)"
-    case .kinkHit(let function, let convention):
-      return "\(Self.quoted(function)) is evaluated exactly at its kink; \(convention)"
+    case .kinkHit(let function, let convention, let place, let count):
+      return "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(place, count)); \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
     case .listItemKind(let expectedList):
@@ -364,10 +380,13 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
     case .noParameters:
       return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
-    case .nonFiniteValue(let name, let value, let inDerivative):
+    case .noScalarOutput(let example):
+      return "every output is an array; choose one element with --output, e.g. --output '\(example)'"
+    case .nonFiniteValue(let name, let value, let inDerivative, let place, let count):
+      let at = Self.where(place, count)
       return inDerivative
-        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
-        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression"
+        ? "\(name) is \(value)\(at); the first non-finite value arose in the derivative of this expression"
+        : "\(Self.quoted(name)) is \(value)\(at); the first non-finite value arose in this expression"
     case .notAWholeNumber(let option, let value):
       return "\(option) \(value): give a whole number >= 1"
     case .notAnArray(let name):
@@ -376,6 +395,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "nothing to do: add -o FILE.swift, -o FILE.c, or --emit swift|c (or run 'backpropc eval')"
     case .numberOutOfRange(let literal):
       return "number \(Self.quoted(literal)) is too large for a 64-bit float"
+    case .optionNamesArray(let option, let name, let example):
+      return "\(option) is the array '\(name)'; name a scalar or one element, e.g. '\(example)'"
     case .optionNamesUnknownName(let option, let name, let suggestion):
       return "\(option) names '\(name)', which the program does not define" + Self.didYouMean(suggestion)
     case .optionNeedsValue(let name, let placeholder):
@@ -469,6 +490,12 @@ public enum DiagnosticMessage: Hashable, Sendable {
 
   static func shortened(_ name: String) -> String {
     name.utf8.count <= 64 ? name : String(name.prefix(32)) + "…(\(name.utf8.count) characters)"
+  }
+
+  /// ` at h[1] (and at 2 more points)`, or nothing outside loops.
+  private static func `where`(_ place: String?, _ count: Int) -> String {
+    guard let place else { return "" }
+    return " at \(place)" + (count > 1 ? " (and at \(count - 1) more point\(count == 2 ? "" : "s"))" : "")
   }
 
   /// `[2, 3]`

@@ -143,9 +143,33 @@ extension Compilation {
     return symbol
   }
 
-  /// `--output`'s symbol, or the first output (explain, graph).
-  public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> Int? {
-    try symbol(namedBy: "--output", in: arguments) ?? program?.outputs.first
+  /// The scalar an option names (`--output`, `--loss`): a scalar name, or an
+  /// element of an array (`o[1]`); an array is bad usage (SPEC §6.6).
+  public func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+    guard let text = arguments.value(option) else { return nil }
+    let parsed = LeafSetting(parsing: text.trimmingCharacters(in: .whitespaces) + "=0")
+    let name = parsed?.name ?? text
+    guard let symbol = symbol(named: name), let shape = program?.symbols[symbol].shape else {
+      let suggestion = Suggestion.closest(to: name, among: program?.symbols.map(\.name) ?? [])
+      throw UsageError(.optionNamesUnknownName(option: option, name: name, suggestion: suggestion))
+    }
+    let element = parsed?.element ?? []
+    if element.isEmpty && !shape.isEmpty {
+      throw UsageError(.optionNamesArray(option: option, name: name, example: LeafSetting.elementName(name, shape.map { _ in 0 })))
+    }
+    guard element.count == shape.count, zip(element, shape).allSatisfy({ $0 < $1 }) else {
+      throw UsageError(.settingElementOutOfRange(name, element: element, shape: shape))
+    }
+    return (symbol, element)
+  }
+
+  /// `--output`'s scalar, or the first scalar output (explain, graph).
+  public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+    if let named = try scalar(namedBy: "--output", in: arguments) { return named }
+    guard let program else { return nil }
+    if let scalar = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) { return (scalar, []) }
+    let first = program.symbols[program.outputs[0]]
+    throw UsageError(.noScalarOutput(example: LeafSetting.elementName(first.name, first.shape.map { _ in 0 })))
   }
 }
 
@@ -226,11 +250,17 @@ public struct TrainRequest: Sendable {
   }
 
   /// The loss: `--loss`, or the program's only output.
-  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> Int? {
-    if let named = try compilation.symbol(namedBy: "--loss", in: arguments) { return named }
+  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+    if let named = try compilation.scalar(namedBy: "--loss", in: arguments) { return named }
     guard let program = compilation.program else { return nil }
     if program.outputs.count > 1 { throw UsageError(.lossNotChosen(outputs: program.outputNames)) }
-    return program.outputs.first
+    guard let only = program.outputs.first else { return nil }
+    let shape = program.symbols[only].shape
+    if !shape.isEmpty {
+      let name = program.symbols[only].name
+      throw UsageError(.optionNamesArray(option: "the loss", name: name, example: LeafSetting.elementName(name, shape.map { _ in 0 })))
+    }
+    return (only, [])
   }
 
   /// The descent on the loss, or nil (with the error) when the program has
@@ -239,7 +269,9 @@ public struct TrainRequest: Sendable {
     _ compilation: Compilation, _ arguments: Arguments, into diagnostics: inout DiagnosticList
   ) throws(UsageError) -> Training? {
     let loss = try self.loss(compilation, arguments)
-    guard let program = loss.flatMap(compilation.program(differentiating:)), let training = Training(program) else {
+    guard let program = loss.flatMap({ compilation.program(differentiating: $0.symbol, element: $0.element) }),
+      let training = Training(program)
+    else {
       diagnostics.error(.noParameters, at: SourceRange(0, 0))
       return nil
     }
@@ -265,7 +297,7 @@ public struct TrainRequest: Sendable {
     guard let program = compilation.program else { return nil }
     // The data's columns first, so a `--set` of one still shows its value
     // for the leaf (the rows then overwrite it).
-    let columns = (data?.columns ?? []).map { LeafSetting(name: program.symbols[$0].name, values: [0]) }
+    let columns = Set((data?.columns ?? []).map(\.leaf)).sorted().map { LeafSetting(name: program.symbols[$0].name, values: [0]) }
     return compilation.leafValues(columns + settings.settings, seed: seed, into: &diagnostics)
   }
 
@@ -277,10 +309,18 @@ public struct TrainRequest: Sendable {
   }
 
   /// The summary after training: steps, final loss, each parameter.
+  /// Parameters of at most 16 elements as (nested) lists, larger ones as
+  /// shape and min/mean/max (SPEC §6.6).
   public static func summary(_ result: Training.Result, symbols: [Symbol]) -> String {
     var out = "trained \(result.steps) step\(result.steps == 1 ? "" : "s"); final loss \(NumberFormat.shortest(result.finalLoss))\n"
-    for (symbol, value) in result.parameters {
-      out += "  \(symbols[symbol].name) = \(NumberFormat.shortest(value))\n"
+    for (symbol, values) in result.parameters {
+      let shape = symbols[symbol].shape
+      if values.count <= 16 {
+        out += "  \(symbols[symbol].name) = \(Evaluation.nested(values, shape, NumberFormat.shortest))\n"
+      } else {
+        let mean = values.reduce(0, +) / Double(values.count)
+        out += "  \(symbols[symbol].name)\(DiagnosticMessage.shape(shape)): min \(NumberFormat.shortest(values.min() ?? .nan)), mean \(NumberFormat.shortest(mean)), max \(NumberFormat.shortest(values.max() ?? .nan))\n"
+      }
     }
     return out
   }

@@ -66,7 +66,7 @@ public enum CEmitter {
         p.lines(definition)
       }
     }
-    if request.usesGenerator { generator(into: &p) }
+    if request.usesGenerator { generator(request, into: &p) }
 
     if arrays {
       p.line()
@@ -294,9 +294,15 @@ public enum CEmitter {
   }
 
   /// The seeded generator of SPEC §6.2 (see `SeededGenerator`).
-  private static func generator(into p: inout CodePrinter) {
+  private static func generator(_ request: EmitRequest, into p: inout CodePrinter) {
     p.line()
-    p.lines("""
+    let normals = request.gradient.leaves.contains { leaf in
+      switch leaf.initializer {
+      case .he?, .normal?: true
+      case .xavier?, .uniform?, nil: false
+      }
+    }
+    var text = """
       /* SplitMix64 and the uniforms and normals drawn from it, as backpropc's
          own generator draws them, so fill_defaults gives eval's numbers. */
       static uint64_t bp_next(uint64_t *state)
@@ -312,13 +318,20 @@ public enum CEmitter {
           return (double)(bp_next(state) >> 11) * 0x1p-53;
       }
 
-      static double bp_normal(uint64_t *state)
-      {
-          const double u1 = bp_uniform(state);
-          const double u2 = bp_uniform(state);
-          return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
-      }
-      """)
+      """
+    if normals {
+      text += """
+
+
+        static double bp_normal(uint64_t *state)
+        {
+            const double u1 = bp_uniform(state);
+            const double u2 = bp_uniform(state);
+            return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
+        }
+        """
+    }
+    p.lines(text)
   }
 
   /// `prefix_fill_defaults`: a loop per fill, list or initialiser.

@@ -245,8 +245,8 @@ public enum SwiftEmitter {
           p.line("input[\(offset)] = \(NumberFormat.swiftLiteral(value))")
         case .fill(let offset, let count, let value):
           p.line("for i in 0..<\(count) { input[\(offset) + i] = \(NumberFormat.swiftLiteral(value)) }")
-        case .list(_, let offset, let values):
-          p.line("for (i, value) in [\(values.map(NumberFormat.swiftLiteral).joined(separator: ", "))].enumerated() { input[\(offset) + i] = value }")
+        case .list(let name, let offset, _):
+          p.line("for (i, value) in \(Self.listName(name)).enumerated() { input[\(offset) + i] = value }")
         case .random(let name, let offset, let count, let state, let normal, let scale, let shift):
           p.line("do {")
           p.indented { p in
@@ -265,7 +265,13 @@ public enum SwiftEmitter {
       }
     }
     p.line("}")
+    for case .list(let name, _, let values) in fills {
+      p.line("private static let \(Self.listName(name)): [Double] = [\(values.map(NumberFormat.swiftLiteral).joined(separator: ", "))]")
+    }
   }
+
+  /// The table of a list default: `default_W1`.
+  private static func listName(_ leaf: String) -> String { "default_" + leaf }
 
   /// The helper functions the bodies call, and the generator.
   private static func helpers(_ used: Set<Builtin>, _ request: EmitRequest, into p: inout CodePrinter) {

@@ -13,12 +13,21 @@ public struct Evaluation: Sendable {
   public var values: [Double] { elements.map { $0.first ?? .nan } }
   /// The first element of each gradient: a scalar's ∂O/∂V.
   public var gradient: [[Double]] { gradientElements.map { row in row.map { $0.first ?? .nan } } }
+  /// Something `eval` warns about: where it happened, at the first point of
+  /// the kernel's nest that had it (empty without loops), and at how many.
+  public struct Finding: Sendable {
+    public var kernel: Int
+    public var instruction: Int
+    public var value: Double
+    public var point: [Int]
+    public var count: Int
+  }
   /// The first instruction that made a non-finite value from finite
   /// operands: where a NaN or infinity "arose", for the warning.
-  public var nonFinite: (kernel: Int, instruction: Int, value: Double)?
+  public var nonFinite: Finding?
   /// Forward calls of a function with a kink (relu, abs, min, max) whose
   /// arguments sat exactly on it, in program order.
-  public var kinksHit: [(kernel: Int, instruction: Int)] = []
+  public var kinksHit: [Finding] = []
 
   /// Runs `program` on the leaves' values, in ``Layout`` order.
   public init(program: Program, input: [Double]) {
@@ -26,9 +35,9 @@ public struct Evaluation: Sendable {
     let machine = Interpreter.Machine(program)
     layout = machine.layout
     var workspace = machine.makeWorkspace(input: input)
-    var nonFinite: (kernel: Int, instruction: Int, value: Double)?
-    var kinks = Set<[Int]>()
-    var kinksHit: [(kernel: Int, instruction: Int)] = []
+    var nonFinite: Finding?
+    var kinks: [[Int]: Int] = [:]
+    var kinksHit: [Finding] = []
     let watched = program.kernels.map { kernel in
       kernel.instructions.indices.filter { i in
         if kernel.instructions[i].role == .forward, case .call(let f) = kernel.instructions[i].op {
@@ -37,17 +46,29 @@ public struct Evaluation: Sendable {
         return false
       }
     }
-    machine.run(&workspace) { k, values in
+    machine.run(&workspace) { k, values, point in
       let kernel = program.kernels[k]
-      if nonFinite == nil, let i = Evaluation.firstNonFinite(kernel, values) {
-        nonFinite = (k, i, values[i])
+      let here = Array(point.prefix(kernel.loops.count))
+      if let found = nonFinite {
+        // Count the points where the same instruction goes non-finite.
+        if found.kernel == k, !values[found.instruction].isFinite,
+          kernel.instructions[found.instruction].operands.allSatisfy({ values[$0.int].isFinite })
+        {
+          nonFinite?.count += 1
+        }
+      } else if let i = Evaluation.firstNonFinite(kernel, values) {
+        nonFinite = Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1)
       }
       for i in watched[k] {
         let instruction = kernel.instructions[i]
         guard case .call(let f) = instruction.op, let kink = f.spec.kink else { continue }
         let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
-        if kink.isHit(values[instruction.lhs.int], y), kinks.insert([k, i]).inserted {
-          kinksHit.append((k, i))
+        guard kink.isHit(values[instruction.lhs.int], y) else { continue }
+        if let seen = kinks[[k, i]] {
+          kinksHit[seen].count += 1
+        } else {
+          kinks[[k, i]] = kinksHit.count
+          kinksHit.append(Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1))
         }
       }
     }
@@ -73,9 +94,26 @@ public struct Evaluation: Sendable {
     }
   }
 
+  /// Where a finding happened, as a person reads it: `h[1]` at a point of
+  /// the statement's own loops, else the point (`j = 1, i = 0`); nil without loops.
+  public func place(of finding: Finding) -> String? {
+    let kernel = program.kernels[finding.kernel]
+    guard !kernel.loops.isEmpty else { return nil }
+    for store in kernel.stores where store.mode == .assign {
+      let access = kernel.accesses[store.access]
+      guard case .variable(let s) = access.array, access.subscripts.count == kernel.loops.count,
+        access.subscripts == kernel.loops.indices.map({ .loop($0) })
+      else { continue }
+      return LeafSetting.elementName(program.symbols[s].name, finding.point)
+    }
+    return zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(separator: ", ")
+  }
+
   /// The first value of a body that is not finite while its operands are.
   static func firstNonFinite(_ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>) -> Int? {
     for (i, instruction) in kernel.instructions.enumerated() where !values[i].isFinite {
+      // A constant is finite but for a logsumexp's start, -∞, which is no trouble.
+      if case .constant = instruction.op { continue }
       if instruction.operands.allSatisfy({ values[$0.int].isFinite }) { return i }
     }
     return nil

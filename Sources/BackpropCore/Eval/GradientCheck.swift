@@ -24,26 +24,54 @@ public struct GradientCheck: Sendable {
   /// about 1e-10 of the output's scale on smooth programs.
   public static let defaultTolerance = 1e-6
 
+  /// At most this many (output element, leaf element) pairs are checked
+  /// (SPEC §6.6); past it, every output element against an evenly spaced
+  /// sample of the input elements (``sampledInputs(count:outputs:)``).
+  public static let pairLimit = 1 << 16
+
   /// Checks every ∂output/∂leaf of `program` (differentiated, unoptimised) at
-  /// the given leaf values.
+  /// the given leaf values, element by element.
   public init(_ program: Program, leaves: [Double], tolerance: Double = GradientCheck.defaultTolerance) {
     self.tolerance = tolerance
     let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), input: leaves)
-    let numeric = Self.finiteDifferences(program, at: leaves)
+    let layout = evaluation.layout
+    let inputs = Self.sampledInputs(count: layout.numInputs, outputs: layout.numOutputs)
+    let numeric = Self.numericDerivatives(program, at: leaves, inputs: inputs).map { $0.map(\.value) }
     rows = []
-    for (o, output) in program.outputs.enumerated() {
-      for leaf in evaluation.layout.leaves.indices {
-        let a = evaluation.gradient[o][leaf]
-        let n = numeric[o][evaluation.layout.input(leaf)]
-        let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
-        rows.append(Row(output: program.symbols[output].name, leaf: program.symbols[leaf].name,
-                        analytic: a, numeric: n, error: error))
+    for (o, output) in layout.outputs.enumerated() {
+      for e in 0..<output.size {
+        for (column, i) in inputs.enumerated() {
+          guard let l = layout.leaves.lastIndex(where: { $0.offset <= i }) else { continue }
+          let leaf = layout.leaves[l]
+          let a = evaluation.gradientElements[o][l][e * leaf.size + (i - leaf.offset)]
+          let n = numeric[output.offset + e][column]
+          let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
+          rows.append(Row(
+            output: Self.elementName(output, e), leaf: Self.elementName(leaf, i - leaf.offset),
+            analytic: a, numeric: n, error: error))
+        }
       }
     }
   }
 
-  /// ∂outputs/∂inputs by finite differences, `[o][i]` for input element i, through the
-  /// forward program only: a path independent of the reverse pass.
+  /// `W1[1,0]`, or `W1` for a scalar.
+  static func elementName(_ variable: Layout.Variable, _ element: Int) -> String {
+    variable.shape.isEmpty ? variable.name
+      : LeafSetting.elementName(variable.name, Layout.element(element, shape: variable.shape))
+  }
+
+  /// The input elements `check` perturbs: all of them when the pairs fit the
+  /// limit, else every k-th from the first, k = ⌈inputs·outputs / limit⌉.
+  public static func sampledInputs(count: Int, outputs: Int) -> [Int] {
+    let pairs = count * max(1, outputs)
+    guard pairs > pairLimit else { return Array(0..<count) }
+    let step = (pairs + pairLimit - 1) / pairLimit
+    return Array(stride(from: 0, to: count, by: step))
+  }
+
+  /// ∂outputs/∂inputs by finite differences, `[o][i]` for output element o and
+  /// input element i, through the forward program only: a path independent of
+  /// the reverse pass.
   public static func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
     numericDerivatives(program, at: leaves).map { $0.map(\.value) }
   }
@@ -62,10 +90,15 @@ public struct GradientCheck: Sendable {
   /// the error bound against aliasing: when a program oscillates fast
   /// (cos of a large value), D(h) and D(h/2) can agree on a wrong slope,
   /// and D(h/64) then disagrees with both.
-  public static func numericDerivatives(_ program: Program, at leaves: [Double]) -> [[NumericDerivative]] {
+  public static func numericDerivatives(
+    _ program: Program, at leaves: [Double], inputs: [Int]? = nil
+  ) -> [[NumericDerivative]] {
     let machine = Interpreter.Machine(Optimizer.optimize(program, keeping: .outputs))
     var workspace = machine.makeWorkspace()
-    let outputOffsets = program.outputs.indices.map { machine.offset(of: .output($0)) }
+    let layout = machine.layout
+    let outputOffsets = layout.outputs.indices.flatMap { o in
+      (0..<layout.outputs[o].size).map { e in machine.offset(of: .output(o)).map { $0 + e } }
+    }
     func outputs(_ x: [Double]) -> [Double] {
       workspace.memory.replaceSubrange(0..<x.count, with: x)
       machine.run(&workspace)
@@ -80,16 +113,17 @@ public struct GradientCheck: Sendable {
       return zip(outputs(plus), outputs(minus)).map { ($0 - $1) / width }
     }
     let empty = NumericDerivative(value: 0, uncertainty: 0)
+    let perturbed = inputs ?? Array(leaves.indices)
     var rows = [[NumericDerivative]](
-      repeating: [NumericDerivative](repeating: empty, count: leaves.count), count: program.outputs.count)
-    for i in leaves.indices {
+      repeating: [NumericDerivative](repeating: empty, count: perturbed.count), count: outputOffsets.count)
+    for (column, i) in perturbed.enumerated() {
       let h = 1e-4 * max(1, abs(leaves[i]))
       let coarse = central(i, h)
       let fine = central(i, h / 2)
       let tiny = central(i, h / 64)
       for o in rows.indices {
         let value = (4 * fine[o] - coarse[o]) / 3
-        rows[o][i] = NumericDerivative(
+        rows[o][column] = NumericDerivative(
           value: value, uncertainty: max(abs(fine[o] - coarse[o]), abs(tiny[o] - value)))
       }
     }

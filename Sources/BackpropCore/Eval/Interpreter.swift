@@ -72,10 +72,10 @@ public enum Interpreter {
 
     /// Runs every kernel on the workspace's memory. `observe`, if given, sees
     /// each kernel's values after the body at each point (kernel index,
-    /// values), for the warnings of `eval`.
+    /// values, loop indices), for the warnings of `eval`.
     public func run(
       _ workspace: inout Workspace,
-      observe: ((_ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>) -> Void)? = nil
+      observe: ((_ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>, _ point: UnsafeMutableBufferPointer<Int>) -> Void)? = nil
     ) {
       let loops = loopCount
       workspace.memory.withUnsafeMutableBufferPointer { memory in
@@ -86,7 +86,7 @@ public enum Interpreter {
             let position = UnsafeMutableBufferPointer(rebasing: counters[loops...])
             kernels.withUnsafeBufferPointer { kernels in
               for k in 0..<kernels.count {
-                kernels[k].run(memory, values, index, position, functions, watching: observe != nil) { observe?(k, values) }
+                kernels[k].run(memory, values, index, position, functions, watching: observe != nil) { observe?(k, values, index) }
               }
             }
           }

@@ -27,12 +27,22 @@ public struct Explanation: Sendable {
   public let forward: [Line]
   public let backward: [Line]
   private let values: [String: Double]
+  /// A program with arrays is explained in index form.
+  private let arrays: ArrayExplanation?
 
   /// Explains `output` (a symbol index) at the given leaf values.
-  public init?(_ compilation: Compilation, leaves leafValues: [Double], output: Int) {
-    guard let checked = compilation.checked, let program = compilation.program(differentiating: output) else {
-      return nil
+  public init?(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []) {
+    guard let checked = compilation.checked else { return nil }
+    if checked.hasArrays {
+      guard let arrays = ArrayExplanation(compilation, leaves: leafValues, output: output, element: element) else {
+        return nil
+      }
+      self.arrays = arrays
+      (self.output, self.leaves, self.forward, self.backward, self.values) = (arrays.output, [], [], [], [:])
+      return
     }
+    arrays = nil
+    guard let program = compilation.program(differentiating: output, element: element) else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .everything)
     let evaluation = Evaluation(program: optimized, input: leafValues)
     let symbols = program.symbols
@@ -92,9 +102,9 @@ public struct Explanation: Sendable {
         // A statement too long to show keeps its local derivative unspoken: ∂W/∂V.
         let local: Formula
         if let formula = formulas[index] {
-          var resultName: String?
-          if case .call = formula { resultName = symbols[w].name }
-          local = formula.derivative(by: symbols[v].name, result: resultName)
+          var result: Formula?
+          if case .call = formula { result = .name(symbols[w].name) }
+          local = formula.derivative(by: symbols[v].name, result: result)
         } else {
           local = .adjoint(output: symbols[w].name, of: symbols[v].name)
         }
@@ -150,9 +160,10 @@ public struct Explanation: Sendable {
   }
 
   public func rendered(_ format: Format) -> String {
+    if let arrays { return arrays.rendered(format) }
     switch format {
-    case .text: text()
-    case .markdown: markdown()
+    case .text: return text()
+    case .markdown: return markdown()
     }
   }
 

@@ -1,3 +1,10 @@
+/// An index in a formula: a binding (its name, and an id that tells apart
+/// two bindings of one name), or a constant.
+enum FormulaIndex: Equatable, Sendable {
+  case index(String, id: Int)
+  case constant(Int)
+}
+
 /// A formula as `explain` prints it: source names, numbers, builtins and
 /// adjoints, never an IR value. Built per statement (so it stays small: a
 /// statement's expression is bounded by the parser's nesting limit and by
@@ -19,21 +26,41 @@ indirect enum Formula: Equatable, Sendable {
   case partial(String, [Formula], argument: Int)
   /// `∂O/∂V`
   case adjoint(output: String, of: String)
+  /// `W[j, 0]`: an element of an array
+  case element(String, [FormulaIndex])
+  /// `Σ_i body` or `logsumexp_i body`
+  case reduction(Reduction, [FormulaIndex], Formula)
+  /// `[i = j]`: 1 where the two indices are equal, else 0
+  case iverson(FormulaIndex, FormulaIndex)
+  /// `∂O/∂h[j]`
+  case adjointElement(output: String, of: String, [FormulaIndex])
+  /// words in a formula: `Σ_k (4000 terms)`
+  case text(String)
 
   /// Statements with more nodes than this are shown by name only.
   static let sizeLimit = 400
 
   /// The formula of a statement's right-hand side, from its arena range.
-  static func statement(_ tree: SyntaxTree, _ arena: Range<Int>) -> Formula? {
+  ///
+  /// `atom` may give a node's formula instead (an element with its indices,
+  /// a reduction with its bindings, a placeholder for one use); given the
+  /// formulas of the nodes before it.
+  static func statement(
+    _ tree: SyntaxTree, _ arena: Range<Int>, atom: ((Int, (ExpressionID) -> Formula) -> Formula?)? = nil
+  ) -> Formula? {
     guard arena.count <= sizeLimit, !arena.isEmpty else { return nil }
     var formulas: [Formula] = []
     formulas.reserveCapacity(arena.count)
     for e in arena {
       func at(_ id: ExpressionID) -> Formula { formulas[id.index - arena.lowerBound] }
+      if let atom, let formula = atom(e, at) {
+        formulas.append(formula)
+        continue
+      }
       switch tree.expressions[e].kind {
       case .number(let v): formulas.append(.number(v))
       case .name(let n): formulas.append(.name(n))
-      case .element, .reduction: return nil  // index form: see ArrayExplanation
+      case .element, .reduction: return nil  // an atom's (ArrayExplanation)
       case .negate(let x): formulas.append(.negate(at(x)))
       case .binary(let op, let x, let y):
         switch op {
@@ -53,7 +80,8 @@ indirect enum Formula: Equatable, Sendable {
 
   func mentions(_ name: String) -> Bool {
     switch self {
-    case .number, .adjoint: false
+    case .number, .adjoint, .element, .iverson, .adjointElement, .text: false
+    case .reduction(_, _, let body): body.mentions(name)
     case .name(let n): n == name
     case .negate(let a): a.mentions(name)
     case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
@@ -68,10 +96,19 @@ indirect enum Formula: Equatable, Sendable {
 
   /// ∂self/∂name, simplified for a reader. `result` is the statement's own
   /// name, for builtins whose derivative reads best in terms of it.
-  func derivative(by name: String, result: String?) -> Formula {
+  func derivative(by name: String, result: Formula?) -> Formula {
     switch self {
-    case .number, .adjoint, .derivative, .partial:
+    case .number, .adjoint, .derivative, .partial, .element, .iverson, .adjointElement, .text:
       return .number(0)
+    case .reduction(.sum, let indices, let body):
+      let d = body.derivative(by: name, result: nil)
+      if case .number(0) = d { return .number(0) }
+      return .reduction(.sum, indices, d)
+    case .reduction(.logsumexp, let indices, let body):
+      // ∂/∂x logsumexp_i b_i = Σ_i exp(b_i − logsumexp) · ∂b_i/∂x
+      let d = body.derivative(by: name, result: nil)
+      if case .number(0) = d { return .number(0) }
+      return .reduction(.sum, indices, .product(.call("exp", [.difference(body, self)]), d))
     case .name(let n):
       return .number(n == name ? 1 : 0)
     case .negate(let a):
@@ -112,7 +149,7 @@ indirect enum Formula: Equatable, Sendable {
       if args.count == 1 {
         let local: Formula
         if let result, let form = builtin.spec.derivativeOfResult {
-          local = Self.resultForm(form, .name(result))
+          local = Self.resultForm(form, result)
         } else {
           local = .derivative(f, args)
         }

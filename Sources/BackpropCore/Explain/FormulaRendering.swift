@@ -109,6 +109,40 @@ enum ExplainStyle {
       }
     case .adjoint(let output, let of):
       return (adjoint(output, of), .primary)
+    case .element(let n, let indices):
+      return (element(n, indices, values: nil), .primary)
+    case .adjointElement(let output, let of, let indices):
+      return (adjoint(output, element(of, indices, values: nil)), .primary)
+    case .iverson(let a, let b):
+      return ("[" + index(a) + " = " + index(b) + "]", .primary)
+    case .text(let words):
+      return (words, .primary)
+    case .reduction(let kind, let indices, let body):
+      let bound = indices.map(index).joined(separator: ", ")
+      let head: String
+      switch (self, kind) {
+      case (.text, .sum): head = "Σ_\(bound) "
+      case (.latex, .sum): head = "\\sum_{\(bound)} "
+      case (.text, .logsumexp): head = "logsumexp_\(bound) "
+      case (.latex, .logsumexp): head = "\\operatorname{logsumexp}_{\(bound)} "
+      }
+      // A sum binds loosely: what follows it is its body.
+      return (head + wrap(sub(body), below: .product), .sum)
+    }
+  }
+
+  func index(_ i: FormulaIndex) -> String {
+    switch i {
+    case .index(let n, _): name(n)
+    case .constant(let c): String(c)
+    }
+  }
+
+  /// `W2[k, j]`, or in LaTeX `W2_{k, j}`.
+  func element(_ n: String, _ indices: [FormulaIndex], values: ((String) -> Double?)?) -> String {
+    switch self {
+    case .text: n + "[" + indices.map(index).joined(separator: ", ") + "]"
+    case .latex: name(n) + "_{" + indices.map(index).joined(separator: ", ") + "}"
     }
   }
 

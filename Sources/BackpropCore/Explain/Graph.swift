@@ -4,8 +4,10 @@
 /// intermediates ellipses, outputs double octagons; operations are small
 /// circles and constants plain text.
 public enum Graph {
-  public static func dot(_ compilation: Compilation, leaves leafValues: [Double], output: Int) -> String? {
-    guard let checked = compilation.checked, let program = compilation.program(differentiating: output) else {
+  public static func dot(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []) -> String? {
+    guard let checked = compilation.checked,
+      let program = compilation.program(differentiating: output, element: element)
+    else {
       return nil
     }
     let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)

@@ -17,7 +17,8 @@ public struct ValueID: Hashable, Comparable, Sendable {
 /// What an instruction computes. Every value is an IEEE-754 binary64 scalar,
 /// computed once per point of its kernel's loop nest.
 public enum Op: Hashable, Sendable {
-  /// %r = const c            r := c (always finite)
+  /// %r = const c            r := c (finite, but for the -∞ a logsumexp's
+  ///                         maximum starts from)
   case constant(Double)
   /// %r = load a             r := the element of the kernel's access a (an
   ///                         array and its subscripts) at this point; for a

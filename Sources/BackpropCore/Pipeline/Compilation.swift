@@ -30,6 +30,26 @@ public struct Compilation: Sendable {
     return Reverse.differentiate(Lowering.withOutputs([symbol], of: forward))
   }
 
+  /// The program differentiated for one element of an array (`o[1]` of
+  /// `explain --output`, `train --loss`): a scalar named after the element,
+  /// appended to the program, is its only output.
+  public func program(differentiating symbol: Int, element: [Int]) -> Program? {
+    guard var forward, !element.isEmpty else { return program(differentiating: symbol) }
+    let source = forward.symbols[symbol]
+    var scalar = Symbol(name: LeafSetting.elementName(source.name, element), range: source.range)
+    scalar.shape = []
+    forward.symbols.append(scalar)
+    let s = forward.symbols.count - 1
+    var b = Builder(Kernel())
+    b.owner = Int32(s)
+    b.range = source.range
+    let value = b.emit(.copy, b.load(Access(.variable(symbol), element.map { .constant($0) })))
+    b.kernel.instructions[value.int].name = .variable(s)
+    b.store(Access(.variable(s)), value)
+    forward.kernels.append(b.kernel)
+    return Reverse.differentiate(Lowering.withOutputs([s], of: forward))
+  }
+
   /// A symbol's index by name.
   public func symbol(named name: String) -> Int? {
     forward?.symbols.firstIndex { $0.name == name }
@@ -39,23 +59,48 @@ public struct Compilation: Sendable {
     self.init(SourceFile(name: name, text: source))
   }
 
+  /// SPEC §6.4: a command that computes the gradient first checks that
+  /// Σ_O size(O) × Σ_V size(V) ≤ 2²⁶ over the outputs and every named
+  /// variable; more is an error at the output that crosses it.
+  public func checkGradientSize(into diagnostics: inout DiagnosticList) {
+    guard let program else { return }
+    let variables = program.symbols.reduce(0) { $0 + $1.size }
+    var total = 0
+    for output in program.outputs {
+      total += program.symbols[output].size * variables
+      if total > Checker.programLimit {
+        diagnostics.error(.gradientTooLarge(program.symbols[output].name, elements: String(total)), at: program.symbols[output].range)
+        return
+      }
+    }
+  }
+
   /// Evaluates values and every gradient, and warns where a non-finite value
   /// first arose and where a function was evaluated exactly at its kink.
   public func evaluate(_ leaves: [Double], into diagnostics: inout DiagnosticList) -> Evaluation? {
     guard let program else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .everything)
     let evaluation = Evaluation(program: optimized, input: leaves)
-    if let (kernel, index, value) = evaluation.nonFinite {
-      let instruction = evaluation.instruction(kernel, index)
+    if let found = evaluation.nonFinite {
+      let instruction = evaluation.instruction(found.kernel, found.instruction)
       let (name, inDerivative) = optimized.origin(of: instruction)
       diagnostics.warning(
-        .nonFiniteValue(name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
+        .nonFiniteValue(
+          name: name, value: NumberFormat.shortest(found.value), inDerivative: inDerivative,
+          place: evaluation.place(of: found), count: found.count),
         at: instruction.range)
     }
-    for (kernel, index) in evaluation.kinksHit {
-      let instruction = evaluation.instruction(kernel, index)
-      guard case .call(let builtin) = instruction.op, let kink = builtin.spec.kink else { continue }
-      diagnostics.warning(.kinkHit(function: builtin.rawValue, convention: kink.convention), at: instruction.range)
+    // Once per statement and function (SPEC §6.4): a statement's kernels may
+    // each evaluate the same call.
+    var warned = Set<[Int]>()
+    for found in evaluation.kinksHit {
+      let instruction = evaluation.instruction(found.kernel, found.instruction)
+      guard case .call(let builtin) = instruction.op, let kink = builtin.spec.kink,
+        warned.insert([instruction.range.start, instruction.range.end]).inserted
+      else { continue }
+      diagnostics.warning(
+        .kinkHit(function: builtin.rawValue, convention: kink.convention, place: evaluation.place(of: found), count: found.count),
+        at: instruction.range)
     }
     return evaluation
   }

@@ -27,8 +27,8 @@ public struct Training: Sendable {
     public var losses: [(step: Int, loss: Double)]
     /// The loss at the trained parameters over all rows.
     public var finalLoss: Double
-    /// Every parameter's symbol index and trained value, in leaf order.
-    public var parameters: [(symbol: Int, value: Double)]
+    /// Every parameter's symbol index and trained elements (row-major), in leaf order.
+    public var parameters: [(symbol: Int, values: [Double])]
   }
 
   /// Why training stopped early: a non-finite loss or gradient.
@@ -41,9 +41,11 @@ public struct Training: Sendable {
   let machine: Interpreter.Machine
   /// The parameters' leaf positions (in ``Layout/leaves``).
   let parameters: [Int]
-  /// Where the loss and each parameter's partial derivative sit in memory.
+  /// Each parameter element's index in the input, and where its partial
+  /// derivative sits in memory (nil: the loss does not depend on it).
+  let elements: [(input: Int, gradient: Int?)]
+  /// Where the loss sits in memory.
   let lossOffset: Int
-  let gradientOffsets: [Int?]
 
   /// - Parameter program: differentiated with the loss as its only output.
   public init?(_ program: Program) {
@@ -55,7 +57,12 @@ public struct Training: Sendable {
     self.machine = machine
     let loss = optimized.outputs[0]
     lossOffset = machine.offset(of: .output(0)) ?? 0
-    gradientOffsets = parameters.map { machine.offset(of: .adjoint(output: loss, of: $0)) }
+    elements = parameters.flatMap { p in
+      let base = machine.offset(of: .adjoint(output: loss, of: p))
+      return (0..<machine.layout.leaves[p].size).map { k in
+        (machine.layout.input(p, element: k), base.map { $0 + k })
+      }
+    }
   }
 
   /// Runs the descent; `progress(step, loss)` is called every `every` steps.
@@ -66,11 +73,10 @@ public struct Training: Sendable {
     let layout = machine.layout
     var workspace = machine.makeWorkspace(input: base)
     let rows = data?.rows ?? [[]]
-    let columns = (data?.columns ?? []).map { layout.input($0) }
-    let parameterInputs = parameters.map { layout.input($0) }
+    let columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
     var next = 0  // the next row of a mini-batch, wrapping around
     var losses: [(Int, Double)] = []
-    var gradient = [Double](repeating: 0, count: parameters.count)
+    var gradient = [Double](repeating: 0, count: elements.count)
 
     /// Mean loss and gradient over `indices`, at the current leaves.
     func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
@@ -81,8 +87,8 @@ public struct Training: Sendable {
         machine.run(&workspace)
         let l = workspace.memory[lossOffset]
         var finite = l.isFinite
-        for (k, offset) in gradientOffsets.enumerated() {
-          let d = offset.map { workspace.memory[$0] } ?? 0
+        for (k, element) in elements.enumerated() {
+          let d = element.gradient.map { workspace.memory[$0] } ?? 0
           gradient[k] += d
           finite = finite && d.isFinite
         }
@@ -107,14 +113,17 @@ public struct Training: Sendable {
         losses.append((step, loss))
         progress(step, loss)
       }
-      for (k, input) in parameterInputs.enumerated() {
-        workspace.memory[input] -= options.learningRate * gradient[k]
+      for (k, element) in elements.enumerated() {
+        workspace.memory[element.input] -= options.learningRate * gradient[k]
       }
     }
     let finalLoss = try evaluate(Array(rows.indices), step: nil)
     return Result(
       steps: options.steps, losses: losses, finalLoss: finalLoss,
-      parameters: zip(parameters, parameterInputs).map { ($0, workspace.memory[$1]) })
+      parameters: parameters.map { p in
+        let leaf = layout.leaves[p]
+        return (p, Array(workspace.memory[leaf.offset..<(leaf.offset + leaf.size)]))
+      })
   }
 
   /// Where the first non-finite value of this evaluation arose: the run again,
@@ -123,7 +132,7 @@ public struct Training: Sendable {
     var found: (instruction: Instruction, value: Double)?
     let inputs = Array(workspace.memory[0..<machine.layout.numInputs])
     var watched = machine.makeWorkspace(input: inputs)
-    machine.run(&watched) { k, values in
+    machine.run(&watched) { k, values, _ in
       if found == nil, let i = Evaluation.firstNonFinite(program.kernels[k], values) {
         found = (program.kernels[k].instructions[i], values[i])
       }
@@ -141,17 +150,21 @@ public struct Training: Sendable {
   /// ` = v` inserted after its name), every other byte kept.
   public static func rewrite(_ file: SourceFile, tree: SyntaxTree, symbols: [Symbol], result: Result) -> [UInt8] {
     var edits: [(range: SourceRange, text: String)] = []
-    for (symbol, value) in result.parameters {
+    for (symbol, values) in result.parameters {
       let name = symbols[symbol].name
       for statement in tree.statements {
         guard case .declaration(.param, let leaves) = statement.kind,
           let leaf = leaves.first(where: { $0.name == name })
         else { continue }
-        let number = NumberFormat.shortest(value)
+        // An array's default becomes one nested list on one line (SPEC §6.6).
+        let text = symbols[symbol].shape.isEmpty
+          ? NumberFormat.shortest(values[0])
+          : Evaluation.nested(values, symbols[symbol].shape, NumberFormat.shortest)
         if let range = leaf.defaultRange {
-          edits.append((range, number))
+          edits.append((range, text))
         } else {
-          edits.append((SourceRange(leaf.nameRange.end, leaf.nameRange.end), " = " + number))
+          let end = leaf.shapeRange?.end ?? leaf.nameRange.end
+          edits.append((SourceRange(end, end), " = " + text))
         }
       }
     }
@@ -165,8 +178,9 @@ public struct Training: Sendable {
   /// `train --json`: one object.
   public static func json(_ result: Result, symbols: [Symbol]) -> String {
     let losses = result.losses.map { NumberFormat.json($0.loss) }.joined(separator: ", ")
-    let params = result.parameters.map { "\"\(symbols[$0.symbol].name)\": \(NumberFormat.json($0.value))" }
-      .joined(separator: ", ")
+    let params = result.parameters.map { p in
+      "\"\(symbols[p.symbol].name)\": " + Evaluation.nested(p.values, symbols[p.symbol].shape, NumberFormat.json)
+    }.joined(separator: ", ")
     return "{\n  \"steps\": \(result.steps),\n  \"loss\": [\(losses)],\n  \"final_loss\": \(NumberFormat.json(result.finalLoss)),\n  \"params\": {\(params)}\n}\n"
   }
 }

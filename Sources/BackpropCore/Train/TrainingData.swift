@@ -1,9 +1,11 @@
-/// `train --data rows.csv` (SPEC §5): a header row of `input` names, then one
-/// sample per row, numbers only. Spaces around cells, CRLF line ends and blank
-/// lines are accepted; anything else is an error at `rows.csv:LINE:COL`.
+/// `train --data rows.csv` (SPEC §5, §6.6): a header row of `input` names
+/// (an array input's elements as `x[0]`, `W[1,0]`, a cell in double quotes
+/// if it likes), then one sample per row, numbers only. Spaces around cells,
+/// CRLF line ends and blank lines are accepted; anything else is an error at
+/// `rows.csv:LINE:COL`.
 public struct TrainingData: Sendable {
-  /// The leaf index of each column.
-  public var columns: [Int]
+  /// The leaf (its position among the leaves) and element of each column.
+  public var columns: [(leaf: Int, element: Int)]
   public var rows: [[Double]]
 
   /// Reads `file` against the program's leaves; errors go to `diagnostics`
@@ -20,13 +22,25 @@ public struct TrainingData: Sendable {
     }
     if start < bytes.count { lines.append((start, bytes.count)) }
 
-    /// The cells of a line: (text without surrounding blanks, its range).
+    /// The cells of a line: (text without surrounding blanks, its range). A
+    /// comma inside `[ ]` or double quotes does not end a cell.
     func cells(_ line: (start: Int, end: Int)) -> [(text: String, range: SourceRange)] {
       var end = line.end
       if end > line.start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
       var result: [(String, SourceRange)] = []
       var cellStart = line.start
-      for i in line.start...end where i == end || bytes[i] == UInt8(ascii: ",") {
+      var depth = 0
+      var quoted = false
+      for i in line.start...end {
+        if i < end {
+          switch bytes[i] {
+          case UInt8(ascii: "\""): quoted.toggle()
+          case UInt8(ascii: "[") where !quoted: depth += 1
+          case UInt8(ascii: "]") where !quoted: depth = max(0, depth - 1)
+          default: break
+          }
+          guard bytes[i] == UInt8(ascii: ","), depth == 0, !quoted else { continue }
+        }
         var a = cellStart
         var b = i
         while a < b && (bytes[a] == 32 || bytes[a] == 9) { a += 1 }
@@ -46,20 +60,40 @@ public struct TrainingData: Sendable {
       return nil
     }
     let inputs = program.leaves.enumerated().filter { $0.element.leaf == .input }
-    var columns: [Int] = []
+    var columns: [(leaf: Int, element: Int)] = []
     var seen = Set<String>()
+    var firstColumn: [Int: SourceRange] = [:]
     let before = diagnostics.errorCount
-    for (name, range) in cells(header) {
-      guard let leaf = inputs.first(where: { $0.element.name == name })?.offset else {
+    for (cell, range) in cells(header) {
+      var text = cell
+      if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = String(text.dropFirst().dropLast()) }
+      let parsed = LeafSetting(parsing: text + "=0")
+      let name = parsed?.name ?? text
+      guard let (leaf, symbol) = inputs.first(where: { $0.element.name == name }).map({ ($0.offset, $0.element) }) else {
         let suggestion = Suggestion.closest(to: name, among: inputs.map(\.element.name))
-        diagnostics.error(.dataUnknownColumn(name, suggestion: suggestion), at: range)
+        diagnostics.error(.dataUnknownColumn(text, suggestion: suggestion), at: range)
         continue
       }
-      if !seen.insert(name).inserted {
-        diagnostics.error(.dataDuplicateColumn(name), at: range)
+      let element = parsed?.element ?? []
+      guard element.count == symbol.shape.count, zip(element, symbol.shape).allSatisfy({ $0 < $1 }) else {
+        diagnostics.error(.dataColumnElement(text, shape: symbol.shape), at: range)
         continue
       }
-      columns.append(leaf)
+      let key = LeafSetting.elementName(name, element)
+      if !seen.insert(symbol.shape.isEmpty ? name : key).inserted {
+        diagnostics.error(.dataDuplicateColumn(text), at: range)
+        continue
+      }
+      firstColumn[leaf] = firstColumn[leaf] ?? range
+      columns.append((leaf, Layout.flatIndex(element, shape: symbol.shape)))
+    }
+    // An array input comes with all of its elements, or none.
+    for (leaf, range) in firstColumn.sorted(by: { $0.value.start < $1.value.start }) {
+      let symbol = program.symbols[leaf]
+      let present = columns.filter { $0.leaf == leaf }.count
+      if present < symbol.size {
+        diagnostics.error(.dataPartialArray(symbol.name, present: present, size: symbol.size), at: range)
+      }
     }
     let width = cells(header).count
     var rows: [[Double]] = []

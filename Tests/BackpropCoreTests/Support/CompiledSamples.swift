@@ -50,17 +50,17 @@ enum CompiledSamples {
       let prefix = Naming.cPrefix(request.prefix)
       let macro = prefix.uppercased()
       driver += "#include \"\(name).h\"\n"
-      calls += "    run(\"\(name)\", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(prefix)_default_inputs, \(prefix)_forward, \(prefix)_gradient);\n"
+      calls += "    run(\"\(name)\", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(prefix)_fill_defaults, \(prefix)_forward, \(prefix)_gradient);\n"
     }
     driver += """
 
-      static void run(const char *name, int n, int m, const double *defaults,
+      static void run(const char *name, int n, int m, void (*fill)(double *),
                       void (*forward)(const double *, double *),
                       void (*gradient)(const double *, double *, double *))
       {
           static double in[4096], out[4096], grad[65536];
           int i;
-          for (i = 0; i < n; i++) in[i] = defaults[i];
+          fill(in);
           forward(in, out);
           for (i = 0; i < m; i++) printf("%s forward %a\\n", name, out[i]);
           gradient(in, out, grad);
@@ -114,7 +114,8 @@ enum CompiledSamples {
       let m = request.layout.numOutputs
       main += """
         do {
-            let input = \(type).defaultInputs
+            var input = [Double](repeating: 0, count: \(type).numInputs)
+            \(type).fillDefaults(&input)
             var output = [Double](repeating: 0, count: \(m))
             var gradient = [Double](repeating: 0, count: \(m * n))
             \(type).forward(input, &output)
@@ -124,7 +125,7 @@ enum CompiledSamples {
             emit("\(name)", "gradient", gradient)
 
         """
-      if SwiftEmitter.hasLabelledAPI(request.layout) {
+      if SwiftEmitter.hasLabelledAPI(request.layout) && !request.hasArrays {
         main += """
               emit("\(name)", "labelled", numbers(\(type).gradient()))
               emit("\(name)", "labelledForward", numbers(\(type).forward()))

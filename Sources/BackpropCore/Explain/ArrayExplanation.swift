@@ -1,0 +1,557 @@
+import Foundation
+
+/// `explain` for a program with arrays (SPEC §6.6): the chain rule in index
+/// form, the way the documents state the general layer rule (seed 004),
+///
+///     ∂E/∂h[j] = Σ_k ∂E/∂o[k] · o[k] · (1 − o[k]) · W2[k, j]
+///
+/// derived from the program: for each use of V in a statement W, the local
+/// derivative of W's right side by that use, with W's indices that the use's
+/// subscripts fix replaced by V's (the sum over such an index collapses), a
+/// Σ over W's left indices that remain, and an Iverson bracket (`[k = 0]`,
+/// `[i = j]`) for a constant or repeated subscript. V's indices are its own
+/// statement's left indices (`i, j, k, l` for a leaf), primed where they
+/// would clash with W's. Arrays of at most 16 elements also get a line per
+/// element with the numbers, a reduction written out term by term up to 16
+/// terms.
+struct ArrayExplanation: Sendable {
+  struct Line: Sendable {
+    /// What the line defines: `h[j]`, `h[0]`, `∂E/∂h[j]`.
+    var head: Formula
+    /// The formula, then (for an element) the numbers, then the value.
+    var parts: [Part]
+  }
+
+  enum Part: Sendable {
+    case formula(Formula)
+    /// the chain rule: Σ over each use of (upstream adjoint) · (local derivative)
+    case chain([Term])
+    /// a sum of products of numbers, one list per term of the chain rule
+    case numbers([[Double]])
+    /// too many terms to write: `Σ_k (4000 terms)`
+    case terms(String, Int)
+    case value(Double)
+    /// an array's elements as a nested list
+    case list([Double], [Int])
+  }
+
+  let output: String
+  var leaves: [Line] = []
+  var forward: [Line] = []
+  var backward: [Line] = []
+
+  /// Elements shown one by one up to this count; reductions expanded up to it.
+  static let elementLimit = 16
+
+  init?(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int]) {
+    guard let checked = compilation.checked,
+      let program = compilation.program(differentiating: output, element: element)
+    else { return nil }
+    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
+    let symbols = program.symbols
+    let tree = checked.tree
+    let o = program.outputs[0]
+    self.output = symbols[o].name
+    let values = Values(program: program, evaluation: evaluation, checked: checked)
+
+    for s in 0..<program.leafCount {
+      leaves.append(Line(head: .name(symbols[s].name), parts: [Self.valueOrShape(evaluation.elements[s], symbols[s].shape)]))
+    }
+
+    // Forward: each statement's formula, then its elements with numbers.
+    var formulas: [Int: Formula] = [:]  // by statement
+    var definingStatement: [Int: Int] = [:]
+    for (index, statement) in tree.statements.enumerated() {
+      let s = Int(checked.definitions[index])
+      guard s >= 0, let formula = Self.formula(index, statement, checked) else { continue }
+      formulas[index] = formula
+      definingStatement[s] = index
+      let left = Self.leftIndices(index, checked)
+      forward.append(Line(head: Self.head(symbols[s].name, left), parts: [.formula(formula)]))
+      guard symbols[s].size <= Self.elementLimit else { continue }
+      for e in 0..<symbols[s].size {
+        let point = Layout.element(e, shape: symbols[s].shape)
+        let at = Dictionary(uniqueKeysWithValues: zip(left.compactMap(Self.id), point))
+        let substituted = values.numbers(formula, at)
+        forward.append(Line(
+          head: Self.head(symbols[s].name, point.map { .constant($0) }),
+          parts: [.formula(substituted), .value(evaluation.elements[s][e])]))
+      }
+    }
+    // `--output o[1]` explains a scalar of its own, which reads o[1].
+    let synthetic = o >= checked.symbols.count
+    let source = synthetic ? checked.symbols.firstIndex { symbols[o].name.hasPrefix($0.name + "[") } : nil
+    let target = synthetic ? LeafSetting(parsing: symbols[o].name + "=0")?.element ?? [] : []
+    var uses: [Int: [(statement: Int, node: Int)]] = [:]
+    var dependsOn = Set([o])
+    if let source { dependsOn.insert(source) }
+    for (index, statement) in tree.statements.enumerated().reversed() {
+      let w = Int(checked.definitions[index])
+      guard w >= 0, dependsOn.contains(w) else { continue }
+      for e in statement.expressions where checked.references[e] >= 0 {
+        let v = Int(checked.references[e])
+        dependsOn.insert(v)
+        uses[v, default: []].insert((index, e), at: 0)
+      }
+    }
+
+    // Backward: O, then defined names in reverse, then leaves in reverse.
+    let defined = definingStatement.sorted { $0.value > $1.value }.map(\.key)
+    let order = [o] + (defined + (0..<program.leafCount).reversed()).filter { $0 != o }
+    for v in order where dependsOn.contains(v) || v == o {
+      var indices = Self.adjointIndices(v, definingStatement[v], checked, symbols)
+      // Renamed apart: V's index gets a prime where a use keeps a binding of that name.
+      for use in uses[v] ?? [] {
+        guard let term = Self.term(use, v, indices, checked, symbols, output: self.output) else { continue }
+        for (d, index) in indices.enumerated() {
+          if case .index(let name, let id) = index, term.remaining.contains(name) { indices[d] = .index(name + "′", id: id) }
+        }
+      }
+      let head = symbols[v].shape.isEmpty
+        ? Formula.adjoint(output: self.output, of: symbols[v].name)
+        : Formula.adjointElement(output: self.output, of: symbols[v].name, indices)
+      guard v != o else {
+        backward.append(Line(head: head, parts: [.value(1)]))
+        continue
+      }
+      var terms: [Term] = []
+      if v == source {
+        // ∂o[1]/∂o[k] = [k = 1]
+        let local = zip(indices, target).map { Formula.iverson($0, .constant($1)) }
+          .reduce(Formula.number(1)) { .product($0, $1) }
+        let upstream = Formula.adjoint(output: self.output, of: self.output)
+        terms.append(Term(upstream: upstream, local: local, free: [], freeIndices: [], remaining: []))
+      }
+      for use in uses[v] ?? [] {
+        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) { terms.append(term) }
+      }
+      backward.append(Line(head: head, parts: [.chain(terms)]))
+      guard symbols[v].size <= Self.elementLimit, !terms.isEmpty else { continue }
+      for e in 0..<symbols[v].size {
+        let point = Layout.element(e, shape: symbols[v].shape)
+        let at = Dictionary(uniqueKeysWithValues: zip(indices.compactMap(Self.id), point))
+        let elementHead = symbols[v].shape.isEmpty
+          ? head : Formula.adjointElement(output: self.output, of: symbols[v].name, point.map { .constant($0) })
+        var parts: [Part] = []
+        var products: [[Double]] = []
+        for term in terms {
+          let points = term.free.reduce(1) { $0 * (values.extents[$1] ?? 1) }
+          if points > Self.elementLimit {
+            parts.append(.terms(term.free.compactMap { values.names[$0] }.joined(separator: ", "), points))
+            continue
+          }
+          for assignment in values.points(term.free, at) {
+            products.append([values.evaluate(term.upstream, assignment), values.evaluate(term.local, assignment)])
+          }
+        }
+        if !products.isEmpty { parts.insert(.numbers(products), at: 0) }
+        parts.append(.value(evaluation.gradientElements[0][v][e]))
+        backward.append(Line(head: elementHead, parts: parts))
+      }
+    }
+  }
+
+  // MARK: - Deriving the formulas
+
+  /// One use's part of ∂O/∂V: Σ_free upstream · local.
+  struct Term: Sendable {
+    var upstream: Formula
+    var local: Formula
+    /// W's left indices the use leaves free: the term is summed over them.
+    var free: [Int]
+    var freeIndices: [FormulaIndex]
+    /// Names of W's bindings still in the term (V's index may not take one).
+    var remaining: Set<String>
+  }
+
+  /// The binding id of an index, or nil for a constant.
+  static func id(_ index: FormulaIndex) -> Int? {
+    if case .index(_, let id) = index { return id }
+    return nil
+  }
+
+  static func leftIndices(_ statement: Int, _ checked: CheckedProgram) -> [FormulaIndex] {
+    guard case .assignment(_, _, let indices, _) = checked.tree.statements[statement].kind else { return [] }
+    return indices.indices.map { .index(checked.bindings[statement][$0].name, id: binding(statement, $0)) }
+  }
+
+  /// A binding's id, unique across the program: statement and position.
+  static func binding(_ statement: Int, _ position: Int) -> Int { statement * 4096 + position }
+
+  static func head(_ name: String, _ indices: [FormulaIndex]) -> Formula {
+    indices.isEmpty ? .name(name) : .element(name, indices)
+  }
+
+  /// A statement's right side, its indices given their binding ids;
+  /// `placeholder` stands in for one node (the use being differentiated).
+  static func formula(_ statement: Int, _ syntax: Statement, _ checked: CheckedProgram, placeholder: Int? = nil) -> Formula? {
+    Formula.statement(checked.tree, syntax.expressions) { e, at in
+      if e == placeholder { return .name(Self.placeholder) }
+      switch checked.tree.expressions[e].kind {
+      case .element(let name, _, _):
+        let indices = (checked.subscripts[e] ?? []).map { s -> FormulaIndex in
+          switch s {
+          case .binding(let b): .index(checked.bindings[statement][b].name, id: binding(statement, b))
+          case .constant(let c): .constant(c)
+          }
+        }
+        return .element(name, indices)
+      case .reduction(let kind, _, _, let body):
+        let indices = (checked.reductionBindings[e] ?? []).map {
+          FormulaIndex.index(checked.bindings[statement][$0].name, id: binding(statement, $0))
+        }
+        return .reduction(kind, indices, at(body))
+      default:
+        return nil
+      }
+    }
+  }
+
+  static let placeholder = "\u{1}use"
+
+  /// V's own indices: its statement's left indices, or i, j, k, l for a leaf.
+  static func adjointIndices(_ v: Int, _ statement: Int?, _ checked: CheckedProgram, _ symbols: [Symbol]) -> [FormulaIndex] {
+    let rank = symbols[v].shape.count
+    if let statement {
+      return leftIndices(statement, checked).enumerated().map { d, index in
+        if case .index(let name, _) = index { return .index(name, id: -1 - d) }
+        return index
+      }
+    }
+    return ["i", "j", "k", "l"].prefix(rank).enumerated().map { .index($1, id: -1 - $0) }
+  }
+
+  /// The term of ∂O/∂V for one use (node `use.node` of statement W).
+  static func term(
+    _ use: (statement: Int, node: Int), _ v: Int, _ indices: [FormulaIndex], _ checked: CheckedProgram,
+    _ symbols: [Symbol], output: String
+  ) -> Term? {
+    let syntax = checked.tree.statements[use.statement]
+    let w = Int(checked.definitions[use.statement])
+    guard let rhs = formula(use.statement, syntax, checked, placeholder: use.node),
+      let whole = formula(use.statement, syntax, checked)
+    else { return nil }
+    // The use itself, and the subscripts it reads V at.
+    let occurrence: Formula
+    var subscripts: [FormulaIndex] = []
+    if case .element(let name, _, _) = checked.tree.expressions[use.node].kind {
+      subscripts = (checked.subscripts[use.node] ?? []).map { s -> FormulaIndex in
+        switch s {
+        case .binding(let b): .index(checked.bindings[use.statement][b].name, id: binding(use.statement, b))
+        case .constant(let c): .constant(c)
+        }
+      }
+      occurrence = .element(name, subscripts)
+    } else {
+      occurrence = .name(symbols[v].name)
+    }
+    let left = leftIndices(use.statement, checked)
+    var result: Formula?
+    if case .call = whole { result = head(symbols[w].name, left) }
+    var local = rhs.derivative(by: placeholder, result: result).replacing(placeholder, with: occurrence)
+    // The use's subscripts fix W's indices to V's: σ, and brackets for the rest.
+    var sigma: [Int: FormulaIndex] = [:]
+    var brackets: [Formula] = []
+    let adjoint = indices
+    for (d, s) in subscripts.enumerated() {
+      switch s {
+      case .index(_, let id) where sigma[id] == nil: sigma[id] = adjoint[d]
+      case .index(_, let id): brackets.append(.iverson(adjoint[d], sigma[id] ?? adjoint[d]))
+      case .constant: brackets.append(.iverson(adjoint[d], s))
+      }
+    }
+    local = local.substituting(sigma)
+    for bracket in brackets { local = .product(local, bracket) }
+    let upstreamIndices = left.map { index -> FormulaIndex in
+      if let id = id(index), let replaced = sigma[id] { return replaced }
+      return index
+    }
+    let upstream = upstreamIndices.isEmpty
+      ? Formula.adjoint(output: output, of: symbols[w].name)
+      : Formula.adjointElement(output: output, of: symbols[w].name, upstreamIndices)
+    let free = left.compactMap(id).filter { sigma[$0] == nil }
+    let freeIndices = left.filter { id($0).map(free.contains) ?? false }
+    var remaining = Set(freeIndices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
+    remaining.formUnion(local.boundNames())
+    return Term(upstream: upstream, local: local, free: free, freeIndices: freeIndices, remaining: remaining)
+  }
+
+  static func valueOrShape(_ elements: [Double], _ shape: [Int]) -> Part {
+    if shape.isEmpty { return .value(elements[0]) }
+    return elements.count <= elementLimit ? .list(elements, shape) : .terms(DiagnosticMessage.shape(shape), elements.count)
+  }
+
+  // MARK: - Rendering
+
+  func rendered(_ format: Explanation.Format) -> String {
+    switch format {
+    case .text:
+      let plain = ExplainStyle.text(sourceOperators: true)
+      let chain = ExplainStyle.text(sourceOperators: false)
+      var out = "Forward pass\n"
+      for line in leaves + forward { out += "  " + render(line, plain) + "\n" }
+      out += "\nBackward pass: ∂\(output)/∂V for each name V that \(output) depends on,\n"
+      out += "the sum over V's uses of (the user's adjoint) · (the local derivative)\n"
+      for line in backward { out += "  " + render(line, chain) + "\n" }
+      return out
+    case .markdown:
+      let style = ExplainStyle.latex
+      var out = "## Forward pass\n\n"
+      for line in leaves + forward { out += "- $" + render(line, style) + "$\n" }
+      out += "\n## Backward pass\n\n"
+      out += "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
+      for line in backward { out += "- $" + render(line, style) + "$\n" }
+      return out
+    }
+  }
+
+  /// ` · local`, its factors one after another, a sum or negation in parentheses.
+  private static func times(_ local: Formula, _ style: ExplainStyle) -> String {
+    if case .number(1) = local { return "" }
+    var factors: [Formula] = []
+    var rest = local
+    while case .multiply(let a, let b) = rest {
+      factors.insert(b, at: 0)
+      rest = a
+    }
+    factors.insert(rest, at: 0)
+    return factors.map { factor in
+      let text = style.render(factor)
+      let needsParens: Bool
+      switch factor {
+      case .add, .subtract, .negate: needsParens = true
+      case .number(let v): needsParens = v < 0
+      default: needsParens = false
+      }
+      return style.times + (needsParens ? "(\(text))" : text)
+    }.joined()
+  }
+
+  private func render(_ line: Line, _ style: ExplainStyle) -> String {
+    var parts = [style.render(line.head)]
+    for part in line.parts {
+      switch part {
+      case .formula(let f): parts.append(style.render(f))
+      case .value(let v): parts.append(ExplainStyle.number(v))
+      case .chain(let terms):
+        parts.append(terms.map { term in
+          let sum = term.freeIndices.isEmpty ? "" : style.render(.reduction(.sum, term.freeIndices, .number(0))).dropLast(1)
+          return sum + style.render(term.upstream) + Self.times(term.local, style)
+        }.joined(separator: " + "))
+      case .list(let values, let shape): parts.append(Evaluation.nested(values, shape, ExplainStyle.number))
+      case .terms(let what, let count):
+        parts.append(what.hasPrefix("[") ? "\(what) (\(count) elements)" : "Σ_\(what) (\(count) terms)")
+      case .numbers(let products):
+        parts.append(products.map { factors in
+          factors.map { v in v < 0 ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v) }.joined(separator: style.times)
+        }.joined(separator: " + "))
+      }
+    }
+    // `E = E_sum = 0.3`, not `E = E_sum = 0.3 = 0.3`: no part repeats the one before.
+    var shown: [String] = []
+    for part in parts where part != shown.last { shown.append(part) }
+    return shown.joined(separator: " = ")
+  }
+}
+
+/// The numbers behind an explanation's formulas.
+private struct Values {
+  let program: Program
+  let evaluation: Evaluation
+  /// Each binding's extent and name, by id.
+  var extents: [Int: Int] = [:]
+  var names: [Int: String] = [:]
+  var symbol: [String: Int] = [:]
+
+  init(program: Program, evaluation: Evaluation, checked: CheckedProgram) {
+    self.program = program
+    self.evaluation = evaluation
+    for (statement, bindings) in checked.bindings.enumerated() {
+      for (position, b) in bindings.enumerated() {
+        extents[ArrayExplanation.binding(statement, position)] = b.extent
+        names[ArrayExplanation.binding(statement, position)] = b.name
+      }
+    }
+    for (s, sym) in program.symbols.enumerated() { symbol[sym.name] = s }
+  }
+
+  /// Every assignment of the `free` bindings, ascending, on top of `base`.
+  func points(_ free: [Int], _ base: [Int: Int]) -> [[Int: Int]] {
+    var result = [base]
+    for id in free {
+      result = result.flatMap { partial in (0..<(extents[id] ?? 1)).map { partial.merging([id: $0]) { $1 } } }
+    }
+    return result
+  }
+
+  func index(_ i: FormulaIndex, _ at: [Int: Int]) -> Int {
+    switch i {
+    case .index(_, let id): at[id] ?? 0
+    case .constant(let c): c
+    }
+  }
+
+  func element(_ name: String, _ indices: [FormulaIndex], _ at: [Int: Int]) -> Double {
+    guard let s = symbol[name] else { return .nan }
+    return evaluation.elements[s][Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
+  }
+
+  /// A formula's value at one assignment of its indices.
+  func evaluate(_ f: Formula, _ at: [Int: Int]) -> Double {
+    func e(_ g: Formula) -> Double { evaluate(g, at) }
+    switch f {
+    case .number(let v): return v
+    case .name(let n): return symbol[n].map { evaluation.elements[$0][0] } ?? .nan
+    case .text: return .nan
+    case .element(let n, let indices): return element(n, indices, at)
+    case .negate(let a): return -e(a)
+    case .add(let a, let b): return e(a) + e(b)
+    case .subtract(let a, let b): return e(a) - e(b)
+    case .multiply(let a, let b): return e(a) * e(b)
+    case .divide(let a, let b): return e(a) / e(b)
+    case .power(let a, let b): return Foundation.pow(e(a), e(b))
+    case .iverson(let a, let b): return index(a, at) == index(b, at) ? 1 : 0
+    case .adjoint(_, let of): return symbol[of].map { evaluation.gradientElements[0][$0][0] } ?? .nan
+    case .adjointElement(_, let of, let indices):
+      guard let s = symbol[of] else { return .nan }
+      return evaluation.gradientElements[0][s][Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
+    case .call(let name, let args):
+      let x = args.map(e)
+      switch Callee(name: name) {
+      case .builtin(let b)?: return b.spec.value(x[0], x.count > 1 ? x[1] : 0)
+      case .power?: return Foundation.pow(x[0], x[1])
+      case nil: return name == "exp" ? Foundation.exp(x[0]) : .nan
+      }
+    case .derivative(let name, let args), .partial(let name, let args, _):
+      guard case .builtin(let b)? = Callee(name: name) else { return .nan }
+      var which = 0
+      if case .partial(_, _, let i) = f { which = i }
+      let x = args.map(e)
+      let (a, c) = (x[0], x.count > 1 ? x[1] : 0)
+      let rule = which == 0 ? b.spec.adjoint.x : b.spec.adjoint.y
+      return rule.map { Self.evaluate($0, g: 1, x: a, y: c, r: b.spec.value(a, c)) } ?? 0
+    case .reduction(let kind, let indices, let body):
+      let terms = points(indices.compactMap(ArrayExplanation.id), at).map { evaluate(body, $0) }
+      switch kind {
+      case .sum: return terms.dropFirst().reduce(terms.first ?? 0, +)
+      case .logsumexp:
+        guard let m = terms.max(), !terms.contains(where: \.isNaN) else { return .nan }
+        if m.isInfinite { return m }
+        return m + Foundation.log(terms.map { Foundation.exp($0 - m) }.dropFirst().reduce(Foundation.exp((terms.first ?? 0) - m), +))
+      }
+    }
+  }
+
+  /// A table rule's value.
+  static func evaluate(_ rule: Rule, g: Double, x: Double, y: Double, r: Double) -> Double {
+    func e(_ q: Rule) -> Double { evaluate(q, g: g, x: x, y: y, r: r) }
+    switch rule {
+    case .upstream: return g
+    case .x: return x
+    case .y: return y
+    case .result: return r
+    case .constant(let c): return c
+    case .negate(let a): return -e(a)
+    case .add(let a, let b): return e(a) + e(b)
+    case .subtract(let a, let b): return e(a) - e(b)
+    case .multiply(let a, let b): return e(a) * e(b)
+    case .divide(let a, let b): return e(a) / e(b)
+    case .call(let f, let a, let b): return f.spec.value(e(a), b.map(e) ?? 0)
+    }
+  }
+
+  /// The formula with every name and element replaced by its number, and
+  /// each reduction written out term by term (as `Σ_k (N terms)` past 16).
+  func numbers(_ f: Formula, _ at: [Int: Int]) -> Formula {
+    func n(_ g: Formula) -> Formula { numbers(g, at) }
+    switch f {
+    case .number, .adjoint, .adjointElement, .iverson, .text: return f
+    case .name, .element: return .number(evaluate(f, at))
+    case .negate(let a): return .negate(n(a))
+    case .add(let a, let b): return .add(n(a), n(b))
+    case .subtract(let a, let b): return .subtract(n(a), n(b))
+    case .multiply(let a, let b): return .multiply(n(a), n(b))
+    case .divide(let a, let b): return .divide(n(a), n(b))
+    case .power(let a, let b): return .power(n(a), n(b))
+    case .call(let name, let args): return .call(name, args.map(n))
+    case .derivative(let name, let args): return .derivative(name, args.map(n))
+    case .partial(let name, let args, let i): return .partial(name, args.map(n), argument: i)
+    case .reduction(let kind, let indices, let body):
+      let all = points(indices.compactMap(ArrayExplanation.id), at)
+      guard all.count <= ArrayExplanation.elementLimit else {
+        let bound = indices.compactMap { ArrayExplanation.id($0).flatMap { names[$0] } }.joined(separator: ", ")
+        return .text((kind == .sum ? "Σ_" : "logsumexp_") + bound + " (\(all.count) terms)")
+      }
+      let terms = all.map { numbers(body, $0) }
+      switch kind {
+      case .sum: return terms.dropFirst().reduce(terms[0]) { .add($0, $1) }
+      case .logsumexp: return .call("logsumexp", terms)
+      }
+    }
+  }
+}
+
+extension Formula {
+  /// The names of the indices the formula's reductions bind.
+  func boundNames() -> Set<String> {
+    switch self {
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return []
+    case .negate(let a): return a.boundNames()
+    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+      .power(let a, let b):
+      return a.boundNames().union(b.boundNames())
+    case .call(_, let args), .derivative(_, let args), .partial(_, let args, _):
+      return args.reduce(into: Set()) { $0.formUnion($1.boundNames()) }
+    case .reduction(_, let indices, let body):
+      return body.boundNames().union(indices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
+    }
+  }
+
+  /// The formula with `name` (a placeholder) replaced.
+  func replacing(_ name: String, with replacement: Formula) -> Formula {
+    func r(_ g: Formula) -> Formula { g.replacing(name, with: replacement) }
+    switch self {
+    case .name(let n) where n == name: return replacement
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return self
+    case .negate(let a): return .negate(r(a))
+    case .add(let a, let b): return .add(r(a), r(b))
+    case .subtract(let a, let b): return .subtract(r(a), r(b))
+    case .multiply(let a, let b): return .multiply(r(a), r(b))
+    case .divide(let a, let b): return .divide(r(a), r(b))
+    case .power(let a, let b): return .power(r(a), r(b))
+    case .call(let f, let args): return .call(f, args.map(r))
+    case .derivative(let f, let args): return .derivative(f, args.map(r))
+    case .partial(let f, let args, let i): return .partial(f, args.map(r), argument: i)
+    case .reduction(let kind, let indices, let body): return .reduction(kind, indices, r(body))
+    }
+  }
+
+  /// The formula with bindings replaced (`sigma`: binding id → index); a
+  /// sum over a replaced binding collapses to its term there.
+  func substituting(_ sigma: [Int: FormulaIndex]) -> Formula {
+    func s(_ g: Formula) -> Formula { g.substituting(sigma) }
+    func index(_ i: FormulaIndex) -> FormulaIndex {
+      if case .index(_, let id) = i, let replaced = sigma[id] { return replaced }
+      return i
+    }
+    switch self {
+    case .number, .name, .adjoint, .text: return self
+    case .element(let n, let indices): return .element(n, indices.map(index))
+    case .adjointElement(let o, let n, let indices): return .adjointElement(output: o, of: n, indices.map(index))
+    case .iverson(let a, let b): return .iverson(index(a), index(b))
+    case .negate(let a): return .negate(s(a))
+    case .add(let a, let b): return .add(s(a), s(b))
+    case .subtract(let a, let b): return .subtract(s(a), s(b))
+    case .multiply(let a, let b): return .multiply(s(a), s(b))
+    case .divide(let a, let b): return .divide(s(a), s(b))
+    case .power(let a, let b): return .power(s(a), s(b))
+    case .call(let f, let args): return .call(f, args.map(s))
+    case .derivative(let f, let args): return .derivative(f, args.map(s))
+    case .partial(let f, let args, let i): return .partial(f, args.map(s), argument: i)
+    case .reduction(let kind, let indices, let body):
+      let kept = indices.filter { if case .index(_, let id) = $0 { return sigma[id] == nil } else { return true } }
+      if kept.isEmpty && kind == .sum { return s(body) }
+      return .reduction(kind, kind == .sum ? kept : indices, s(body))
+    }
+  }
+}
