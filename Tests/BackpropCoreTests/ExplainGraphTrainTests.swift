@@ -62,11 +62,16 @@ import Testing
   func speaksOnlyInSourceNames(_ sample: String) throws {
     let text = try Self.explain(sample)
     let compilation = Compilation(Paths.sample(sample))
-    let names = Set((compilation.program?.symbols.map(\.name) ?? []) + Callee.callableNames)
-    let words = text.components(separatedBy: CharacterSet(charactersIn: "∂/·()=+−-*^,:' \n"))
-    for word in words where word.first.map({ $0.isLetter || $0 == "_" }) == true {
+    var names = Set((compilation.program?.symbols.map(\.name) ?? []) + Callee.callableNames)
+    // Index notation (SPEC §6.6): the program's indices, a leaf's i, j, k, l,
+    // primed where renamed apart, and reductions over them.
+    let indices = Set((compilation.checked?.bindings.flatMap { $0.map(\.name) } ?? []) + ["i", "j", "k", "l"])
+    for index in indices { names.formUnion([index, index + "′", "Σ_" + index, "logsumexp_" + index]) }
+    let words = text.components(separatedBy: CharacterSet(charactersIn: "∂/·()=+−-*^,:'[] \n"))
+    for word in words where word.first.map({ $0.isLetter || $0 == "_" || $0 == "Σ" }) == true {
       let allowed = ["Forward", "pass", "Backward", "for", "each", "name", "V", "that", "depends", "on", "the",
-                     "sum", "over", "uses", "of", "user", "s", "adjoint", "local", "derivative", "V's", "user's"]
+                     "sum", "over", "uses", "of", "user", "s", "adjoint", "local", "derivative", "V's", "user's",
+                     "terms", "elements", "logsumexp"]
       #expect(names.contains(word) || allowed.contains(word), "\(sample): '\(word)' is not a source name")
     }
   }

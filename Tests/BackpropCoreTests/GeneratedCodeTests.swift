@@ -6,12 +6,22 @@ import Testing
 /// The generated C and Swift compile under SPEC §3's strict flags, and compute
 /// what the interpreter computes.
 @Suite struct GeneratedCodeTests {
-  /// The interpreter's outputs and leaf gradient at the defaults, row-major.
+  /// The interpreter's output elements and leaf gradient at the defaults,
+  /// as the generated code lays them out: a row of every input element per
+  /// output element (SPEC §6.4).
   static func interpreted(_ name: String) throws -> (outputs: [Double], gradient: [Double]) {
     let evaluation = try Compilation(Paths.sample(name)).evaluation()
     let program = evaluation.program
-    let outputs = program.outputs.map { evaluation.values[$0] }
-    let gradient = evaluation.gradient.flatMap { $0[0..<program.leafCount] }
+    let outputs = program.outputs.flatMap { evaluation.elements[$0] }
+    var gradient: [Double] = []
+    for (o, output) in program.outputs.enumerated() {
+      for e in 0..<program.symbols[output].size {
+        for s in 0..<program.leafCount {
+          let n = program.symbols[s].size
+          gradient += evaluation.gradientElements[o][s][(e * n)..<(e * n + n)]
+        }
+      }
+    }
     return (outputs, gradient)
   }
 
@@ -64,17 +74,16 @@ import Testing
     let compilation = Compilation(Paths.sample(name))
     let evaluation = try compilation.evaluation()
     let program = evaluation.program
-    let leaves = Array(evaluation.values[0..<program.leafCount])
-    let numeric = finiteDifferences(try #require(compilation.program), at: leaves)
-    for (o, output) in program.outputs.enumerated() {
-      let scale = max(1, abs(evaluation.values[output]))
-      for leaf in 0..<program.leafCount {
-        let analytic = evaluation.gradient[o][leaf]
-        let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * scale
-        #expect(
-          abs(analytic - numeric[o][leaf]) <= tolerance,
-          "\(name): d\(program.symbols[output].name)/d\(program.symbols[leaf].name) = \(analytic), finite differences say \(numeric[o][leaf])")
-      }
+    let leaves = evaluation.elements[0..<program.leafCount].flatMap { $0 }
+    let numeric = finiteDifferences(try #require(compilation.program), at: leaves).flatMap { $0 }
+    let (outputs, analytic) = try Self.interpreted(name)
+    #expect(numeric.count == analytic.count && numeric.count == outputs.count * leaves.count)
+    for (k, (a, n)) in zip(analytic, numeric).enumerated() {
+      let scale = max(1, abs(outputs[k / leaves.count]))
+      let tolerance = 1e-6 * max(1, abs(a)) + 1e-9 * scale
+      #expect(
+        abs(a - n) <= tolerance,
+        "\(name): output element \(k / leaves.count), input element \(k % leaves.count): \(a), finite differences say \(n)")
     }
   }
 

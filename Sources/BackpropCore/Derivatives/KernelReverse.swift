@@ -136,13 +136,49 @@ private struct Sweep {
     return b
   }
 
-  /// A kernel setting every element of an adjoint array to `value`.
+  /// A kernel setting every element of an adjoint array to `value`, its
+  /// loops named as the statements that define the arrays name them
+  /// (`dE_dh[j]`), a leaf's `i, j, k, l`.
   func fill(_ array: ArrayName, with value: Double) -> Kernel {
     let shape = forward.shape(of: array)
-    var b = builder(loops: shape.enumerated().map { Loop(name: "i\($0.offset)", extent: $0.element, range: SourceRange(0, 0)) })
+    var names: [String] = []
+    switch array {
+    case .adjoint(let o, let s): names = indexNames(.variable(o)) + indexNames(.variable(s))
+    case .temporaryAdjoint(let o, let k): names = indexNames(.variable(o)) + indexNames(.temporary(k))
+    case .variable, .temporary, .output: names = indexNames(array)
+    }
+    // Distinct within the nest: a Jacobian's `k` by `k` is `k`, `k2`.
+    var taken = Set<String>()
+    for d in names.indices {
+      var name = names[d]
+      var n = 2
+      while taken.contains(name) { name = names[d] + String(n); n += 1 }
+      names[d] = name
+      taken.insert(name)
+    }
+    var b = builder(loops: shape.enumerated().map { d, extent in
+      Loop(name: d < names.count ? names[d] : "i\(d)", extent: extent, range: SourceRange(0, 0))
+    })
     let constant = b.constant(value)
     b.store(Access(array, shape.indices.map { .loop($0) }), constant)
     return b.kernel
+  }
+
+  /// The index names of an array's dimensions: the loops of the kernel that
+  /// defines it, or `i, j, k, l` for a leaf.
+  func indexNames(_ array: ArrayName) -> [String] {
+    let rank = forward.shape(of: array).count
+    for kernel in forward.kernels {
+      for store in kernel.stores where kernel.accesses[store.access].array == array {
+        let subscripts = kernel.accesses[store.access].subscripts
+        let names = subscripts.map { s -> String? in
+          if case .loop(let l) = s { return kernel.loops[l].name }
+          return nil
+        }
+        if names.allSatisfy({ $0 != nil }) && Set(names).count == rank { return names.compactMap { $0 } }
+      }
+    }
+    return Array(["i", "j", "k", "l"].prefix(rank))
   }
 
   /// Zero for every named value's adjoint the walk did not reach: O does not

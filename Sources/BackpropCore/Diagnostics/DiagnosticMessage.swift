@@ -420,7 +420,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .seedInvalid(let text):
       return "--seed \(text): give a whole number from 0 to 18446744073709551615"
     case .settingElementOutOfRange(let name, let element, let shape):
-      return "--set \(LeafSetting.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
+      return "--set \(Layout.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
     case .settingNotFinite(let name, let value):
       return "--set \(name)=\(value): the value must be a finite number"
     case .settingOfComputedName(let name, let suggestion):

@@ -155,7 +155,7 @@ extension Compilation {
     }
     let element = parsed?.element ?? []
     if element.isEmpty && !shape.isEmpty {
-      throw UsageError(.optionNamesArray(option: option, name: name, example: LeafSetting.elementName(name, shape.map { _ in 0 })))
+      throw UsageError(.optionNamesArray(option: option, name: name, example: Layout.elementName(name, shape.map { _ in 0 })))
     }
     guard element.count == shape.count, zip(element, shape).allSatisfy({ $0 < $1 }) else {
       throw UsageError(.settingElementOutOfRange(name, element: element, shape: shape))
@@ -169,7 +169,7 @@ extension Compilation {
     guard let program else { return nil }
     if let scalar = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) { return (scalar, []) }
     let first = program.symbols[program.outputs[0]]
-    throw UsageError(.noScalarOutput(example: LeafSetting.elementName(first.name, first.shape.map { _ in 0 })))
+    throw UsageError(.noScalarOutput(example: Layout.elementName(first.name, first.shape.map { _ in 0 })))
   }
 }
 
@@ -258,7 +258,7 @@ public struct TrainRequest: Sendable {
     let shape = program.symbols[only].shape
     if !shape.isEmpty {
       let name = program.symbols[only].name
-      throw UsageError(.optionNamesArray(option: "the loss", name: name, example: LeafSetting.elementName(name, shape.map { _ in 0 })))
+      throw UsageError(.optionNamesArray(option: "the loss", name: name, example: Layout.elementName(name, shape.map { _ in 0 })))
     }
     return (only, [])
   }

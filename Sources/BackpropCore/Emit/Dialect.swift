@@ -26,8 +26,9 @@ struct Dialect: Sendable {
   var loop: @Sendable (_ index: String, _ extent: Int) -> String
   /// The comment on a store of ∂O/∂L: `dC/dx`, `∂C/∂x`.
   var partial: @Sendable (_ output: String, _ leaf: String) -> String
-  /// A local the code writes more than once: `double t;`, `var t = 0.0`.
-  var mutableLocal: @Sendable (_ name: String) -> String
+  /// A local the code writes more than once: `double t;`, `var t = 0.0`,
+  /// or with its first value, `double t = -0.0;`, `var t = -0.0`.
+  var mutableLocal: @Sendable (_ name: String, _ initial: String?) -> String
   /// A view of `count` elements of a buffer from `offset`: `double *restrict h = work + 3;`.
   /// `rows` holds the extents after the first, for C's pointers to rows
   /// (`(*W1)[2]`, indexed `W1[j][i]`); empty for a flat view.
@@ -100,7 +101,7 @@ struct Dialect: Sendable {
     element: { "\($0)[\($1)]" },
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
     partial: { "d\($0)/d\($1)" },
-    mutableLocal: { "double \($0);" },
+    mutableLocal: { name, initial in initial.map { "double \(name) = \($0);" } ?? "double \(name);" },
     view: { name, buffer, offset, _, rows, mutable in
       let element = mutable ? "double" : "const double"
       let base = offset == 0 ? buffer : "\(buffer) + \(offset)"
@@ -140,7 +141,13 @@ struct Dialect: Sendable {
     element: { "\($0)[\($1)]" },
     loop: { "for \($0) in 0..<\($1) {" },
     partial: { "∂\($0)/∂\($1)" },
-    mutableLocal: { "var \($0) = 0.0" },
+    mutableLocal: { name, initial in
+      // `-.infinity` has no type of its own here: `-Double.infinity`.
+      var value = initial ?? "0.0"
+      if value.hasPrefix(".") { value = "Double" + value }
+      if value.hasPrefix("-.") { value = "-Double" + value.dropFirst() }
+      return "var \(name) = \(value)"
+    },
     view: { name, buffer, offset, count, _, mutable in
       let type = mutable ? "UnsafeMutableBufferPointer" : "UnsafeBufferPointer"
       return "let \(name) = \(type)(rebasing: \(buffer)[\(offset)..<\(offset + count)])"

@@ -22,10 +22,11 @@ struct FunctionPlan {
 
   /// Each stored value counts as a use. `names` holds the names the
   /// function already uses; a value with `needsLocal` set gets a local even
-  /// when used once (it is computed outside a loop that uses it).
+  /// when used once (it is computed outside a loop that uses it); one with
+  /// `inline` set never does (its element is a name already).
   init(
     _ program: Program, _ kernel: Kernel, dialect: Dialect, elements: [String],
-    names: inout NameTable, needsLocal: [Bool]? = nil
+    names: inout NameTable, needsLocal: [Bool]? = nil, inline: [Bool]? = nil
   ) {
     self.program = program
     self.kernel = kernel
@@ -51,7 +52,7 @@ struct FunctionPlan {
       if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
         if helperSet.insert(builtin).inserted { helpers.append(builtin) }
       }
-      if Self.isConstant(instruction) || local[i] != nil { continue }
+      if Self.isConstant(instruction) || local[i] != nil || inline?[i] == true { continue }
       size[i] = 1 + instruction.operands.reduce(0) { $0 + (local[$1.int] == nil ? size[$1.int] : 0) }
       if uses[i] > 1 || size[i] > Self.inlineLimit || needsLocal?[i] == true {
         local[i] = names.temporary(dialect.legal(Self.temporaryBase(instruction, program)))

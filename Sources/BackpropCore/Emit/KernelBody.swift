@@ -15,6 +15,10 @@ struct KernelBody {
   private var loopNames: [[String]] = []
   /// Every helper function the body calls, sorted by name.
   private(set) var helpers: [Builtin] = []
+  /// Locals that are only a name for a value (see ``forwardedLocals``): by the kernel writing them.
+  private var forwarded: [ArrayName: Int] = [:]
+  /// Locals declared by their first store (`double h_sum = -0.0;`): by the kernel making it.
+  private var declaredByStore: [ArrayName: Int] = [:]
 
   /// How the code reaches one array.
   struct View {
@@ -86,6 +90,9 @@ struct KernelBody {
       } ?? group.kernels[0]
       for k in group.kernels { loopNames[k][0] = loopNames[named][0] }
     }
+    forwarded = Self.forwardedLocals(program, schedule)
+    declaredByStore = Self.declaredByFirstStore(program, schedule).filter { forwarded[$0.key] == nil }
+    var forwardedName: [ArrayName: String] = [:]
     var helperSet = Set<Builtin>()
     for (k, kernel) in program.kernels.enumerated() {
       let depth = Schedule.depths(kernel)
@@ -98,14 +105,85 @@ struct KernelBody {
       for store in kernel.stores {
         if storeDepth(store, kernel, depth) > depth[store.value.int] { needsLocal[store.value.int] = true }
         if case .maximum = store.mode { needsLocal[store.value.int] = true }
+        if forwarded[kernel.accesses[store.access].array] == k { needsLocal[store.value.int] = true }
       }
-      let elements = kernel.accesses.indices.map { element(kernel.accesses[$0], k) }
-      let plan = FunctionPlan(program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal)
+      // A read of a local is its name (a forwarded one's: the value stored
+      // to it), needing no copy while the kernel does not write it.
+      let written = Set(kernel.stores.map { kernel.accesses[$0.access].array })
+      var alias = [Bool](repeating: false, count: kernel.instructions.count)
+      for (i, instruction) in kernel.instructions.enumerated() {
+        guard case .load(let a) = instruction.op else { continue }
+        let array = kernel.accesses[a].array
+        if forwardedName[array] != nil || (schedule.locals.contains(array) && !written.contains(array)) {
+          alias[i] = true
+          needsLocal[i] = false
+        }
+      }
+      let elements = kernel.accesses.indices.map { a in
+        forwardedName[kernel.accesses[a].array] ?? element(kernel.accesses[a], k)
+      }
+      let plan = FunctionPlan(
+        program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal, inline: alias)
+      for store in kernel.stores where forwarded[kernel.accesses[store.access].array] == k {
+        forwardedName[kernel.accesses[store.access].array] = plan.text(store.value)
+      }
       for helper in plan.helpers where helperSet.insert(helper).inserted { helpers.append(helper) }
       plans.append(plan)
       depths.append(depth)
     }
     helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  /// The locals written once, by an assignment at the level their group
+  /// runs once per iteration (the function's top level for a scalar), and
+  /// read only by later kernels: each is the kernel that writes it. Such a
+  /// local needs no variable; a read is the name of the value written
+  /// (`o_d1`, not `dE_do_sum = o_d1; o_d2 = dE_do_sum`).
+  private static func forwardedLocals(_ program: Program, _ schedule: Schedule) -> [ArrayName: Int] {
+    var writer: [ArrayName: Int] = [:]
+    var rejected = Set<ArrayName>()
+    var firstReader: [ArrayName: Int] = [:]
+    for (k, kernel) in program.kernels.enumerated() {
+      let depth = Schedule.depths(kernel)
+      for store in kernel.stores {
+        let array = kernel.accesses[store.access].array
+        guard schedule.locals.contains(array) else { continue }
+        let level = program.shape(of: array).isEmpty ? 0 : 1
+        let runsAt = max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+        if writer[array] != nil || store.mode != .assign || runsAt > level { rejected.insert(array) }
+        writer[array] = k
+      }
+      for instruction in kernel.instructions {
+        if case .load(let a) = instruction.op, firstReader[kernel.accesses[a].array] == nil {
+          firstReader[kernel.accesses[a].array] = k
+        }
+      }
+    }
+    return writer.filter { array, k in
+      !rejected.contains(array) && (firstReader[array].map { $0 > k } ?? false)
+    }
+  }
+
+  /// The locals whose first use is an assignment at the level they are
+  /// declared at (the function's top level for a scalar, the fused loop's
+  /// body for a group's local): each is the kernel that makes it.
+  private static func declaredByFirstStore(_ program: Program, _ schedule: Schedule) -> [ArrayName: Int] {
+    var first: [ArrayName: Int] = [:]
+    var seen = Set<ArrayName>()
+    for (k, kernel) in program.kernels.enumerated() {
+      for instruction in kernel.instructions {
+        if case .load(let a) = instruction.op { seen.insert(kernel.accesses[a].array) }
+      }
+      let depth = Schedule.depths(kernel)
+      for store in kernel.stores {
+        let array = kernel.accesses[store.access].array
+        guard schedule.locals.contains(array), seen.insert(array).inserted else { continue }
+        let level = program.shape(of: array).isEmpty ? 0 : 1
+        let runsAt = max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+        if store.mode == .assign && runsAt == level { first[array] = k }
+      }
+    }
+    return first
   }
 
   /// The source's name for an array: `W1`, `dE_dh`, `h_sum`.
@@ -204,38 +282,59 @@ struct KernelBody {
         let shape = rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
         p.line(dialect.view(view.name, buffer, offset, view.count, shape, view.mutable))
       case .local:
-        if isFunctionWide(view) { p.line(dialect.mutableLocal(view.name)) }
+        if isFunctionWide(view), !isForwarded(view), !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
       case .element:
         break
       }
     }
-    var announcedBackward = false
+    var announced = false
     var lastLine = -1
     for group in schedule.groups {
       let first = program.kernels[group.kernels[0]]
-      if !announcedBackward, first.instructions.contains(where: { $0.role != .forward }) || isAdjoint(first) {
-        announcedBackward = true
-        p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
+      // The backward sweep is announced where it starts: before a loop that
+      // differentiates, or at the first adjoint value of straight-line code.
+      if !announced, !first.loops.isEmpty,
+        first.instructions.contains(where: { $0.role != .forward }) || isAdjoint(first)
+      {
+        announce(&announced, into: &p)
       }
       if let statement = first.instructions.first(where: { $0.role == .forward && $0.owner >= 0 })?.owner {
         let l = line(program.symbols[Int(statement)].range)
-        if l != lastLine && !first.loops.isEmpty {
+        // A loop, or the fill that starts a loop's reduction (`y_sum = -0.0`).
+        let startsReduction = first.loops.isEmpty && !first.stores.isEmpty && first.stores.allSatisfy { store in
+          if case .temporary = first.accesses[store.access].array, case .constant = first[store.value].op { return true }
+          return false
+        }
+        if l != lastLine && (!first.loops.isEmpty || startsReduction) {
           p.line(dialect.comment("line \(l)"))
           lastLine = l
         }
       }
       if group.fused {
-        for k in group.kernels { printLevel(k, depth: 0, into: &p, line: line) }
+        for k in group.kernels { printLevel(k, depth: 0, announced: &announced, into: &p, line: line) }
         p.line(dialect.loop(loopNames[group.kernels[0]][0], first.loops[0].extent))
         p.indented { p in
-          for view in localsOfGroup(group) { p.line(dialect.mutableLocal(view.name)) }
-          for k in group.kernels { printNest(k, from: 1, into: &p, line: line) }
+          for view in localsOfGroup(group) where !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
+          for k in group.kernels { printNest(k, from: 1, announced: &announced, into: &p, line: line) }
         }
         p.line("}")
       } else {
-        for k in group.kernels { printNest(k, from: 0, into: &p, line: line) }
+        for k in group.kernels { printNest(k, from: 0, announced: &announced, into: &p, line: line) }
       }
     }
+  }
+
+  private func announce(_ announced: inout Bool, into p: inout CodePrinter) {
+    guard !announced else { return }
+    announced = true
+    p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
+  }
+
+  /// Whether this is the kernel's first store to its array.
+  private func isFirstStore(_ store: Store, _ k: Int) -> Bool {
+    let kernel = program.kernels[k]
+    let array = kernel.accesses[store.access].array
+    return kernel.stores.first { kernel.accesses[$0.access].array == array }?.access == store.access
   }
 
   private func isAdjoint(_ kernel: Kernel) -> Bool {
@@ -245,6 +344,14 @@ struct KernelBody {
       case .variable, .output, .temporary: false
       }
     }
+  }
+
+  private func isForwarded(_ view: View) -> Bool {
+    views.contains { $0.value.name == view.name && forwarded[$0.key] != nil }
+  }
+
+  private func isDeclaredByStore(_ view: View) -> Bool {
+    views.contains { $0.value.name == view.name && declaredByStore[$0.key] != nil }
   }
 
   private func isFunctionWide(_ view: View) -> Bool {
@@ -259,7 +366,7 @@ struct KernelBody {
       let kernel = program.kernels[k]
       for a in Schedule.usedAccesses(kernel) {
         guard let view = views[kernel.accesses[a].array], case .local = view.kind, !isFunctionWide(view),
-          !found.contains(where: { $0.name == view.name })
+          forwarded[kernel.accesses[a].array] == nil, !found.contains(where: { $0.name == view.name })
         else { continue }
         found.append(view)
       }
@@ -268,21 +375,26 @@ struct KernelBody {
   }
 
   /// A kernel's loops from `depth` on, with what each level computes.
-  private func printNest(_ k: Int, from depth: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+  private func printNest(
+    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
     let kernel = program.kernels[k]
-    printLevel(k, depth: depth, into: &p, line: line)
+    printLevel(k, depth: depth, announced: &announced, into: &p, line: line)
     guard depth < kernel.loops.count else { return }
     p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
-    p.indented { p in printNest(k, from: depth + 1, into: &p, line: line) }
+    p.indented { p in printNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
     p.line("}")
   }
 
   /// The values and stores of one depth of a kernel.
-  private func printLevel(_ k: Int, depth: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+  private func printLevel(
+    _ k: Int, depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
     let kernel = program.kernels[k]
     let plan = plans[k]
     for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == depth {
       guard let name = plan.local[i] else { continue }
+      if instruction.role != .forward { announce(&announced, into: &p) }
       var statement = dialect.declare(name, plan.definition(ValueID(i)))
       if instruction.role == .forward, case .variable? = instruction.name, !instruction.op.isLoad, kernel.loops.isEmpty {
         statement += "  " + dialect.comment("line \(line(instruction.range))")
@@ -290,10 +402,18 @@ struct KernelBody {
       p.line(statement)
     }
     for store in kernel.stores where storeDepth(store, kernel, depths[k]) == depth {
+      if forwarded[kernel.accesses[store.access].array] == k { continue }
+      switch kernel.accesses[store.access].array {
+      case .adjoint, .temporaryAdjoint: announce(&announced, into: &p)
+      case .variable, .output, .temporary: break
+      }
       let target = plan.elements[store.access]
       let value = plan.text(store.value)
       var statement: String
+      let array = kernel.accesses[store.access].array
       switch store.mode {
+      case .assign where declaredByStore[array] == k && isFirstStore(store, k):
+        statement = dialect.mutableLocal(target, value)
       case .assign: statement = dialect.assign(target, value)
       case .add: statement = dialect.accumulate(target, value)
       case .maximum: statement = dialect.maximum(target, value)

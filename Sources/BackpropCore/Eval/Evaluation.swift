@@ -104,7 +104,7 @@ public struct Evaluation: Sendable {
       guard case .variable(let s) = access.array, access.subscripts.count == kernel.loops.count,
         access.subscripts == kernel.loops.indices.map({ .loop($0) })
       else { continue }
-      return LeafSetting.elementName(program.symbols[s].name, finding.point)
+      return Layout.elementName(program.symbols[s].name, finding.point)
     }
     return zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(separator: ", ")
   }

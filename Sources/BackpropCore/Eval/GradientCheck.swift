@@ -57,7 +57,7 @@ public struct GradientCheck: Sendable {
   /// `W1[1,0]`, or `W1` for a scalar.
   static func elementName(_ variable: Layout.Variable, _ element: Int) -> String {
     variable.shape.isEmpty ? variable.name
-      : LeafSetting.elementName(variable.name, Layout.element(element, shape: variable.shape))
+      : Layout.elementName(variable.name, Layout.element(element, shape: variable.shape))
   }
 
   /// The input elements `check` perturbs: all of them when the pairs fit the

@@ -55,7 +55,16 @@ struct ArrayExplanation: Sendable {
     let values = Values(program: program, evaluation: evaluation, checked: checked)
 
     for s in 0..<program.leafCount {
-      leaves.append(Line(head: .name(symbols[s].name), parts: [Self.valueOrShape(evaluation.elements[s], symbols[s].shape)]))
+      let (elements, shape) = (evaluation.elements[s], symbols[s].shape)
+      if shape.isEmpty {
+        leaves.append(Line(head: .name(symbols[s].name), parts: [.value(elements[0])]))
+      } else if elements.count <= Self.elementLimit {
+        leaves.append(Line(head: .name(symbols[s].name), parts: [.list(elements, shape)]))
+      } else {
+        // Too many to list: `W1[32, 16] (512 elements)`; eval prints them.
+        let what = symbols[s].name + DiagnosticMessage.shape(shape) + " (\(elements.count) elements)"
+        leaves.append(Line(head: .text(what), parts: []))
+      }
     }
 
     // Forward: each statement's formula, then its elements with numbers.
@@ -88,11 +97,13 @@ struct ArrayExplanation: Sendable {
     for (index, statement) in tree.statements.enumerated().reversed() {
       let w = Int(checked.definitions[index])
       guard w >= 0, dependsOn.contains(w) else { continue }
+      var here: [Int: [(statement: Int, node: Int)]] = [:]
       for e in statement.expressions where checked.references[e] >= 0 {
         let v = Int(checked.references[e])
         dependsOn.insert(v)
-        uses[v, default: []].insert((index, e), at: 0)
+        here[v, default: []].append((index, e))
       }
+      for (v, list) in here { uses[v, default: []].insert(contentsOf: list, at: 0) }
     }
 
     // Backward: O, then defined names in reverse, then leaves in reverse.
@@ -100,11 +111,20 @@ struct ArrayExplanation: Sendable {
     let order = [o] + (defined + (0..<program.leafCount).reversed()).filter { $0 != o }
     for v in order where dependsOn.contains(v) || v == o {
       var indices = Self.adjointIndices(v, definingStatement[v], checked, symbols)
-      // Renamed apart: V's index gets a prime where a use keeps a binding of that name.
+      // Renamed apart from the bindings a use keeps: a leaf's index takes the
+      // next free letter, a defined array's (named by its statement) a prime.
+      var taken = Set<String>()
       for use in uses[v] ?? [] {
-        guard let term = Self.term(use, v, indices, checked, symbols, output: self.output) else { continue }
-        for (d, index) in indices.enumerated() {
-          if case .index(let name, let id) = index, term.remaining.contains(name) { indices[d] = .index(name + "′", id: id) }
+        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) { taken.formUnion(term.remaining) }
+      }
+      let own = Set(indices.compactMap { if case .index(let name, _) = $0 { name } else { nil } })
+      var letters = Self.leafLetters.filter { !taken.contains($0) && !own.contains($0) }.makeIterator()
+      for (d, index) in indices.enumerated() {
+        guard case .index(let name, let id) = index, taken.contains(name) else { continue }
+        if definingStatement[v] == nil, let letter = letters.next() {
+          indices[d] = .index(letter, id: id)
+        } else {
+          indices[d] = .index(name + "′", id: id)
         }
       }
       let head = symbols[v].shape.isEmpty
@@ -141,7 +161,12 @@ struct ArrayExplanation: Sendable {
             continue
           }
           for assignment in values.points(term.free, at) {
-            products.append([values.evaluate(term.upstream, assignment), values.evaluate(term.local, assignment)])
+            let upstream = values.evaluate(term.upstream, assignment)
+            if case .number(1) = term.local {
+              products.append([upstream])
+            } else {
+              products.append([upstream, values.evaluate(term.local, assignment)])
+            }
           }
         }
         if !products.isEmpty { parts.insert(.numbers(products), at: 0) }
@@ -218,8 +243,11 @@ struct ArrayExplanation: Sendable {
         return index
       }
     }
-    return ["i", "j", "k", "l"].prefix(rank).enumerated().map { .index($1, id: -1 - $0) }
+    return leafLetters.prefix(rank).enumerated().map { .index($1, id: -1 - $0) }
   }
+
+  /// A leaf's indices, in order, and the letters it may be renamed to.
+  static let leafLetters = ["i", "j", "k", "l", "m", "n", "p", "q"]
 
   /// The term of ∂O/∂V for one use (node `use.node` of statement W).
   static func term(
@@ -274,11 +302,6 @@ struct ArrayExplanation: Sendable {
     var remaining = Set(freeIndices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
     remaining.formUnion(local.boundNames())
     return Term(upstream: upstream, local: local, free: free, freeIndices: freeIndices, remaining: remaining)
-  }
-
-  static func valueOrShape(_ elements: [Double], _ shape: [Int]) -> Part {
-    if shape.isEmpty { return .value(elements[0]) }
-    return elements.count <= elementLimit ? .list(elements, shape) : .terms(DiagnosticMessage.shape(shape), elements.count)
   }
 
   // MARK: - Rendering
@@ -340,10 +363,11 @@ struct ArrayExplanation: Sendable {
         }.joined(separator: " + "))
       case .list(let values, let shape): parts.append(Evaluation.nested(values, shape, ExplainStyle.number))
       case .terms(let what, let count):
-        parts.append(what.hasPrefix("[") ? "\(what) (\(count) elements)" : "Σ_\(what) (\(count) terms)")
+        parts.append("Σ_\(what) (\(count) terms)")
       case .numbers(let products):
+        let alone = products.count == 1 && products[0].count == 1
         parts.append(products.map { factors in
-          factors.map { v in v < 0 ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v) }.joined(separator: style.times)
+          factors.map { v in v < 0 && !alone ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v) }.joined(separator: style.times)
         }.joined(separator: " + "))
       }
     }
@@ -526,8 +550,10 @@ extension Formula {
     }
   }
 
-  /// The formula with bindings replaced (`sigma`: binding id → index); a
-  /// sum over a replaced binding collapses to its term there.
+  /// The formula with bindings replaced (`sigma`: binding id → index). A
+  /// sum the derivative made collapses to its term where the use fixes its
+  /// index; any other reduction is a value (`logsumexp_k z[k]` in its own
+  /// derivative), and its bindings stay its own.
   func substituting(_ sigma: [Int: FormulaIndex]) -> Formula {
     func s(_ g: Formula) -> Formula { g.substituting(sigma) }
     func index(_ i: FormulaIndex) -> FormulaIndex {
@@ -539,19 +565,29 @@ extension Formula {
     case .element(let n, let indices): return .element(n, indices.map(index))
     case .adjointElement(let o, let n, let indices): return .adjointElement(output: o, of: n, indices.map(index))
     case .iverson(let a, let b): return .iverson(index(a), index(b))
-    case .negate(let a): return .negate(s(a))
-    case .add(let a, let b): return .add(s(a), s(b))
-    case .subtract(let a, let b): return .subtract(s(a), s(b))
-    case .multiply(let a, let b): return .multiply(s(a), s(b))
-    case .divide(let a, let b): return .divide(s(a), s(b))
-    case .power(let a, let b): return .power(s(a), s(b))
+    // A collapsed sum may leave a 1 behind (`Σ_i x[i]` by x[i]): simplified again.
+    case .negate(let a): return .neg(s(a))
+    case .add(let a, let b): return .sum(s(a), s(b))
+    case .subtract(let a, let b): return .difference(s(a), s(b))
+    case .multiply(let a, let b): return .product(s(a), s(b))
+    case .divide(let a, let b): return .quotient(s(a), s(b))
+    case .power(let a, let b): return .raised(s(a), s(b))
     case .call(let f, let args): return .call(f, args.map(s))
     case .derivative(let f, let args): return .derivative(f, args.map(s))
     case .partial(let f, let args, let i): return .partial(f, args.map(s), argument: i)
     case .reduction(let kind, let indices, let body):
-      let kept = indices.filter { if case .index(_, let id) = $0 { return sigma[id] == nil } else { return true } }
-      if kept.isEmpty && kind == .sum { return s(body) }
-      return .reduction(kind, kind == .sum ? kept : indices, s(body))
+      var own = sigma
+      var kept: [FormulaIndex] = []
+      for case .index(let name, let id) in indices {
+        if id >= FormulaIndex.derivativeMark {
+          if sigma[id - FormulaIndex.derivativeMark] == nil { kept.append(.index(name, id: id - FormulaIndex.derivativeMark)) }
+        } else {
+          own[id] = nil
+          kept.append(.index(name, id: id))
+        }
+      }
+      let inner = body.substituting(own)
+      return kept.isEmpty ? inner : .reduction(kind, kept, inner)
     }
   }
 }

@@ -3,6 +3,16 @@
 enum FormulaIndex: Equatable, Sendable {
   case index(String, id: Int)
   case constant(Int)
+
+  /// Added to the ids of a sum that a derivative makes (`Σ_k ∂b_k/∂x`), to
+  /// tell it from a copy of the value (`logsumexp_k z[k]` in its own
+  /// derivative): only the former collapses where a use fixes its index.
+  static let derivativeMark = 1 << 48
+
+  var marked: FormulaIndex {
+    if case .index(let name, let id) = self { return .index(name, id: id + Self.derivativeMark) }
+    return self
+  }
 }
 
 /// A formula as `explain` prints it: source names, numbers, builtins and
@@ -103,12 +113,12 @@ indirect enum Formula: Equatable, Sendable {
     case .reduction(.sum, let indices, let body):
       let d = body.derivative(by: name, result: nil)
       if case .number(0) = d { return .number(0) }
-      return .reduction(.sum, indices, d)
+      return .reduction(.sum, indices.map(\.marked), d)
     case .reduction(.logsumexp, let indices, let body):
       // ∂/∂x logsumexp_i b_i = Σ_i exp(b_i − logsumexp) · ∂b_i/∂x
       let d = body.derivative(by: name, result: nil)
       if case .number(0) = d { return .number(0) }
-      return .reduction(.sum, indices, .product(.call("exp", [.difference(body, self)]), d))
+      return .reduction(.sum, indices.map(\.marked), .product(.call("exp", [.difference(body, self)]), d))
     case .name(let n):
       return .number(n == name ? 1 : 0)
     case .negate(let a):

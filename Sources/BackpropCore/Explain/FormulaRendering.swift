@@ -29,9 +29,14 @@ enum ExplainStyle {
   }
 
   func adjoint(_ output: String, _ of: String) -> String {
+    adjoint(output, rendered: name(of))
+  }
+
+  /// ∂output/∂of with `of` already written in this style (an element).
+  func adjoint(_ output: String, rendered of: String) -> String {
     switch self {
     case .text: "∂\(output)/∂\(of)"
-    case .latex: "\\frac{\\partial \(name(output))}{\\partial \(name(of))}"
+    case .latex: "\\frac{\\partial \(name(output))}{\\partial \(of)}"
     }
   }
 
@@ -112,7 +117,7 @@ enum ExplainStyle {
     case .element(let n, let indices):
       return (element(n, indices, values: nil), .primary)
     case .adjointElement(let output, let of, let indices):
-      return (adjoint(output, element(of, indices, values: nil)), .primary)
+      return (adjoint(output, rendered: element(of, indices, values: nil)), .primary)
     case .iverson(let a, let b):
       return ("[" + index(a) + " = " + index(b) + "]", .primary)
     case .text(let words):

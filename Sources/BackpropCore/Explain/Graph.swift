@@ -2,7 +2,10 @@
 /// node per named value, labelled with its name, value and adjoint ∂O/∂V;
 /// one node per operation; edges in data-flow direction. Leaves are boxes,
 /// intermediates ellipses, outputs double octagons; operations are small
-/// circles and constants plain text.
+/// circles and constants plain text. An array (SPEC §6.6) is one node with
+/// its shape, and its values and adjoints as nested lists up to 16
+/// elements; a reduction is one `Σ_i` node; an edge through a constant
+/// subscript is labelled with the subscripts (`[0]`, `[i, 0]`).
 public enum Graph {
   public static func dot(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []) -> String? {
     guard let checked = compilation.checked,
@@ -12,7 +15,7 @@ public enum Graph {
     }
     let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
     let symbols = program.symbols
-    let o = symbols[output].name
+    let o = symbols[program.outputs[0]].name
     let outputs = Set(compilation.program?.outputs ?? [])
     let title = String(compilation.file.name.split(separator: "/").last ?? "program")
 
@@ -22,8 +25,19 @@ public enum Graph {
     out += "  node [fontname=\"Helvetica\", fontsize=11];\n"
     out += "  edge [color=\"#555555\", arrowsize=0.7];\n"
     out += "  label=\(quote("\(title): values and ∂\(o)/∂V")); labelloc=t;\n\n"
-    for (s, symbol) in symbols.enumerated() {
-      let label = "\(symbol.name)\\n= \(ExplainStyle.number(evaluation.values[s]))\\n∂\(o)/∂\(symbol.name) = \(ExplainStyle.number(evaluation.gradient[0][s]))"
+    // `--output o[1]` differentiates a scalar of its own, drawn as its array o.
+    for (s, symbol) in symbols.enumerated() where s < checked.symbols.count {
+      var label = symbol.name
+      if symbol.shape.isEmpty {
+        label += "\\n= \(ExplainStyle.number(evaluation.values[s]))\\n∂\(o)/∂\(symbol.name) = \(ExplainStyle.number(evaluation.gradient[0][s]))"
+      } else {
+        label += DiagnosticMessage.shape(symbol.shape)
+        if symbol.size <= ArrayExplanation.elementLimit {
+          let values = Evaluation.nested(evaluation.elements[s], symbol.shape, ExplainStyle.number)
+          let adjoints = Evaluation.nested(evaluation.gradientElements[0][s], symbol.shape, ExplainStyle.number)
+          label += "\\n= \(values)\\n∂\(o)/∂\(symbol.name) = \(adjoints)"
+        }
+      }
       let shape: String
       if symbol.isLeaf {
         shape = "shape=box, style=\"rounded,filled\", fillcolor=\"#e3ecfa\""
@@ -43,14 +57,19 @@ public enum Graph {
       guard w >= 0 else { continue }
       let arena = statement.expressions
       var node = [String](repeating: "", count: arena.count)
-      func id(_ e: ExpressionID) -> String { node[e.index - arena.lowerBound] }
+      // An edge's label, where it leaves an element with a constant subscript.
+      var edge = [String?](repeating: nil, count: arena.count)
+      func id(_ e: ExpressionID) -> (String, String?) { (node[e.index - arena.lowerBound], edge[e.index - arena.lowerBound]) }
       for e in arena {
         let expression = tree.expressions[e]
-        func operation(_ label: String, _ inputs: [String]) -> String {
+        func operation(_ label: String, _ inputs: [(String, String?)]) -> String {
           count += 1
           let name = "#op\(count)"
           out += "  \(quote(name)) [shape=circle, width=0.35, fixedsize=shape, label=\(quote(label))];\n"
-          for input in inputs { out += "  \(quote(input)) -> \(quote(name));\n" }
+          for (input, label) in inputs {
+            let attributes = label.map { " [label=\(quote($0))]" } ?? ""
+            out += "  \(quote(input)) -> \(quote(name))\(attributes);\n"
+          }
           return name
         }
         switch expression.kind {
@@ -61,13 +80,16 @@ public enum Graph {
         case .name:
           node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
         case .element(_, _, let written):
-          let name = symbols[Int(checked.references[e])].name
-          let constants = written.compactMap { w -> Int? in if case .constant(let c, _) = w { return c } else { return nil } }
-          if constants.count == written.count {
-            // A constant subscript is an edge label.
-            node[e - arena.lowerBound] = operation("[" + constants.map(String.init).joined(separator: ", ") + "]", [name])
-          } else {
-            node[e - arena.lowerBound] = name
+          node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
+          // Labelled where the use is not the whole array: a constant or a repeated index.
+          let names = written.compactMap { if case .index(let index) = $0 { index.name } else { nil } }
+          if names.count < written.count || Set(names).count < names.count {
+            edge[e - arena.lowerBound] = "[" + written.map { w -> String in
+              switch w {
+              case .constant(let c, _): String(c)
+              case .index(let index): index.name
+              }
+            }.joined(separator: ", ") + "]"
           }
         case .reduction(let kind, _, let indices, let body):
           let label = (kind == .sum ? "Σ_" : "logsumexp_") + indices.map(\.name).joined(separator: ",")
@@ -79,12 +101,15 @@ public enum Graph {
         case .call(let f, _, let args):
           node[e - arena.lowerBound] = operation(f, args.map(id))
         case .parenthesized(let inner):
-          node[e - arena.lowerBound] = id(inner)
+          (node[e - arena.lowerBound], edge[e - arena.lowerBound]) = id(inner)
         case .error:
           break
         }
       }
-      if let root = node.last { out += "  \(quote(root)) -> \(quote(symbols[w].name));\n" }
+      if let root = node.last {
+        let attributes = edge.last.flatMap { $0 }.map { " [label=\(quote($0))]" } ?? ""
+        out += "  \(quote(root)) -> \(quote(symbols[w].name))\(attributes);\n"
+      }
     }
     out += "}\n"
     return out

@@ -84,6 +84,11 @@ public struct Layout: Sendable {
     return element
   }
 
+  /// `W[1,0]`, the SPEC's element name.
+  public static func elementName(_ name: String, _ element: [Int]) -> String {
+    name + "[" + element.map(String.init).joined(separator: ",") + "]"
+  }
+
   // MARK: One buffer for all three
 
   /// Where `in`, `out` and `grad` start when they are packed one after the

@@ -45,15 +45,39 @@ public enum Optimizer {
 
   /// Rewrites each instruction in order, then looks it up among the ones
   /// already kept: a repeat becomes a reference to the first.
+  ///
+  /// Across kernels, a scalar array written once, with a constant, reads as
+  /// that constant in the kernels after (a reduction's seed adjoint, 1).
   public static func simplify(_ program: Program) -> Program {
     var out = program
-    out.kernels = program.kernels.map(simplify)
+    var writes: [ArrayName: Int] = [:]
+    for kernel in program.kernels {
+      for store in kernel.stores { writes[kernel.accesses[store.access].array, default: 0] += 1 }
+    }
+    var constants: [ArrayName: Double] = [:]
+    out.kernels = program.kernels.map { kernel in
+      let simplified = simplify(kernel, constants: constants)
+      for store in simplified.stores where store.mode == .assign {
+        let access = simplified.accesses[store.access]
+        guard access.subscripts.isEmpty, writes[access.array] == 1,
+          case .constant(let value) = simplified[store.value].op
+        else { continue }
+        constants[access.array] = value
+      }
+      return simplified
+    }
     return out
   }
 
-  static func simplify(_ kernel: Kernel) -> Kernel {
+  static func simplify(_ kernel: Kernel, constants: [ArrayName: Double] = [:]) -> Kernel {
     var pass = SimplifyPass(source: kernel)
     for (i, instruction) in kernel.instructions.enumerated() {
+      if case .load(let a) = instruction.op, let value = constants[kernel.accesses[a].array] {
+        var constant = instruction
+        constant.op = .constant(value)
+        pass.replacement[i] = pass.rewrite(constant)
+        continue
+      }
       pass.replacement[i] = pass.rewrite(instruction)
     }
     var out = pass.b.kernel

@@ -36,7 +36,7 @@ public struct Compilation: Sendable {
   public func program(differentiating symbol: Int, element: [Int]) -> Program? {
     guard var forward, !element.isEmpty else { return program(differentiating: symbol) }
     let source = forward.symbols[symbol]
-    var scalar = Symbol(name: LeafSetting.elementName(source.name, element), range: source.range)
+    var scalar = Symbol(name: Layout.elementName(source.name, element), range: source.range)
     scalar.shape = []
     forward.symbols.append(scalar)
     let s = forward.symbols.count - 1

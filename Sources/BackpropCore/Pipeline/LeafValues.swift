@@ -40,11 +40,6 @@ public struct LeafSetting: Sendable, Equatable {
     scanner.skipSpaces()
     guard scanner.atEnd else { return nil }
   }
-
-  /// `W[1,0]`, the SPEC's element name.
-  public static func elementName(_ name: String, _ element: [Int]) -> String {
-    name + "[" + element.map(String.init).joined(separator: ",") + "]"
-  }
 }
 
 /// A cursor over `--set`'s bytes.
@@ -173,7 +168,7 @@ extension Compilation {
       if absent.count == variable.size {
         missing.append(leaf.name)
       } else {
-        missing += absent.prefix(8).map { LeafSetting.elementName(leaf.name, Layout.element($0, shape: variable.shape)) }
+        missing += absent.prefix(8).map { Layout.elementName(leaf.name, Layout.element($0, shape: variable.shape)) }
         if absent.count > 8 { missing.append("\(absent.count - 8) more of \(leaf.name)") }
       }
     }

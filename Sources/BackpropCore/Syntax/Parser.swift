@@ -142,7 +142,11 @@ public struct Parser {
       }
       if current.kind == .equals {
         advance()
-        guard parseDefault(&leaf) else { break }
+        // Declared even so, without a default: its uses report nothing more.
+        guard parseDefault(&leaf) else {
+          leaves.append(leaf)
+          break
+        }
       }
       leaves.append(leaf)
     } while acceptOnSameLine(.comma)
@@ -184,7 +188,7 @@ public struct Parser {
       case "xavier", "he":
         leaf.initializer = word == "he" ? .he : .xavier
         advance()
-      case "uniform", "normal" where peek().kind == .leftParen:
+      case "uniform" where peek().kind == .leftParen, "normal" where peek().kind == .leftParen:
         advance()
         let open = current.range
         advance()

@@ -79,7 +79,7 @@ public struct TrainingData: Sendable {
         diagnostics.error(.dataColumnElement(text, shape: symbol.shape), at: range)
         continue
       }
-      let key = LeafSetting.elementName(name, element)
+      let key = Layout.elementName(name, element)
       if !seen.insert(symbol.shape.isEmpty ? name : key).inserted {
         diagnostics.error(.dataDuplicateColumn(text), at: range)
         continue
