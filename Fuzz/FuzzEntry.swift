@@ -14,12 +14,20 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   _ = SwiftEmitter.emit(request)
   var diagnostics = DiagnosticList()
   let layout = Layout(program)
+  // The fuzzer's own bound, so -rss_limit_mb measures leaks and blow-ups,
+  // not a valid program at SPEC §6.2's 2^26-element limit.
+  guard layout.numInputs <= 1 << 16, program.symbols.reduce(0, { $0 + $1.size }) <= 1 << 18 else { return 0 }
   var leaves = [Double](repeating: 0.75, count: layout.numInputs)
   for (l, leaf) in program.leaves.enumerated() {
-    if let value = leaf.defaultValue { leaves[layout.input(l)] = value }
+    if let value = leaf.defaultValue, leaf.shape.isEmpty { leaves[layout.input(l)] = value }
   }
   if let evaluation = compilation.evaluate(leaves, into: &diagnostics) {
     _ = evaluation.json()
+    // explain and graph on the first scalar output, as the commands do.
+    if let output = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) {
+      _ = Explanation(compilation, leaves: leaves, output: output)?.rendered(.text)
+      _ = Graph.dot(compilation, leaves: leaves, output: output)
+    }
   }
   _ = diagnostics.rendered(in: file)
   return 0

@@ -12,7 +12,7 @@ seconds=${1:-60}
 jobs=${2:-1}
 out=.build-fuzz
 mkdir -p "$out" Fuzz/corpus Fuzz/crashes
-cp -n samples/*.bp Fuzz/corpus/ 2>/dev/null || true
+cp -n samples/*.bp Tests/BackpropCoreTests/Errors/*.bp Fuzz/corpus/ 2>/dev/null || true
 
 sources=$(find Sources/BackpropCore -name '*.swift' | sort)
 if [ ! -x "$out/fuzzer" ] || [ -n "$(find Sources/BackpropCore Fuzz/FuzzEntry.swift -newer "$out/fuzzer" -name '*.swift')" ]; then

@@ -202,4 +202,54 @@ import Testing
     #expect(outcome.result.status == 1)
     #expect(outcome.result.stderr.contains("expression nested too deeply (the limit is 256 levels)"))
   }
+
+  // MARK: Arrays (SPEC §6.6's robustness list)
+
+  /// A 1 MB list literal: parsed in a loop, evaluated, summed exactly.
+  @Test func oneMegabyteListLiteral() throws {
+    let n = 210_000
+    let items = (0..<n).map { String($0 % 10) + ".5" }
+    let text = "input x[\(n)] = [" + items.joined(separator: ", ") + "]\ny = sum(i, x[i])\n"
+    let bytes = Array(text.utf8)
+    #expect(bytes.count > 1_000_000)
+    let outcome = try Self.evaluate(bytes, name: "list.bp")
+    Self.expectGraceful(outcome, inputBytes: bytes.count)
+    #expect(outcome.result.status == 0, "\(outcome.result)")
+    // Σ (k mod 10 + 0.5): 21,000 of each digit, all sums exact in binary.
+    let expected = Double(n / 10) * (0..<10).reduce(0.0) { $0 + Double($1) + 0.5 }
+    #expect(outcome.result.stdout.hasPrefix("y = \(NumberFormat.shortest(expected))\n"))
+  }
+
+  /// 10,000 nested brackets: one diagnostic (a list is at most 4 deep), no recursion.
+  @Test func tenThousandNestedBrackets() throws {
+    let text = "input x[1] = " + String(repeating: "[", count: 10_000) + "1" + String(repeating: "]", count: 10_000) + "\ny = x[0]\n"
+    let outcome = try Self.evaluate(Array(text.utf8), name: "brackets.bp")
+    Self.expectGraceful(outcome, inputBytes: text.utf8.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("brackets.bp:1:18: error: a list nests at most 4 deep (arrays have rank 1 to 4)"))
+  }
+
+  /// Nested subscripts and reductions deep enough to overflow a recursive parser.
+  @Test func tenThousandNestedSums() throws {
+    let text = "input x[2] = 1\ny = " + String(repeating: "sum(i, ", count: 10_000) + "x[i]" + String(repeating: ")", count: 10_000) + "\n"
+    let outcome = try Self.evaluate(Array(text.utf8), name: "sums.bp")
+    Self.expectGraceful(outcome, inputBytes: text.utf8.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains("nested too deeply"))
+  }
+
+  /// Declarations past the limits are errors before anything is allocated.
+  @Test(arguments: [
+    ("input x[100000, 100000]\ny = x[0, 0]\n", "'x' has 10000000000 elements; an array holds at most 16777216 (2^24)"),
+    ("input x[2] = 0\ny = x[99999999999999999999]\n", "subscript beyond 2^63 is out of range"),
+    ("input x[99999999999999999999]\ny = x[0]\n", "'x' has more than 9223372036854775807 elements"),
+    ("input a[65536] = 0\ny = sum(i, j, k, a[i] * a[j] * a[k])\n", "at most 4294967296 (2^32)"),
+  ])
+  func hugeShapes(_ text: String, _ message: String) throws {
+    let outcome = try Self.evaluate(Array(text.utf8), name: "huge.bp")
+    Self.expectGraceful(outcome, inputBytes: text.utf8.count)
+    #expect(outcome.result.status == 1)
+    #expect(outcome.result.stderr.contains(message), "\(outcome.result)")
+    if let peak = outcome.peakKilobytes { #expect(peak < 128 * 1024, "peak \(peak) KB") }
+  }
 }

@@ -78,6 +78,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case firstDefinedHere(String)
   /// Note: an index's first use, with its extent.
   case firstUsedHere(String, extent: Int)
+  /// A builtin function written with subscripts: `sqrt[0]`.
+  case functionSubscripted(String)
   /// The gradient a command must compute holds more than 2^26 numbers.
   case gradientTooLarge(String, elements: String)
   /// An index used as a number: `p[i] = x[i] * i`.
@@ -202,7 +204,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `step` is nil for the final loss, after the last step.
   case trainingDiverged(step: Int?, name: String, value: String, inDerivative: Bool)
   /// A name used with subscripts that no declaration or definition makes an array.
-  case undeclaredArray(String, example: String)
+  case undeclaredArray(String, example: String, suggestion: String?)
   /// A name used but never defined (so a free leaf) that looks like a typo.
   case undefinedNameLooksLikeTypo(String, suggestion: String)
   /// A reference to `_N` where no N-th anonymous output exists.
@@ -289,7 +291,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .expectedExtent(let found):
       return "expected an extent (a whole number >= 1), found \(found)"
     case .expectedInitializerArguments(let name, let found):
-      return "\(Self.quoted(name)) takes two numbers, e.g. \(name)(-1, 1); found \(found)"
+      return "\(Self.quoted(name)) takes two numbers, e.g. \(name == "normal" ? "normal(0, 1)" : "uniform(-1, 1)"); found \(found)"
     case .expectedListItem(let found):
       return "expected a number or a list, found \(found)"
     case .expectedName(let keyword, let found):
@@ -314,6 +316,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(name)) was first defined here"
     case .firstUsedHere(let index, let extent):
       return "\(Self.quoted(index)) is first used here, over \(extent) element\(extent == 1 ? "" : "s")"
+    case .functionSubscripted(let name):
+      return "\(Self.quoted(name)) is a function, not an array; call it as \(name)(x)"
     case .gradientTooLarge(let output, let elements):
       return "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
     case .indexAsValue(let index):
@@ -414,7 +418,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .redefinition(let name):
       return "\(Self.quoted(name)) is defined more than once"
     case .reductionNeedsIndex(let reduction):
-      return "\(Self.quoted(reduction)) needs its index first, e.g. \(reduction)(i, x[i])"
+      return "\(Self.quoted(reduction)) takes its indices, then the expression to reduce: \(reduction)(i, x[i])"
     case .reservedName(let name):
       return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
     case .seedInvalid(let text):
@@ -447,7 +451,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return when + ": " + (inDerivative
         ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
         : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
-    case .undeclaredArray(let name, let example):
+    case .undeclaredArray(let name, let example, let suggestion):
+      guard suggestion == nil else {
+        return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this" + Self.didYouMean(suggestion)
+      }
       return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this; declare it, e.g. \(example)"
     case .undefinedNameLooksLikeTypo(let name, let suggestion):
       return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)

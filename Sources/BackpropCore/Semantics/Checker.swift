@@ -91,9 +91,17 @@ private struct CheckPass {
       case .output:
         break
       }
+      // A name the statement binds as an index is that index (used as a
+      // value, an error of its own), not a variable of the program.
+      var indices = Set<String>()
+      if case .assignment(_, _, let left, _) = statement.kind { indices.formUnion(left.map(\.name)) }
+      for e in statement.expressions {
+        if case .reduction(_, _, let bound, _) = tree.expressions[e].kind { indices.formUnion(bound.map(\.name)) }
+      }
       for e in statement.expressions {
         switch tree.expressions[e].kind {
-        case .name(let name), .element(let name, _, _): programNames.insert(name)
+        case .name(let name) where !indices.contains(name): programNames.insert(name)
+        case .element(let name, _, _): programNames.insert(name)
         default: break
         }
       }
@@ -253,7 +261,9 @@ private struct CheckPass {
     }
     for e in arena { resolveExpression(e, in: index, &scope, &diagnostics) }
 
-    for binding in scope.bindings where binding.extent == nil {
+    // A statement that did not parse may have lost the uses that give extents.
+    let parsed = !Self.hasError(statement, tree)
+    for binding in scope.bindings where binding.extent == nil && !binding.reported && parsed {
       diagnostics.error(.indexSubscriptsNothing(binding.name), at: binding.range)
     }
     bindings[index] = scope.bindings.map { Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1) }
@@ -334,6 +344,7 @@ private struct CheckPass {
   private mutating func bind(
     _ name: IndexName, in scope: inout IndexScope, enclosing reduction: Int, _ diagnostics: inout DiagnosticList
   ) -> Int {
+    var reported = true
     if Self.isReserved(name.name) {
       diagnostics.error(.indexNotFresh(name.name, what: "reserved for anonymous outputs"), at: name.range)
     } else if programNames.contains(name.name) {
@@ -341,12 +352,21 @@ private struct CheckPass {
     } else if Callee(name: name.name) != nil || Reduction(rawValue: name.name) != nil {
       diagnostics.error(.indexNotFresh(name.name, what: "a function"), at: name.range)
     } else if let earlier = scope.visible(name.name, fromReduction: reduction) {
-      diagnostics.error(
-        .indexBoundTwice(name.name), at: name.range,
-        notes: [.init(.firstBoundHere(name.name), at: scope.bindings[earlier].range)])
+      // Inner reductions bind first; the message reads in source order.
+      let (second, first) = scope.bindings[earlier].range.start < name.range.start
+        ? (name.range, scope.bindings[earlier].range) : (scope.bindings[earlier].range, name.range)
+      diagnostics.error(.indexBoundTwice(name.name), at: second, notes: [.init(.firstBoundHere(name.name), at: first)])
+      scope.bindings[earlier].reported = true
+    } else {
+      reported = false
     }
-    scope.bindings.append(IndexScope.Entry(name: name.name, range: name.range, reduction: reduction))
+    scope.bindings.append(IndexScope.Entry(name: name.name, range: name.range, reduction: reduction, reported: reported))
     return scope.bindings.count - 1
+  }
+
+  /// Whether a statement holds an expression the parser could not read.
+  static func hasError(_ statement: Statement, _ tree: SyntaxTree) -> Bool {
+    statement.expressions.contains { if case .error = tree.expressions[$0].kind { true } else { false } }
   }
 
   private static func children(_ kind: Expression.Kind) -> [ExpressionID] {
@@ -421,14 +441,22 @@ private struct CheckPass {
     _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
   ) {
     guard definitions[name] != nil || symbolIndex[name] != nil else {
+      if Callee(name: name) != nil || Reduction(rawValue: name) != nil {
+        diagnostics.error(.functionSubscripted(name), at: nameRange)
+        return
+      }
       let example = "'input \(name)[" + written.map { _ in "3" }.joined(separator: ", ") + "]'"
-      diagnostics.error(.undeclaredArray(name, example: example), at: nameRange)
+      let arrays = definitions.filter { !$0.value.shape.isEmpty && $0.value.statement < statement }.map(\.key)
+      let suggestion = Suggestion.closest(to: name, among: arrays.sorted())
+      diagnostics.error(.undeclaredArray(name, example: example, suggestion: suggestion), at: nameRange)
       return
     }
     guard let symbol = resolveName(name, at: nameRange, in: statement, &diagnostics) else { return }
     references[e] = Int32(symbol)
     let shape = symbols[symbol].shape
     guard !shape.isEmpty else {
+      // A definition that did not parse (`w = [[1, 2], [3]]`) has no shape to hold a use to.
+      if let definition = definitions[name], Self.hasError(tree.statements[definition.statement], tree) { return }
       diagnostics.error(.notAnArray(name), at: nameRange)
       return
     }
@@ -563,6 +591,8 @@ private struct IndexScope {
     var range: SourceRange
     /// The reduction (position in `reductions`) that binds it; -1 for a left index.
     var reduction: Int
+    /// Whether the binding itself was an error (so its extent is not one more).
+    var reported = false
     var extent: Int?
     var firstUse: SourceRange?
   }

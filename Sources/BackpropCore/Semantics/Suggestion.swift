@@ -3,15 +3,19 @@
 public enum Suggestion {
   public static func closest(to name: String, among candidates: [String]) -> String? {
     let target = Array(name.utf8)
-    guard target.count <= 64 else { return nil }
+    // A one-letter name is as close to every other short name: no guess.
+    guard target.count >= 2, target.count <= 64 else { return nil }
     let limit = max(1, min(3, target.count / 3))
-    var best: (distance: Int, name: String)?
+    var best: (distance: Int, lengthDifference: Int, name: String)?
     for candidate in candidates where candidate != name {
       let bytes = Array(candidate.utf8)
-      guard abs(bytes.count - target.count) <= limit else { continue }
+      let lengthDifference = abs(bytes.count - target.count)
+      guard lengthDifference <= limit else { continue }
       let d = distance(target, bytes)
-      if d <= limit && d < (best?.distance ?? Int.max) {
-        best = (d, candidate)
+      // Nearest first; at equal distance, a mistyped letter (`Wl` for `W1`)
+      // before a missing or extra one.
+      if d <= limit, best.map({ (d, lengthDifference) < ($0.distance, $0.lengthDifference) }) ?? true {
+        best = (d, lengthDifference, candidate)
       }
     }
     return best?.name
