@@ -20,6 +20,8 @@ public struct CompileRequest: Sendable, Equatable {
   public var target: Target
   /// The symbol prefix: `--name`, or the input's base name.
   public var prefix: String
+  /// `--seed`: the initialisers' seed, baked into `fill_defaults`.
+  public var seed: UInt64
 
   /// - Parameter inputIsTerminal: whether standard input is a terminal, where
   ///   reading a program without a file name would wait forever.
@@ -52,6 +54,7 @@ public struct CompileRequest: Sendable, Equatable {
     // A file name with no usable character (ü.bp) gives the default prefix.
     let derived = Naming.defaultPrefix(forPath: arguments.path)
     prefix = arguments.value("--name") ?? (Self.usable(derived) ? derived : "model")
+    seed = try arguments.seed()
   }
 
   private static func usable(_ name: String) -> Bool {
@@ -67,7 +70,7 @@ public struct CompileRequest: Sendable, Equatable {
   /// The generated code for a program without errors.
   public func output(_ compilation: Compilation) -> Output? {
     guard let program = compilation.program else { return nil }
-    let request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix)
+    let request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
     switch target {
     case .swift(let path?):
       return .files([(path, SwiftEmitter.emit(request))])

@@ -447,7 +447,8 @@ private struct CheckPass {
       }
       let example = "'input \(name)[" + written.map { _ in "3" }.joined(separator: ", ") + "]'"
       let arrays = definitions.filter { !$0.value.shape.isEmpty && $0.value.statement < statement }.map(\.key)
-      let suggestion = Suggestion.closest(to: name, among: arrays.sorted())
+      // A one-letter array name is one edit from every other: no guess there.
+      let suggestion = name.count > 1 ? Suggestion.closest(to: name, among: arrays.sorted()) : nil
       diagnostics.error(.undeclaredArray(name, example: example, suggestion: suggestion), at: nameRange)
       return
     }

@@ -20,6 +20,11 @@ public struct SeededGenerator: Sendable {
     state = Self.hash(name) ^ (seed &* Self.increment)
   }
 
+  /// SplitMix64 from a given state.
+  public init(state: UInt64) {
+    self.state = state
+  }
+
   /// FNV-1a, 64 bits, of the name's UTF-8 bytes.
   public static func hash(_ name: String) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325

@@ -3,8 +3,7 @@
 public enum Suggestion {
   public static func closest(to name: String, among candidates: [String]) -> String? {
     let target = Array(name.utf8)
-    // A one-letter name is as close to every other short name: no guess.
-    guard target.count >= 2, target.count <= 64 else { return nil }
+    guard target.count <= 64 else { return nil }
     let limit = max(1, min(3, target.count / 3))
     var best: (distance: Int, lengthDifference: Int, name: String)?
     for candidate in candidates where candidate != name {
