@@ -24,6 +24,10 @@ struct Dialect: Sendable {
   /// A loop's first line, `for (int j = 0; j < 4; j++) {`, `for j in 0..<4 {`;
   /// its body is indented and closed by `}`.
   var loop: @Sendable (_ index: String, _ extent: Int) -> String
+  /// `for (int j = 0; j < 252; j += 4) {`, `for j in stride(from: 0, to: 252, by: 4) {`
+  var steppedLoop: @Sendable (_ index: String, _ from: Int, _ to: Int, _ step: Int) -> String
+  /// `for (int j = 252; j < 255; j++) {`, `for j in 252..<255 {`
+  var rangeLoop: @Sendable (_ index: String, _ from: Int, _ to: Int) -> String
   /// The comment on a store of ∂O/∂L: `dC/dx`, `∂C/∂x`.
   var partial: @Sendable (_ output: String, _ leaf: String) -> String
   /// A local the code writes more than once: `double t;`, `var t = 0.0`,
@@ -100,6 +104,8 @@ struct Dialect: Sendable {
     comment: { "/* \($0) */" },
     element: { "\($0)[\($1)]" },
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
+    steppedLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0) += \($3)) {" },
+    rangeLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0)++) {" },
     partial: { "d\($0)/d\($1)" },
     mutableLocal: { name, initial in initial.map { "double \(name) = \($0);" } ?? "double \(name);" },
     view: { name, buffer, offset, _, rows, mutable in
@@ -140,6 +146,8 @@ struct Dialect: Sendable {
     comment: { "// \($0)" },
     element: { "\($0)[\($1)]" },
     loop: { "for \($0) in 0..<\($1) {" },
+    steppedLoop: { "for \($0) in stride(from: \($1), to: \($2), by: \($3)) {" },
+    rangeLoop: { "for \($0) in \($1)..<\($2) {" },
     partial: { "∂\($0)/∂\($1)" },
     mutableLocal: { name, initial in
       // `-.infinity` has no type of its own here: `-Double.infinity`.

@@ -11,7 +11,7 @@ struct FunctionPlan {
   let kernel: Kernel
   let dialect: Dialect
   /// How the code names each of the kernel's accesses: `in[3]`, `h[j]`.
-  let elements: [String]
+  private(set) var elements: [String]
   /// The local's name, for values that have one.
   private(set) var local: [String?]
   /// Every helper function the code calls.
@@ -59,6 +59,15 @@ struct FunctionPlan {
       }
     }
     helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  /// The same plan over other elements, each local renamed by `rename`
+  /// (index, name): a jammed row of a loop (``KernelBody``).
+  func variant(elements: [String], rename: (Int, String) -> String) -> FunctionPlan {
+    var copy = self
+    copy.elements = elements
+    for i in local.indices { if let name = local[i] { copy.local[i] = rename(i, name) } }
+    return copy
   }
 
   private static func isConstant(_ instruction: Instruction) -> Bool {

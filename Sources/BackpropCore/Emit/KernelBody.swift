@@ -19,6 +19,17 @@ struct KernelBody {
   private var forwarded: [ArrayName: Int] = [:]
   /// Locals declared by their first store (`double h_sum = -0.0;`): by the kernel making it.
   private var declaredByStore: [ArrayName: Int] = [:]
+  /// The groups run `jamFactor` rows at a time (see ``jammable(_:)``), by
+  /// group index; for each of their kernels, the plans of rows 1, 2, 3
+  /// (row 0 is `plans[k]`), and each group local's names in those rows.
+  private var jammed = Set<Int>()
+  private var rowPlans: [Int: [FunctionPlan]] = [:]
+  private var rowLocalNames: [ArrayName: [String]] = [:]
+
+  /// Rows of a reduction's outer loop computed together: four independent
+  /// sums hide the latency of one floating-point add chain (`y_sum`,
+  /// `y_sum_1`, …), and each row still folds in ascending order.
+  static let jamFactor = 4
 
   /// How the code reaches one array.
   struct View {
@@ -92,7 +103,24 @@ struct KernelBody {
     }
     forwarded = Self.forwardedLocals(program, schedule)
     declaredByStore = Self.declaredByFirstStore(program, schedule).filter { forwarded[$0.key] == nil }
+    var groupOf: [Int: Int] = [:]
+    for (g, group) in schedule.groups.enumerated() {
+      for k in group.kernels { groupOf[k] = g }
+      if Self.jammable(group, program, schedule) { jammed.insert(g) }
+    }
+    for g in jammed {
+      for k in schedule.groups[g].kernels {
+        for a in Schedule.usedAccesses(program.kernels[k]) {
+          let array = program.kernels[k].accesses[a].array
+          guard let view = views[array], case .local = view.kind, !program.shape(of: array).isEmpty,
+            rowLocalNames[array] == nil
+          else { continue }
+          rowLocalNames[array] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
+        }
+      }
+    }
     var forwardedName: [ArrayName: String] = [:]
+    var rowForwardedName: [[ArrayName: String]] = Array(repeating: [:], count: Self.jamFactor)
     var helperSet = Set<Builtin>()
     for (k, kernel) in program.kernels.enumerated() {
       let depth = Schedule.depths(kernel)
@@ -126,6 +154,24 @@ struct KernelBody {
         program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal, inline: alias)
       for store in kernel.stores where forwarded[kernel.accesses[store.access].array] == k {
         forwardedName[kernel.accesses[store.access].array] = plan.text(store.value)
+      }
+      if let g = groupOf[k], jammed.contains(g) {
+        // Rows 1, 2, 3: the same plan, with `j + r` for the outer index and
+        // their own names for what they compute inside the loop.
+        var rows: [FunctionPlan] = []
+        for r in 1..<Self.jamFactor {
+          let rowElements = kernel.accesses.indices.map { a in
+            rowForwardedName[r][kernel.accesses[a].array] ?? element(kernel.accesses[a], k, row: r)
+          }
+          let row = plan.variant(elements: rowElements) { i, name in
+            depth[i] >= 1 ? names.claim(name + "_\(r)") : name
+          }
+          for store in kernel.stores where forwarded[kernel.accesses[store.access].array] == k {
+            rowForwardedName[r][kernel.accesses[store.access].array] = row.text(store.value)
+          }
+          rows.append(row)
+        }
+        rowPlans[k] = rows
       }
       for helper in plan.helpers where helperSet.insert(helper).inserted { helpers.append(helper) }
       plans.append(plan)
@@ -186,6 +232,61 @@ struct KernelBody {
     return first
   }
 
+  /// Whether a group may run its outer loop `jamFactor` rows at a time
+  /// without changing a bit, and gains by it. It gains when a kernel sums
+  /// over an inner loop into an element of the outer row (a chain of adds).
+  /// It may when distinct rows touch distinct elements of everything the
+  /// group writes (first subscript the outer loop), except an array only
+  /// accumulated into, by one kernel, at elements that every inner loop
+  /// subscripts: its elements then see their updates in the same order.
+  static func jammable(_ group: Schedule.Group, _ program: Program, _ schedule: Schedule) -> Bool {
+    let kernels = group.kernels.map { program.kernels[$0] }
+    guard let outer = kernels.first?.loops.first, outer.extent >= 2 * jamFactor,
+      kernels.allSatisfy({ !$0.loops.isEmpty })
+    else { return false }
+    // An accumulation no inner loop subscripts: `y_sum += W[j][i] * x[i]` over i.
+    let chains = kernels.contains { kernel in
+      kernel.loops.count >= 2 && kernel.stores.contains { store in
+        store.mode != .assign && !kernel.accesses[store.access].subscripts.contains { s in
+          if case .loop(let l) = s { return l > 0 }
+          return false
+        }
+      }
+    }
+    guard chains else { return false }
+    var writers: [ArrayName: Set<Int>] = [:]
+    for (k, kernel) in kernels.enumerated() {
+      for store in kernel.stores { writers[kernel.accesses[store.access].array, default: []].insert(k) }
+    }
+    for (array, writing) in writers {
+      let rowWise = kernels.allSatisfy { kernel in
+        Schedule.usedAccesses(kernel).allSatisfy { a in
+          kernel.accesses[a].array != array || kernel.accesses[a].subscripts.first == .loop(0)
+        }
+      }
+      if rowWise { continue }
+      // Accumulated only, by one kernel, at elements every inner loop picks.
+      guard writing.count == 1, let k = writing.first else { return false }
+      let kernel = kernels[k]
+      let depth = Schedule.depths(kernel)
+      for store in kernel.stores where kernel.accesses[store.access].array == array {
+        if store.mode == .assign && max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access])) == 0 { continue }
+        guard store.mode != .assign else { return false }
+        let picked = Set(kernel.accesses[store.access].subscripts.compactMap { s -> Int? in
+          if case .loop(let l) = s { return l }
+          return nil
+        })
+        if !Set(1..<kernel.loops.count).isSubset(of: picked) { return false }
+      }
+      for other in kernels {
+        for instruction in other.instructions {
+          if case .load(let a) = instruction.op, other.accesses[a].array == array { return false }
+        }
+      }
+    }
+    return true
+  }
+
   /// The source's name for an array: `W1`, `dE_dh`, `h_sum`.
   static func name(_ array: ArrayName, _ program: Program) -> String {
     switch array {
@@ -207,6 +308,7 @@ struct KernelBody {
         switch (store.mode, value.op) {
         case (.maximum, _): return owner + "_max"
         case (.add, .call(.equal)): return owner + "_ties"
+        case (.assign, .call(.lseExp)): return owner + "_exp"
         case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add), (.assign, .sub),
           (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
           return owner + "_sum"
@@ -233,11 +335,14 @@ struct KernelBody {
   }
 
   /// How the code writes an element: `W1[j][i]`, `in[5]`, `h_sum`, `x[j &* 2 &+ i]`.
-  private func element(_ access: Access, _ k: Int) -> String {
+  ///
+  /// `row` is a jammed group's row: the outer index reads `j + row`.
+  private func element(_ access: Access, _ k: Int, row: Int = 0) -> String {
     guard let view = views[access.array] else { return "0" }
     let loops = loopNames[k]
     func index(_ s: Subscript) -> String {
       switch s {
+      case .loop(0) where row > 0: dialect.indexSum(loops[0], "\(row)")
       case .loop(let l): loops[l]
       case .constant(let c): String(c)
       }
@@ -246,6 +351,7 @@ struct KernelBody {
     case .element(let buffer, let offset):
       return dialect.element(buffer, "\(offset)")
     case .local:
+      if row > 0, let names = rowLocalNames[access.array] { return names[row - 1] }
       return view.name
     case .pointer(_, _, let strides, let rows):
       if rows { return view.name + access.subscripts.map { "[\(index($0))]" }.joined() }
@@ -254,7 +360,10 @@ struct KernelBody {
       for (s, stride) in zip(access.subscripts, strides) {
         switch s {
         case .constant(let c): constant += c * stride
-        case .loop: terms.append(stride == 1 ? index(s) : dialect.indexProduct(index(s), "\(stride)"))
+        case .loop(let l):
+          // Flat: `W[j &* 16 &+ i &+ 16]` for row 1, the row's offset a constant.
+          if l == 0 { constant += row * stride }
+          terms.append(stride == 1 ? loops[l] : dialect.indexProduct(loops[l], "\(stride)"))
         }
       }
       if constant != 0 || terms.isEmpty { terms.append("\(constant)") }
@@ -289,7 +398,7 @@ struct KernelBody {
     }
     var announced = false
     var lastLine = -1
-    for group in schedule.groups {
+    for (g, group) in schedule.groups.enumerated() {
       let first = program.kernels[group.kernels[0]]
       // The backward sweep is announced where it starts: before a loop that
       // differentiates, or at the first adjoint value of straight-line code.
@@ -310,7 +419,9 @@ struct KernelBody {
           lastLine = l
         }
       }
-      if group.fused {
+      if jammed.contains(g) {
+        printJammed(group, announced: &announced, into: &p, line: line)
+      } else if group.fused {
         for k in group.kernels { printLevel(k, depth: 0, announced: &announced, into: &p, line: line) }
         p.line(dialect.loop(loopNames[group.kernels[0]][0], first.loops[0].extent))
         p.indented { p in
@@ -322,6 +433,48 @@ struct KernelBody {
         for k in group.kernels { printNest(k, from: 0, announced: &announced, into: &p, line: line) }
       }
     }
+  }
+
+  /// A jammed group: its outer loop by steps of `jamFactor`, each level's
+  /// statements row after row, then the rows left over one at a time.
+  private func printJammed(
+    _ group: Schedule.Group, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
+    let first = group.kernels[0]
+    let (index, extent) = (loopNames[first][0], program.kernels[first].loops[0].extent)
+    let main = extent - extent % Self.jamFactor
+    for k in group.kernels { printLevel(k, depth: 0, plan: plans[k], announced: &announced, into: &p, line: line) }
+    p.line(dialect.steppedLoop(index, 0, main, Self.jamFactor))
+    p.indented { p in
+      for row in 0..<Self.jamFactor {
+        for view in localsOfGroup(group) where !isDeclaredByStore(view) {
+          let name = row == 0 ? view.name : (rowLocalNames.first { views[$0.key]?.name == view.name }?.value[row - 1] ?? view.name)
+          p.line(dialect.mutableLocal(name, nil))
+        }
+      }
+      for k in group.kernels { printJammedNest(k, from: 1, announced: &announced, into: &p, line: line) }
+    }
+    p.line("}")
+    guard main < extent else { return }
+    p.line(dialect.rangeLoop(index, main, extent))
+    p.indented { p in
+      for view in localsOfGroup(group) where !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
+      for k in group.kernels { printNest(k, from: 1, announced: &announced, into: &p, line: line) }
+    }
+    p.line("}")
+  }
+
+  private func printJammedNest(
+    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
+    let kernel = program.kernels[k]
+    for plan in [plans[k]] + (rowPlans[k] ?? []) {
+      printLevel(k, depth: depth, plan: plan, announced: &announced, into: &p, line: line)
+    }
+    guard depth < kernel.loops.count else { return }
+    p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
+    p.indented { p in printJammedNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
+    p.line("}")
   }
 
   private func announce(_ announced: inout Bool, into p: inout CodePrinter) {
@@ -388,10 +541,11 @@ struct KernelBody {
 
   /// The values and stores of one depth of a kernel.
   private func printLevel(
-    _ k: Int, depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    _ k: Int, depth: Int, plan: FunctionPlan? = nil, announced: inout Bool, into p: inout CodePrinter,
+    line: (SourceRange) -> Int
   ) {
     let kernel = program.kernels[k]
-    let plan = plans[k]
+    let plan = plan ?? plans[k]
     for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == depth {
       guard let name = plan.local[i] else { continue }
       if instruction.role != .forward { announce(&announced, into: &p) }

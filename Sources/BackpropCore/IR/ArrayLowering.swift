@@ -24,6 +24,9 @@ enum ArrayLowering {
 }
 
 private struct State {
+  /// The most terms of one logsumexp whose exponentials the gradient keeps (32 MB).
+  static let cachedTermsLimit = 1 << 22
+
   let checked: CheckedProgram
   var tree: SyntaxTree { checked.tree }
   var program = Program()
@@ -145,6 +148,11 @@ private struct State {
       return (sum, [])
     case .logsumexp:
       let (maximum, count, sum) = (temporary(shape), temporary(shape), temporary(shape))
+      // Each term exp(e − m) is kept, where that is small enough, for the
+      // gradient to read instead of computing exp again: the gradient of a
+      // logsumexp then costs one exp per term, as its value does.
+      let space = loops.reduce(1) { $0 * regions.bindings[$1].extent }
+      let terms = space <= Self.cachedTermsLimit ? temporary(loops.map { regions.bindings[$0].extent }) : nil
       let kernels = [
         fill(maximum, shape, free, regions, with: -.infinity, symbol: symbol, range: range),
         fill(count, shape, free, regions, with: -0.0, symbol: symbol, range: range),
@@ -156,6 +164,7 @@ private struct State {
           b.store(Access(count, target), tie, mode: .add)
           let term = b.call(.lseExp, value, m)
           b.store(Access(sum, target), term, mode: .add)
+          if let terms { b.store(Access(terms, loops.indices.map { .loop($0) }), term) }
         },
       ]
       program.kernels += kernels

@@ -249,8 +249,10 @@ private struct CheckPass {
       first[e - arena.lowerBound] = start
     }
     for name in left { bind(name, in: &scope, enclosing: -1, &diagnostics) }
+    var reductionNodes: [Int] = []
     for e in arena {
       if case .reduction(_, _, let indices, let body) = tree.expressions[e].kind {
+        reductionNodes.append(e)
         let start = first[body.index - arena.lowerBound]
         scope.reductions.append((range: start...body.index, firstBinding: scope.bindings.count))
         let enclosing = scope.reductions.count - 1
@@ -268,11 +270,36 @@ private struct CheckPass {
     }
     bindings[index] = scope.bindings.map { Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1) }
 
-    // Limits: the iteration space, and the defined array's size.
-    var points = 1
-    for binding in bindings[index] { points = Self.product(points, binding.extent, limit: Checker.iterationLimit) }
-    if points > Checker.iterationLimit {
-      diagnostics.error(.iterationSpaceTooLarge(Self.count(bindings[index].map(\.extent))), at: statement.range)
+    // Limits: the iteration space, and the defined array's size. The space
+    // is that of the deepest loop nest: the left indices, times each
+    // reduction's indices and those of the reductions around it (sibling
+    // sums, `sum(i, a[i]) + sum(i, b[i])`, run one after the other).
+    var byReduction: [Int: [Int]] = [:]
+    for (b, entry) in scope.bindings.enumerated() { byReduction[entry.reduction, default: []].append(bindings[index][b].extent) }
+    func extents(ofReduction r: Int) -> [Int] { byReduction[r] ?? [] }
+    let outer = extents(ofReduction: -1)
+    var nest = [[Int]](repeating: [], count: scope.reductions.count)
+    var deepest = outer
+    func size(_ extents: [Int]) -> Int {
+      extents.reduce(1) { Self.product($0, $1, limit: Checker.iterationLimit) }
+    }
+    // Each node's parent, to find the reduction around a reduction (the
+    // walk up is at most the nesting limit long).
+    var parent = [Int](repeating: -1, count: arena.count)
+    for e in arena {
+      for child in Self.children(tree.expressions[e].kind) { parent[child.index - arena.lowerBound] = e }
+    }
+    var reductionAt: [Int: Int] = [:]
+    for (r, e) in reductionNodes.enumerated() { reductionAt[e] = r }
+    for r in scope.reductions.indices.reversed() {
+      // Reductions are in arena order, inner first: the enclosing one comes later.
+      var up = parent[reductionNodes[r] - arena.lowerBound]
+      while up >= 0, reductionAt[up] == nil { up = parent[up - arena.lowerBound] }
+      nest[r] = (up >= 0 ? nest[reductionAt[up]!] : outer) + extents(ofReduction: r)
+      if size(nest[r]) > size(deepest) { deepest = nest[r] }
+    }
+    if size(deepest) > Checker.iterationLimit {
+      diagnostics.error(.iterationSpaceTooLarge(Self.count(deepest)), at: statement.range)
     }
     let symbol = statementSymbol[index]
     if symbol >= 0 {
