@@ -46,6 +46,18 @@ public enum CEmitter {
       p.line("#elif defined(__GNUC__)")
       p.line("#pragma GCC optimize(\"fp-contract=off\")")
       p.line("#endif")
+      if case .kernels(let f) = forwardBody, case .kernels(let g) = gradientBody,
+        f.marksIndependentLoops || g.marksIndependentLoops
+      {
+        p.line()
+        p.line("/* Before a loop whose iterations write distinct elements: gcc may then run")
+        p.line("   them as SIMD lanes, which it cannot prove through offsets of one buffer. */")
+        p.line("#if defined(__GNUC__) && !defined(__clang__)")
+        p.line("#define BP_INDEPENDENT _Pragma(\"GCC ivdep\")")
+        p.line("#else")
+        p.line("#define BP_INDEPENDENT")
+        p.line("#endif")
+      }
     }
     p.line()
     if !arrays {

@@ -28,6 +28,10 @@ struct Dialect: Sendable {
   var steppedLoop: @Sendable (_ index: String, _ from: Int, _ to: Int, _ step: Int) -> String
   /// `for (int j = 252; j < 255; j++) {`, `for j in 252..<255 {`
   var rangeLoop: @Sendable (_ index: String, _ from: Int, _ to: Int) -> String
+  /// The line before a loop whose iterations write distinct elements, telling
+  /// the compiler so where it cannot see it (C: gcc, through offsets of one
+  /// buffer); nil where the compiler needs no telling.
+  var independentLoop: String?
   /// The comment on a store of ∂O/∂L: `dC/dx`, `∂C/∂x`.
   var partial: @Sendable (_ output: String, _ leaf: String) -> String
   /// A local the code writes more than once: `double t;`, `var t = 0.0`,
@@ -106,6 +110,7 @@ struct Dialect: Sendable {
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
     steppedLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0) += \($3)) {" },
     rangeLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0)++) {" },
+    independentLoop: "BP_INDEPENDENT",
     partial: { "d\($0)/d\($1)" },
     mutableLocal: { name, initial in initial.map { "double \(name) = \($0);" } ?? "double \(name);" },
     view: { name, buffer, offset, _, rows, mutable in
@@ -148,6 +153,7 @@ struct Dialect: Sendable {
     loop: { "for \($0) in 0..<\($1) {" },
     steppedLoop: { "for \($0) in stride(from: \($1), to: \($2), by: \($3)) {" },
     rangeLoop: { "for \($0) in \($1)..<\($2) {" },
+    independentLoop: nil,
     partial: { "∂\($0)/∂\($1)" },
     mutableLocal: { name, initial in
       // `-.infinity` has no type of its own here: `-Double.infinity`.

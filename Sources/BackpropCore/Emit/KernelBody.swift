@@ -472,9 +472,49 @@ struct KernelBody {
       printLevel(k, depth: depth, plan: plan, announced: &announced, into: &p, line: line)
     }
     guard depth < kernel.loops.count else { return }
+    if let mark = dialect.independentLoop, isIndependent(k, depth) { p.line(mark) }
     p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
     p.indented { p in printJammedNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
     p.line("}")
+  }
+
+  /// Whether a kernel's innermost loop (at `depth`) writes a distinct
+  /// element of every array it stores to at each iteration: then no
+  /// iteration depends on another through memory, and the loop may run as
+  /// SIMD lanes without changing a bit (no sum is reassociated: a scalar
+  /// accumulator is not memory). Every intermediate has its own part of a
+  /// buffer, so nothing else aliases.
+  func isIndependent(_ k: Int, _ depth: Int) -> Bool {
+    let kernel = program.kernels[k]
+    guard depth == kernel.loops.count - 1 else { return false }
+    let inside = kernel.stores.filter { storeDepth($0, kernel, depths[k]) == kernel.loops.count }
+    let distinct = !inside.isEmpty && inside.allSatisfy { store in
+      let access = kernel.accesses[store.access]
+      if case .local = views[access.array]?.kind { return false }
+      return access.subscripts.contains(.loop(depth))
+    }
+    // Worth saying only where a stored array shares its buffer with another
+    // the loop touches (`dE_dx` and `dE_dW` in grad): elsewhere gcc sees it.
+    func buffer(_ array: ArrayName) -> String? {
+      if case .pointer(let b, _, _, _)? = views[array]?.kind { return b }
+      return nil
+    }
+    var touched = Set(inside.map { kernel.accesses[$0.access].array })
+    for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == kernel.loops.count {
+      if case .load(let a) = instruction.op { touched.insert(kernel.accesses[a].array) }
+    }
+    let shared = inside.contains { store in
+      let array = kernel.accesses[store.access].array
+      return touched.contains { $0 != array && buffer($0) != nil && buffer($0) == buffer(array) }
+    }
+    return distinct && shared
+  }
+
+  /// Whether any loop of the body carries the independence mark.
+  var marksIndependentLoops: Bool {
+    dialect.independentLoop != nil && program.kernels.indices.contains { k in
+      !program.kernels[k].loops.isEmpty && isIndependent(k, program.kernels[k].loops.count - 1)
+    }
   }
 
   private func announce(_ announced: inout Bool, into p: inout CodePrinter) {
@@ -534,6 +574,7 @@ struct KernelBody {
     let kernel = program.kernels[k]
     printLevel(k, depth: depth, announced: &announced, into: &p, line: line)
     guard depth < kernel.loops.count else { return }
+    if let mark = dialect.independentLoop, isIndependent(k, depth) { p.line(mark) }
     p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
     p.indented { p in printNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
     p.line("}")

@@ -9,6 +9,14 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Before a loop whose iterations write distinct elements: gcc may then run
+   them as SIMD lanes, which it cannot prove through offsets of one buffer. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define BP_INDEPENDENT
+#endif
+
 
 const least_squares_variable least_squares_leaves[] = {{"A", 0, 6, 2, {3, 2, 0, 0}}, {"b", 6, 3, 1, {3, 0, 0, 0}}, {"x", 9, 2, 1, {2, 0, 0, 0}}};
 const least_squares_variable least_squares_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
@@ -70,12 +78,14 @@ void least_squares_gradient_work(const double *restrict in, double *restrict out
     for (int i = 0; i < 2; i++) {
         dL_dx[i] = 0.0;
     }
+    BP_INDEPENDENT
     for (int i = 0; i < 3; i++) {
         dL_dr[i] = 0.5 * (2.0 * r[i]);
     }
     for (int i = 0; i < 3; i++) {
         const double r_d1 = dL_dr[i];
         dL_db[i] = -r_d1;
+        BP_INDEPENDENT
         for (int j = 0; j < 2; j++) {
             dL_dx[j] += r_d1 * A[i][j];
             dL_dA[i][j] = r_d1 * x[j];

@@ -9,6 +9,14 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Before a loop whose iterations write distinct elements: gcc may then run
+   them as SIMD lanes, which it cannot prove through offsets of one buffer. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define BP_INDEPENDENT
+#endif
+
 
 const logistic_variable logistic_leaves[] = {{"x", 0, 2, 1, {2, 0, 0, 0}}, {"y", 2, 1, 0, {0, 0, 0, 0}}, {"w", 3, 2, 1, {2, 0, 0, 0}}, {"b", 5, 1, 0, {0, 0, 0, 0}}};
 const logistic_variable logistic_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
@@ -70,6 +78,7 @@ void logistic_gradient_work(const double *restrict in, double *restrict out, dou
     out[0] = L;
     grad[2] = -z;  /* dL/dy */
     grad[5] = dL_dz;  /* dL/db */
+    BP_INDEPENDENT
     for (int i = 0; i < 2; i++) {
         dL_dx[i] = dL_dz * w[i];
         dL_dw[i] = dL_dz * x[i];

@@ -9,6 +9,14 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Before a loop whose iterations write distinct elements: gcc may then run
+   them as SIMD lanes, which it cannot prove through offsets of one buffer. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define BP_INDEPENDENT
+#endif
+
 
 const mazur_array_variable mazur_array_leaves[] = {{"x", 0, 2, 1, {2, 0, 0, 0}}, {"t", 2, 2, 1, {2, 0, 0, 0}}, {"b1", 4, 1, 0, {0, 0, 0, 0}}, {"b2", 5, 1, 0, {0, 0, 0, 0}}, {"W1", 6, 4, 2, {2, 2, 0, 0}}, {"W2", 10, 4, 2, {2, 2, 0, 0}}};
 const mazur_array_variable mazur_array_outputs[] = {{"E", 0, 1, 0, {0, 0, 0, 0}}};
@@ -111,6 +119,7 @@ void mazur_array_gradient_work(const double *restrict in, double *restrict out, 
     for (int i = 0; i < 2; i++) {
         dE_dx[i] = 0.0;
     }
+    BP_INDEPENDENT
     for (int k = 0; k < 2; k++) {
         const double E_d1 = 0.5 * (2.0 * (t[k] - o[k]));
         dE_do[k] = -E_d1;
@@ -121,6 +130,7 @@ void mazur_array_gradient_work(const double *restrict in, double *restrict out, 
         const double o_1 = o[k];
         const double o_d1 = dE_do[k] * (o_1 * (1.0 - o_1));
         grad[5] += o_d1;  /* dE/db2 */
+        BP_INDEPENDENT
         for (int j = 0; j < 2; j++) {
             dE_dh[j] += o_d1 * W2[k][j];
             dE_dW2[k][j] = o_d1 * h[j];
@@ -131,6 +141,7 @@ void mazur_array_gradient_work(const double *restrict in, double *restrict out, 
         const double h_1 = h[j];
         const double h_d1 = dE_dh[j] * (h_1 * (1.0 - h_1));
         grad[4] += h_d1;  /* dE/db1 */
+        BP_INDEPENDENT
         for (int i = 0; i < 2; i++) {
             dE_dx[i] += h_d1 * W1[j][i];
             dE_dW1[j][i] = h_d1 * x[i];

@@ -10,6 +10,14 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Before a loop whose iterations write distinct elements: gcc may then run
+   them as SIMD lanes, which it cannot prove through offsets of one buffer. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define BP_INDEPENDENT
+#endif
+
 
 const mlp_variable mlp_leaves[] = {{"x", 0, 16, 1, {16, 0, 0, 0}}, {"target", 16, 1, 0, {0, 0, 0, 0}}, {"W1", 17, 512, 2, {32, 16, 0, 0}}, {"b1", 529, 32, 1, {32, 0, 0, 0}}, {"W2", 561, 1024, 2, {32, 32, 0, 0}}, {"b2", 1585, 32, 1, {32, 0, 0, 0}}, {"w3", 1617, 32, 1, {32, 0, 0, 0}}, {"b3", 1649, 1, 0, {0, 0, 0, 0}}};
 const mlp_variable mlp_outputs[] = {{"E", 0, 1, 0, {0, 0, 0, 0}}};
@@ -44,20 +52,38 @@ void mlp_forward_work(const double *restrict in, double *restrict out, double *r
     const double *restrict w3 = in + 1617;
     const double *restrict x = in;
     /* line 10 */
-    for (int j = 0; j < 32; j++) {
+    for (int j = 0; j < 32; j += 4) {
         double h1_sum = -0.0;
+        double h1_sum_1 = -0.0;
+        double h1_sum_2 = -0.0;
+        double h1_sum_3 = -0.0;
         for (int i = 0; i < 16; i++) {
             h1_sum += W1[j][i] * x[i];
+            h1_sum_1 += W1[j + 1][i] * x[i];
+            h1_sum_2 += W1[j + 2][i] * x[i];
+            h1_sum_3 += W1[j + 3][i] * x[i];
         }
         h1[j] = tanh(h1_sum + b1[j]);
+        h1[j + 1] = tanh(h1_sum_1 + b1[j + 1]);
+        h1[j + 2] = tanh(h1_sum_2 + b1[j + 2]);
+        h1[j + 3] = tanh(h1_sum_3 + b1[j + 3]);
     }
     /* line 11 */
-    for (int k = 0; k < 32; k++) {
+    for (int k = 0; k < 32; k += 4) {
         double h2_sum = -0.0;
+        double h2_sum_1 = -0.0;
+        double h2_sum_2 = -0.0;
+        double h2_sum_3 = -0.0;
         for (int j = 0; j < 32; j++) {
             h2_sum += W2[k][j] * h1[j];
+            h2_sum_1 += W2[k + 1][j] * h1[j];
+            h2_sum_2 += W2[k + 2][j] * h1[j];
+            h2_sum_3 += W2[k + 3][j] * h1[j];
         }
         h2[k] = tanh(h2_sum + b2[k]);
+        h2[k + 1] = tanh(h2_sum_1 + b2[k + 1]);
+        h2[k + 2] = tanh(h2_sum_2 + b2[k + 2]);
+        h2[k + 3] = tanh(h2_sum_3 + b2[k + 3]);
     }
     /* line 12 */
     double y_sum = -0.0;
@@ -91,20 +117,38 @@ void mlp_gradient_work(const double *restrict in, double *restrict out, double *
     const double *restrict w3 = in + 1617;
     const double *restrict x = in;
     /* line 10 */
-    for (int j = 0; j < 32; j++) {
+    for (int j = 0; j < 32; j += 4) {
         double h1_sum = -0.0;
+        double h1_sum_1 = -0.0;
+        double h1_sum_2 = -0.0;
+        double h1_sum_3 = -0.0;
         for (int i = 0; i < 16; i++) {
             h1_sum += W1[j][i] * x[i];
+            h1_sum_1 += W1[j + 1][i] * x[i];
+            h1_sum_2 += W1[j + 2][i] * x[i];
+            h1_sum_3 += W1[j + 3][i] * x[i];
         }
         h1[j] = tanh(h1_sum + b1[j]);
+        h1[j + 1] = tanh(h1_sum_1 + b1[j + 1]);
+        h1[j + 2] = tanh(h1_sum_2 + b1[j + 2]);
+        h1[j + 3] = tanh(h1_sum_3 + b1[j + 3]);
     }
     /* line 11 */
-    for (int k = 0; k < 32; k++) {
+    for (int k = 0; k < 32; k += 4) {
         double h2_sum = -0.0;
+        double h2_sum_1 = -0.0;
+        double h2_sum_2 = -0.0;
+        double h2_sum_3 = -0.0;
         for (int j = 0; j < 32; j++) {
             h2_sum += W2[k][j] * h1[j];
+            h2_sum_1 += W2[k + 1][j] * h1[j];
+            h2_sum_2 += W2[k + 2][j] * h1[j];
+            h2_sum_3 += W2[k + 3][j] * h1[j];
         }
         h2[k] = tanh(h2_sum + b2[k]);
+        h2[k + 1] = tanh(h2_sum_1 + b2[k + 1]);
+        h2[k + 2] = tanh(h2_sum_2 + b2[k + 2]);
+        h2[k + 3] = tanh(h2_sum_3 + b2[k + 3]);
     }
     /* line 12 */
     double y_sum = -0.0;
@@ -127,6 +171,7 @@ void mlp_gradient_work(const double *restrict in, double *restrict out, double *
     for (int i = 0; i < 16; i++) {
         dE_dx[i] = 0.0;
     }
+    BP_INDEPENDENT
     for (int k = 0; k < 32; k++) {
         dE_dh2[k] = dE_dy * w3[k];
         dE_dw3[k] = dE_dy * h2[k];
@@ -136,6 +181,7 @@ void mlp_gradient_work(const double *restrict in, double *restrict out, double *
         const double h2_1 = h2[k];
         const double h2_d1 = dE_dh2[k] * (1.0 - h2_1 * h2_1);
         dE_db2[k] = h2_d1;
+        BP_INDEPENDENT
         for (int j = 0; j < 32; j++) {
             dE_dh1[j] += h2_d1 * W2[k][j];
             dE_dW2[k][j] = h2_d1 * h1[j];
@@ -146,6 +192,7 @@ void mlp_gradient_work(const double *restrict in, double *restrict out, double *
         const double h1_1 = h1[j];
         const double h1_d1 = dE_dh1[j] * (1.0 - h1_1 * h1_1);
         dE_db1[j] = h1_d1;
+        BP_INDEPENDENT
         for (int i = 0; i < 16; i++) {
             dE_dx[i] += h1_d1 * W1[j][i];
             dE_dW1[j][i] = h1_d1 * x[i];

@@ -80,20 +80,38 @@ public enum Mlp {
         let w3 = UnsafeBufferPointer(rebasing: input[1617..<1649])
         let x = UnsafeBufferPointer(rebasing: input[0..<16])
         // line 10
-        for j in 0..<32 {
+        for j in stride(from: 0, to: 32, by: 4) {
             var h1_sum = -0.0
+            var h1_sum_1 = -0.0
+            var h1_sum_2 = -0.0
+            var h1_sum_3 = -0.0
             for i in 0..<16 {
                 h1_sum += W1[j &* 16 &+ i] * x[i]
+                h1_sum_1 += W1[j &* 16 &+ i &+ 16] * x[i]
+                h1_sum_2 += W1[j &* 16 &+ i &+ 32] * x[i]
+                h1_sum_3 += W1[j &* 16 &+ i &+ 48] * x[i]
             }
             h1[j] = tanh(h1_sum + b1[j])
+            h1[j &+ 1] = tanh(h1_sum_1 + b1[j &+ 1])
+            h1[j &+ 2] = tanh(h1_sum_2 + b1[j &+ 2])
+            h1[j &+ 3] = tanh(h1_sum_3 + b1[j &+ 3])
         }
         // line 11
-        for k in 0..<32 {
+        for k in stride(from: 0, to: 32, by: 4) {
             var h2_sum = -0.0
+            var h2_sum_1 = -0.0
+            var h2_sum_2 = -0.0
+            var h2_sum_3 = -0.0
             for j in 0..<32 {
                 h2_sum += W2[k &* 32 &+ j] * h1[j]
+                h2_sum_1 += W2[k &* 32 &+ j &+ 32] * h1[j]
+                h2_sum_2 += W2[k &* 32 &+ j &+ 64] * h1[j]
+                h2_sum_3 += W2[k &* 32 &+ j &+ 96] * h1[j]
             }
             h2[k] = tanh(h2_sum + b2[k])
+            h2[k &+ 1] = tanh(h2_sum_1 + b2[k &+ 1])
+            h2[k &+ 2] = tanh(h2_sum_2 + b2[k &+ 2])
+            h2[k &+ 3] = tanh(h2_sum_3 + b2[k &+ 3])
         }
         // line 12
         var y_sum = -0.0
@@ -130,20 +148,38 @@ public enum Mlp {
         let w3 = UnsafeBufferPointer(rebasing: input[1617..<1649])
         let x = UnsafeBufferPointer(rebasing: input[0..<16])
         // line 10
-        for j in 0..<32 {
+        for j in stride(from: 0, to: 32, by: 4) {
             var h1_sum = -0.0
+            var h1_sum_1 = -0.0
+            var h1_sum_2 = -0.0
+            var h1_sum_3 = -0.0
             for i in 0..<16 {
                 h1_sum += W1[j &* 16 &+ i] * x[i]
+                h1_sum_1 += W1[j &* 16 &+ i &+ 16] * x[i]
+                h1_sum_2 += W1[j &* 16 &+ i &+ 32] * x[i]
+                h1_sum_3 += W1[j &* 16 &+ i &+ 48] * x[i]
             }
             h1[j] = tanh(h1_sum + b1[j])
+            h1[j &+ 1] = tanh(h1_sum_1 + b1[j &+ 1])
+            h1[j &+ 2] = tanh(h1_sum_2 + b1[j &+ 2])
+            h1[j &+ 3] = tanh(h1_sum_3 + b1[j &+ 3])
         }
         // line 11
-        for k in 0..<32 {
+        for k in stride(from: 0, to: 32, by: 4) {
             var h2_sum = -0.0
+            var h2_sum_1 = -0.0
+            var h2_sum_2 = -0.0
+            var h2_sum_3 = -0.0
             for j in 0..<32 {
                 h2_sum += W2[k &* 32 &+ j] * h1[j]
+                h2_sum_1 += W2[k &* 32 &+ j &+ 32] * h1[j]
+                h2_sum_2 += W2[k &* 32 &+ j &+ 64] * h1[j]
+                h2_sum_3 += W2[k &* 32 &+ j &+ 96] * h1[j]
             }
             h2[k] = tanh(h2_sum + b2[k])
+            h2[k &+ 1] = tanh(h2_sum_1 + b2[k &+ 1])
+            h2[k &+ 2] = tanh(h2_sum_2 + b2[k &+ 2])
+            h2[k &+ 3] = tanh(h2_sum_3 + b2[k &+ 3])
         }
         // line 12
         var y_sum = -0.0

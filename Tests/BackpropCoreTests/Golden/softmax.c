@@ -9,6 +9,14 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Before a loop whose iterations write distinct elements: gcc may then run
+   them as SIMD lanes, which it cannot prove through offsets of one buffer. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define BP_INDEPENDENT
+#endif
+
 
 const softmax_variable softmax_leaves[] = {{"x", 0, 2, 1, {2, 0, 0, 0}}, {"t", 2, 3, 1, {3, 0, 0, 0}}, {"W", 5, 6, 2, {3, 2, 0, 0}}, {"c", 11, 3, 1, {3, 0, 0, 0}}};
 const softmax_variable softmax_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
@@ -76,13 +84,14 @@ void softmax_forward_work(const double *restrict in, double *restrict out, doubl
 
 void softmax_gradient_work(const double *restrict in, double *restrict out, double *restrict grad, double *restrict work)
 {
+    double *restrict L_exp = work + 3;
     const double (*restrict W)[2] = (const double (*)[2])(in + 5);
     const double *restrict c = in + 11;
     double (*restrict dL_dW)[2] = (double (*)[2])(grad + 5);
     double *restrict dL_dc = grad + 11;
     double *restrict dL_dt = grad + 2;
     double *restrict dL_dx = grad;
-    double *restrict dL_dz = work + 3;
+    double *restrict dL_dz = work + 6;
     const double *restrict t = in + 2;
     const double *restrict x = in;
     double *restrict z = work;
@@ -104,8 +113,10 @@ void softmax_gradient_work(const double *restrict in, double *restrict out, doub
     }
     for (int k = 0; k < 3; k++) {
         const double L_2 = z[k];
+        const double L_3 = bp_lse_exp(L_2, L_max);
         L_ties += bp_equal(L_2, L_max);
-        L_sum += bp_lse_exp(L_2, L_max);
+        L_sum += L_3;
+        L_exp[k] = L_3;
     }
     double L_sum_2 = -0.0;
     for (int k = 0; k < 3; k++) {
@@ -122,12 +133,13 @@ void softmax_gradient_work(const double *restrict in, double *restrict out, doub
     for (int k = 0; k < 3; k++) {
         dL_dz[k] = -t[k];
         dL_dt[k] = -z[k];
-        dL_dz[k] += L_d2 * bp_lse_exp(z[k], L_max);
+        dL_dz[k] += L_d2 * L_exp[k];
         dL_dz[k] += L_d1 * bp_equal(z[k], L_max) / L_ties;
     }
     for (int k = 0; k < 3; k++) {
         const double z_d1 = dL_dz[k];
         dL_dc[k] = z_d1;
+        BP_INDEPENDENT
         for (int i = 0; i < 2; i++) {
             dL_dx[i] += z_d1 * W[k][i];
             dL_dW[k][i] = z_d1 * x[i];

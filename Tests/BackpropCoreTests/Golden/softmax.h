@@ -16,7 +16,7 @@ extern "C" {
 typedef struct { const char *name; int offset, size, rank, shape[4]; } softmax_variable;
 #define SOFTMAX_NUM_LEAVES 4
 #define SOFTMAX_NUM_OUTPUT_VARIABLES 1
-#define SOFTMAX_WORK_SIZE 6
+#define SOFTMAX_WORK_SIZE 9
 #define SOFTMAX_OFFSET_x 0
 #define SOFTMAX_SIZE_x 2
 #define SOFTMAX_OFFSET_t 2

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Leaves, in order: x[2], t[3], W[3, 2], c[3]. Outputs: L.
 /// `gradient[o * 14 + i]` is ∂(output element o)/∂(input element i); `leaves`
-/// and `outputs` give each variable's offset. `work` holds 6 values.
+/// and `outputs` give each variable's offset. `work` holds 9 values.
 public enum Softmax {
 
     /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
@@ -19,11 +19,11 @@ public enum Softmax {
     public static let outputs: [Variable] = [Variable(name: "L", offset: 0, size: 1, shape: [])]
     public static let numInputs = 14
     public static let numOutputs = 1
-    public static let workSize = 6
+    public static let workSize = 9
 
     /// Computes the outputs; `input` holds at least 14 values, `output` at least 1 value.
     public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
-        precondition(input.count >= 14 && output.count >= 1 && work.count >= 6, "Softmax.forward: needs 14 inputs, 1 output and 6 work values")
+        precondition(input.count >= 14 && output.count >= 1 && work.count >= 9, "Softmax.forward: needs 14 inputs, 1 output and 9 work values")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in
                 work.withUnsafeMutableBufferPointer { work in forward(input, output, work: work) }
@@ -33,7 +33,7 @@ public enum Softmax {
 
     /// Computes the outputs and the gradient; `gradient` holds at least 14 values.
     public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
-        precondition(input.count >= 14 && output.count >= 1 && gradient.count >= 14 && work.count >= 6, "Softmax.gradient: needs 14 inputs, 1 output, 14 gradient entries and 6 work values")
+        precondition(input.count >= 14 && output.count >= 1 && gradient.count >= 14 && work.count >= 9, "Softmax.gradient: needs 14 inputs, 1 output, 14 gradient entries and 9 work values")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in
                 gradient.withUnsafeMutableBufferPointer { gradient in
@@ -46,7 +46,7 @@ public enum Softmax {
     /// `forward(_:_:work:)` with the work memory on the stack: no allocation.
     public static func forward(_ input: [Double], _ output: inout [Double]) {
         precondition(input.count >= 14 && output.count >= 1, "Softmax.forward: needs 14 inputs and 1 output")
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { work in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { work in
             input.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { output in forward(input, output, work: work) }
             }
@@ -56,7 +56,7 @@ public enum Softmax {
     /// `gradient(_:_:_:work:)` with the work memory on the stack: no allocation.
     public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
         precondition(input.count >= 14 && output.count >= 1 && gradient.count >= 14, "Softmax.gradient: needs 14 inputs, 1 output and 14 gradient entries")
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { work in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { work in
             input.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { output in
                     gradient.withUnsafeMutableBufferPointer { gradient in self.gradient(input, output, gradient, work: work) }
@@ -106,13 +106,14 @@ public enum Softmax {
         _ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>,
         _ gradient: UnsafeMutableBufferPointer<Double>, work: UnsafeMutableBufferPointer<Double>
     ) {
+        let L_exp = UnsafeMutableBufferPointer(rebasing: work[3..<6])
         let W = UnsafeBufferPointer(rebasing: input[5..<11])
         let c = UnsafeBufferPointer(rebasing: input[11..<14])
         let dL_dW = UnsafeMutableBufferPointer(rebasing: gradient[5..<11])
         let dL_dc = UnsafeMutableBufferPointer(rebasing: gradient[11..<14])
         let dL_dt = UnsafeMutableBufferPointer(rebasing: gradient[2..<5])
         let dL_dx = UnsafeMutableBufferPointer(rebasing: gradient[0..<2])
-        let dL_dz = UnsafeMutableBufferPointer(rebasing: work[3..<6])
+        let dL_dz = UnsafeMutableBufferPointer(rebasing: work[6..<9])
         let t = UnsafeBufferPointer(rebasing: input[2..<5])
         let x = UnsafeBufferPointer(rebasing: input[0..<2])
         let z = UnsafeMutableBufferPointer(rebasing: work[0..<3])
@@ -134,8 +135,10 @@ public enum Softmax {
         }
         for k in 0..<3 {
             let L_2 = z[k]
+            let L_3 = lseExp(L_2, L_max)
             L_ties += equal(L_2, L_max)
-            L_sum += lseExp(L_2, L_max)
+            L_sum += L_3
+            L_exp[k] = L_3
         }
         var L_sum_2 = -0.0
         for k in 0..<3 {
@@ -152,7 +155,7 @@ public enum Softmax {
         for k in 0..<3 {
             dL_dz[k] = -t[k]
             dL_dt[k] = -z[k]
-            dL_dz[k] += L_d2 * lseExp(z[k], L_max)
+            dL_dz[k] += L_d2 * L_exp[k]
             dL_dz[k] += L_d1 * equal(z[k], L_max) / L_ties
         }
         for k in 0..<3 {
