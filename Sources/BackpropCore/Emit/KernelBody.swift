@@ -73,10 +73,13 @@ struct KernelBody {
       let name = interfaceElement ? "" : names.claim(dialect.legal(Self.name(array, program)))
       if let (buffer, offset, strides, mutable) = interface(array) {
         let contiguous = strides == Self.rowMajor(shape)
+        // A Jacobian's rows are a gradient row apart: the view spans from
+        // the first element to the last.
+        let span = 1 + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
         views[array] = shape.isEmpty
           ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1)
           : View(name: name, kind: .pointer(buffer: buffer, offset: offset, strides: strides,
-                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: count)
+                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: span)
       } else if schedule.locals.contains(array) {
         views[array] = View(name: name, kind: .local, mutable: true, count: count)
       } else {

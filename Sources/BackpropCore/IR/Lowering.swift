@@ -56,22 +56,46 @@ public enum Lowering {
   /// among the kernel's stores, in output order, as the generated code
   /// writes them. `explain --output` and `train --loss` differentiate a name
   /// that need not be an output.
+  ///
+  /// An array output is stored where its statement stores it, element by
+  /// element; an array leaf that is an output is copied by a kernel of its own.
   public static func withOutputs(_ outputs: [Int], of program: Program) -> Program {
     var out = program
     out.outputs = outputs
+    var stored = Set<Int>()
     out.kernels = program.kernels.map { kernel in
       var out = kernel
       out.stores = []
-      for (o, symbol) in outputs.enumerated() {
+      for (o, symbol) in outputs.enumerated() where program.symbols[symbol].shape.isEmpty {
         guard let value = valueOf(symbol, in: kernel) else { continue }
         out.accesses.append(Access(.output(o)))
         out.stores.append(Store(access: out.accesses.count - 1, value: value, mode: .assign))
+        stored.insert(o)
       }
       for store in kernel.stores {
-        if case .output = kernel.accesses[store.access].array { continue }
+        let access = kernel.accesses[store.access]
+        if case .output = access.array { continue }
         out.stores.append(store)
+        guard case .variable(let symbol) = access.array, !access.subscripts.isEmpty, store.mode == .assign else { continue }
+        for (o, output) in outputs.enumerated() where output == symbol {
+          out.accesses.append(Access(.output(o), access.subscripts))
+          out.stores.append(Store(access: out.accesses.count - 1, value: store.value, mode: .assign))
+          stored.insert(o)
+        }
       }
       return out
+    }
+    for (o, symbol) in outputs.enumerated() where !stored.contains(o) && !program.symbols[symbol].shape.isEmpty {
+      let shape = program.symbols[symbol].shape
+      let names = ["i", "j", "k", "l"]
+      var b = Builder(Kernel(loops: shape.enumerated().map {
+        Loop(name: names[$0.offset], extent: $0.element, range: program.symbols[symbol].range)
+      }))
+      b.owner = Int32(symbol)
+      b.range = program.symbols[symbol].range
+      let at = shape.indices.map { Subscript.loop($0) }
+      b.store(Access(.output(o), at), b.load(Access(.variable(symbol), at)))
+      out.kernels.append(b.kernel)
     }
     return out
   }

@@ -19,7 +19,7 @@
 
 
 const least_squares_variable least_squares_leaves[] = {{"A", 0, 6, 2, {3, 2, 0, 0}}, {"b", 6, 3, 1, {3, 0, 0, 0}}, {"x", 9, 2, 1, {2, 0, 0, 0}}};
-const least_squares_variable least_squares_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
+const least_squares_variable least_squares_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}, {"r", 1, 3, 1, {3, 0, 0, 0}}};
 const int least_squares_num_inputs = LEAST_SQUARES_NUM_INPUTS, least_squares_num_outputs = LEAST_SQUARES_NUM_OUTPUTS,
           least_squares_num_leaves = LEAST_SQUARES_NUM_LEAVES, least_squares_num_output_variables = LEAST_SQUARES_NUM_OUTPUT_VARIABLES,
           least_squares_work_size = LEAST_SQUARES_WORK_SIZE;
@@ -28,6 +28,7 @@ void least_squares_forward_work(const double *restrict in, double *restrict out,
 {
     const double (*restrict A)[2] = (const double (*)[2])(in);
     const double *restrict b = in + 6;
+    double *restrict out_r = out + 1;
     double *restrict r = work;
     const double *restrict x = in + 9;
     /* line 4 */
@@ -36,7 +37,9 @@ void least_squares_forward_work(const double *restrict in, double *restrict out,
         for (int j = 0; j < 2; j++) {
             r_sum += A[i][j] * x[j];
         }
-        r[i] = r_sum - b[i];
+        const double r_1 = r_sum - b[i];
+        r[i] = r_1;
+        out_r[i] = r_1;
     }
     /* line 5 */
     double L_sum = -0.0;
@@ -56,6 +59,12 @@ void least_squares_gradient_work(const double *restrict in, double *restrict out
     double *restrict dL_db = grad + 6;
     double *restrict dL_dr = work + 3;
     double *restrict dL_dx = grad + 9;
+    double *restrict dr_dA = grad + 11;
+    double *restrict dr_db = grad + 17;
+    double (*restrict dr_dr)[3] = (double (*)[3])(work + 6);
+    double (*restrict dr_dr_sum)[3] = (double (*)[3])(work + 15);
+    double *restrict dr_dx = grad + 20;
+    double *restrict out_r = out + 1;
     double *restrict r = work;
     const double *restrict x = in + 9;
     /* line 4 */
@@ -64,7 +73,9 @@ void least_squares_gradient_work(const double *restrict in, double *restrict out
         for (int j = 0; j < 2; j++) {
             r_sum += A[i][j] * x[j];
         }
-        r[i] = r_sum - b[i];
+        const double r_1 = r_sum - b[i];
+        r[i] = r_1;
+        out_r[i] = r_1;
     }
     /* line 5 */
     double L_sum = -0.0;
@@ -89,6 +100,31 @@ void least_squares_gradient_work(const double *restrict in, double *restrict out
         for (int j = 0; j < 2; j++) {
             dL_dx[j] += r_d1 * A[i][j];
             dL_dA[i][j] = r_d1 * x[j];
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        for (int i2 = 0; i2 < 2; i2++) {
+            dr_dx[i * 11 + i2] = 0.0;
+        }
+    }
+    for (int o0 = 0; o0 < 3; o0++) {
+        for (int i2 = 0; i2 < 3; i2++) {
+            dr_dr[o0][i2] = 0.0;
+        }
+        dr_dr[o0][o0] = 1.0;
+        BP_INDEPENDENT
+        for (int i = 0; i < 3; i++) {
+            const double r_d2 = dr_dr[o0][i];
+            dr_db[o0 * 11 + i] = -r_d2;
+            dr_dr_sum[o0][i] = r_d2;
+        }
+        for (int i = 0; i < 3; i++) {
+            const double r_d3 = dr_dr_sum[o0][i];
+            BP_INDEPENDENT
+            for (int j = 0; j < 2; j++) {
+                dr_dx[o0 * 11 + j] += r_d3 * A[i][j];
+                dr_dA[o0 * 11 + i * 2 + j] = r_d3 * x[j];
+            }
         }
     }
 }

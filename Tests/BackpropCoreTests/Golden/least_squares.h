@@ -8,15 +8,15 @@ extern "C" {
 
 /* Leaves, in order: A[3, 2], b[3], x[2]. */
 #define LEAST_SQUARES_NUM_INPUTS 11
-/* Outputs, in order: L. */
-#define LEAST_SQUARES_NUM_OUTPUTS 1
+/* Outputs, in order: L, r[3]. */
+#define LEAST_SQUARES_NUM_OUTPUTS 4
 
 /* Each leaf (offsets into in) and output (offsets into out): size is the
    element count; a scalar has rank 0 and shape entries 0. */
 typedef struct { const char *name; int offset, size, rank, shape[4]; } least_squares_variable;
 #define LEAST_SQUARES_NUM_LEAVES 3
-#define LEAST_SQUARES_NUM_OUTPUT_VARIABLES 1
-#define LEAST_SQUARES_WORK_SIZE 6
+#define LEAST_SQUARES_NUM_OUTPUT_VARIABLES 2
+#define LEAST_SQUARES_WORK_SIZE 24
 #define LEAST_SQUARES_OFFSET_A 0
 #define LEAST_SQUARES_SIZE_A 6
 #define LEAST_SQUARES_OFFSET_b 6
@@ -25,6 +25,8 @@ typedef struct { const char *name; int offset, size, rank, shape[4]; } least_squ
 #define LEAST_SQUARES_SIZE_x 2
 #define LEAST_SQUARES_OFFSET_L 0
 #define LEAST_SQUARES_SIZE_L 1
+#define LEAST_SQUARES_OFFSET_r 1
+#define LEAST_SQUARES_SIZE_r 3
 extern const least_squares_variable least_squares_leaves[];
 extern const least_squares_variable least_squares_outputs[];
 extern const int least_squares_num_inputs, least_squares_num_outputs, least_squares_num_leaves,

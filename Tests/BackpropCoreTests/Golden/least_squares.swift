@@ -3,9 +3,9 @@ import Foundation
 
 /// Values and gradients of `least_squares.bp`.
 ///
-/// Leaves, in order: A[3, 2], b[3], x[2]. Outputs: L.
+/// Leaves, in order: A[3, 2], b[3], x[2]. Outputs: L, r[3].
 /// `gradient[o * 11 + i]` is ∂(output element o)/∂(input element i); `leaves`
-/// and `outputs` give each variable's offset. `work` holds 6 values.
+/// and `outputs` give each variable's offset. `work` holds 24 values.
 public enum LeastSquares {
 
     /// A leaf (its offset into the input) or an output (into the output); a scalar's shape is `[]`.
@@ -16,14 +16,14 @@ public enum LeastSquares {
         public let shape: [Int]
     }
     public static let leaves: [Variable] = [Variable(name: "A", offset: 0, size: 6, shape: [3, 2]), Variable(name: "b", offset: 6, size: 3, shape: [3]), Variable(name: "x", offset: 9, size: 2, shape: [2])]
-    public static let outputs: [Variable] = [Variable(name: "L", offset: 0, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "L", offset: 0, size: 1, shape: []), Variable(name: "r", offset: 1, size: 3, shape: [3])]
     public static let numInputs = 11
-    public static let numOutputs = 1
-    public static let workSize = 6
+    public static let numOutputs = 4
+    public static let workSize = 24
 
-    /// Computes the outputs; `input` holds at least 11 values, `output` at least 1 value.
+    /// Computes the outputs; `input` holds at least 11 values, `output` at least 4 values.
     public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {
-        precondition(input.count >= 11 && output.count >= 1 && work.count >= 6, "LeastSquares.forward: needs 11 inputs, 1 output and 6 work values")
+        precondition(input.count >= 11 && output.count >= 4 && work.count >= 24, "LeastSquares.forward: needs 11 inputs, 4 outputs and 24 work values")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in
                 work.withUnsafeMutableBufferPointer { work in forward(input, output, work: work) }
@@ -31,9 +31,9 @@ public enum LeastSquares {
         }
     }
 
-    /// Computes the outputs and the gradient; `gradient` holds at least 11 values.
+    /// Computes the outputs and the gradient; `gradient` holds at least 44 values.
     public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
-        precondition(input.count >= 11 && output.count >= 1 && gradient.count >= 11 && work.count >= 6, "LeastSquares.gradient: needs 11 inputs, 1 output, 11 gradient entries and 6 work values")
+        precondition(input.count >= 11 && output.count >= 4 && gradient.count >= 44 && work.count >= 24, "LeastSquares.gradient: needs 11 inputs, 4 outputs, 44 gradient entries and 24 work values")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in
                 gradient.withUnsafeMutableBufferPointer { gradient in
@@ -45,8 +45,8 @@ public enum LeastSquares {
 
     /// `forward(_:_:work:)` with the work memory on the stack: no allocation.
     public static func forward(_ input: [Double], _ output: inout [Double]) {
-        precondition(input.count >= 11 && output.count >= 1, "LeastSquares.forward: needs 11 inputs and 1 output")
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { work in
+        precondition(input.count >= 11 && output.count >= 4, "LeastSquares.forward: needs 11 inputs and 4 outputs")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { work in
             input.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { output in forward(input, output, work: work) }
             }
@@ -55,8 +55,8 @@ public enum LeastSquares {
 
     /// `gradient(_:_:_:work:)` with the work memory on the stack: no allocation.
     public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
-        precondition(input.count >= 11 && output.count >= 1 && gradient.count >= 11, "LeastSquares.gradient: needs 11 inputs, 1 output and 11 gradient entries")
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { work in
+        precondition(input.count >= 11 && output.count >= 4 && gradient.count >= 44, "LeastSquares.gradient: needs 11 inputs, 4 outputs and 44 gradient entries")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { work in
             input.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { output in
                     gradient.withUnsafeMutableBufferPointer { gradient in self.gradient(input, output, gradient, work: work) }
@@ -72,6 +72,7 @@ public enum LeastSquares {
     ) {
         let A = UnsafeBufferPointer(rebasing: input[0..<6])
         let b = UnsafeBufferPointer(rebasing: input[6..<9])
+        let out_r = UnsafeMutableBufferPointer(rebasing: output[1..<4])
         let r = UnsafeMutableBufferPointer(rebasing: work[0..<3])
         let x = UnsafeBufferPointer(rebasing: input[9..<11])
         // line 4
@@ -80,7 +81,9 @@ public enum LeastSquares {
             for j in 0..<2 {
                 r_sum += A[i &* 2 &+ j] * x[j]
             }
-            r[i] = r_sum - b[i]
+            let r_1 = r_sum - b[i]
+            r[i] = r_1
+            out_r[i] = r_1
         }
         // line 5
         var L_sum = -0.0
@@ -103,6 +106,12 @@ public enum LeastSquares {
         let dL_db = UnsafeMutableBufferPointer(rebasing: gradient[6..<9])
         let dL_dr = UnsafeMutableBufferPointer(rebasing: work[3..<6])
         let dL_dx = UnsafeMutableBufferPointer(rebasing: gradient[9..<11])
+        let dr_dA = UnsafeMutableBufferPointer(rebasing: gradient[11..<39])
+        let dr_db = UnsafeMutableBufferPointer(rebasing: gradient[17..<42])
+        let dr_dr = UnsafeMutableBufferPointer(rebasing: work[6..<15])
+        let dr_dr_sum = UnsafeMutableBufferPointer(rebasing: work[15..<24])
+        let dr_dx = UnsafeMutableBufferPointer(rebasing: gradient[20..<44])
+        let out_r = UnsafeMutableBufferPointer(rebasing: output[1..<4])
         let r = UnsafeMutableBufferPointer(rebasing: work[0..<3])
         let x = UnsafeBufferPointer(rebasing: input[9..<11])
         // line 4
@@ -111,7 +120,9 @@ public enum LeastSquares {
             for j in 0..<2 {
                 r_sum += A[i &* 2 &+ j] * x[j]
             }
-            r[i] = r_sum - b[i]
+            let r_1 = r_sum - b[i]
+            r[i] = r_1
+            out_r[i] = r_1
         }
         // line 5
         var L_sum = -0.0
@@ -134,6 +145,29 @@ public enum LeastSquares {
             for j in 0..<2 {
                 dL_dx[j] += r_d1 * A[i &* 2 &+ j]
                 dL_dA[i &* 2 &+ j] = r_d1 * x[j]
+            }
+        }
+        for i in 0..<3 {
+            for i2 in 0..<2 {
+                dr_dx[i &* 11 &+ i2] = 0
+            }
+        }
+        for o0 in 0..<3 {
+            for i2 in 0..<3 {
+                dr_dr[o0 &* 3 &+ i2] = 0
+            }
+            dr_dr[o0 &* 3 &+ o0] = 1
+            for i in 0..<3 {
+                let r_d2 = dr_dr[o0 &* 3 &+ i]
+                dr_db[o0 &* 11 &+ i] = -r_d2
+                dr_dr_sum[o0 &* 3 &+ i] = r_d2
+            }
+            for i in 0..<3 {
+                let r_d3 = dr_dr_sum[o0 &* 3 &+ i]
+                for j in 0..<2 {
+                    dr_dx[o0 &* 11 &+ j] += r_d3 * A[i &* 2 &+ j]
+                    dr_dA[o0 &* 11 &+ i &* 2 &+ j] = r_d3 * x[j]
+                }
             }
         }
     }
