@@ -25,7 +25,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `train --data`: a cell that is not a number.
   case dataNotANumber(String)
   /// `train --data`: some but not all of an array input's elements.
-  case dataPartialArray(String, present: Int, size: Int)
+  case dataPartialArray(String, present: Int, size: Int, missing: String)
   /// `train --data`: a row with the wrong number of cells.
   case dataRaggedRow(expected: Int, got: Int)
   /// `train --data`: a header name that is not an `input` of the program.
@@ -122,7 +122,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `train` on a program with several outputs and no `--loss`.
   case lossNotChosen(outputs: [String])
   /// `eval` needs a value for every leaf.
-  case missingLeafValues([String])
+  case missingLeafValues([String], moreElements: Int = 0)
   /// `train` without `--lr`.
   case missingLearningRate
   /// A required whole-number option is missing (`train` without `--steps`).
@@ -262,8 +262,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
         : "the data file is empty; it needs a header row of input names and one row per sample"
     case .dataNotANumber(let cell):
       return "\(Self.quoted(cell)) is not a number"
-    case .dataPartialArray(let name, let present, let size):
-      return "the header has \(present) of the \(size) elements of \(Self.quoted(name)); give all of them or none"
+    case .dataPartialArray(let name, let present, let size, let missing):
+      return "the header has \(present) of the \(size) elements of \(Self.quoted(name)) (no column \(Self.quoted(missing))); give all of them or none"
     case .dataRaggedRow(let expected, let got):
       return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
     case .dataUnknownColumn(let name, let suggestion):
@@ -361,11 +361,13 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "a list nests at most \(limit) deep (arrays have rank 1 to \(limit))"
     case .lossNotChosen(let outputs):
       return "the program has several outputs (\(outputs.joined(separator: ", "))); choose the loss with --loss NAME"
-    case .missingLeafValues(let names):
-      let list = names.map(Self.quoted).joined(separator: ", ")
-      let noun = names.count == 1 ? "leaf" : "leaves"
+    case .missingLeafValues(let names, let more):
+      var list = names.map(Self.quoted).joined(separator: ", ")
+      if more > 0 { list += " and \(more) more element\(more == 1 ? "" : "s")" }
+      // Whole leaves are named as leaves; elements (`x[0]`) speak for themselves.
+      let noun = names.contains { $0.contains("[") } ? "" : (names.count == 1 ? "leaf " : "leaves ")
       let flags = names.prefix(3).map { "--set \(Self.shortened($0))=VALUE" }.joined(separator: " ")
-      return "no value for \(noun) \(list); give a default in the program or \(flags)"
+      return "no value for \(noun)\(list); give a default in the program or \(flags)"
     case .missingLearningRate:
       return "train needs --lr RATE (the learning rate, e.g. --lr 0.5)"
     case .missingWholeNumber(let option):

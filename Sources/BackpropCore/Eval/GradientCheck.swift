@@ -16,6 +16,10 @@ public struct GradientCheck: Sendable {
 
   public var rows: [Row]
   public var tolerance: Double
+  /// All (output element, input element) pairs, of which `rows` are a
+  /// sample when there are more than ``pairLimit``; and the sample's step.
+  public var pairs = 0
+  public var step = 1
 
   public var failures: [Row] { rows.filter { !($0.error <= tolerance) } }
   public var maxError: Double { rows.map(\.error).max() ?? 0 }
@@ -36,6 +40,8 @@ public struct GradientCheck: Sendable {
     let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), input: leaves)
     let layout = evaluation.layout
     let inputs = Self.sampledInputs(count: layout.numInputs, outputs: layout.numOutputs)
+    pairs = layout.numInputs * layout.numOutputs
+    step = inputs.count > 1 ? inputs[1] - inputs[0] : 1
     let numeric = Self.numericDerivatives(program, at: leaves, inputs: inputs).map { $0.map(\.value) }
     rows = []
     for (o, output) in layout.outputs.enumerated() {
@@ -154,7 +160,16 @@ public struct GradientCheck: Sendable {
     } else {
       out += "\(bad) of \(rows.count) partial derivatives differ from central differences by more than \(Self.short(tolerance))\n"
     }
+    if rows.count < pairs {
+      out += "(a sample: every output element against every \(Self.ordinal(step)) input element, \(rows.count) of the \(pairs) pairs; check compares at most \(Self.pairLimit) in full)\n"
+    }
     return out
+  }
+
+  /// `2nd`, `3rd`, `11th`.
+  static func ordinal(_ n: Int) -> String {
+    let suffix = (11...13).contains(n % 100) ? "th" : ["th", "st", "nd", "rd", "th", "th", "th", "th", "th", "th"][n % 10]
+    return "\(n)\(suffix)"
   }
 
   /// Two significant digits: errors are magnitudes, not values to read back.

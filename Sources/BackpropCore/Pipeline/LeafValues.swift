@@ -159,6 +159,7 @@ extension Compilation {
       }
     }
     var missing: [String] = []
+    var more = 0
     var first: SourceRange?
     for (l, leaf) in program.leaves.enumerated() {
       let variable = layout.leaves[l]
@@ -169,11 +170,11 @@ extension Compilation {
         missing.append(leaf.name)
       } else {
         missing += absent.prefix(8).map { Layout.elementName(leaf.name, Layout.element($0, shape: variable.shape)) }
-        if absent.count > 8 { missing.append("\(absent.count - 8) more of \(leaf.name)") }
+        more += max(0, absent.count - 8)
       }
     }
     if let first {
-      diagnostics.error(.missingLeafValues(missing), at: first)
+      diagnostics.error(.missingLeafValues(missing, moreElements: more), at: first)
       return nil
     }
     return values

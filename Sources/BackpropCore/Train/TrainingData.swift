@@ -90,9 +90,11 @@ public struct TrainingData: Sendable {
     // An array input comes with all of its elements, or none.
     for (leaf, range) in firstColumn.sorted(by: { $0.value.start < $1.value.start }) {
       let symbol = program.symbols[leaf]
-      let present = columns.filter { $0.leaf == leaf }.count
-      if present < symbol.size {
-        diagnostics.error(.dataPartialArray(symbol.name, present: present, size: symbol.size), at: range)
+      let given = Set(columns.filter { $0.leaf == leaf }.map(\.element))
+      if given.count < symbol.size, let absent = (0..<symbol.size).first(where: { !given.contains($0) }) {
+        let missing = Layout.elementName(symbol.name, Layout.element(absent, shape: symbol.shape))
+        diagnostics.error(
+          .dataPartialArray(symbol.name, present: given.count, size: symbol.size, missing: missing), at: range)
       }
     }
     let width = cells(header).count
