@@ -56,6 +56,46 @@ import Testing
     #expect(!text.contains("∂net_o1/∂E"))  // net_o1 does not depend on E
   }
 
+  /// SPEC §6.6: the layer rule in index form, derived from the program as
+  /// seed 004 states it, then per element; the numbers are mazur.bp's.
+  @Test func arraysAreExplainedInIndexForm() throws {
+    let text = try Self.explain("mazur_array")
+    #expect(text.contains("  h[j] = sigmoid(Σ_i W1[j, i] * x[i] + b1)\n"))
+    #expect(text.contains("  ∂E/∂h[j] = Σ_k ∂E/∂o[k] · o[k] · (1 − o[k]) · W2[k, j]\n"))
+    #expect(text.contains("  ∂E/∂W2[i, j] = ∂E/∂o[i] · o[i] · (1 − o[i]) · h[j]\n"))
+    #expect(text.contains("  ∂E/∂x[i] = Σ_j ∂E/∂h[j] · h[j] · (1 − h[j]) · W1[j, i]\n"))
+    // The seed's numbers: ∂E/∂out_h1 = 0.03635030639, ∂E/∂w5 = 0.08216704056.
+    #expect(text.contains("  ∂E/∂h[0] = 0.7413650696 · 0.07472624072 + (-0.2170715347) · 0.08775502641 = 0.03635030639\n"))
+    #expect(close(try #require(Self.result(text, "∂E/∂W2[0, 0]")), 0.082167041, 1e-8))
+    let markdown = try Self.explain("mazur_array", .markdown)
+    #expect(markdown.contains("\\sum_{k} \\frac{\\partial E}{\\partial o_{k}}"))
+  }
+
+  /// A use through a constant or a repeated subscript is an Iverson bracket;
+  /// a leaf's index is renamed apart from the using statement's (`x[j]`, as
+  /// the statement binds `i`); a logsumexp's own index stays bound.
+  @Test func bracketsAndRenamingInIndexForm() throws {
+    let source = """
+      param A[2, 3] = uniform(-1, 1), B[3, 2] = uniform(-1, 1)
+      C[i, k] = sum(j, A[i, j] * B[j, k])
+      L = sum(i, C[i, 0]) + sum(i, C[i, i])
+      """
+    let compilation = Compilation(name: "m.bp", source: source)
+    var diagnostics = DiagnosticList()
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    let output = try #require(compilation.symbol(named: "L"))
+    let text = try #require(Explanation(compilation, leaves: leaves, output: output)).rendered(.text)
+    #expect(text.contains("  ∂L/∂C[i, k] = ∂L/∂L · [k = 0] + ∂L/∂L · [k = i]\n"), "\(text)")
+    // ∂L/∂C = [[1 + 1, 0], [1, 1]]: C[0,0] is used twice.
+    #expect(text.contains("  ∂L/∂C[0, 0] = 1 · 1 + 1 · 1 = 2\n"))
+    #expect(text.contains("  ∂L/∂A[i, j] = Σ_k ∂L/∂C[i, k] · B[j, k]\n"), "\(text)")
+    let softmax = try Self.explain("softmax")
+    #expect(softmax.contains("∂L/∂z[k′] = ∂L/∂L · exp(z[k′] − (logsumexp_k z[k])) + ∂L/∂L · (-t[k′])"), "\(softmax)")
+    // softmax(z) − t at z = [-0.15, -0.55, 0.85], t = [0, 1, 0]: from Python's math module.
+    #expect(close(try #require(Self.result(softmax, "∂L/∂z[1]")), -0.847258861659, 1e-10))
+    #expect(try Self.explain("least_squares").contains("  ∂L/∂x[j] = Σ_i ∂L/∂r[i] · A[i, j]\n"))
+  }
+
   /// Every name explain prints is a name of the program or a builtin: the
   /// simplifier's temporaries never show.
   @Test(arguments: Paths.sampleNames)
@@ -78,6 +118,26 @@ import Testing
 }
 
 @Suite struct GraphTests {
+  /// SPEC §6.6: an array is one node with its shape, values and adjoints; a
+  /// reduction one Σ node; an edge through a constant subscript is labelled.
+  @Test func arraysAreOneNodeEach() throws {
+    let compilation = Compilation(Paths.sample("mazur_array"))
+    var diagnostics = DiagnosticList()
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    let output = try #require(compilation.symbol(named: "E"))
+    let dot = try #require(Graph.dot(compilation, leaves: leaves, output: output))
+    #expect(dot.contains("label=\"W2[2, 2]\\n= [[0.4, 0.45], [0.5, 0.55]]\\n∂E/∂W2 = [[0.08216704056, 0.08266762785], [-0.02260254048, -0.02274024222]]\""))
+    #expect(dot.components(separatedBy: "label=\"Σ_").count - 1 == 3)
+    #expect(dot.components(separatedBy: "label=\"sigmoid\"").count - 1 == 2)  // once per statement, not per element
+    let constant = Compilation(name: "c.bp", source: "input x[3] = [1, 2, 3]\ny = x[0] * x[2] + sum(i, x[i])\n")
+    let values = try #require(constant.leafValues([:], into: &diagnostics))
+    let y = try #require(constant.symbol(named: "y"))
+    let drawn = try #require(Graph.dot(constant, leaves: values, output: y))
+    #expect(drawn.contains("[label=\"[0]\"]") && drawn.contains("[label=\"[2]\"]"), "\(drawn)")
+    // ∂y/∂x = [x2 + 1, 1, x0 + 1] = [4, 1, 2]
+    #expect(drawn.contains("∂y/∂x = [4, 1, 2]"), "\(drawn)")
+  }
+
   @Test func everyNamedValueIsANodeWithValueAndAdjoint() throws {
     let compilation = Compilation(Paths.sample("apple"))
     var diagnostics = DiagnosticList()
