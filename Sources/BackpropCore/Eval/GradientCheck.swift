@@ -50,7 +50,7 @@ public struct GradientCheck: Sendable {
           guard let l = layout.leaves.lastIndex(where: { $0.offset <= i }) else { continue }
           let leaf = layout.leaves[l]
           let a = evaluation.gradientElements[o][l][e * leaf.size + (i - leaf.offset)]
-          let n = numeric[output.offset + e][column]
+          let n = numeric[layout.output(o, element: e)][column]
           let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
           rows.append(Row(
             output: Self.elementName(output, e), leaf: Self.elementName(leaf, i - leaf.offset),

@@ -148,13 +148,13 @@ extension Compilation {
       guard let l = program.leaves.firstIndex(where: { $0.name == setting.name }) else { continue }
       let leaf = layout.leaves[l]
       if let element = setting.element {
-        let k = Layout.flatIndex(element, shape: leaf.shape)
-        values[leaf.offset + k] = setting.values[0]
-        known[leaf.offset + k] = true
+        let k = layout.input(l, element: Layout.flatIndex(element, shape: leaf.shape))
+        values[k] = setting.values[0]
+        known[k] = true
       } else {
         for k in 0..<leaf.size {
-          values[leaf.offset + k] = setting.values.count == 1 ? setting.values[0] : setting.values[k]
-          known[leaf.offset + k] = true
+          values[layout.input(l, element: k)] = setting.values.count == 1 ? setting.values[0] : setting.values[k]
+          known[layout.input(l, element: k)] = true
         }
       }
     }
@@ -163,7 +163,7 @@ extension Compilation {
     var first: SourceRange?
     for (l, leaf) in program.leaves.enumerated() {
       let variable = layout.leaves[l]
-      let absent = (0..<variable.size).filter { !known[variable.offset + $0] }
+      let absent = (0..<variable.size).filter { !known[layout.input(l, element: $0)] }
       guard !absent.isEmpty else { continue }
       first = first ?? leaf.range
       if absent.count == variable.size {

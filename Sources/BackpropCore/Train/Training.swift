@@ -121,8 +121,8 @@ public struct Training: Sendable {
     return Result(
       steps: options.steps, losses: losses, finalLoss: finalLoss,
       parameters: parameters.map { p in
-        let leaf = layout.leaves[p]
-        return (p, Array(workspace.memory[leaf.offset..<(leaf.offset + leaf.size)]))
+        let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
+        return (p, Array(workspace.memory[elements]))
       })
   }
 
