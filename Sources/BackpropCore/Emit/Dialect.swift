@@ -46,6 +46,9 @@ struct Dialect: Sendable {
   /// `a * b` and `a + b` on indices.
   var indexProduct: @Sendable (String, String) -> String
   var indexSum: @Sendable (String, String) -> String
+  /// A flat index of many terms, typed where the type checker would
+  /// otherwise search too long (Swift: `(o &* 32 &+ k &* 4 &+ j &* 2 &+ i) as Int`).
+  var longIndex: @Sendable (String) -> String
   /// `element := the larger, NaN once NaN`.
   var maximum: @Sendable (_ target: String, _ value: String) -> String
 
@@ -123,6 +126,7 @@ struct Dialect: Sendable {
     indexesRows: true,
     indexProduct: { "\($0) * \($1)" },
     indexSum: { "\($0) + \($1)" },
+    longIndex: { $0 },
     maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" })
 
   static let swift = Dialect(
@@ -145,7 +149,7 @@ struct Dialect: Sendable {
       "UnsafeMutableBufferPointer",
     ]),
     inputBuffer: "input", outputBuffer: "output", gradientBuffer: "gradient",
-    declare: { "let \($0) = \($1)" },
+    declare: { "let \($0) = \(asDouble($1))" },
     assign: { "\($0) = \($1)" },
     accumulate: { "\($0) += \($1)" },
     comment: { "// \($0)" },
@@ -157,7 +161,7 @@ struct Dialect: Sendable {
     partial: { "∂\($0)/∂\($1)" },
     mutableLocal: { name, initial in
       // `-.infinity` has no type of its own here: `-Double.infinity`.
-      var value = initial ?? "0.0"
+      var value = asDouble(initial ?? "0.0")
       if value.hasPrefix(".") { value = "Double" + value }
       if value.hasPrefix("-.") { value = "-Double" + value.dropFirst() }
       return "var \(name) = \(value)"
@@ -169,5 +173,18 @@ struct Dialect: Sendable {
     indexesRows: false,
     indexProduct: { "\($0) &* \($1)" },
     indexSum: { "\($0) &+ \($1)" },
+    longIndex: { "(\($0)) as Int" },
     maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" })
+}
+
+/// A Swift initial value that is a bare integer literal (`0`, `-1`) would
+/// make its variable an `Int`: it is written as a `Double` literal instead.
+private func asDouble(_ value: String) -> String {
+  let digits = value.hasPrefix("-") ? value.dropFirst() : Substring(value)
+  guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return value }
+  return value + ".0"
+}
+
+extension Character {
+  fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -102,7 +102,19 @@ struct KernelBody {
       let named = group.kernels.first { k in
         program.kernels[k].instructions.contains { if case .constant = $0.op { return false } else { return true } }
       } ?? group.kernels[0]
-      for k in group.kernels { loopNames[k][0] = loopNames[named][0] }
+      for k in group.kernels {
+        loopNames[k][0] = loopNames[named][0]
+        // An inner loop must not shadow the shared one (a fill's `i, j`
+        // fused under a diagonal's `j`): it takes the next free suffix.
+        for d in loopNames[k].indices.dropFirst() {
+          let base = loopNames[k][d]
+          var n = 2
+          while loopNames[k][..<d].contains(loopNames[k][d]) || names.contains(loopNames[k][d]) {
+            loopNames[k][d] = base + String(n)
+            n += 1
+          }
+        }
+      }
     }
     forwarded = Self.forwardedLocals(program, schedule)
     declaredByStore = Self.declaredByFirstStore(program, schedule).filter { forwarded[$0.key] == nil }
@@ -337,6 +349,12 @@ struct KernelBody {
     }
   }
 
+  /// Swift's type checker takes seconds on a statement with a flat index of
+  /// four terms or more (`o0 &* 32 &+ k &* 4 &+ j &* 4 &+ l`, measured with
+  /// swiftc 6.3: 1.4 s for one such line, over its limit with five): such an
+  /// index is typed (``Dialect/longIndex``).
+  static let longIndexTerms = 4
+
   /// How the code writes an element: `W1[j][i]`, `in[5]`, `h_sum`, `x[j &* 2 &+ i]`.
   ///
   /// `row` is a jammed group's row: the outer index reads `j + row`.
@@ -370,7 +388,8 @@ struct KernelBody {
         }
       }
       if constant != 0 || terms.isEmpty { terms.append("\(constant)") }
-      return dialect.element(view.name, terms.dropFirst().reduce(terms[0]) { dialect.indexSum($0, $1) })
+      let flat = terms.dropFirst().reduce(terms[0]) { dialect.indexSum($0, $1) }
+      return dialect.element(view.name, terms.count >= Self.longIndexTerms ? dialect.longIndex(flat) : flat)
     }
   }
 

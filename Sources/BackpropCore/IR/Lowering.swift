@@ -66,8 +66,8 @@ public enum Lowering {
     out.kernels = program.kernels.map { kernel in
       var out = kernel
       out.stores = []
-      for (o, symbol) in outputs.enumerated() where program.symbols[symbol].shape.isEmpty {
-        guard let value = valueOf(symbol, in: kernel) else { continue }
+      for (o, symbol) in outputs.enumerated() where program.symbols[symbol].shape.isEmpty && !stored.contains(o) {
+        guard let value = valueOf(symbol, in: kernel, leaf: symbol < program.leafCount) else { continue }
         out.accesses.append(Access(.output(o)))
         out.stores.append(Store(access: out.accesses.count - 1, value: value, mode: .assign))
         stored.insert(o)
@@ -85,7 +85,9 @@ public enum Lowering {
       }
       return out
     }
-    for (o, symbol) in outputs.enumerated() where !stored.contains(o) && !program.symbols[symbol].shape.isEmpty {
+    // An output no kernel stores (an array leaf, a scalar leaf read only in
+    // loops or not at all) is copied by a kernel of its own.
+    for (o, symbol) in outputs.enumerated() where !stored.contains(o) {
       let shape = program.symbols[symbol].shape
       let names = ["i", "j", "k", "l"]
       var b = Builder(Kernel(loops: shape.enumerated().map {
@@ -100,10 +102,12 @@ public enum Lowering {
     return out
   }
 
-  /// The value a straight-line kernel holds for a symbol: what it stores to
-  /// the symbol's name, or, for a leaf, its load.
-  static func valueOf(_ symbol: Int, in kernel: Kernel) -> ValueID? {
+  /// The value a straight-line kernel holds for a scalar: what it stores to
+  /// the symbol's name, or, for a leaf, its load. (A kernel that only reads
+  /// a defined scalar does not define it: it must not store the output.)
+  static func valueOf(_ symbol: Int, in kernel: Kernel, leaf isLeaf: Bool) -> ValueID? {
     if let value = kernel.storedValue(.variable(symbol)) { return value }
+    guard isLeaf, kernel.loops.isEmpty else { return nil }
     let leaf = kernel.accesses.firstIndex(of: Access(.variable(symbol)))
     return kernel.instructions.firstIndex { $0.op == .load(leaf ?? -1) }.map(ValueID.init)
   }

@@ -1,0 +1,434 @@
+import Foundation
+import Testing
+
+@testable import BackpropCore
+
+/// Generated array programs (``ArrayProgramGenerator``), each computed five
+/// ways: the interpreter running the loops; the same program unrolled by the
+/// test into one scalar statement per element and run by the scalar compiler
+/// (to 1e-12 relative); the generated C and the generated Swift, whose
+/// outputs, forward and gradient must equal the interpreter's bit for bit
+/// (SPEC §6.3: one fold order everywhere); and finite differences.
+///
+/// `swift test` runs `BACKPROPC_ARRAY_DIFFERENTIAL_COUNT` programs (default
+/// 200) from `BACKPROPC_ARRAY_DIFFERENTIAL_SEED` (default 1), in batches of
+/// 100 (one `cc` and one `swiftc` call each); the large run is
+/// `Scripts/differential.sh --arrays 10000 5` (Swift for one batch in 5).
+@Suite(.serialized) struct ArrayDifferentialTests {
+  static let environment = ProcessInfo.processInfo.environment
+  static let count = Int(environment["BACKPROPC_ARRAY_DIFFERENTIAL_COUNT"] ?? "") ?? 200
+  static let firstSeed = UInt64(environment["BACKPROPC_ARRAY_DIFFERENTIAL_SEED"] ?? "") ?? 1
+  static let batchSize = 100
+  /// Compile the Swift of one batch in this many (swiftc is the slow part:
+  /// about 0.8 s a program at -Onone on two cores). Every batch by default.
+  static let swiftEvery = max(1, Int(environment["BACKPROPC_ARRAY_DIFFERENTIAL_SWIFT_EVERY"] ?? "") ?? 1)
+  /// Set to keep the generated C and Swift of each batch for reading
+  /// (the test prints nothing of where; Paths.scratch does).
+  static let keep = environment["BACKPROPC_ARRAY_DIFFERENTIAL_KEEP"] != nil
+  /// An unrolled program longer than this is regenerated: its text grows
+  /// with the elements, and a few huge ones would dominate the run.
+  static let unrolledLimit = 200_000
+
+  struct Case {
+    var seed: UInt64
+    /// The generated tree (nil for a program written by hand).
+    var program: ArrayProgram?
+    var source: String
+    /// Differentiated, not optimised.
+    var compiled: Program
+    var request: EmitRequest
+    var leaves: [Double]
+    /// The interpreter's, in the flat layout of SPEC §6.5.
+    var outputs: [Double]
+    var gradient: [Double]
+    var cSource: String
+    /// Exercise the `_work` entry points instead of the stack ones: for odd
+    /// seeds, and where the intermediates exceed the stack budget (SPEC §6.5:
+    /// then only the `_work` forms exist).
+    var work: Bool { seed % 2 == 1 || !cSource.contains("void \(Naming.cPrefix(request.prefix))_gradient(const double *in") }
+  }
+
+  struct Tally {
+    var programs = 0, statements = 0, loops = 0, elements = 0, partials = 0, regenerated = 0
+    var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0
+    var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
+    var disagreements: [String] = []
+    /// Seconds in the compiler and interpreter, finite differences, cc and the C run, swiftc and the Swift run.
+    var seconds = (inProcess: 0.0, finiteDifferences: 0.0, c: 0.0, swift: 0.0)
+  }
+
+  @Test func generatedArrayProgramsAgreeOnEveryPath() throws {
+    var tally = Tally()
+    var next = 0
+    while next < Self.count {
+      let size = min(Self.batchSize, Self.count - next)
+      try Self.runBatch(from: next, count: size, &tally)
+      next += size
+    }
+    print("""
+      array differential: \(tally.programs) programs (\(tally.statements) statements, \(tally.loops) loop \
+      nests, \(tally.elements) elements; \(tally.reductions) sums and \(tally.logsumexps) logsumexps; reads with \
+      a repeated index \(tally.diagonals), transposed \(tally.transposes), a constant subscript \
+      \(tally.constants), a broadcast scalar \(tally.broadcasts); \(tally.regenerated) regenerated for \
+      non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too) bit for bit, \
+      = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
+      \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink \
+      within reach of the step); \(tally.disagreements.count) disagreements; seconds: interpreter and \
+      unrolling \(Int(tally.seconds.inProcess)), finite differences \(Int(tally.seconds.finiteDifferences)), \
+      C \(Int(tally.seconds.c)), Swift \(Int(tally.seconds.swift))
+      """)
+    #expect(tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
+    #expect(tally.programs == Self.count)
+  }
+
+  /// What the first runs found, written small: each gave C or Swift that did
+  /// not compile or differed from the interpreter. Every one through both
+  /// paths, stack and `_work` entry points alike.
+  static let regressions = [
+    // A zeroed adjoint fused under a diagonal's loop: the fill's inner loop
+    // shadowed the shared `j` and zeroed the diagonal already summed.
+    "param a[2, 2] = [[0.5, -0.3], [0.2, 0.7]]\nv1 = sum(j, (max(relu(a[j, j]), a[j, j]))^3)\nv4[k] = a[0, k] * 2\noutput v1, v4\n",
+    // A dead statement that reads a scalar output stored the output again
+    // from its loops, which then stayed, empty (Swift warns).
+    "input a[3, 2] = -0.7\nv0 = a[2, 1] * a[0, 0]\nv1[i, j] = v0 * a[i, j]\nv2 = v0 + 1\noutput v0, v2\n",
+    // A scalar output read in a later loop: its adjoint's accumulator was `var … = 0`, an Int in Swift.
+    "input a[2] = [0.3, 0.4]\nv5 = sum(i, a[i])\nv6[j] = v5 * a[j]\nv7 = sum(j, v6[j] * v5)\noutput v5, v7\n",
+    // A six-term flat index: Swift's type checker gave up on the line.
+    "param a[2, 2, 2] = uniform(-1, 1)\nv[i, j, k] = sigmoid(a[k, j, i]) * (1 - sigmoid(a[i, i, k]))\noutput v\n",
+  ]
+
+  @Test func programsThatOnceDisagreedAgree() throws {
+    var cases: [Case] = []
+    for (k, source) in Self.regressions.enumerated() {
+      for seed in [UInt64(2 * k), UInt64(2 * k + 1)] {  // even: stack entry points; odd: `_work`
+        switch Self.makeCase(seed: seed, source: source, program: nil) {
+        case .valid(let c, _): cases.append(c)
+        case .regenerate: Issue.record("regression \(k) has non-finite values")
+        case .disagreement(let message): Issue.record("\(message)")
+        }
+      }
+    }
+    var tally = Tally()
+    try Self.compareNative(cases, swift: true, &tally)
+    #expect(tally.disagreements.isEmpty, "\(tally.disagreements.joined(separator: "\n\n"))")
+  }
+
+  /// Outputs and gradient of an evaluation in the flat layout of SPEC §6.5:
+  /// `out` output by output, `grad[o * NUM_INPUTS + i]`.
+  static func flat(_ evaluation: Evaluation) -> (outputs: [Double], gradient: [Double]) {
+    let layout = evaluation.layout
+    var outputs: [Double] = []
+    var gradient: [Double] = []
+    for (o, output) in layout.outputs.enumerated() {
+      outputs += evaluation.elements[output.symbol]
+      for e in 0..<output.size {
+        for leaf in layout.leaves {
+          gradient += evaluation.gradientElements[o][leaf.symbol][(e * leaf.size)..<((e + 1) * leaf.size)]
+        }
+      }
+    }
+    return (outputs, gradient)
+  }
+
+  enum Outcome {
+    case valid(Case, unrolledStatements: Int)
+    /// Values that mean little to compare (non-finite, 1e6 or more), or an
+    /// unrolled program too long to be worth it: try another seed.
+    case regenerate
+    case disagreement(String)
+  }
+
+  static func makeCase(seed: UInt64) -> Outcome {
+    var generator = ArrayProgramGenerator(seed: seed)
+    let program = generator.program()
+    return makeCase(seed: seed, source: program.source, program: program)
+  }
+
+  /// A case from its source; compared with its unrolled form when `program` is given.
+  static func makeCase(seed: UInt64, source: String, program: ArrayProgram?) -> Outcome {
+    let file = SourceFile(name: "a\(seed).bp", text: source)
+    let compilation = Compilation(file)
+    var diagnostics = DiagnosticList()
+    guard let compiled = compilation.program, let leaves = compilation.leafValues([:], into: &diagnostics) else {
+      let rendered = compilation.diagnostics.rendered(in: file) + diagnostics.rendered(in: file)
+      return .disagreement("seed \(seed): the generated program does not compile:\n\(source)\n\(rendered)")
+    }
+    let evaluation = Evaluation(program: Optimizer.optimize(compiled, keeping: .outputsAndLeafGradients), input: leaves)
+    let (outputs, gradient) = flat(evaluation)
+    guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else { return .regenerate }
+
+    let request = EmitRequest(optimizing: compiled, file: file, prefix: "a\(seed)")
+    let c = Case(
+      seed: seed, program: program, source: source, compiled: compiled, request: request,
+      leaves: leaves, outputs: outputs, gradient: gradient, cSource: CEmitter.emit(request, headerName: nil).source)
+    guard let program else { return .valid(c, unrolledStatements: 0) }
+    let unrolled = program.unrolled(leafValues: leaves)
+    guard unrolled.utf8.count <= unrolledLimit else { return .regenerate }
+    let scalarFile = SourceFile(name: "u\(seed).bp", text: unrolled)
+    let scalar = Compilation(scalarFile)
+    var scalarDiagnostics = DiagnosticList()
+    guard let scalarProgram = scalar.program, let scalarLeaves = scalar.leafValues([:], into: &scalarDiagnostics),
+      scalarLeaves == leaves
+    else {
+      let rendered = scalar.diagnostics.rendered(in: scalarFile) + scalarDiagnostics.rendered(in: scalarFile)
+      return .disagreement("seed \(seed): the unrolled program does not compile to the same leaves:\n\(source)\n\(rendered.prefix(2000))")
+    }
+    let reference = flat(Evaluation(program: Optimizer.optimize(scalarProgram, keeping: .outputsAndLeafGradients), input: leaves))
+    func agree(_ a: [Double], _ b: [Double]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { close($0, $1, 1e-12) } }
+    guard agree(outputs, reference.outputs), agree(gradient, reference.gradient) else {
+      let o = zip(outputs, reference.outputs).enumerated().first { !close($0.element.0, $0.element.1, 1e-12) }
+      let g = zip(gradient, reference.gradient).enumerated().first { !close($0.element.0, $0.element.1, 1e-12) }
+      return .disagreement("""
+        seed \(seed): the loops and the unrolled program differ (counts \(outputs.count)/\(reference.outputs.count) \
+        outputs, \(gradient.count)/\(reference.gradient.count) partials; first output \(o.map { "\($0)" } ?? "-"), \
+        first partial \(g.map { "\($0)" } ?? "-")):
+        \(source)
+        """)
+    }
+    return .valid(c, unrolledStatements: scalarProgram.symbols.count - scalarProgram.leafCount)
+  }
+
+  static func runBatch(from start: Int, count: Int, _ tally: inout Tally) throws {
+    var clock = Date()
+    func lap() -> Double {
+      defer { clock = Date() }
+      return Date().timeIntervalSince(clock)
+    }
+    var cases: [Case] = []
+    for k in start..<(start + count) {
+      var attempt: UInt64 = 0
+      generating: while true {
+        let seed = (firstSeed &* 1_000_003 &+ UInt64(k)) &+ attempt &* 0x1_0000_0000
+        switch makeCase(seed: seed) {
+        case .valid(let c, let unrolledStatements):
+          cases.append(c)
+          tally.unrolledStatements += unrolledStatements
+          break generating
+        case .regenerate:
+          attempt += 1
+          tally.regenerated += 1
+          try #require(attempt < 50, "program \(k) keeps overflowing")
+        case .disagreement(let message):
+          tally.disagreements.append(message)
+          break generating
+        }
+      }
+    }
+    tally.seconds.inProcess += lap()
+    for c in cases {
+      tally.programs += 1
+      tallyPatterns(c, &tally)
+      compareWithFiniteDifferences(c, &tally)
+    }
+    tally.programs += count - cases.count
+    tally.seconds.finiteDifferences += lap()
+    guard !cases.isEmpty else { return }
+    try compareNative(cases, swift: (start / batchSize) % swiftEvery == 0, &tally)
+  }
+
+  /// The C (and Swift) of each case against its interpreter's numbers, bit for bit.
+  static func compareNative(_ cases: [Case], swift: Bool, _ tally: inout Tally) throws {
+    var clock = Date()
+    func lap() -> Double {
+      defer { clock = Date() }
+      return Date().timeIntervalSince(clock)
+    }
+    let c = try compileAndRunC(cases)
+    tally.seconds.c += lap()
+    var native = [("C", c)]
+    if swift {
+      native.append(("Swift", try compileAndRunSwift(cases)))
+      tally.swiftPrograms += cases.count
+      tally.seconds.swift += lap()
+    }
+    for c in cases {
+      for (path, runs) in native {
+        guard let run = runs["a\(c.seed)"] else {
+          tally.disagreements.append("seed \(c.seed): \(path) printed nothing")
+          continue
+        }
+        for (what, got, expected) in [
+          ("forward", run.forward, c.outputs), ("outputs", run.outputs, c.outputs), ("gradient", run.gradient, c.gradient),
+        ] where !sameBits(got, expected) {
+          let k = zip(got, expected).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }?.offset
+            ?? min(got.count, expected.count)
+          tally.disagreements.append("""
+            seed \(c.seed): \(path)'s \(what) differs from the interpreter's at element \(k) \
+            (\(k < got.count ? "\(got[k])" : "missing") vs \(k < expected.count ? "\(expected[k])" : "missing"))\
+            \(c.work ? ", through the _work entry points" : ""):
+            \(c.source)
+            """)
+        }
+      }
+    }
+  }
+
+  static func sameBits(_ a: [Double], _ b: [Double]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
+  }
+
+  /// What the programs exercised, so the summary shows the access patterns
+  /// were there.
+  static func tallyPatterns(_ c: Case, _ tally: inout Tally) {
+    guard let program = c.program else { return }
+    tally.statements += program.statements.count
+    tally.loops += program.statements.filter { !$0.left.isEmpty }.count
+    tally.elements += c.leaves.count + program.statements.reduce(0) { $0 + $1.left.reduce(1) { $0 * $1.extent } }
+    tally.partials += c.gradient.count
+    let scalars = Set(program.leaves.filter(\.shape.isEmpty).map(\.name) + program.statements.filter(\.left.isEmpty).map(\.name))
+    func walk(_ e: ArrayProgram.Expression, left: [String], inLoops: Bool) {
+      switch e {
+      case .number: break
+      case .reference(let name, let subscripts):
+        let indices = subscripts.compactMap { s -> String? in if case .index(let i) = s { i } else { nil } }
+        if Set(indices).count < indices.count { tally.diagonals += 1 }
+        if indices.count == subscripts.count, indices.count > 1, left.count > 1, indices != left,
+          Set(indices) == Set(left)
+        {
+          tally.transposes += 1
+        }
+        if indices.count < subscripts.count { tally.constants += 1 }
+        if scalars.contains(name), inLoops { tally.broadcasts += 1 }
+      case .apply(_, let operands):
+        for operand in operands { walk(operand, left: left, inLoops: inLoops) }
+      case .reduction(let logsumexp, let indices, let body):
+        if logsumexp { tally.logsumexps += 1 } else { tally.reductions += 1 }
+        walk(body, left: left + indices.map(\.name), inLoops: true)
+      }
+    }
+    for statement in program.statements {
+      walk(statement.body, left: statement.left.map(\.name), inLoops: !statement.left.isEmpty)
+    }
+  }
+
+  /// As in the scalar suite: skipped where a kink (relu, abs, min, max) lies
+  /// within reach of the step, at any point of any loop.
+  static func compareWithFiniteDifferences(_ c: Case, _ tally: inout Tally) {
+    let optimized = Optimizer.optimize(c.compiled, keeping: .everything)
+    var nearKink = false
+    let machine = Interpreter.Machine(optimized)
+    var workspace = machine.makeWorkspace(input: c.leaves)
+    machine.run(&workspace) { k, values, _ in
+      for instruction in optimized.kernels[k].instructions {
+        guard case .call(let builtin) = instruction.op, builtin.spec.kink != nil else { continue }
+        let x = values[instruction.lhs.int]
+        let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
+        if abs(x - y) < 1e-3 { nearKink = true }
+      }
+    }
+    if nearKink {
+      tally.nearKinkSkipped += 1
+      return
+    }
+    tally.finiteDifferenceChecked += 1
+    let numeric = GradientCheck.numericDerivatives(c.compiled, at: c.leaves)
+    let scale = c.outputs.map(abs).max() ?? 1
+    let n = c.leaves.count
+    for (o, row) in numeric.enumerated() {
+      for (i, fd) in row.enumerated() {
+        let analytic = c.gradient[o * n + i]
+        let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale) + 10 * fd.uncertainty
+        if !(abs(analytic - fd.value) <= tolerance) {
+          tally.disagreements.append(
+            "seed \(c.seed): ∂out[\(o)]/∂in[\(i)] is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)")
+          return
+        }
+      }
+    }
+  }
+
+  /// One translation unit for the batch, with the strict flags of SPEC §3 and
+  /// `-O2`, so the vectorised and jammed loops are the ones compared.
+  static func compileAndRunC(_ cases: [Case]) throws -> [String: NativeRun] {
+    let cc = try #require(Run.tool("cc", "gcc", "clang"), "no C compiler")
+    let dir = Paths.scratch("array-differential-c")
+    defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
+    var source = "#include <stdio.h>\n"
+    var calls = ""
+    for c in cases {
+      let p = Naming.cPrefix(c.request.prefix)
+      let m = p.uppercased()
+      source += c.cSource.replacingOccurrences(of: "bp_", with: "\(p)_bp_")
+      let gradient = c.work
+        ? "\(p)_forward_work(in, out, work); show(\"\(p)\", \"forward\", out, \(m)_NUM_OUTPUTS);\n"
+          + "        \(p)_gradient_work(in, out, grad, work);"
+        : "\(p)_forward(in, out); show(\"\(p)\", \"forward\", out, \(m)_NUM_OUTPUTS);\n"
+          + "        \(p)_gradient(in, out, grad);"
+      calls += """
+            {
+                static double in[\(m)_NUM_INPUTS], out[\(m)_NUM_OUTPUTS], grad[\(m)_NUM_OUTPUTS * \(m)_NUM_INPUTS];
+                static double work[\(m)_WORK_SIZE];
+                (void)work;
+                \(p)_fill_defaults(in);
+                \(gradient)
+                show("\(p)", "outputs", out, \(m)_NUM_OUTPUTS);
+                show("\(p)", "gradient", grad, \(m)_NUM_OUTPUTS * \(m)_NUM_INPUTS);
+            }
+
+        """
+    }
+    source += """
+
+      static void show(const char *name, const char *kind, const double *values, int count)
+      {
+          int i;
+          for (i = 0; i < count; i++) printf("%s %s %a\\n", name, kind, values[i]);
+      }
+
+      int main(void)
+      {
+      \(calls)    return 0;
+      }
+
+      """
+    try Data(source.utf8).write(to: dir.appendingPathComponent("all.c"))
+    let compile = try Run.process(cc, CompiledSamples.cFlags + ["-o", "run", "all.c", "-lm"], directory: dir)
+    try #require(compile.status == 0, "cc failed:\n\(compile.stderr.prefix(3000))")
+    let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
+    try #require(run.status == 0, "the C program failed: \(run.stderr)")
+    return NativeRun.parse(run.stdout)
+  }
+
+  static func compileAndRunSwift(_ cases: [Case]) throws -> [String: NativeRun] {
+    let swiftc = try #require(Run.tool("swiftc"), "no swiftc")
+    let dir = Paths.scratch("array-differential-swift")
+    defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
+    var main = "func emit(_ name: String, _ kind: String, _ values: [Double]) { for v in values { print(\"\\(name) \\(kind) \\(v)\") } }\n"
+    var chunks = [String](repeating: "", count: 4)
+    for (k, c) in cases.enumerated() {
+      if keep { try Data(c.source.utf8).write(to: dir.appendingPathComponent("a\(c.seed).bp")) }
+      chunks[k % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(of: "import Foundation\n", with: "")
+      let type = Naming.swiftTypeName(c.request.prefix)
+      let work = c.work ? ", work: &work" : ""
+      let workspace = c.work ? "var work = [Double](repeating: 0, count: \(type).workSize)" : "// the stack entry points"
+      main += """
+        do {
+            var input = [Double](repeating: 0, count: \(type).numInputs)
+            \(type).fillDefaults(&input)
+            var output = [Double](repeating: 0, count: \(type).numOutputs)
+            var gradient = [Double](repeating: 0, count: \(type).numOutputs * \(type).numInputs)
+            \(workspace)
+            \(type).forward(input, &output\(work))
+            emit("a\(c.seed)", "forward", output)
+            \(type).gradient(input, &output, &gradient\(work))
+            emit("a\(c.seed)", "outputs", output)
+            emit("a\(c.seed)", "gradient", gradient)
+        }
+
+        """
+    }
+    var files: [String] = []
+    for (k, chunk) in chunks.enumerated() where !chunk.isEmpty {
+      try Data(("import Foundation\n" + chunk).utf8).write(to: dir.appendingPathComponent("chunk\(k).swift"))
+      files.append("chunk\(k).swift")
+    }
+    try Data(main.utf8).write(to: dir.appendingPathComponent("main.swift"))
+    let compile = try Run.process(
+      swiftc, ["-Onone", "-j2", "-warnings-as-errors", "-module-name", "Generated", "-o", "run", "main.swift"] + files,
+      directory: dir)
+    try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr.prefix(3000))")
+    let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
+    try #require(run.status == 0, "the Swift program failed: \(run.stderr)")
+    return NativeRun.parse(run.stdout)
+  }
+}
