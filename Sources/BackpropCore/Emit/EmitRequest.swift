@@ -60,9 +60,7 @@ extension EmitRequest {
         return (dialect.outputBuffer, layout.output(o), KernelBody.rowMajor(program.shape(of: array)), true)
       case .adjoint(let output, let s) where s < program.leafCount && gradientBuffer:
         guard let o = position[output] else { return nil }
-        let rows = KernelBody.rowMajor(program.symbols[output].shape).map { $0 * layout.numInputs }
-        return (dialect.gradientBuffer, layout.gradient(output: o, leaf: s),
-                rows + KernelBody.rowMajor(program.symbols[s].shape), true)
+        return (dialect.gradientBuffer, layout.gradient(output: o, leaf: s), layout.gradientStrides(output: o, leaf: s), true)
       case .variable, .adjoint, .temporary, .temporaryAdjoint:
         return nil
       }

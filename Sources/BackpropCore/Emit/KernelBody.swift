@@ -334,11 +334,7 @@ struct KernelBody {
     return "t\(k)"
   }
 
-  static func rowMajor(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
-    return strides
-  }
+  static func rowMajor(_ shape: [Int]) -> [Int] { Layout.rowMajor(shape) }
 
   /// The depth a store runs at: its value's and its element's, and the full
   /// nest for an accumulation (it must run at every point).

@@ -64,7 +64,21 @@ public struct Layout: Sendable {
   /// The index in `grad` of ∂out[o]/∂in[i], for flat element indices.
   public func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
 
+  /// The strides in `grad` of ∂O/∂L as an array of shape shape(O) ++ shape(L)
+  /// (SPEC §6.4): an output element's row is `numInputs` apart, a leaf
+  /// element's column 1 apart.
+  public func gradientStrides(output: Int, leaf: Int) -> [Int] {
+    Self.rowMajor(outputs[output].shape).map { $0 * numInputs } + Self.rowMajor(leaves[leaf].shape)
+  }
+
   // MARK: Elements
+
+  /// The row-major strides of a shape: `[3, 1]` for `[2, 3]`.
+  public static func rowMajor(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+    return strides
+  }
 
   /// The row-major position of an element within an array of this shape.
   public static func flatIndex(_ element: [Int], shape: [Int]) -> Int {
