@@ -113,17 +113,30 @@ func runTrain(_ arguments: Arguments) throws {
     try report(diagnostics, in: csv)
   }
   try request.checkBatch(against: data)
+  var test: TrainingData?
+  if let path = request.testPath {
+    let csv = try readSource(path)
+    test = TrainingData.read(csv, program: program, into: &diagnostics)
+    if let test { request.checkTest(test, against: data, program: program, into: &diagnostics) }
+    try report(diagnostics, in: csv)
+  }
   let leaves = request.leafValues(compilation, settings: settings, data: data, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
+  let steps = request.options.steps(rows: data?.rows.count ?? 1)
   do {
-    let result = try training.run(leaves: leaves ?? [], data: data, options: request.options) { step, value in
-      printError(request.progressLine(step: step, loss: value))
+    let result = try training.run(leaves: leaves ?? [], data: data, test: test, options: request.options) { step, value, held in
+      printError(request.progressLine(step: step, of: steps, loss: value, testLoss: held))
     }
     printError(TrainRequest.summary(result, symbols: program.symbols))
+    var files: [(String, Data)] = []
     if let target = request.outputPath {
       let bytes = Training.rewrite(compilation.file, tree: compilation.tree, symbols: program.symbols, result: result)
-      try writeAtomically([(target, Data(bytes))])
+      files.append((target, Data(bytes)))
     }
+    if let plot = request.plotPath {
+      files.append((plot, Data(LossPlot.svg(losses: result.losses, testLosses: result.testLosses).utf8)))
+    }
+    try writeAtomically(files)
     if request.json { printOut(Training.json(result, symbols: program.symbols)) }
   } catch let divergence as Training.Divergence {
     diagnostics.append(divergence.diagnostic)

@@ -140,15 +140,21 @@ import Testing
   @Test func trainOptions() throws {
     let request = try TrainRequest(Self.arguments("train", "--lr", "0.5", "--steps", "300", "--batch", "4", "--json"))
     #expect(request.options.learningRate == 0.5)
-    #expect(request.options.steps == 300)
+    #expect(request.options.length == .steps(300))
     #expect(request.options.batch == 4)
-    #expect(request.options.every == 30)
+    #expect(request.options.interval(rows: 10) == 30)
+    #expect(request.options.rule == .sgd)
     #expect(request.json)
-    #expect(request.progressLine(step: 30, loss: 0.25) == "step  30/300  loss 0.25\n")
+    #expect(request.progressLine(step: 30, of: 300, loss: 0.25) == "step  30/300  loss 0.25\n")
+    #expect(request.progressLine(step: 30, of: 300, loss: 0.25, testLoss: 0.5) == "step  30/300  loss 0.25  test loss 0.5\n")
     #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--steps", "3")) } == .missingLearningRate)
     #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "inf", "--steps", "3")) }
       == .learningRateNotFinite("inf"))
-    #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1")) } == .missingWholeNumber(option: "--steps"))
+    #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1")) } == .lengthNotGiven(both: false))
+    #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "2", "--epochs", "2")) }
+      == .lengthNotGiven(both: true))
+    #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1", "--epochs", "0")) }
+      == .notAWholeNumber(option: "--epochs", value: "0"))
     #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "0")) }
       == .notAWholeNumber(option: "--steps", value: "0"))
     #expect(Self.usageError { _ = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "2", "--every", "x")) }

@@ -82,6 +82,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case functionSubscripted(String)
   /// The gradient a command must compute holds more than 2^26 numbers.
   case gradientTooLarge(String, elements: String)
+  /// `--momentum` without `--optimizer momentum`, `--beta1` without adam.
+  case hyperparameterOfOtherOptimizer(option: String, optimizer: String, chosen: String)
+  /// A `--momentum`, `--beta1`, `--beta2` or `--eps` outside its range.
+  case hyperparameterOutOfRange(option: String, value: String, range: String, example: String)
   /// An index used as a number: `p[i] = x[i] * i`.
   case indexAsValue(String)
   /// An index bound twice in one scope.
@@ -109,6 +113,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case kinkHit(function: String, convention: String, place: String? = nil, count: Int = 1)
   /// `train --lr` that is not a finite number.
   case learningRateNotFinite(String)
+  /// `train` without `--steps` or `--epochs`, or with both.
+  case lengthNotGiven(both: Bool)
   /// A list mixing numbers and lists at one depth.
   case listItemKind(expectedList: Bool)
   /// A list of another length than the first at its depth; `got` nil while still too long.
@@ -125,8 +131,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case missingLeafValues([String], moreElements: Int = 0)
   /// `train` without `--lr`.
   case missingLearningRate
-  /// A required whole-number option is missing (`train` without `--steps`).
-  case missingWholeNumber(option: String)
   /// Note: more diagnostics were found than are shown.
   case moreDiagnosticsNotShown(Int)
   /// Two input files on one command line.
@@ -166,6 +170,12 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case optionTakesNoValue(String)
   /// Both `-o` and `--emit`.
   case outputAndEmit
+  /// A parameter that an update made NaN or infinite.
+  case parameterDiverged(step: Int, name: String, value: String)
+  /// `--plot` naming the file `-o` writes.
+  case plotIsOutput(String)
+  /// `--plot` with a name that does not end in `.svg`.
+  case plotNotSVG(String)
   /// The named variables hold more than 2^26 elements.
   case programTooLarge(elements: String)
   /// More than four extents.
@@ -192,12 +202,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case settingShapeMismatch(String, given: [Int], shape: [Int])
   /// `--set` without `=`.
   case settingSyntax(String)
+  /// `--shuffle` without `--data` and `--batch`.
+  case shuffleNeedsBatches
   /// `f(x)[0]`, `A[i][j]`: only a name takes a subscript list.
   case subscriptNotAllowed
   /// A constant subscript past its dimension.
   case subscriptOutOfRange(String, value: Int, extent: Int)
   /// An unexpected failure of the system (a process that cannot start).
   case systemError(String)
+  /// A `--test` file whose columns are not those of `--data`.
+  case testColumnsDiffer(missing: [String], extra: [String])
   /// `check --tolerance` that is not a finite number ≥ 0.
   case toleranceInvalid(String)
   /// `train`: the loss or its gradient stopped being finite.
@@ -219,6 +233,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case unknownGraphFile(String)
   /// `-o` with an extension that is not .swift or .c.
   case unknownLanguage(path: String)
+  /// `--optimizer` naming no optimizer.
+  case unknownOptimizer(String, suggestion: String?)
   /// An option the command does not have.
   case unknownOption(String, command: String, suggestion: String?)
   /// `output` names a name that appears nowhere in the file.
@@ -320,6 +336,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(name)) is a function, not an array; call it as \(name)(x)"
     case .gradientTooLarge(let output, let elements):
       return "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
+    case .hyperparameterOfOtherOptimizer(let option, let optimizer, let chosen):
+      return "\(option) is a hyperparameter of \(optimizer), not of \(chosen); add --optimizer \(optimizer)"
+    case .hyperparameterOutOfRange(let option, let value, let range, let example):
+      return "\(option) \(value): give a finite number \(range), e.g. \(example)"
     case .indexAsValue(let index):
       return "index \(Self.quoted(index)) can only be a subscript, not a value"
     case .indexBoundTwice(let index):
@@ -346,6 +366,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(place, count)); \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
+    case .lengthNotGiven(let both):
+      return both
+        ? "give --steps N or --epochs E, not both"
+        : "train needs --steps N or --epochs E (whole numbers >= 1)"
     case .listItemKind(let expectedList):
       return expectedList
         ? "expected a list here, as the first item at this depth is"
@@ -370,8 +394,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "no value for \(noun)\(list); give a default in the program or \(flags)"
     case .missingLearningRate:
       return "train needs --lr RATE (the learning rate, e.g. --lr 0.5)"
-    case .missingWholeNumber(let option):
-      return "train needs \(option) N (a whole number >= 1)"
     case .moreDiagnosticsNotShown(let count):
       return "\(count) more diagnostics not shown"
     case .moreThanOneInputFile(let first, let second):
@@ -413,6 +435,12 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "'\(name)' takes no value"
     case .outputAndEmit:
       return "give either -o FILE or --emit LANGUAGE, not both"
+    case .parameterDiverged(let step, let name, let value):
+      return "training stopped at step \(step): the update made parameter \(Self.quoted(name)) \(value)"
+    case .plotIsOutput(let path):
+      return "--plot \(path): that is the file -o writes; give the plot its own name"
+    case .plotNotSVG(let path):
+      return "--plot \(path): the plot is an SVG file; give a name ending in .svg"
     case .programTooLarge(let elements):
       return "the program's variables hold \(elements) elements; at most 67108864 (2^26)"
     case .rankTooLarge(let limit):
@@ -440,12 +468,19 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "--set \(name): the list has shape \(Self.shape(given)), but '\(name)' has shape \(Self.shape(shape))"
     case .settingSyntax(let setting):
       return "--set needs NAME=VALUE, got '\(setting)'"
+    case .shuffleNeedsBatches:
+      return "--shuffle needs --data and --batch: it permutes the rows that batches are taken from"
     case .subscriptNotAllowed:
       return "only a name takes subscripts, and one list of them: write A[i, j]"
     case .subscriptOutOfRange(let name, let value, let extent):
       return "subscript \(value == Int.max ? "beyond 2^63" : String(value)) is out of range: this dimension of \(Self.quoted(name)) has \(extent) element\(extent == 1 ? "" : "s") (0 to \(extent - 1))"
     case .systemError(let description):
       return description
+    case .testColumnsDiffer(let missing, let extra):
+      var parts: [String] = []
+      if !missing.isEmpty { parts.append("lacks " + missing.map(Self.quoted).joined(separator: ", ")) }
+      if !extra.isEmpty { parts.append("has " + extra.map(Self.quoted).joined(separator: ", ") + " that --data has not") }
+      return "the test file must have exactly the columns of --data; it " + parts.joined(separator: " and ")
     case .toleranceInvalid(let text):
       return "--tolerance \(text): give a finite number >= 0, e.g. 1e-6"
     case .trainingDiverged(let step, let name, let value, let inDerivative):
@@ -472,6 +507,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "cannot tell what to write to '\(path)'; name it *.dot, *.svg or *.png"
     case .unknownLanguage(let path):
       return "cannot tell the language of '\(path)'; name it *.swift or *.c, or use --emit swift|c"
+    case .unknownOptimizer(let name, let suggestion):
+      return "unknown optimizer \(Self.quoted(name))" + (suggestion == nil ? "; choose sgd, momentum or adam" : Self.didYouMean(suggestion))
     case .unknownOption(let name, let command, let suggestion):
       return "unknown option '\(name)' for '\(command)'" + Self.didYouMean(suggestion)
     case .unknownOutput(let name, let suggestion):

@@ -72,11 +72,20 @@ public enum Command: String, CaseIterable, Sendable {
     case .train:
       return [
         OptionSpec(name: "--lr", value: "RATE", help: "learning rate (required)"),
-        OptionSpec(name: "--steps", value: "N", help: "gradient steps (required)"),
+        OptionSpec(name: "--steps", value: "N", help: "gradient steps (this or --epochs is required)"),
+        OptionSpec(name: "--epochs", value: "E", help: "passes over the rows, in batches of --batch, the last one short"),
         OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value; for a param, its starting value"),
         OptionSpec(name: "--data", value: "FILE.csv", help: "samples: a header of input names, one row per sample"),
         OptionSpec(name: "--batch", value: "B", help: "rows per step, taken in order, wrapping around (default: all)"),
         OptionSpec(name: "--loss", value: "O", help: "the output to minimise (required when there are several)"),
+        OptionSpec(name: "--shuffle", help: "permute the rows (seeded by --seed) at the start and at each epoch or wrap"),
+        OptionSpec(name: "--optimizer", value: "sgd|momentum|adam", help: "the update rule (default: sgd)"),
+        OptionSpec(name: "--momentum", value: "BETA", help: "momentum's decay, in [0, 1) (default 0.9)"),
+        OptionSpec(name: "--beta1", value: "B1", help: "Adam's first-moment decay, in [0, 1) (default 0.9)"),
+        OptionSpec(name: "--beta2", value: "B2", help: "Adam's second-moment decay, in [0, 1) (default 0.999)"),
+        OptionSpec(name: "--eps", value: "EPS", help: "Adam's epsilon, > 0 (default 1e-8)"),
+        OptionSpec(name: "--test", value: "FILE.csv", help: "held-out rows: their mean loss is reported beside the loss"),
+        OptionSpec(name: "--plot", value: "FILE.svg", help: "write an SVG chart of the reported losses"),
         OptionSpec(name: "--every", value: "K", help: "report progress every K steps (default: steps/10)"),
         OptionSpec(name: "--json", help: "print the result as one JSON object"),
         OptionSpec(name: "-o", value: "FILE.bp", help: "write the program back with the trained param defaults"),
@@ -92,7 +101,7 @@ public enum Command: String, CaseIterable, Sendable {
     case .explain: "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
     case .graph: "backpropc graph [FILE] [--set NAME=VALUE]... [--output O] [-o graph.dot|graph.svg|graph.png]"
     case .train:
-      "backpropc train [FILE] --lr RATE --steps N [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--loss O] [--every K] [--json] [-o trained.bp]"
+      "backpropc train [FILE] --lr RATE (--steps N | --epochs E) [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--shuffle] [--optimizer sgd|momentum|adam] [--test held.csv] [--loss O] [--every K] [--json] [-o trained.bp] [--plot loss.svg]"
     }
   }
 

@@ -228,6 +228,10 @@ public enum GraphTarget: Sendable, Equatable {
 public struct TrainRequest: Sendable {
   public var options: Training.Options
   public var dataPath: String?
+  /// `--test`: held-out rows, whose mean loss is reported beside the training loss.
+  public var testPath: String?
+  /// `--plot`: where to write the loss chart (SVG).
+  public var plotPath: String?
   /// `-o`: where to write the program with the trained defaults.
   public var outputPath: String?
   public var json: Bool
@@ -235,14 +239,66 @@ public struct TrainRequest: Sendable {
   public init(_ arguments: Arguments) throws(UsageError) {
     guard let rateText = arguments.value("--lr") else { throw UsageError(.missingLearningRate) }
     guard let rate = Double(rateText), rate.isFinite else { throw UsageError(.learningRateNotFinite(rateText)) }
-    let steps = try Self.wholeNumber(arguments, "--steps") ?? 0
-    if steps == 0 { throw UsageError(.missingWholeNumber(option: "--steps")) }
+    let steps = try Self.wholeNumber(arguments, "--steps")
+    let epochs = try Self.wholeNumber(arguments, "--epochs")
+    let length: Training.Options.Length
+    switch (steps, epochs) {
+    case (let n?, nil): length = .steps(n)
+    case (nil, let e?): length = .epochs(e)
+    case (nil, nil): throw UsageError(.lengthNotGiven(both: false))
+    case (_?, _?): throw UsageError(.lengthNotGiven(both: true))
+    }
     let every = try Self.wholeNumber(arguments, "--every")
     let batch = try Self.wholeNumber(arguments, "--batch")
-    options = Training.Options(learningRate: rate, steps: steps, batch: batch, every: every)
+    let rule = try Self.updateRule(arguments)
     dataPath = arguments.value("--data")
+    let shuffle = arguments.has("--shuffle")
+    if shuffle, dataPath == nil || batch == nil { throw UsageError(.shuffleNeedsBatches) }
+    options = Training.Options(
+      learningRate: rate, length: length, batch: batch, every: every, rule: rule, shuffle: shuffle,
+      seed: try arguments.seed())
+    testPath = arguments.value("--test")
     outputPath = arguments.value("-o")
+    plotPath = arguments.value("--plot")
+    if let plot = plotPath {
+      guard plot.hasSuffix(".svg"), plot.count > 4 else { throw UsageError(.plotNotSVG(plot)) }
+      if plot == outputPath { throw UsageError(.plotIsOutput(plot)) }
+    }
     json = arguments.has("--json")
+  }
+
+  /// `--optimizer` and its hyperparameters; a hyperparameter of another
+  /// optimizer is bad usage.
+  static func updateRule(_ arguments: Arguments) throws(UsageError) -> Training.UpdateRule {
+    let name = arguments.value("--optimizer") ?? "sgd"
+    let owners = ["--momentum": "momentum", "--beta1": "adam", "--beta2": "adam", "--eps": "adam"]
+    guard ["sgd", "momentum", "adam"].contains(name) else {
+      throw UsageError(.unknownOptimizer(name, suggestion: Suggestion.closest(to: name, among: ["sgd", "momentum", "adam"])))
+    }
+    for (option, owner) in owners.sorted(by: { $0.key < $1.key }) where owner != name && arguments.value(option) != nil {
+      throw UsageError(.hyperparameterOfOtherOptimizer(option: option, optimizer: owner, chosen: name))
+    }
+    /// A number in [0, 1) (a decay), or > 0 (ε).
+    func hyperparameter(_ option: String, default value: Double, decay: Bool) throws(UsageError) -> Double {
+      guard let text = arguments.value(option) else { return value }
+      guard let x = Double(text), x.isFinite, decay ? (x >= 0 && x < 1) : x > 0 else {
+        throw UsageError(.hyperparameterOutOfRange(
+          option: option, value: text, range: decay ? "in [0, 1)" : "> 0", example: NumberFormat.shortest(value)))
+      }
+      return x
+    }
+    switch name {
+    case "momentum":
+      return .momentum(beta: try hyperparameter("--momentum", default: Training.UpdateRule.defaultMomentum, decay: true))
+    case "adam":
+      guard case .adam(let b1, let b2, let eps) = Training.UpdateRule.defaultAdam else { return .defaultAdam }
+      return .adam(
+        beta1: try hyperparameter("--beta1", default: b1, decay: true),
+        beta2: try hyperparameter("--beta2", default: b2, decay: true),
+        epsilon: try hyperparameter("--eps", default: eps, decay: false))
+    default:
+      return .sgd
+    }
   }
 
   /// A whole number ≥ 1, if given.
@@ -304,18 +360,41 @@ public struct TrainRequest: Sendable {
     return compilation.leafValues(columns + settings.settings, seed: seed, into: &diagnostics)
   }
 
-  /// A progress line: `step  30/300  loss 0.25`, the step right-aligned.
-  public func progressLine(step: Int, loss: Double) -> String {
-    let width = String(options.steps).count
+  /// The test rows' columns must be exactly the data's (in any order);
+  /// without `--data`, any inputs. The error is at the test file's header.
+  public func checkTest(_ test: TrainingData, against data: TrainingData?, program: Program, into diagnostics: inout DiagnosticList) {
+    guard let data else { return }
+    func names(_ d: TrainingData) -> Set<String> {
+      Set(d.columns.map { c in
+        let symbol = program.symbols[c.leaf]
+        return symbol.shape.isEmpty ? symbol.name : Layout.elementName(symbol.name, Layout.element(c.element, shape: symbol.shape))
+      })
+    }
+    let (expected, found) = (names(data), names(test))
+    guard expected != found else { return }
+    diagnostics.error(
+      .testColumnsDiffer(missing: expected.subtracting(found).sorted(), extra: found.subtracting(expected).sorted()),
+      at: SourceRange(0, 0))
+  }
+
+  /// A progress line: `step  30/300  loss 0.25`, the step right-aligned,
+  /// then `  test loss 0.3` with `--test`.
+  public func progressLine(step: Int, of steps: Int, loss: Double, testLoss: Double? = nil) -> String {
+    let width = String(steps).count
     let padded = String(repeating: " ", count: width - String(step).count) + String(step)
-    return "step \(padded)/\(options.steps)  loss \(NumberFormat.shortest(loss))\n"
+    let test = testLoss.map { "  test loss \(NumberFormat.shortest($0))" } ?? ""
+    return "step \(padded)/\(steps)  loss \(NumberFormat.shortest(loss))\(test)\n"
   }
 
   /// The summary after training: steps, final loss, each parameter.
   /// Parameters of at most 16 elements as (nested) lists, larger ones as
   /// shape and min/mean/max (SPEC §6.6).
   public static func summary(_ result: Training.Result, symbols: [Symbol]) -> String {
-    var out = "trained \(result.steps) step\(result.steps == 1 ? "" : "s"); final loss \(NumberFormat.shortest(result.finalLoss))\n"
+    let epochs = result.epochs.map { " (\($0) epoch\($0 == 1 ? "" : "s"))" } ?? ""
+    let test = result.finalTestLoss.map { "; final test loss \(NumberFormat.shortest($0))" } ?? ""
+    let rule = result.rule == .sgd ? "" : " with \(result.rule.name)"
+    var out = "trained \(result.steps) step\(result.steps == 1 ? "" : "s")\(epochs)\(rule); "
+      + "final loss \(NumberFormat.shortest(result.finalLoss))\(test)\n"
     for (symbol, values) in result.parameters {
       let shape = symbols[symbol].shape
       if values.count <= 16 {

@@ -1,35 +1,119 @@
+import Foundation
+
 /// `backpropc train`: gradient descent on the `param` leaves (SPEC §5).
 ///
 /// Each step evaluates the loss and its gradient at the current parameters,
-/// as the mean over the step's rows, then updates every parameter at once:
-/// p ← p − lr·∂loss/∂p. Every other leaf keeps its value (default, `--set`,
-/// or the row's cell).
+/// as the mean over the step's rows, then updates every parameter at once by
+/// the optimizer's rule (``UpdateRule``). Every other leaf keeps its value
+/// (default, `--set`, or the row's cell).
 public struct Training: Sendable {
+  /// How a step turns the gradient g into an update (SPEC §5).
+  public enum UpdateRule: Sendable, Equatable {
+    /// p ← p − lr·g.
+    case sgd
+    /// v ← β·v + g, p ← p − lr·v, v₀ = 0.
+    case momentum(beta: Double)
+    /// Kingma & Ba: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+    /// p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), t from 1.
+    case adam(beta1: Double, beta2: Double, epsilon: Double)
+
+    public static let defaultMomentum = 0.9
+    public static let defaultAdam = UpdateRule.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+
+    public var name: String {
+      switch self {
+      case .sgd: "sgd"
+      case .momentum: "momentum"
+      case .adam: "adam"
+      }
+    }
+
+    /// The hyperparameters as `--json` names them, in order.
+    public var hyperparameters: [(name: String, value: Double)] {
+      switch self {
+      case .sgd: []
+      case .momentum(let beta): [("momentum", beta)]
+      case .adam(let beta1, let beta2, let epsilon): [("beta1", beta1), ("beta2", beta2), ("eps", epsilon)]
+      }
+    }
+  }
+
   public struct Options: Sendable {
+    /// `--steps N` or `--epochs E`.
+    public enum Length: Sendable, Equatable {
+      case steps(Int)
+      case epochs(Int)
+    }
+
     public var learningRate: Double
-    public var steps: Int
+    public var length: Length
     /// Rows per step, or nil for all of them.
     public var batch: Int?
-    /// Report the loss every this many steps (and at the last one).
-    public var every: Int
+    /// Report the loss every this many steps (and at the last one); nil: a tenth of the steps.
+    public var every: Int?
+    public var rule: UpdateRule
+    /// Permute the rows (Fisher–Yates) before the first step and at each
+    /// epoch start, or whenever the cursor wraps.
+    public var shuffle: Bool
+    /// The `--seed` whose shuffle stream permutes the rows.
+    public var seed: UInt64
+
+    public init(
+      learningRate: Double, length: Length, batch: Int? = nil, every: Int? = nil,
+      rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0
+    ) {
+      self.learningRate = learningRate
+      self.length = length
+      self.batch = batch
+      self.every = every
+      self.rule = rule
+      self.shuffle = shuffle
+      self.seed = seed
+    }
 
     public init(learningRate: Double, steps: Int, batch: Int?, every: Int?) {
-      self.learningRate = learningRate
-      self.steps = steps
-      self.batch = batch
-      self.every = every ?? max(1, steps / 10)
+      self.init(learningRate: learningRate, length: .steps(steps), batch: batch, every: every)
     }
+
+    /// Steps per epoch over `rows` rows: ⌈rows/B⌉.
+    public func stepsPerEpoch(rows: Int) -> Int {
+      let b = min(batch ?? rows, rows)
+      return (rows + b - 1) / b
+    }
+
+    /// How many steps the run takes over `rows` rows.
+    public func steps(rows: Int) -> Int {
+      switch length {
+      case .steps(let n): n
+      case .epochs(let e): e * stepsPerEpoch(rows: rows)
+      }
+    }
+
+    /// The reporting interval over `rows` rows: `--every`, or max(1, steps/10).
+    public func interval(rows: Int) -> Int { every ?? max(1, steps(rows: rows) / 10) }
   }
 
   public struct Result: Sendable {
     public var steps: Int
+    /// Epochs, when the run was given in epochs.
+    public var epochs: Int?
+    public var rule: UpdateRule
+    public var learningRate: Double
     /// (step, loss before that step's update, over that step's rows).
     public var losses: [(step: Int, loss: Double)]
+    /// With `--test`: the mean loss over the test rows at the parameters of
+    /// each `losses` entry, one per entry.
+    public var testLosses: [Double]?
     /// The loss at the trained parameters over all rows.
     public var finalLoss: Double
+    /// The test loss at the trained parameters.
+    public var finalTestLoss: Double?
     /// Every parameter's symbol index and trained elements (row-major), in leaf order.
     public var parameters: [(symbol: Int, values: [Double])]
   }
+
+  /// The stream that shuffles rows: keyed by a name no leaf can have.
+  static let shuffleStream = "rows of --shuffle"
 
   /// Why training stopped early: a non-finite loss or gradient.
   public struct Divergence: Error, Sendable {
@@ -65,18 +149,23 @@ public struct Training: Sendable {
     }
   }
 
-  /// Runs the descent; `progress(step, loss)` is called every `every` steps.
+  /// Runs the descent; `progress(step, loss, test loss)` is called for each
+  /// reported step.
   public func run(
-    leaves base: [Double], data: TrainingData?, options: Options,
-    progress: (Int, Double) -> Void = { _, _ in }
+    leaves base: [Double], data: TrainingData?, test: TrainingData? = nil, options: Options,
+    progress: (Int, Double, Double?) -> Void = { _, _, _ in }
   ) throws(Divergence) -> Result {
     let layout = machine.layout
     var workspace = machine.makeWorkspace(input: base)
     let rows = data?.rows ?? [[]]
     let columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
-    var next = 0  // the next row of a mini-batch, wrapping around
     var losses: [(Int, Double)] = []
+    var testLosses: [Double] = []
     var gradient = [Double](repeating: 0, count: elements.count)
+    let steps = options.steps(rows: rows.count)
+    let every = options.interval(rows: rows.count)
+    let batch = min(options.batch ?? rows.count, rows.count)
+    let stepsPerEpoch = options.stepsPerEpoch(rows: rows.count)
 
     /// Mean loss and gradient over `indices`, at the current leaves.
     func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
@@ -100,30 +189,118 @@ public struct Training: Sendable {
       return loss / n
     }
 
-    for step in 1...options.steps {
-      let indices: [Int]
-      if let batch = options.batch {
-        indices = (0..<batch).map { (next + $0) % rows.count }
-        next = (next + batch) % rows.count
-      } else {
-        indices = Array(rows.indices)
+    /// Mean loss over the test rows, in file order; their inputs are put back after.
+    let testColumns = (test?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
+    func testLoss() -> Double? {
+      guard let test else { return nil }
+      let saved = testColumns.map { workspace.memory[$0] }
+      var loss = 0.0
+      for row in test.rows {
+        for (c, input) in testColumns.enumerated() { workspace.memory[input] = row[c] }
+        machine.run(&workspace)
+        loss += workspace.memory[lossOffset]
+      }
+      for (c, input) in testColumns.enumerated() { workspace.memory[input] = saved[c] }
+      return loss / Double(test.rows.count)
+    }
+
+    var order = Array(rows.indices)
+    var shuffler = SeededGenerator(name: Self.shuffleStream, seed: options.seed)
+    func shuffle() {
+      for i in stride(from: order.count - 1, to: 0, by: -1) {
+        order.swapAt(i, Int(shuffler.uniform() * Double(i + 1)))
+      }
+    }
+    if options.shuffle { shuffle() }
+    var cursor = 0  // the next row of a wrapping mini-batch
+    var moments = Moments(count: elements.count)
+
+    for step in 1...steps {
+      var indices: [Int] = []
+      switch options.length {
+      case .epochs:
+        let within = (step - 1) % stepsPerEpoch
+        if within == 0, step > 1, options.shuffle { shuffle() }
+        indices = Array(order[(within * batch)..<min((within + 1) * batch, rows.count)])
+      case .steps:
+        if options.batch == nil {
+          indices = order
+        } else {
+          for _ in 0..<batch {
+            if cursor == rows.count {
+              cursor = 0
+              if options.shuffle { shuffle() }
+            }
+            indices.append(order[cursor])
+            cursor += 1
+          }
+        }
       }
       let loss = try evaluate(indices, step: step)
-      if step % options.every == 0 || step == options.steps {
+      if step % every == 0 || step == steps {
         losses.append((step, loss))
-        progress(step, loss)
+        let held = testLoss()
+        if let held { testLosses.append(held) }
+        progress(step, loss, held)
       }
       for (k, element) in elements.enumerated() {
-        workspace.memory[element.input] -= options.learningRate * gradient[k]
+        let p = moments.update(k, workspace.memory[element.input], gradient: gradient[k], step: step, options)
+        guard p.isFinite else { throw parameterDivergence(step: step, element: k, value: p) }
+        workspace.memory[element.input] = p
       }
     }
     let finalLoss = try evaluate(Array(rows.indices), step: nil)
+    let epochs: Int? = if case .epochs(let e) = options.length { e } else { nil }
     return Result(
-      steps: options.steps, losses: losses, finalLoss: finalLoss,
+      steps: steps, epochs: epochs, rule: options.rule, learningRate: options.learningRate,
+      losses: losses, testLosses: test == nil ? nil : testLosses, finalLoss: finalLoss, finalTestLoss: testLoss(),
       parameters: parameters.map { p in
         let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
         return (p, Array(workspace.memory[elements]))
       })
+  }
+
+  /// What an update rule remembers between steps: momentum's velocity in
+  /// `first`, or Adam's first and second moments.
+  struct Moments {
+    var first: [Double]
+    var second: [Double]
+
+    init(count: Int) {
+      first = [Double](repeating: 0, count: count)
+      second = [Double](repeating: 0, count: count)
+    }
+
+    /// Parameter element `k`'s new value, from its value `p` and mean gradient `g`
+    /// at step `t` (from 1), exactly as SPEC §5 writes each rule.
+    mutating func update(_ k: Int, _ p: Double, gradient g: Double, step t: Int, _ options: Options) -> Double {
+      let lr = options.learningRate
+      switch options.rule {
+      case .sgd:
+        return p - lr * g
+      case .momentum(let beta):
+        first[k] = beta * first[k] + g
+        return p - lr * first[k]
+      case .adam(let beta1, let beta2, let epsilon):
+        first[k] = beta1 * first[k] + (1 - beta1) * g
+        second[k] = beta2 * second[k] + (1 - beta2) * (g * g)
+        let mHat = first[k] / (1 - Foundation.pow(beta1, Double(t)))
+        let vHat = second[k] / (1 - Foundation.pow(beta2, Double(t)))
+        return p - (lr * mHat) / (vHat.squareRoot() + epsilon)
+      }
+    }
+  }
+
+  /// A parameter became NaN or infinite: stop as for a non-finite loss.
+  private func parameterDivergence(step: Int, element k: Int, value: Double) -> Divergence {
+    let layout = machine.layout
+    let input = elements[k].input
+    let l = layout.leaves.lastIndex { $0.offset <= input } ?? 0
+    let leaf = layout.leaves[l]
+    let name = leaf.shape.isEmpty ? leaf.name : Layout.elementName(leaf.name, Layout.element(input - leaf.offset, shape: leaf.shape))
+    return Divergence(diagnostic: Diagnostic(
+      .error, .parameterDiverged(step: step, name: name, value: NumberFormat.shortest(value)),
+      at: program.symbols[leaf.symbol].range))
   }
 
   /// Where the first non-finite value of this evaluation arose: the run again,
@@ -177,10 +354,20 @@ public struct Training: Sendable {
 
   /// `train --json`: one object.
   public static func json(_ result: Result, symbols: [Symbol]) -> String {
-    let losses = result.losses.map { NumberFormat.json($0.loss) }.joined(separator: ", ")
+    func list(_ values: [Double]) -> String { "[" + values.map(NumberFormat.json).joined(separator: ", ") + "]" }
     let params = result.parameters.map { p in
       "\"\(symbols[p.symbol].name)\": " + Evaluation.nested(p.values, symbols[p.symbol].shape, NumberFormat.json)
     }.joined(separator: ", ")
-    return "{\n  \"steps\": \(result.steps),\n  \"loss\": [\(losses)],\n  \"final_loss\": \(NumberFormat.json(result.finalLoss)),\n  \"params\": {\(params)}\n}\n"
+    let optimizer = ([("lr", result.learningRate)] + result.rule.hyperparameters)
+      .map { "\"\($0.name)\": \(NumberFormat.json($0.value))" }
+    var out = "{\n  \"steps\": \(result.steps),\n"
+    if let epochs = result.epochs { out += "  \"epochs\": \(epochs),\n" }
+    out += "  \"optimizer\": {\"name\": \"\(result.rule.name)\", \(optimizer.joined(separator: ", "))},\n"
+    out += "  \"loss\": \(list(result.losses.map(\.loss))),\n"
+    if let test = result.testLosses { out += "  \"test_loss\": \(list(test)),\n" }
+    out += "  \"final_loss\": \(NumberFormat.json(result.finalLoss)),\n"
+    if let test = result.finalTestLoss { out += "  \"final_test_loss\": \(NumberFormat.json(test)),\n" }
+    out += "  \"params\": {\(params)}\n}\n"
+    return out
   }
 }
