@@ -93,6 +93,11 @@ import Testing
     "input a[3, 2] = -0.7\nv0 = a[2, 1] * a[0, 0]\nv1[i, j] = v0 * a[i, j]\nv2 = v0 + 1\noutput v0, v2\n",
     // A scalar output read in a later loop: its adjoint's accumulator was `var … = 0`, an Int in Swift.
     "input a[2] = [0.3, 0.4]\nv5 = sum(i, a[i])\nv6[j] = v5 * a[j]\nv7 = sum(j, v6[j] * v5)\noutput v5, v7\n",
+    // gcc 12 -O2 dropped the call to a `_work` entry point whose loops read a
+    // diagonal (IPA judged it to write nothing): the stack `forward` returned zeros.
+    "input a[3, 3, 1] = -0.145\nv0[i, m, k] = max(0.75, a[i, i, k]) * a[m, i, k]\noutput v0\n",
+    // A two-index sum and logsumexp, nested as SPEC §6.3 defines them (they were folded flat).
+    "input a[2, 3] = [[0.1, 0.7, -3], [-2, 1, 2]]\ns = sum(i, j, a[i, j] * a[i, j])\nt = logsumexp(j, i, a[i, j] * 2)\noutput s, t\n",
     // A six-term flat index: Swift's type checker gave up on the line.
     "param a[2, 2, 2] = uniform(-1, 1)\nv[i, j, k] = sigmoid(a[k, j, i]) * (1 - sigmoid(a[i, i, k]))\noutput v\n",
   ]
@@ -111,6 +116,27 @@ import Testing
     var tally = Tally()
     try Self.compareNative(cases, swift: true, &tally)
     #expect(tally.disagreements.isEmpty, "\(tally.disagreements.joined(separator: "\n\n"))")
+  }
+
+  /// `sum(i, j, e)` is `sum(i, sum(j, e))` and `logsumexp(i, j, e)` is
+  /// `logsumexp(i, logsumexp(j, e))`, to the bit (SPEC §6.3): 1e16 + 1 rounds
+  /// to 1e16 in each row, so the nested fold gives 0 where a flat one gives 1.
+  @Test func multiIndexReductionsFoldAsTheirNest() throws {
+    let (compilation, _) = try Compilation.valid("""
+      input a[2, 2] = [[1e16, 1], [-1e16, 1]], b[3, 2] = [[0.3, -1.7], [2.5, 0.25], [-0.6, 1.1]]
+      s = sum(i, j, a[i, j])
+      t = sum(i, sum(j, a[i, j]))
+      u = logsumexp(i, j, b[i, j] * 3)
+      v = logsumexp(i, logsumexp(j, b[i, j] * 3))
+      output s, t, u, v
+      """)
+    let evaluation = try compilation.evaluation()
+    #expect(evaluation.value("s") == 0)
+    #expect(evaluation.value("t") == 0)
+    let (u, v) = (try #require(evaluation.value("u")), try #require(evaluation.value("v")))
+    #expect(u.bitPattern == v.bitPattern)
+    let (du, dv) = (try #require(evaluation.derivative("u", "b")), try #require(evaluation.derivative("v", "b")))
+    #expect(du.bitPattern == dv.bitPattern)
   }
 
   /// Outputs and gradient of an evaluation in the flat layout of SPEC §6.5:

@@ -95,8 +95,9 @@ private struct State {
     let arena = statement.expressions
     let firstInstruction = b.kernel.instructions.count
     let region = regions
+    let (checked, values) = (self.checked, self.values)
     let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 }) { e, b in
-      self.external(e, &b, loops: loops, regions: region, folded: folded)
+      Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: values)
     }
     var root = valueOf[arena.count - 1]
     // Each name has a node of its own (`B = A`, `h[j] = x[j]`).
@@ -110,6 +111,11 @@ private struct State {
 
   /// A reduction's kernels; returns the temporary the enclosing expression
   /// loads (and, for logsumexp, its sum).
+  ///
+  /// A reduction over several indices is the nest SPEC §6.3 defines:
+  /// `sum(i, j, e)` is `sum(i, sum(j, e))`, the innermost index reduced first
+  /// into a temporary over the outer ones, so it folds (and rounds) exactly
+  /// as the nested form does; `logsumexp` likewise.
   private mutating func lowerReduction(
     _ r: Int, _ regions: inout Regions, symbol: Int, folded: [Int: (array: ArrayName, extra: [ArrayName])]
   ) -> (array: ArrayName, extra: [ArrayName]) {
@@ -118,22 +124,50 @@ private struct State {
     }
     let free = regions.free[r] ?? []
     let own = checked.reductionBindings[r] ?? []
-    let loops = free + own
+    let region = regions
+    let arena = regions.arena
+    let (checked, values) = (self.checked, self.values)
+    // The innermost index over the body itself.
+    var result = reduceOnce(kind, free: free + own.dropLast(), index: own[own.count - 1], r, regions, symbol: symbol) { b, loops in
+      let valueOf = Lowering.lowerRegion(checked.tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r }) { e, b in
+        Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: values)
+      }
+      return valueOf[body.index - arena.lowerBound]
+    }
+    // Each outer index over the level inside it.
+    for k in stride(from: own.count - 2, through: 0, by: -1) {
+      let inner = result
+      let levelFree = free + own[0..<k]
+      result = reduceOnce(kind, free: levelFree, index: own[k], r, regions, symbol: symbol) { b, _ in
+        let at = (0...levelFree.count).map { Subscript.loop($0) }
+        switch kind {
+        case .sum: return b.load(Access(inner.array, at))
+        case .logsumexp: return b.call(.lseResult, b.load(Access(inner.array, at)), b.load(Access(inner.extra[0], at)))
+        }
+      }
+    }
+    return result
+  }
+
+  /// One level of a reduction: over `index`, for each point of `free`, of the
+  /// value `term` computes in a kernel over `free + [index]`.
+  private mutating func reduceOnce(
+    _ kind: Reduction, free: [Int], index: Int, _ r: Int, _ regions: Regions, symbol: Int,
+    term: (inout Builder, [Int]) -> ValueID
+  ) -> (array: ArrayName, extra: [ArrayName]) {
+    let loops = free + [index]
     let shape = free.map { regions.bindings[$0].extent }
     let target = free.indices.map { Subscript.loop($0) }
     let range = tree.expressions[r].range
     let region = regions
-    let arena = regions.arena
 
-    /// A kernel over the reduction's loops storing `make(body value)`.
+    /// A kernel over the level's loops storing `make(term value)`.
     func kernel(_ store: (inout Builder, ValueID) -> Void) -> Kernel {
       var b = Builder(Kernel(loops: loops.map { region.loop($0) }))
       b.owner = Int32(symbol)
-      let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r }) { e, b in
-        self.external(e, &b, loops: loops, regions: region, folded: folded)
-      }
+      let value = term(&b, loops)
       b.range = range
-      store(&b, valueOf[body.index - arena.lowerBound])
+      store(&b, value)
       return b.kernel
     }
 
@@ -186,11 +220,11 @@ private struct State {
 
   /// The value of a name, an element or a reduction where a kernel over
   /// `loops` (binding positions) uses it.
-  private func external(
+  private static func external(
     _ e: Int, _ b: inout Builder, loops: [Int], regions: Regions,
-    folded: [Int: (array: ArrayName, extra: [ArrayName])]
+    folded: [Int: (array: ArrayName, extra: [ArrayName])], checked: CheckedProgram, values: [Int: ValueID]
   ) -> ValueID {
-    let node = tree.expressions[e]
+    let node = checked.tree.expressions[e]
     func position(_ binding: Int) -> Subscript {
       .loop(loops.firstIndex(of: binding) ?? 0)
     }

@@ -9,6 +9,15 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* gcc 12 -O2 can conclude from its interprocedural analysis that a loop nest
+   with a diagonal read (x[i][i]) writes nothing, and drop the call to it:
+   the entry points are kept out of that analysis. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BP_NOIPA __attribute__((noipa))
+#else
+#define BP_NOIPA
+#endif
+
 /* Before a loop whose iterations write distinct elements: gcc may then run
    them as SIMD lanes, which it cannot prove through offsets of one buffer. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -24,7 +33,7 @@ const int least_squares_num_inputs = LEAST_SQUARES_NUM_INPUTS, least_squares_num
           least_squares_num_leaves = LEAST_SQUARES_NUM_LEAVES, least_squares_num_output_variables = LEAST_SQUARES_NUM_OUTPUT_VARIABLES,
           least_squares_work_size = LEAST_SQUARES_WORK_SIZE;
 
-void least_squares_forward_work(const double *restrict in, double *restrict out, double *restrict work)
+BP_NOIPA void least_squares_forward_work(const double *restrict in, double *restrict out, double *restrict work)
 {
     const double (*restrict A)[2] = (const double (*)[2])(in);
     const double *restrict b = in + 6;
@@ -51,7 +60,7 @@ void least_squares_forward_work(const double *restrict in, double *restrict out,
     out[0] = L;
 }
 
-void least_squares_gradient_work(const double *restrict in, double *restrict out, double *restrict grad, double *restrict work)
+BP_NOIPA void least_squares_gradient_work(const double *restrict in, double *restrict out, double *restrict grad, double *restrict work)
 {
     const double (*restrict A)[2] = (const double (*)[2])(in);
     const double *restrict b = in + 6;
