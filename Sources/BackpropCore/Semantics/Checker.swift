@@ -91,6 +91,14 @@ private struct CheckPass {
       case .output:
         break
       }
+    }
+    // The names an index may not take; only a program that binds indices asks.
+    let bindsIndices = tree.statements.contains { statement in
+      if case .assignment(_, _, let left, _) = statement.kind, !left.isEmpty { return true }
+      return statement.expressions.contains { if case .reduction = tree.expressions[$0].kind { true } else { false } }
+    }
+    guard bindsIndices else { return }
+    for statement in tree.statements {
       // A name the statement binds as an index is that index (used as a
       // value, an error of its own), not a variable of the program.
       var indices = Set<String>()
@@ -241,6 +249,12 @@ private struct CheckPass {
   ) {
     let arena = statement.expressions
     var scope = IndexScope()
+    // A scalar statement binds no index: no scopes, extents or nest to find.
+    if left.isEmpty, !arena.contains(where: { if case .reduction = tree.expressions[$0].kind { true } else { false } }) {
+      for e in arena { resolveExpression(e, in: index, &scope, &diagnostics) }
+      countElements(index, statement, &diagnostics)
+      return
+    }
     // Where each node's subtree starts: a reduction's body is [first, body].
     var first = [Int](repeating: 0, count: arena.count)
     for e in arena {
