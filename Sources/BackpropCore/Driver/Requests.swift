@@ -364,12 +364,8 @@ public struct TrainRequest: Sendable {
   /// without `--data`, any inputs. The error is at the test file's header.
   public func checkTest(_ test: TrainingData, against data: TrainingData?, program: Program, into diagnostics: inout DiagnosticList) {
     guard let data else { return }
-    func names(_ d: TrainingData) -> Set<String> {
-      Set(d.columns.map { c in
-        let symbol = program.symbols[c.leaf]
-        return symbol.shape.isEmpty ? symbol.name : Layout.elementName(symbol.name, Layout.element(c.element, shape: symbol.shape))
-      })
-    }
+    let leaves = Layout(program).leaves
+    func names(_ d: TrainingData) -> Set<String> { Set(d.columns.map { leaves[$0.leaf].elementName($0.element) }) }
     let (expected, found) = (names(data), names(test))
     guard expected != found else { return }
     diagnostics.error(

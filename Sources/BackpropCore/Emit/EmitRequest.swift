@@ -55,9 +55,9 @@ extension EmitRequest {
     return { array in
       switch array {
       case .variable(let s) where s < program.leafCount:
-        return (dialect.inputBuffer, layout.input(s), KernelBody.rowMajor(program.symbols[s].shape), false)
+        return (dialect.inputBuffer, layout.input(s), Layout.rowMajor(program.symbols[s].shape), false)
       case .output(let o):
-        return (dialect.outputBuffer, layout.output(o), KernelBody.rowMajor(program.shape(of: array)), true)
+        return (dialect.outputBuffer, layout.output(o), Layout.rowMajor(program.shape(of: array)), true)
       case .adjoint(let output, let s) where s < program.leafCount && gradientBuffer:
         guard let o = position[output] else { return nil }
         return (dialect.gradientBuffer, layout.gradient(output: o, leaf: s), layout.gradientStrides(output: o, leaf: s), true)

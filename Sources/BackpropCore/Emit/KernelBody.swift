@@ -72,7 +72,7 @@ struct KernelBody {
       let interfaceElement = shape.isEmpty && interface(array) != nil
       let name = interfaceElement ? "" : names.claim(dialect.legal(Self.name(array, program)))
       if let (buffer, offset, strides, mutable) = interface(array) {
-        let contiguous = strides == Self.rowMajor(shape)
+        let contiguous = strides == Layout.rowMajor(shape)
         // A Jacobian's rows are a gradient row apart: the view spans from
         // the first element to the last.
         let span = 1 + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
@@ -85,7 +85,7 @@ struct KernelBody {
       } else {
         let offset = schedule.work[array] ?? 0
         views[array] = View(
-          name: name, kind: .pointer(buffer: workBuffer, offset: offset, strides: Self.rowMajor(shape), rows: dialect.indexesRows),
+          name: name, kind: .pointer(buffer: workBuffer, offset: offset, strides: Layout.rowMajor(shape), rows: dialect.indexesRows),
           mutable: true, count: count)
       }
     }
@@ -333,8 +333,6 @@ struct KernelBody {
     }
     return "t\(k)"
   }
-
-  static func rowMajor(_ shape: [Int]) -> [Int] { Layout.rowMajor(shape) }
 
   /// The depth a store runs at: its value's and its element's, and the full
   /// nest for an accumulation (it must run at every point).

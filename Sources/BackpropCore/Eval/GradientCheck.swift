@@ -47,23 +47,17 @@ public struct GradientCheck: Sendable {
     for (o, output) in layout.outputs.enumerated() {
       for e in 0..<output.size {
         for (column, i) in inputs.enumerated() {
-          guard let l = layout.leaves.lastIndex(where: { $0.offset <= i }) else { continue }
+          guard let l = layout.leaf(containing: i) else { continue }
           let leaf = layout.leaves[l]
           let a = evaluation.gradientElements[o][l][e * leaf.size + (i - leaf.offset)]
           let n = numeric[layout.output(o, element: e)][column]
           let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
           rows.append(Row(
-            output: Self.elementName(output, e), leaf: Self.elementName(leaf, i - leaf.offset),
+            output: output.elementName(e), leaf: leaf.elementName(i - leaf.offset),
             analytic: a, numeric: n, error: error))
         }
       }
     }
-  }
-
-  /// `W1[1,0]`, or `W1` for a scalar.
-  static func elementName(_ variable: Layout.Variable, _ element: Int) -> String {
-    variable.shape.isEmpty ? variable.name
-      : Layout.elementName(variable.name, Layout.element(element, shape: variable.shape))
   }
 
   /// The input elements `check` perturbs: all of them when the pairs fit the

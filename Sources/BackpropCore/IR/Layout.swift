@@ -16,6 +16,11 @@ public struct Layout: Sendable {
     public var size: Int
     /// The extents, outermost first; `[]` for a scalar.
     public var shape: [Int]
+
+    /// Element `element` (row-major) as a person names it: `W1[1,0]`, or `W1` for a scalar.
+    public func elementName(_ element: Int) -> String {
+      shape.isEmpty ? name : Layout.elementName(name, Layout.element(element, shape: shape))
+    }
   }
 
   /// In leaf order; offsets into `in`.
@@ -63,6 +68,9 @@ public struct Layout: Sendable {
 
   /// The index in `grad` of ∂out[o]/∂in[i], for flat element indices.
   public func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
+
+  /// The leaf whose elements hold input element `input`.
+  public func leaf(containing input: Int) -> Int? { leaves.lastIndex { $0.offset <= input } }
 
   /// The strides in `grad` of ∂O/∂L as an array of shape shape(O) ++ shape(L)
   /// (SPEC §6.4): an output element's row is `numInputs` apart, a leaf

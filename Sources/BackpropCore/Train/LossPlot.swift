@@ -17,15 +17,11 @@ public enum LossPlot {
   static let colors = ["#1f77b4", "#d62728"]
 
   /// An axis: its range in data units (log10 of them when logarithmic) and its ticks.
-  struct Axis: Equatable {
+  struct Axis {
     var low: Double
     var high: Double
     var ticks: [(value: Double, label: String)]
     var logarithmic: Bool
-
-    static func == (a: Axis, b: Axis) -> Bool {
-      a.low == b.low && a.high == b.high && a.logarithmic == b.logarithmic && a.ticks.map(\.label) == b.ticks.map(\.label)
-    }
   }
 
   /// The chart of `loss` (and `test`, one per loss entry) against the steps.

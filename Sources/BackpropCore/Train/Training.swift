@@ -295,11 +295,9 @@ public struct Training: Sendable {
   private func parameterDivergence(step: Int, element k: Int, value: Double) -> Divergence {
     let layout = machine.layout
     let input = elements[k].input
-    let l = layout.leaves.lastIndex { $0.offset <= input } ?? 0
-    let leaf = layout.leaves[l]
-    let name = leaf.shape.isEmpty ? leaf.name : Layout.elementName(leaf.name, Layout.element(input - leaf.offset, shape: leaf.shape))
+    let leaf = layout.leaves[layout.leaf(containing: input) ?? 0]
     return Divergence(diagnostic: Diagnostic(
-      .error, .parameterDiverged(step: step, name: name, value: NumberFormat.shortest(value)),
+      .error, .parameterDiverged(step: step, name: leaf.elementName(input - leaf.offset), value: NumberFormat.shortest(value)),
       at: program.symbols[leaf.symbol].range))
   }
 
