@@ -71,10 +71,6 @@ public struct Training: Sendable {
       self.seed = seed
     }
 
-    public init(learningRate: Double, steps: Int, batch: Int?, every: Int?) {
-      self.init(learningRate: learningRate, length: .steps(steps), batch: batch, every: every)
-    }
-
     /// Steps per epoch over `rows` rows: ⌈rows/B⌉.
     public func stepsPerEpoch(rows: Int) -> Int {
       let b = min(batch ?? rows, rows)
