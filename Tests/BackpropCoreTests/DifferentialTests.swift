@@ -5,7 +5,9 @@ import Testing
 
 /// Thousands of generated programs, each computed four ways: the interpreter's
 /// reverse-mode gradient, the generated C, the generated Swift, and central
-/// finite differences. Zero disagreements beyond tolerance.
+/// finite differences. Zero disagreements beyond tolerance. Half the
+/// programs are emitted split into functions of a few statements
+/// (`--max-function-size` 1 to 8), so split code is held to the same paths.
 ///
 /// `swift test` runs `BACKPROPC_DIFFERENTIAL_COUNT` programs (default 2,000)
 /// from `BACKPROPC_DIFFERENTIAL_SEED` (default 1); the large run is
@@ -33,7 +35,7 @@ import Testing
 
   /// Counts for the summary line.
   struct Tally {
-    var programs = 0, statements = 0, regenerated = 0, partials = 0, swiftPrograms = 0
+    var programs = 0, statements = 0, regenerated = 0, partials = 0, swiftPrograms = 0, split = 0
     var finiteDifferenceChecked = 0, nearKinkSkipped = 0
     var disagreements: [String] = []
   }
@@ -49,7 +51,7 @@ import Testing
     print("""
       differential: \(tally.programs) programs (\(tally.statements) statements, \
       \(tally.regenerated) regenerated for non-finite or huge values), \(tally.partials) partials \
-      compared interpreter = C (\(tally.swiftPrograms) programs = Swift too); \(tally.finiteDifferenceChecked) programs also against \
+      compared interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts); \(tally.finiteDifferenceChecked) programs also against \
       finite differences (\(tally.nearKinkSkipped) skipped: a kink within reach of the step); \
       \(tally.disagreements.count) disagreements
       """)
@@ -72,10 +74,11 @@ import Testing
     let outputs = optimized.outputs.map { evaluation.values[$0] }
     let gradient = evaluation.gradient.flatMap { $0[0..<optimized.leafCount] }
     guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else { return nil }
-    return Case(
-      seed: seed, source: source, program: program,
-      request: EmitRequest(optimizing: program, file: file, prefix: "p\(seed)"),
-      outputs: outputs, gradient: gradient)
+    var request = EmitRequest(optimizing: program, file: file, prefix: "p\(seed)")
+    // Every other program is printed as split functions, in parts of 1 to 8
+    // statements: split code must compute what whole code computes.
+    if seed % 2 == 1 { request.maxFunctionSize = 1 + Int(seed / 2 % 8) }
+    return Case(seed: seed, source: source, program: program, request: request, outputs: outputs, gradient: gradient)
   }
 
   static func runBatch(from start: Int, count: Int, _ tally: inout Tally) throws {
@@ -97,6 +100,7 @@ import Testing
     for c in cases {
       tally.statements += c.program.symbols.count - c.program.leafCount
       tally.partials += c.gradient.count
+      if c.request.maxFunctionSize < EmitRequest.defaultMaxFunctionSize { tally.split += 1 }
       compareWithFiniteDifferences(c, &tally)
     }
     let c = try compileAndRunC(cases)

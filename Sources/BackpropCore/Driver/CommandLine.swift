@@ -46,6 +46,9 @@ public enum Command: String, CaseIterable, Sendable {
         OptionSpec(name: "-o", value: "FILE", help: "write FILE.swift, or FILE.c and FILE.h; the extension picks the language"),
         OptionSpec(name: "--emit", value: "swift|c|ir", help: "print to standard output instead (ir: the optimised gradient program)"),
         OptionSpec(name: "--name", value: "NAME", help: "prefix of the generated symbols (default: the file's base name)"),
+        OptionSpec(
+          name: "--max-function-size", value: "N",
+          help: "split functions longer than N statements into parts (default \(EmitRequest.defaultMaxFunctionSize))"),
       ] + common
     case .eval:
       return [
@@ -95,7 +98,7 @@ public enum Command: String, CaseIterable, Sendable {
 
   var usage: String {
     switch self {
-    case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME]"
+    case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N]"
     case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
     case .check: "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T]"
     case .explain: "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
@@ -150,6 +153,13 @@ public struct Arguments: Sendable {
     guard let text = value("--seed") else { return 0 }
     guard let seed = UInt64(text) else { throw UsageError(.seedInvalid(text)) }
     return seed
+  }
+
+  /// A count option (`--steps 100`): a whole number from 1, nil when absent.
+  public func wholeNumber(_ option: String) throws(UsageError) -> Int? {
+    guard let text = value(option) else { return nil }
+    guard let n = Int(text), n >= 1 else { throw UsageError(.notAWholeNumber(option: option, value: text)) }
+    return n
   }
 
   /// Whether a flag (an option without a value) was given.

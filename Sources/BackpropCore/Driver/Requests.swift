@@ -22,6 +22,8 @@ public struct CompileRequest: Sendable, Equatable {
   public var prefix: String
   /// `--seed`: the initialisers' seed, baked into `fill_defaults`.
   public var seed: UInt64
+  /// `--max-function-size`: the longest function printed whole.
+  public var maxFunctionSize: Int
 
   /// - Parameter inputIsTerminal: whether standard input is a terminal, where
   ///   reading a program without a file name would wait forever.
@@ -55,6 +57,7 @@ public struct CompileRequest: Sendable, Equatable {
     let derived = Naming.defaultPrefix(forPath: arguments.path)
     prefix = arguments.value("--name") ?? (Self.usable(derived) ? derived : "model")
     seed = try arguments.seed()
+    maxFunctionSize = try arguments.wholeNumber("--max-function-size") ?? EmitRequest.defaultMaxFunctionSize
   }
 
   private static func usable(_ name: String) -> Bool {
@@ -70,7 +73,8 @@ public struct CompileRequest: Sendable, Equatable {
   /// The generated code for a program without errors.
   public func output(_ compilation: Compilation) -> Output? {
     guard let program = compilation.program else { return nil }
-    let request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
+    var request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
+    request.maxFunctionSize = maxFunctionSize
     switch target {
     case .swift(let path?):
       return .files([(path, SwiftEmitter.emit(request))])
@@ -239,8 +243,8 @@ public struct TrainRequest: Sendable {
   public init(_ arguments: Arguments) throws(UsageError) {
     guard let rateText = arguments.value("--lr") else { throw UsageError(.missingLearningRate) }
     guard let rate = Double(rateText), rate.isFinite else { throw UsageError(.learningRateNotFinite(rateText)) }
-    let steps = try Self.wholeNumber(arguments, "--steps")
-    let epochs = try Self.wholeNumber(arguments, "--epochs")
+    let steps = try arguments.wholeNumber("--steps")
+    let epochs = try arguments.wholeNumber("--epochs")
     let length: Training.Options.Length
     switch (steps, epochs) {
     case (let n?, nil): length = .steps(n)
@@ -248,8 +252,8 @@ public struct TrainRequest: Sendable {
     case (nil, nil): throw UsageError(.lengthNotGiven(both: false))
     case (_?, _?): throw UsageError(.lengthNotGiven(both: true))
     }
-    let every = try Self.wholeNumber(arguments, "--every")
-    let batch = try Self.wholeNumber(arguments, "--batch")
+    let every = try arguments.wholeNumber("--every")
+    let batch = try arguments.wholeNumber("--batch")
     let rule = try Self.updateRule(arguments)
     dataPath = arguments.value("--data")
     let shuffle = arguments.has("--shuffle")
@@ -302,12 +306,6 @@ public struct TrainRequest: Sendable {
   }
 
   /// A whole number ≥ 1, if given.
-  private static func wholeNumber(_ arguments: Arguments, _ option: String) throws(UsageError) -> Int? {
-    guard let text = arguments.value(option) else { return nil }
-    guard let n = Int(text), n >= 1 else { throw UsageError(.notAWholeNumber(option: option, value: text)) }
-    return n
-  }
-
   /// The loss: `--loss`, or the program's only output.
   public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
     if let named = try compilation.scalar(namedBy: "--loss", in: arguments) { return named }

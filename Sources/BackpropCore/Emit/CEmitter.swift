@@ -19,12 +19,14 @@ public enum CEmitter {
       gradientBody = .kernels(KernelBody(
         request.gradient, dialect: .c, workBuffer: "work", interface: request.interface(.c, gradientBuffer: true)))
     } else {
-      forwardBody = .straightLine(FunctionBody(request.forward, layout: request.layout, dialect: .c))
-      gradientBody = .straightLine(FunctionBody(request.gradient, layout: request.layout, dialect: .c))
+      forwardBody = .straightLine(Split(FunctionBody(request.forward, layout: request.layout, dialect: .c), request))
+      gradientBody = .straightLine(Split(FunctionBody(request.gradient, layout: request.layout, dialect: .c), request))
     }
     let workSize = max(1, forwardBody.workSize, gradientBody.workSize)
     let onStack = !arrays || workSize <= EmitRequest.stackBudget
-    let header = emitHeader(request, names, arrays: arrays, workSize: workSize, onStack: onStack)
+    var split = false
+    if case .straightLine(let f) = forwardBody, case .straightLine(let g) = gradientBody { split = f.isSplit || g.isSplit }
+    let header = emitHeader(request, names, arrays: arrays, split: split, workSize: workSize, onStack: onStack)
     let prefix = names.prefix
 
     var p = CodePrinter()
@@ -114,6 +116,8 @@ public enum CEmitter {
         }
         p.line("}")
       }
+    } else if split, case .straightLine(let f) = forwardBody, case .straightLine(let g) = gradientBody {
+      splitFunctions(request, names, forward: f, gradient: g, into: &p)
     } else {
       p.line()
       p.line("void \(prefix)_forward(const double *restrict in, double *restrict out)")
@@ -156,28 +160,42 @@ public enum CEmitter {
 
   /// One of the two ways a function body is printed.
   enum Body {
-    case straightLine(FunctionBody)
+    case straightLine(Split)
     case kernels(KernelBody)
 
     var helpers: [Builtin] {
       switch self {
-      case .straightLine(let body): body.helpers
+      case .straightLine(let split): split.body.helpers
       case .kernels(let body): body.helpers
       }
     }
 
     var workSize: Int {
       switch self {
-      case .straightLine: 0
+      case .straightLine(let split): split.workSize
       case .kernels(let body): body.schedule.workSize
       }
     }
   }
 
+  /// A straight-line body and its parts: none when it is one function.
+  struct Split {
+    let body: FunctionBody
+    let parts: [FunctionBody.Part]
+    let workSize: Int
+
+    init(_ body: FunctionBody, _ request: EmitRequest) {
+      self.body = body
+      (parts, workSize) = body.parts(maxSize: request.maxFunctionSize) { request.file.location(of: $0.start).line }
+    }
+
+    var isSplit: Bool { !parts.isEmpty }
+  }
+
   // MARK: - Header
 
   private static func emitHeader(
-    _ request: EmitRequest, _ names: Names, arrays: Bool, workSize: Int, onStack: Bool
+    _ request: EmitRequest, _ names: Names, arrays: Bool, split: Bool, workSize: Int, onStack: Bool
   ) -> String {
     let (prefix, macro) = (names.prefix, names.macro)
     var p = CodePrinter()
@@ -231,7 +249,12 @@ public enum CEmitter {
       p.line("void \(prefix)_gradient(const double *in, double *out, double *grad);")
       p.line()
       variableDeclarations(request, names, workSize: workSize, into: &p)
-      p.line("/* As forward and gradient; work holds \(macro)_WORK_SIZE doubles (unused here). */")
+      if split {
+        p.line("/* As forward and gradient, which are split into parts (longer than \(request.maxFunctionSize) statements):")
+        p.line("   work holds the \(macro)_WORK_SIZE doubles they pass each other, on the stack in the forms above. */")
+      } else {
+        p.line("/* As forward and gradient; work holds \(macro)_WORK_SIZE doubles (unused here). */")
+      }
       p.line("void \(prefix)_forward_work(const double *in, double *out, double *work);")
       p.line("void \(prefix)_gradient_work(const double *in, double *out, double *grad, double *work);")
     }
@@ -300,7 +323,8 @@ public enum CEmitter {
     p.line("{")
     p.indented { p in
       switch body {
-      case .straightLine(let body):
+      case .straightLine(let split):
+        let body = split.body
         if !body.readsInput { p.line("(void)in;") }
         if gradient && !body.writesGradient { p.line("(void)grad;") }
         body.print(into: &p) { request.file.location(of: $0.start).line }
@@ -312,6 +336,99 @@ public enum CEmitter {
       }
     }
     p.line("}")
+  }
+
+  /// A program too long for one function: each function is a series of
+  /// `static` parts, kept out of line (gcc would inline a function called
+  /// once, and be as slow as on the whole), that pass values through `work`.
+  /// The `_work` forms call the parts; the §3 forms give them stack memory.
+  private static func splitFunctions(
+    _ request: EmitRequest, _ names: Names, forward: Split, gradient: Split, into p: inout CodePrinter
+  ) {
+    let prefix = names.prefix
+    let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
+    p.line()
+    p.line("/* Functions longer than \(request.maxFunctionSize) statements are split into parts (--max-function-size),")
+    p.line("   which pass the values they share through work; gcc must not inline them back. */")
+    p.line("#if defined(__GNUC__)")
+    p.line("#define BP_PART static __attribute__((noinline))")
+    p.line("#else")
+    p.line("#define BP_PART static")
+    p.line("#endif")
+    for (split, gradient) in [(forward, false), (gradient, true)] {
+      let function = gradient ? "\(prefix)_gradient" : "\(prefix)_forward"
+      let parameters = gradient
+        ? "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work"
+        : "const double *restrict in, double *restrict out, double *restrict work"
+      let arguments = gradient ? "in, out, grad, work" : "in, out, work"
+      if !split.isSplit {
+        p.line()
+        p.line("static void \(function)_whole(\(parameters))")
+        p.line("{")
+        p.indented { p in
+          let body = split.body
+          p.line("(void)work;")
+          if !body.readsInput { p.line("(void)in;") }
+          if gradient && !body.writesGradient { p.line("(void)grad;") }
+          body.print(into: &p, line: line)
+        }
+        p.line("}")
+      }
+      for (k, part) in split.parts.enumerated() {
+        p.line()
+        p.line("/* \(function), part \(k + 1) of \(split.parts.count): \(coverage(part, request)). */")
+        p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
+        p.line("{")
+        p.indented { p in
+          if !part.readsInput { p.line("(void)in;") }
+          if !part.writesOutput { p.line("(void)out;") }
+          if gradient && !part.writesGradient { p.line("(void)grad;") }
+          if part.imports.isEmpty && part.exports.isEmpty { p.line("(void)work;") }
+          split.body.print(part, into: &p, line: line)
+        }
+        p.line("}")
+      }
+      p.line()
+      p.line("void \(function)_work(\(parameters.replacingOccurrences(of: "restrict ", with: "")))")
+      p.line("{")
+      p.indented { p in
+        if split.isSplit {
+          for k in split.parts.indices { p.line("\(function)_part\(k + 1)(\(arguments));") }
+        } else {
+          p.line("\(function)_whole(\(arguments));")
+        }
+      }
+      p.line("}")
+      p.line()
+      p.line(gradient
+        ? "void \(prefix)_gradient(const double *in, double *out, double *grad)"
+        : "void \(prefix)_forward(const double *in, double *out)")
+      p.line("{")
+      p.indented { p in
+        p.line("double work[\(names.macro)_WORK_SIZE];")
+        p.line("\(function)_work(\(arguments));")
+      }
+      p.line("}")
+    }
+    variableTables(request, names, into: &p)
+  }
+
+  /// What a part computes, for the comment above it: `lines 3-410 of f.bp, the forward sweep`.
+  static func coverage(_ part: FunctionBody.Part, _ request: EmitRequest) -> String {
+    var text: String
+    if let lines = part.lines {
+      text = lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)"
+      text += " of \(request.sourceName)"
+    } else {
+      text = "reads of the inputs"
+    }
+    switch (part.forward, part.backward) {
+    case (true, false): text += ", forward sweep"
+    case (false, true): text += ", backward sweep"
+    case (true, true): text += ", forward sweep then backward sweep"
+    case (false, false): text += ", stores"
+    }
+    return text
   }
 
   /// The seeded generator of SPEC §6.2 (see `SeededGenerator`).
@@ -367,6 +484,10 @@ public enum CEmitter {
     p.line("{")
     p.indented { p in
       if fills.isEmpty { p.line("(void)in;") }
+      if request.fillsFromDefaultInputs {
+        p.line("for (int i = 0; i < \(names.macro)_NUM_INPUTS; i++) in[i] = \(names.prefix)_default_inputs[i];")
+        return
+      }
       for fill in fills {
         switch fill {
         case .value(let offset, let value):

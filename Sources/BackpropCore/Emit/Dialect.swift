@@ -11,6 +11,9 @@ struct Dialect: Sendable {
   var inputBuffer: String
   var outputBuffer: String
   var gradientBuffer: String
+  /// Memory the function may use as it likes: an array program's
+  /// intermediates, the values passing between a split function's parts.
+  var workBuffer = "work"
   /// `const double A = x * y;`, `let A = x * y`
   var declare: @Sendable (_ name: String, _ value: String) -> String
   /// `out[0] = C;`, `output[0] = C`

@@ -12,6 +12,14 @@ public struct EmitRequest: Sendable {
   public let layout: Layout
   /// The `--seed` of the initialisers, baked into `fill_defaults`.
   public let seed: UInt64
+  /// `--max-function-size`: a straight-line function with more statements
+  /// than this is printed as parts of at most this many (``FunctionBody/parts(maxSize:line:)``).
+  public var maxFunctionSize = EmitRequest.defaultMaxFunctionSize
+
+  /// Small enough that `cc -O2` and `swiftc -O` stay linear in the program
+  /// (their cost grows faster than the size of one function), large enough
+  /// that the values passed between parts cost little at run time.
+  public static let defaultMaxFunctionSize = 200
 
   public init(forward: Program, gradient: Program, file: SourceFile, prefix: String, seed: UInt64 = 0) {
     self.forward = forward
@@ -104,6 +112,13 @@ extension EmitRequest {
         return .fill(offset: offset, count: leaf.size, leaf.defaultValue ?? .nan)
       }
     }
+  }
+
+  /// Whether `fill_defaults` copies the per-element table of defaults
+  /// rather than writing one line per leaf: a program without arrays whose
+  /// leaves outnumber the statements of one function.
+  var fillsFromDefaultInputs: Bool {
+    !hasArrays && gradient.leafCount > maxFunctionSize
   }
 
   /// Whether a leaf starts from the seeded generator.
