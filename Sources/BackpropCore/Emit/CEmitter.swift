@@ -181,15 +181,16 @@ public enum CEmitter {
   /// A straight-line body and its parts: none when it is one function.
   struct Split {
     let body: FunctionBody
-    let parts: [FunctionBody.Part]
-    let workSize: Int
+    let split: FunctionBody.Split
 
     init(_ body: FunctionBody, _ request: EmitRequest) {
       self.body = body
-      (parts, workSize) = body.parts(maxSize: request.maxFunctionSize) { request.file.location(of: $0.start).line }
+      split = body.split(maxSize: request.maxFunctionSize) { request.file.location(of: $0.start).line }
     }
 
-    var isSplit: Bool { !parts.isEmpty }
+    var parts: [FunctionBody.Part] { split.parts }
+    var workSize: Int { split.workSize }
+    var isSplit: Bool { !split.parts.isEmpty }
   }
 
   // MARK: - Header
@@ -383,8 +384,8 @@ public enum CEmitter {
           if !part.readsInput { p.line("(void)in;") }
           if !part.writesOutput { p.line("(void)out;") }
           if gradient && !part.writesGradient { p.line("(void)grad;") }
-          if part.imports.isEmpty && part.exports.isEmpty { p.line("(void)work;") }
-          split.body.print(part, into: &p, line: line)
+          if !part.usesWork { p.line("(void)work;") }
+          split.body.print(part, of: split.split, into: &p, line: line)
         }
         p.line("}")
       }
@@ -416,7 +417,7 @@ public enum CEmitter {
   /// What a part computes, for the comment above it: `lines 3-410 of f.bp, the forward sweep`.
   static func coverage(_ part: FunctionBody.Part, _ request: EmitRequest) -> String {
     var text: String
-    if let lines = part.lines {
+    if let lines = part.sourceLines {
       text = lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)"
       text += " of \(request.sourceName)"
     } else {

@@ -96,177 +96,182 @@ struct FunctionBody {
   /// A piece of a split function: consecutive statements, and the values it
   /// shares with other parts through slots of the work buffer.
   struct Part {
-    /// Locals (instruction indices) and stores (store indices), in order.
-    var statements: [Statement] = []
-    /// (instruction, slot): values of earlier parts this part reads.
-    var imports: [(value: Int, slot: Int)] = []
-    /// (instruction, slot): values of this part later parts read.
-    var exports: [(value: Int, slot: Int)] = []
+    /// What the part prints, in order.
+    var lines: [Line] = []
     /// The source lines of the statements the part computes.
-    var lines: ClosedRange<Int>?
+    var sourceLines: ClosedRange<Int>?
     var forward = false
     var backward = false
     var readsInput = false
     var writesOutput = false
     var writesGradient = false
+    var usesWork = false
   }
 
-  enum Statement {
+  enum Line {
+    /// a leaf's local, from the input buffer
+    case leaf(Int)
+    /// the local of a value computed by an earlier part, from its slot
+    case fetch(Int)
+    /// a value's local (then, if a later part reads it, its slot's write)
     case local(Int)
+    /// a store
     case store(Int)
   }
 
+  /// A body as parts, and the slot of each value that crosses between them.
+  struct Split {
+    var parts: [Part] = []
+    /// Per instruction: its slot of the work buffer, or -1.
+    var slot: [Int32] = []
+    var workSize = 0
+  }
+
   /// The body cut into parts of at most `maxSize` statements (locals and
-  /// stores); none when it is no longer than that, and then no work memory.
+  /// stores); no parts when it is no longer than that.
   ///
   /// Each store is placed right after the last local it reads, and a leaf
   /// is read from the input buffer in each part that uses it, so what
   /// crosses a boundary is only what must: values computed in one part and
   /// read in a later one. Each takes a slot of the work buffer from the part
   /// that computes it to the last part that reads it; the slot then serves
-  /// the values of later parts, so the buffer holds about what is live at once.
-  func parts(maxSize: Int, line: (SourceRange) -> Int) -> (parts: [Part], workSize: Int) {
-    guard program.kernels.count == 1 else { return ([], 0) }
+  /// the values of later parts, so the buffer holds about what is live at
+  /// once. A part reads a leaf or a fetched value just before the first
+  /// statement that needs it, and writes a slot just after the value is
+  /// computed: short live ranges keep the C and Swift compilers' register
+  /// allocation fast. One pass over the body, and one over the parts.
+  func split(maxSize: Int, line: (SourceRange) -> Int) -> Split {
+    guard program.kernels.count == 1 else { return Split() }
     let kernel = program.kernels[0]
     let plan = plans[0]
     let count = kernel.instructions.count
-    func isLoad(_ v: Int) -> Bool {
-      if case .load = kernel.instructions[v].op { return true }
-      return false
+    var isLoad = [Bool](repeating: false, count: count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      if case .load = instruction.op { isLoad[i] = true }
     }
-    let computed = (0..<count).filter { plan.local[$0] != nil && !isLoad($0) }
-    guard kernel.stores.count + computed.count > maxSize else { return ([], 0) }
+    let computed = (0..<count).filter { plan.local[$0] != nil && !isLoad[$0] }
+    guard kernel.stores.count + computed.count > maxSize else { return Split() }
+
+    // The locals each statement's text names (CSR: `readStart[k]..<readStart[k + 1]`),
+    // statements numbered as instructions, then stores after them, and
+    // whether its text holds a load written inline.
+    var readStart = [Int32](repeating: 0, count: count + kernel.stores.count + 1)
+    var read: [Int32] = []
+    var inlineLoad = [Bool](repeating: false, count: count + kernel.stores.count)
+    func collect(_ v: Int, _ k: Int) {
+      if plan.local[v] != nil {
+        read.append(Int32(v))
+      } else if isLoad[v] {
+        inlineLoad[k] = true
+      } else {
+        for operand in kernel.instructions[v].operands { collect(operand.int, k) }
+      }
+    }
+    for k in 0..<(count + kernel.stores.count) {
+      if k < count {
+        if plan.local[k] != nil && !isLoad[k] { for operand in kernel.instructions[k].operands { collect(operand.int, k) } }
+      } else {
+        collect(kernel.stores[k - count].value.int, k)
+      }
+      readStart[k + 1] = Int32(read.count)
+    }
+    func reads(_ k: Int) -> ArraySlice<Int32> { read[Int(readStart[k])..<Int(readStart[k + 1])] }
 
     // Stores to distinct elements may go in any order; should two write one
     // element, all keep their order.
     let distinct = Set(kernel.stores.map { kernel.accesses[$0.access] }).count == kernel.stores.count
     var storesAfter = [[Int]](repeating: [], count: count + 1)
     var lastPosition = 0
-    for (s, store) in kernel.stores.enumerated() {
-      var found: [Int] = []
-      readsValue(kernel, plan, store.value.int, into: &found)
-      // Position 0 is "before every local"; a leaf is no local here.
-      let position = max(distinct ? 0 : lastPosition, (found.filter { !isLoad($0) }.max() ?? -1) + 1)
+    for s in kernel.stores.indices {
+      // Position 0 is "before every local"; a leaf is read where it is used.
+      let last = reads(count + s).lazy.filter { !isLoad[Int($0)] }.max().map { Int($0) + 1 } ?? 0
+      let position = max(distinct ? 0 : lastPosition, last)
       lastPosition = position
       storesAfter[position].append(s)
     }
-    var order: [Statement] = storesAfter[0].map { .store($0) }
+    var order: [Line] = storesAfter[0].map { .store($0) }
     for i in computed {
       order.append(.local(i))
       order += storesAfter[i + 1].map { .store($0) }
     }
 
     // Cut; find the part computing each value and the last part reading it.
-    var parts: [Part] = []
-    var home = [Int](repeating: -1, count: count)
-    var lastReader = [Int](repeating: -1, count: count)
+    var result = Split()
+    var home = [Int32](repeating: -1, count: count)
+    var lastReader = [Int32](repeating: -1, count: count)
     for start in stride(from: 0, to: order.count, by: maxSize) {
-      let p = parts.count
-      var part = Part(statements: Array(order[start..<min(order.count, start + maxSize)]))
-      var imports: [Int] = []
-      for statement in part.statements {
-        var found: [Int] = []
-        var inputs = false
+      let p = Int32(result.parts.count)
+      var part = Part()
+      part.lines.reserveCapacity(2 * maxSize)
+      for statement in order[start..<min(order.count, start + maxSize)] {
+        let k: Int
         switch statement {
         case .local(let i):
+          k = i
           home[i] = p
           let instruction = kernel.instructions[i]
           if instruction.role == .forward { part.forward = true } else { part.backward = true }
           let l = line(instruction.range)
-          part.lines = part.lines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
-          reads(kernel, plan, i, into: &found)
-          inputs = readsInlineLoad(kernel, plan, i)
+          part.sourceLines = part.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
         case .store(let s):
-          let store = kernel.stores[s]
-          readsValue(kernel, plan, store.value.int, into: &found)
-          inputs = plan.local[store.value.int] == nil && (isLoad(store.value.int) || readsInlineLoad(kernel, plan, store.value.int))
-          if case .output = kernel.accesses[store.access].array { part.writesOutput = true } else { part.writesGradient = true }
+          k = count + s
+          if case .output = kernel.accesses[kernel.stores[s].access].array { part.writesOutput = true } else { part.writesGradient = true }
+        case .leaf, .fetch:
+          continue
         }
-        if inputs || found.contains(where: isLoad) { part.readsInput = true }
-        for v in found where !isLoad(v) && home[v] != p && lastReader[v] != p {
+        if inlineLoad[k] { part.readsInput = true }
+        for r in reads(k) {
+          let v = Int(r)
+          guard home[v] != p, lastReader[v] != p else { continue }
           lastReader[v] = p
-          imports.append(v)
+          if isLoad[v] {
+            part.readsInput = true
+            part.lines.append(.leaf(v))
+          } else {
+            part.usesWork = true
+            part.lines.append(.fetch(v))
+          }
         }
+        part.lines.append(statement)
       }
-      part.imports = imports.map { ($0, -1) }
-      parts.append(part)
+      result.parts.append(part)
     }
 
-    // Slots. A part reads its imports as it goes, so the slots they free
-    // serve only the parts after it.
-    var exports = [[Int]](repeating: [], count: parts.count)
-    for v in computed where lastReader[v] > home[v] { exports[home[v]].append(v) }
-    var slot = [Int](repeating: -1, count: count)
-    var free: [Int] = []
-    var workSize = 0
-    for p in parts.indices {
-      parts[p].imports = parts[p].imports.map { ($0.value, slot[$0.value]) }
+    // Slots, in part order. A part fetches as it goes, so the slots its
+    // fetches free serve only the parts after it.
+    var exports = [[Int]](repeating: [], count: result.parts.count)
+    for v in computed where lastReader[v] > home[v] { exports[Int(home[v])].append(v) }
+    result.slot = [Int32](repeating: -1, count: count)
+    var free: [Int32] = []
+    for p in result.parts.indices {
       free.sort(by: >)
       for v in exports[p] {
         if let s = free.popLast() {
-          slot[v] = s
+          result.slot[v] = s
         } else {
-          slot[v] = workSize
-          workSize += 1
+          result.slot[v] = Int32(result.workSize)
+          result.workSize += 1
         }
-        parts[p].exports.append((v, slot[v]))
+        result.parts[p].usesWork = true
       }
-      for (v, s) in parts[p].imports where lastReader[v] == p { free.append(s) }
+      for case .fetch(let v) in result.parts[p].lines where lastReader[v] == p { free.append(result.slot[v]) }
     }
-    return (parts, workSize)
+    return result
   }
 
-  /// The locals the text of value `v`'s definition names, through the
-  /// operands written inline.
-  private func reads(_ kernel: Kernel, _ plan: FunctionPlan, _ v: Int, into found: inout [Int]) {
-    for operand in kernel.instructions[v].operands { readsValue(kernel, plan, operand.int, into: &found) }
-  }
-
-  /// The locals the text of value `v` names: itself, when it has a local.
-  private func readsValue(_ kernel: Kernel, _ plan: FunctionPlan, _ v: Int, into found: inout [Int]) {
-    if plan.local[v] != nil { found.append(v) } else { reads(kernel, plan, v, into: &found) }
-  }
-
-  /// Whether the text of value `v`'s definition holds a load written inline (`in[3]`).
-  private func readsInlineLoad(_ kernel: Kernel, _ plan: FunctionPlan, _ v: Int) -> Bool {
-    kernel.instructions[v].operands.contains { operand in
-      guard plan.local[operand.int] == nil else { return false }
-      if case .load = kernel.instructions[operand.int].op { return true }
-      return readsInlineLoad(kernel, plan, operand.int)
-    }
-  }
-
-  /// Prints one part's statements. A leaf is read from the input buffer,
-  /// and a value of an earlier part from `work`, just before the first
-  /// statement that needs it; a value later parts need is written to `work`
-  /// just after it is computed. The live ranges stay short, which keeps the
-  /// C and Swift compilers' register allocation fast.
-  func print(_ part: Part, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+  /// Prints one part of a ``split(maxSize:line:)``.
+  func print(_ part: Part, of split: Split, into p: inout CodePrinter, line: (SourceRange) -> Int) {
     let plan = plans[0]
-    let kernel = program.kernels[0]
-    var importSlot: [Int: Int] = [:]
-    for (v, slot) in part.imports { importSlot[v] = slot }
-    var exportSlot: [Int: Int] = [:]
-    for (v, slot) in part.exports { exportSlot[v] = slot }
-    var loaded = Set<Int>()
     var announcedBackward = !part.forward
-    for statement in part.statements {
-      var found: [Int] = []
-      switch statement {
-      case .local(let i): reads(kernel, plan, i, into: &found)
-      case .store(let s): readsValue(kernel, plan, kernel.stores[s].value.int, into: &found)
-      }
-      for v in found {
-        if case .load = kernel.instructions[v].op {
-          if loaded.insert(v).inserted { printLocal(0, v, announcedBackward: &announcedBackward, into: &p, line: line) }
-        } else if let slot = importSlot.removeValue(forKey: v) {
-          p.line(dialect.declare(plan.local[v]!, dialect.element(dialect.workBuffer, "\(slot)")))
-        }
-      }
-      switch statement {
+    for item in part.lines {
+      switch item {
+      case .leaf(let v):
+        printLocal(0, v, announcedBackward: &announcedBackward, into: &p, line: line)
+      case .fetch(let v):
+        p.line(dialect.declare(plan.local[v]!, dialect.element(dialect.workBuffer, "\(split.slot[v])")))
       case .local(let i):
         printLocal(0, i, announcedBackward: &announcedBackward, into: &p, line: line)
-        if let slot = exportSlot[i] { p.line(dialect.assign(dialect.element(dialect.workBuffer, "\(slot)"), plan.local[i]!)) }
+        if split.slot[i] >= 0 { p.line(dialect.assign(dialect.element(dialect.workBuffer, "\(split.slot[i])"), plan.local[i]!)) }
       case .store(let s):
         printStore(0, s, into: &p)
       }

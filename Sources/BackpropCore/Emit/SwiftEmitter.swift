@@ -18,8 +18,8 @@ public enum SwiftEmitter {
     let forward = FunctionBody(request.forward, layout: layout, dialect: .swift)
     let gradient = FunctionBody(request.gradient, layout: layout, dialect: .swift)
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
-    let forwardParts = forward.parts(maxSize: request.maxFunctionSize, line: line)
-    let gradientParts = gradient.parts(maxSize: request.maxFunctionSize, line: line)
+    let forwardParts = forward.split(maxSize: request.maxFunctionSize, line: line)
+    let gradientParts = gradient.split(maxSize: request.maxFunctionSize, line: line)
     let split = !forwardParts.parts.isEmpty || !gradientParts.parts.isEmpty
     let w = max(1, forwardParts.workSize, gradientParts.workSize)
 
@@ -95,7 +95,7 @@ public enum SwiftEmitter {
       // SPEC §6.5, for every program: the per-variable layout and the work forms.
       layoutMembers(request, workSize: w, into: &p)
       if split {
-        splitFunctions(request, typeName, (forward, forwardParts.parts), (gradient, gradientParts.parts), workSize: w, into: &p)
+        splitFunctions(request, typeName, (forward, forwardParts), (gradient, gradientParts), workSize: w, into: &p)
       } else {
         p.line()
         p.line("/// As `forward(_:_:)`; this program needs no work memory.")
@@ -230,8 +230,8 @@ public enum SwiftEmitter {
   /// parts, kept out of line (the optimiser would inline a function called
   /// once, and be as slow as on the whole), that pass values through `work`.
   private static func splitFunctions(
-    _ request: EmitRequest, _ typeName: String, _ forward: (FunctionBody, [FunctionBody.Part]),
-    _ gradient: (FunctionBody, [FunctionBody.Part]), workSize w: Int, into p: inout CodePrinter
+    _ request: EmitRequest, _ typeName: String, _ forward: (FunctionBody, FunctionBody.Split),
+    _ gradient: (FunctionBody, FunctionBody.Split), workSize w: Int, into p: inout CodePrinter
   ) {
     let layout = request.layout
     let (n, m, g) = (layout.numInputs, layout.numOutputs, layout.gradientSize)
@@ -263,7 +263,8 @@ public enum SwiftEmitter {
       p.line("}")
     }
     p.line("}")
-    for (body, parts, isGradient) in [(forward.0, forward.1, false), (gradient.0, gradient.1, true)] {
+    for (body, split, isGradient) in [(forward.0, forward.1, false), (gradient.0, gradient.1, true)] {
+      let parts = split.parts
       let name = isGradient ? "gradient" : "forward"
       let parameters = isGradient
         ? "_ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>, _ gradient: UnsafeMutableBufferPointer<Double>, _ work: UnsafeMutableBufferPointer<Double>"
@@ -284,7 +285,7 @@ public enum SwiftEmitter {
         p.line("/// `\(name)`, part \(k + 1) of \(parts.count): \(CEmitter.coverage(part, request)).")
         p.line("@inline(never)")
         p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
-        p.indented { p in body.print(part, into: &p, line: line) }
+        p.indented { p in body.print(part, of: split, into: &p, line: line) }
         p.line("}")
       }
     }

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+@testable import BackpropCore
+
+/// `--max-function-size`: a straight-line function longer than the limit is
+/// printed as parts that pass values through `work`. Split code must compute
+/// what whole code computes, bit for bit, through every entry point; small
+/// programs stay one function (the goldens hold them to that).
+@Suite struct FunctionSplittingTests {
+  /// Scalar samples with fan-out, several outputs, builtins with helpers.
+  static let samples = ["mazur", "builtins", "neuron_xent", "language"]
+
+  static func request(_ name: String, prefix: String, maxSize: Int) throws -> EmitRequest {
+    let compilation = Compilation(Paths.sample(name))
+    var request = EmitRequest(optimizing: try #require(compilation.program), file: compilation.file, prefix: prefix)
+    request.maxFunctionSize = maxSize
+    return request
+  }
+
+  /// The statements of a part's body that count against the limit: locals
+  /// computed there and stores, not the reads of leaves and of other parts'
+  /// values, nor the writes of slots.
+  static func counted(_ body: [Substring]) -> Int {
+    body.filter { line in
+      let text = line.trimmingCharacters(in: .whitespaces)
+      if text.hasPrefix("const double ") { return !text.contains("= in[") && !text.contains("= work[") }
+      return text.hasPrefix("out[") || text.hasPrefix("grad[")
+    }.count
+  }
+
+  @Test(arguments: samples)
+  func partsHoldAtMostTheLimitAndSayWhatTheyCover(_ name: String) throws {
+    let whole = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: EmitRequest.defaultMaxFunctionSize), headerName: nil)
+    #expect(!whole.source.contains("_part"), "\(name) is small: one function")
+    #expect(whole.source.contains("(void)work;"))
+
+    let limit = 3
+    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: limit), headerName: nil).source
+    let lines = split.split(separator: "\n", omittingEmptySubsequences: false)
+    var parts = 0
+    var k = 0
+    while k < lines.count {
+      guard lines[k].hasPrefix("BP_PART void m_") else {
+        k += 1
+        continue
+      }
+      parts += 1
+      #expect(lines[k - 1].hasPrefix("/* m_forward, part ") || lines[k - 1].hasPrefix("/* m_gradient, part "))
+      #expect(lines[k - 1].contains(" of \(name).bp") || lines[k - 1].contains("stores"), "\(lines[k - 1])")
+      let end = try #require(lines[k...].firstIndex(of: "}"))
+      let body = Array(lines[(k + 2)..<end])
+      #expect(Self.counted(body) <= limit, "\(lines[k]) holds \(Self.counted(body)) statements")
+      #expect(Self.counted(body) >= 1)
+      k = end
+    }
+    #expect(parts >= 4, "\(name) split in \(parts) parts")
+    // Every slot the parts use lies within WORK_SIZE.
+    let workSize = try #require(lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap { Int($0.split(separator: " ").last!) })
+    let slots = split.matches(of: /work\[(\d+)\]/).compactMap { Int($0.1) }
+    #expect(!slots.isEmpty)
+    #expect(slots.allSatisfy { $0 < workSize }, "a slot beyond WORK_SIZE \(workSize)")
+  }
+
+  /// Whole and split (parts of 1, 2 and 5 statements) in one translation
+  /// unit under SPEC §3's flags at -O2: the same bits from `gradient`,
+  /// `gradient_work` and `forward`, and the interpreter's numbers.
+  @Test(arguments: samples)
+  func splitCodeComputesWhatWholeCodeComputes(_ name: String) throws {
+    let cc = try #require(Run.tool("cc", "gcc", "clang"), "no C compiler")
+    let dir = Paths.scratch("split-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let variants = [("whole", EmitRequest.defaultMaxFunctionSize), ("s1", 1), ("s2", 2), ("s5", 5)]
+    var source = "#include <stdio.h>\n#include <stdlib.h>\n"
+    var calls = ""
+    for (prefix, size) in variants {
+      source += CEmitter.emit(try Self.request(name, prefix: prefix, maxSize: size), headerName: nil).source
+        .replacingOccurrences(of: "bp_", with: "\(prefix)_bp_")
+        .replacingOccurrences(of: "#define BP_PART", with: "#undef BP_PART\n#define BP_PART")
+      let m = prefix.uppercased()
+      calls += """
+            {
+                double in[\(m)_NUM_INPUTS], out[\(m)_NUM_OUTPUTS], grad[\(m)_NUM_OUTPUTS * \(m)_NUM_INPUTS];
+                double *work = malloc(sizeof(double) * \(m)_WORK_SIZE);
+                int i;
+                \(prefix)_fill_defaults(in);
+                \(prefix)_forward(in, out);
+                for (i = 0; i < \(m)_NUM_OUTPUTS; i++) printf("\(prefix) forward %a\\n", out[i]);
+                \(prefix)_gradient(in, out, grad);
+                for (i = 0; i < \(m)_NUM_OUTPUTS; i++) printf("\(prefix) outputs %a\\n", out[i]);
+                for (i = 0; i < \(m)_NUM_OUTPUTS * \(m)_NUM_INPUTS; i++) printf("\(prefix) gradient %a\\n", grad[i]);
+                for (i = 0; i < \(m)_WORK_SIZE; i++) work[i] = 1e300;
+                \(prefix)_gradient_work(in, out, grad, work);
+                for (i = 0; i < \(m)_NUM_OUTPUTS * \(m)_NUM_INPUTS; i++) printf("\(prefix)_work gradient %a\\n", grad[i]);
+                free(work);
+            }
+
+        """
+    }
+    source += "int main(void)\n{\n\(calls)    return 0;\n}\n"
+    try Data(source.utf8).write(to: dir.appendingPathComponent("all.c"))
+    let compile = try Run.process(
+      cc, ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O2", "-o", "run", "all.c", "-lm"], directory: dir)
+    try #require(compile.status == 0, "cc failed:\n\(compile.stderr.prefix(3000))")
+    let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
+    try #require(run.status == 0)
+    let runs = NativeRun.parse(run.stdout)
+    let whole = try #require(runs["whole"])
+    let expected = try GeneratedCodeTests.interpreted(name)
+    GeneratedCodeTests.expectSame(whole.gradient, expected.gradient, "\(name) whole")
+    for (prefix, _) in variants.dropFirst() {
+      let split = try #require(runs[prefix])
+      let fromWork = try #require(runs[prefix + "_work"])
+      // Bit for bit: splitting moves statements, it changes no operation.
+      #expect(split.forward.map(\.bitPattern) == whole.forward.map(\.bitPattern), "\(name) \(prefix) forward")
+      #expect(split.outputs.map(\.bitPattern) == whole.outputs.map(\.bitPattern), "\(name) \(prefix) outputs")
+      #expect(split.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern), "\(name) \(prefix) gradient")
+      #expect(fromWork.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern), "\(name) \(prefix) gradient_work")
+    }
+  }
+
+  /// The Swift parts are kept out of line, and the `work:` forms check the
+  /// buffer they are given.
+  @Test func swiftPartsAreOutOfLineAndTheWorkFormsCheckTheirBuffer() throws {
+    let swift = SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 4))
+    let parts = swift.matches(of: /private static func gradientPart(\d+)\(/).count
+    #expect(parts >= 4)
+    #expect(swift.matches(of: /@inline\(never\)\n +private static func (forward|gradient)Part\d+\(/).count
+      == swift.matches(of: /private static func (forward|gradient)Part\d+\(/).count)
+    #expect(swift.contains("work.count >= "))
+    #expect(!SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 200)).contains("Part1"))
+  }
+
+  @Test func theLimitIsAWholeNumber() throws {
+    func request(_ words: String...) throws -> CompileRequest {
+      try CompileRequest(Arguments.parse(["m.bp", "-o", "m.c"] + words), inputIsTerminal: false)
+    }
+    #expect(try request().maxFunctionSize == EmitRequest.defaultMaxFunctionSize)
+    #expect(try request("--max-function-size", "12").maxFunctionSize == 12)
+    #expect(DriverTests.usageError { _ = try request("--max-function-size", "0") }
+      == .notAWholeNumber(option: "--max-function-size", value: "0"))
+    #expect(DriverTests.usageError { _ = try request("--max-function-size", "many") }
+      == .notAWholeNumber(option: "--max-function-size", value: "many"))
+  }
+}
