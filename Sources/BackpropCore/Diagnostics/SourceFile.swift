@@ -51,14 +51,26 @@ public struct SourceFile: Sendable {
   }
 }
 
-/// A half-open range of byte offsets into a ``SourceFile``.
+/// A half-open range of byte offsets into a ``SourceFile``. Every syntax
+/// node and IR instruction carries one, so it is stored in 32 bits per
+/// offset: exact for files up to 4 GiB, beyond which offsets saturate.
 public struct SourceRange: Hashable, Sendable {
-  public var start: Int
-  public var end: Int
+  private var storedStart: UInt32
+  private var storedEnd: UInt32
+
+  public var start: Int {
+    get { Int(storedStart) }
+    set { storedStart = UInt32(clamping: newValue) }
+  }
+
+  public var end: Int {
+    get { Int(storedEnd) }
+    set { storedEnd = UInt32(clamping: newValue) }
+  }
 
   public init(_ start: Int, _ end: Int) {
-    self.start = start
-    self.end = max(start, end)
+    storedStart = UInt32(clamping: start)
+    storedEnd = UInt32(clamping: max(start, end))
   }
 
   /// The smallest range that covers both.
