@@ -13,7 +13,7 @@ struct FunctionBody {
     self.program = program
     self.dialect = dialect
     let storage = Storage(program, layout, dialect)
-    var names = NameTable()
+    var names = NameTable(capacity: program.kernels.reduce(0) { $0 + $1.instructions.count })
     plans = program.kernels.map { kernel in
       FunctionPlan(program, kernel, dialect: dialect, elements: kernel.accesses.map(storage.element), names: &names)
     }
@@ -237,14 +237,13 @@ struct FunctionBody {
       result.parts.append(part)
     }
 
-    // Slots, in part order. A part fetches as it goes, so the slots its
-    // fetches free serve only the parts after it.
+    // Slots, in part order, the last freed taken first. A part fetches as
+    // it goes, so the slots its fetches free serve only the parts after it.
     var exports = [[Int]](repeating: [], count: result.parts.count)
     for v in computed where lastReader[v] > home[v] { exports[Int(home[v])].append(v) }
     result.slot = [Int32](repeating: -1, count: count)
     var free: [Int32] = []
     for p in result.parts.indices {
-      free.sort(by: >)
       for v in exports[p] {
         if let s = free.popLast() {
           result.slot[v] = s

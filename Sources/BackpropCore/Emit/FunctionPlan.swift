@@ -150,6 +150,14 @@ struct NameTable {
   private var used = Set<String>()
   private var counters: [String: Int] = [:]
 
+  init() {}
+
+  /// Room for about `capacity` names, so a long function's table is not
+  /// rehashed as it grows.
+  init(capacity: Int) {
+    used.reserveCapacity(capacity)
+  }
+
   /// `wanted`, or `wanted_2`, `wanted_3`, … when it is taken.
   mutating func claim(_ wanted: String) -> String {
     var name = wanted
