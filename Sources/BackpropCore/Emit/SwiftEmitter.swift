@@ -295,6 +295,9 @@ public enum SwiftEmitter {
     v.shape.isEmpty ? v.name : v.name + DiagnosticMessage.shape(v.shape)
   }
 
+  /// The longest `leaves` or `outputs` table written as a literal.
+  static let longTable = 64
+
   /// SPEC §6.5's `Variable`, `leaves`, `outputs` and counts.
   private static func layoutMembers(_ request: EmitRequest, workSize: Int, into p: inout CodePrinter) {
     let layout = request.layout
@@ -309,8 +312,19 @@ public enum SwiftEmitter {
     p.line("    public let size: Int")
     p.line("    public let shape: [Int]")
     p.line("}")
-    p.line("public static let leaves: [Variable] = [\(layout.leaves.map(entry).joined(separator: ", "))]")
-    p.line("public static let outputs: [Variable] = [\(layout.outputs.map(entry).joined(separator: ", "))]")
+    // A literal of many `Variable(…)` calls takes swiftc's type checker
+    // seconds (40 s for 1,650 leaves); a program without arrays, whose
+    // variables are its scalars in order, builds long tables from its names.
+    if !request.hasArrays && layout.leaves.count > longTable {
+      p.line("public static let leaves: [Variable] = inputNames.indices.map { Variable(name: inputNames[$0], offset: $0, size: 1, shape: []) }")
+    } else {
+      p.line("public static let leaves: [Variable] = [\(layout.leaves.map(entry).joined(separator: ", "))]")
+    }
+    if !request.hasArrays && layout.outputs.count > longTable {
+      p.line("public static let outputs: [Variable] = outputNames.indices.map { Variable(name: outputNames[$0], offset: $0, size: 1, shape: []) }")
+    } else {
+      p.line("public static let outputs: [Variable] = [\(layout.outputs.map(entry).joined(separator: ", "))]")
+    }
     p.line("public static let numInputs = \(layout.numInputs)")
     p.line("public static let numOutputs = \(layout.numOutputs)")
     p.line("public static let workSize = \(workSize)")
