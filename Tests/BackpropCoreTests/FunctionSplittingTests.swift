@@ -131,6 +131,40 @@ import Testing
     #expect(!SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 200)).contains("Part1"))
   }
 
+  /// A scalar program with more leaves than a function's statements: its
+  /// `fill_defaults` copies the table, and Swift builds `leaves` from the
+  /// names; both still give every leaf its default and offset.
+  @Test func manyLeavesFillFromTheTableAndListTheirOffsets() throws {
+    let swiftc = try #require(Run.tool("swiftc"), "no swiftc")
+    let n = 80
+    let text = (0..<n).map { "input a\($0) = \(Double($0) / 100)" }.joined(separator: "\n")
+      + "\nL = " + (0..<n).map { "a\($0) * a\($0)" }.joined(separator: " + ") + "\noutput L\n"
+    let file = SourceFile(name: "many.bp", text: text)
+    var request = EmitRequest(optimizing: try #require(Compilation(file).program), file: file, prefix: "many")
+    request.maxFunctionSize = 10
+    let c = CEmitter.emit(request, headerName: nil).source
+    #expect(c.contains("for (int i = 0; i < MANY_NUM_INPUTS; i++) in[i] = many_default_inputs[i];"))
+    let swift = SwiftEmitter.emit(request)
+    #expect(swift.contains("public static let leaves: [Variable] = inputNames.indices.map"))
+    let dir = Paths.scratch("many-leaves")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data(swift.utf8).write(to: dir.appendingPathComponent("Many.swift"))
+    try Data("""
+      var input = [Double](repeating: 0, count: Many.numInputs)
+      Many.fillDefaults(&input)
+      var output = [0.0]
+      var gradient = [Double](repeating: 0, count: Many.numInputs)
+      var work = [Double](repeating: 0, count: Many.workSize)
+      Many.gradient(input, &output, &gradient, work: &work)
+      print(Many.leaves.count, Many.leaves[79].name, Many.leaves[79].offset, Many.outputs[0].name, input[79], gradient[79])
+      """.utf8).write(to: dir.appendingPathComponent("main.swift"))
+    let compile = try Run.process(swiftc, ["-warnings-as-errors", "-o", "run", "main.swift", "Many.swift"], directory: dir)
+    try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr.prefix(3000))")
+    let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
+    // dL/da79 = 2 · 0.79.
+    #expect(run.stdout == "80 a79 79 L 0.79 1.58\n")
+  }
+
   @Test func theLimitIsAWholeNumber() throws {
     func request(_ words: String...) throws -> CompileRequest {
       try CompileRequest(Arguments.parse(["m.bp", "-o", "m.c"] + words), inputIsTerminal: false)
