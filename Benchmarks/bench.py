@@ -308,17 +308,6 @@ def arrays():
             f.write(ARRAY_C_DRIVER % {"p": p, "N": p.upper()})
         run(["cc", "-std=c99", "-O2", "%s_main.c" % p, "%s.o" % p, "-lm", "-o", "%s_c" % p])
         row.update({k: float(v) for k, v in fields(run(["./%s_c" % p])).items()})
-        # The same C printed as one function per entry point (no split), for
-        # the cost of splitting at run time and its saving in cc.
-        whole = os.path.join(WORK, "whole")
-        os.makedirs(whole, exist_ok=True)
-        run([os.path.join(BIN, "backpropc"), src, "-o", "%s.c" % p, "--name", p, "--max-function-size", "1000000000"], cwd=whole)
-        with open(os.path.join(whole, "%s_main.c" % p), "w") as f:
-            f.write(C_DRIVER % {"p": p, "N": p.upper()})
-        row["whole_cc_s"] = timed(["cc", "-std=c99", "-O2", "-c", "%s.c" % p, "-o", "%s.o" % p], cwd=whole)
-        run(["cc", "-std=c99", "-O2", "%s_main.c" % p, "%s.o" % p, "-lm", "-o", "%s_c" % p], cwd=whole)
-        row.update({"whole_" + k: float(v) for k, v in fields(run(["./%s_c" % p], cwd=whole)).items()})
-        row.update({k: float(v) for k, v in fields(run(["./%s_c" % p])).items()})
         if model.startswith("mlp"):
             t = camel(p)
             run([os.path.join(BIN, "backpropc"), path, "-o", "%s.swift" % t, "--name", p])
