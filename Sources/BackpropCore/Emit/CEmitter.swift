@@ -19,13 +19,12 @@ public enum CEmitter {
       gradientBody = .kernels(KernelBody(
         request.gradient, dialect: .c, workBuffer: "work", interface: request.interface(.c, gradientBuffer: true)))
     } else {
-      forwardBody = .straightLine(Split(FunctionBody(request.forward, layout: request.layout, dialect: .c), request))
-      gradientBody = .straightLine(Split(FunctionBody(request.gradient, layout: request.layout, dialect: .c), request))
+      forwardBody = .straightLine(StraightLine(FunctionBody(request.forward, layout: request.layout, dialect: .c), request))
+      gradientBody = .straightLine(StraightLine(FunctionBody(request.gradient, layout: request.layout, dialect: .c), request))
     }
     let workSize = max(1, forwardBody.workSize, gradientBody.workSize)
     let onStack = !arrays || workSize <= EmitRequest.stackBudget
-    var split = false
-    if case .straightLine(let f) = forwardBody, case .straightLine(let g) = gradientBody { split = f.isSplit || g.isSplit }
+    let split = forwardBody.isSplit || gradientBody.isSplit
     let header = emitHeader(request, names, arrays: arrays, split: split, workSize: workSize, onStack: onStack)
     let prefix = names.prefix
 
@@ -160,8 +159,14 @@ public enum CEmitter {
 
   /// One of the two ways a function body is printed.
   enum Body {
-    case straightLine(Split)
+    case straightLine(StraightLine)
     case kernels(KernelBody)
+
+    /// Whether the body is printed as parts.
+    var isSplit: Bool {
+      if case .straightLine(let body) = self { return body.isSplit }
+      return false
+    }
 
     var helpers: [Builtin] {
       switch self {
@@ -179,7 +184,7 @@ public enum CEmitter {
   }
 
   /// A straight-line body and its parts: none when it is one function.
-  struct Split {
+  struct StraightLine {
     let body: FunctionBody
     let split: FunctionBody.Split
 
@@ -344,7 +349,7 @@ public enum CEmitter {
   /// once, and be as slow as on the whole), that pass values through `work`.
   /// The `_work` forms call the parts; the §3 forms give them stack memory.
   private static func splitFunctions(
-    _ request: EmitRequest, _ names: Names, forward: Split, gradient: Split, into p: inout CodePrinter
+    _ request: EmitRequest, _ names: Names, forward: StraightLine, gradient: StraightLine, into p: inout CodePrinter
   ) {
     let prefix = names.prefix
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
@@ -377,7 +382,7 @@ public enum CEmitter {
       }
       for (k, part) in split.parts.enumerated() {
         p.line()
-        p.line("/* \(function), part \(k + 1) of \(split.parts.count): \(coverage(part, request)). */")
+        p.line("/* \(function), part \(k + 1) of \(split.parts.count): \(part.coverage(of: request.sourceName)). */")
         p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
         p.line("{")
         p.indented { p in
@@ -412,24 +417,6 @@ public enum CEmitter {
       p.line("}")
     }
     variableTables(request, names, into: &p)
-  }
-
-  /// What a part computes, for the comment above it: `lines 3-410 of f.bp, the forward sweep`.
-  static func coverage(_ part: FunctionBody.Part, _ request: EmitRequest) -> String {
-    var text: String
-    if let lines = part.sourceLines {
-      text = lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)"
-      text += " of \(request.sourceName)"
-    } else {
-      text = "reads of the inputs"
-    }
-    switch (part.forward, part.backward) {
-    case (true, false): text += ", forward sweep"
-    case (false, true): text += ", backward sweep"
-    case (true, true): text += ", forward sweep then backward sweep"
-    case (false, false): text += ", stores"
-    }
-    return text
   }
 
   /// The seeded generator of SPEC §6.2 (see `SeededGenerator`).

@@ -106,6 +106,21 @@ struct FunctionBody {
     var writesOutput = false
     var writesGradient = false
     var usesWork = false
+
+    /// What the part computes, for the comment above it: `lines 3-410 of f.bp, forward sweep`.
+    func coverage(of sourceName: String) -> String {
+      var text = "reads of the inputs"
+      if let lines = sourceLines {
+        text = (lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)")
+          + " of \(sourceName)"
+      }
+      switch (forward, backward) {
+      case (true, false): return text + ", forward sweep"
+      case (false, true): return text + ", backward sweep"
+      case (true, true): return text + ", forward sweep then backward sweep"
+      case (false, false): return text + ", stores"
+      }
+    }
   }
 
   enum Line {

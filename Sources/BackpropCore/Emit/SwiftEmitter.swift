@@ -149,32 +149,13 @@ public enum SwiftEmitter {
     p.indented { p in
       layoutMembers(request, workSize: w, into: &p)
       let inputs = "input.count >= \(n) && output.count >= \(m)"
-      p.line()
-      p.line("/// Computes the outputs; `input` holds at least \(count(n, "value")), `output` at least \(count(m, "value")).")
-      p.line("public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {")
-      p.indented { p in
-        p.line("precondition(\(inputs) && work.count >= \(w), \"\(typeName).forward: needs \(count(n, "input")), \(count(m, "output")) and \(count(w, "work value"))\")")
-        p.line("input.withUnsafeBufferPointer { input in")
-        p.line("    output.withUnsafeMutableBufferPointer { output in")
-        p.line("        work.withUnsafeMutableBufferPointer { work in forward(input, output, work: work) }")
-        p.line("    }")
-        p.line("}")
-      }
-      p.line("}")
-      p.line()
-      p.line("/// Computes the outputs and the gradient; `gradient` holds at least \(count(g, "value")).")
-      p.line("public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {")
-      p.indented { p in
-        p.line("precondition(\(inputs) && gradient.count >= \(g) && work.count >= \(w), \"\(typeName).gradient: needs \(count(n, "input")), \(count(m, "output")), \(count(g, "gradient entry")) and \(count(w, "work value"))\")")
-        p.line("input.withUnsafeBufferPointer { input in")
-        p.line("    output.withUnsafeMutableBufferPointer { output in")
-        p.line("        gradient.withUnsafeMutableBufferPointer { gradient in")
-        p.line("            work.withUnsafeMutableBufferPointer { work in self.gradient(input, output, gradient, work: work) }")
-        p.line("        }")
-        p.line("    }")
-        p.line("}")
-      }
-      p.line("}")
+      workForms(
+        request, typeName, workSize: w,
+        forward: ("Computes the outputs; `input` holds at least \(count(n, "value")), `output` at least \(count(m, "value")).",
+                  "forward(input, output, work: work)"),
+        gradient: ("Computes the outputs and the gradient; `gradient` holds at least \(count(g, "value")).",
+                   "self.gradient(input, output, gradient, work: work)"),
+        into: &p)
       if onStack {
         p.line()
         p.line("/// `forward(_:_:work:)` with the work memory on the stack: no allocation.")
@@ -233,36 +214,13 @@ public enum SwiftEmitter {
     _ request: EmitRequest, _ typeName: String, _ forward: (FunctionBody, FunctionBody.Split),
     _ gradient: (FunctionBody, FunctionBody.Split), workSize w: Int, into p: inout CodePrinter
   ) {
-    let layout = request.layout
-    let (n, m, g) = (layout.numInputs, layout.numOutputs, layout.gradientSize)
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
-    let inputs = "input.count >= \(n) && output.count >= \(m)"
-    p.line()
-    p.line("/// As `forward(_:_:)`, with the values its parts pass each other in `work` (at least \(count(w, "value"))).")
-    p.line("public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {")
-    p.indented { p in
-      p.line("precondition(\(inputs) && work.count >= \(w), \"\(typeName).forward: needs \(count(n, "input")), \(count(m, "output")) and \(count(w, "work value"))\")")
-      p.line("input.withUnsafeBufferPointer { input in")
-      p.line("    output.withUnsafeMutableBufferPointer { output in")
-      p.line("        work.withUnsafeMutableBufferPointer { work in forwardParts(input, output, work) }")
-      p.line("    }")
-      p.line("}")
-    }
-    p.line("}")
-    p.line()
-    p.line("/// As `gradient(_:_:_:)`, with the values its parts pass each other in `work` (at least \(count(w, "value"))).")
-    p.line("public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {")
-    p.indented { p in
-      p.line("precondition(\(inputs) && gradient.count >= \(g) && work.count >= \(w), \"\(typeName).gradient: needs \(count(n, "input")), \(count(m, "output")), \(count(g, "gradient entry")) and \(count(w, "work value"))\")")
-      p.line("input.withUnsafeBufferPointer { input in")
-      p.line("    output.withUnsafeMutableBufferPointer { output in")
-      p.line("        gradient.withUnsafeMutableBufferPointer { gradient in")
-      p.line("            work.withUnsafeMutableBufferPointer { work in gradientParts(input, output, gradient, work) }")
-      p.line("        }")
-      p.line("    }")
-      p.line("}")
-    }
-    p.line("}")
+    let passing = "the values its parts pass each other in `work` (at least \(count(w, "value")))"
+    workForms(
+      request, typeName, workSize: w,
+      forward: ("As `forward(_:_:)`, with \(passing).", "forwardParts(input, output, work)"),
+      gradient: ("As `gradient(_:_:_:)`, with \(passing).", "gradientParts(input, output, gradient, work)"),
+      into: &p)
     for (body, split, isGradient) in [(forward.0, forward.1, false), (gradient.0, gradient.1, true)] {
       let parts = split.parts
       let name = isGradient ? "gradient" : "forward"
@@ -282,13 +240,50 @@ public enum SwiftEmitter {
       p.line("}")
       for (k, part) in parts.enumerated() {
         p.line()
-        p.line("/// `\(name)`, part \(k + 1) of \(parts.count): \(CEmitter.coverage(part, request)).")
+        p.line("/// `\(name)`, part \(k + 1) of \(parts.count): \(part.coverage(of: request.sourceName)).")
         p.line("@inline(never)")
         p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
         p.indented { p in body.print(part, of: split, into: &p, line: line) }
         p.line("}")
       }
     }
+  }
+
+  /// `forward(_:_:work:)` and `gradient(_:_:_:work:)`: the buffers checked,
+  /// then `call` on their unsafe pointers; each with its doc comment.
+  private static func workForms(
+    _ request: EmitRequest, _ typeName: String, workSize w: Int, forward: (doc: String, call: String),
+    gradient: (doc: String, call: String), into p: inout CodePrinter
+  ) {
+    let layout = request.layout
+    let (n, m, g) = (layout.numInputs, layout.numOutputs, layout.gradientSize)
+    let inputs = "input.count >= \(n) && output.count >= \(m)"
+    p.line()
+    p.line("/// \(forward.doc)")
+    p.line("public static func forward(_ input: [Double], _ output: inout [Double], work: inout [Double]) {")
+    p.indented { p in
+      p.line("precondition(\(inputs) && work.count >= \(w), \"\(typeName).forward: needs \(count(n, "input")), \(count(m, "output")) and \(count(w, "work value"))\")")
+      p.line("input.withUnsafeBufferPointer { input in")
+      p.line("    output.withUnsafeMutableBufferPointer { output in")
+      p.line("        work.withUnsafeMutableBufferPointer { work in \(forward.call) }")
+      p.line("    }")
+      p.line("}")
+    }
+    p.line("}")
+    p.line()
+    p.line("/// \(gradient.doc)")
+    p.line("public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {")
+    p.indented { p in
+      p.line("precondition(\(inputs) && gradient.count >= \(g) && work.count >= \(w), \"\(typeName).gradient: needs \(count(n, "input")), \(count(m, "output")), \(count(g, "gradient entry")) and \(count(w, "work value"))\")")
+      p.line("input.withUnsafeBufferPointer { input in")
+      p.line("    output.withUnsafeMutableBufferPointer { output in")
+      p.line("        gradient.withUnsafeMutableBufferPointer { gradient in")
+      p.line("            work.withUnsafeMutableBufferPointer { work in \(gradient.call) }")
+      p.line("        }")
+      p.line("    }")
+      p.line("}")
+    }
+    p.line("}")
   }
 
   private static func shaped(_ v: Layout.Variable) -> String {
