@@ -50,7 +50,7 @@ import Testing
 
   struct Tally {
     var programs = 0, statements = 0, loops = 0, elements = 0, partials = 0, regenerated = 0
-    var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0
+    var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0, split = 0
     var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
     var disagreements: [String] = []
     /// Seconds in the compiler and interpreter, finite differences, cc and the C run, swiftc and the Swift run.
@@ -70,7 +70,7 @@ import Testing
       nests, \(tally.elements) elements; \(tally.reductions) sums and \(tally.logsumexps) logsumexps; reads with \
       a repeated index \(tally.diagonals), transposed \(tally.transposes), a constant subscript \
       \(tally.constants), a broadcast scalar \(tally.broadcasts); \(tally.regenerated) regenerated for \
-      non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too) bit for bit, \
+      non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts) bit for bit, \
       = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
       \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink \
       within reach of the step); \(tally.disagreements.count) disagreements; seconds: interpreter and \
@@ -183,7 +183,10 @@ import Testing
     let (outputs, gradient) = flat(evaluation)
     guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else { return .regenerate }
 
-    let request = EmitRequest(optimizing: compiled, file: file, prefix: "a\(seed)")
+    var request = EmitRequest(optimizing: compiled, file: file, prefix: "a\(seed)")
+    // Half the programs are printed as parts of 1 to 8 statements (whatever
+    // the entry points): split code must compute what whole code computes.
+    if seed / 2 % 2 == 1 { request.maxFunctionSize = 1 + Int(seed / 4 % 8) }
     let c = Case(
       seed: seed, program: program, source: source, compiled: compiled, request: request,
       leaves: leaves, outputs: outputs, gradient: gradient, cSource: CEmitter.emit(request, headerName: nil).source)
@@ -243,6 +246,7 @@ import Testing
     tally.seconds.inProcess += lap()
     for c in cases {
       tally.programs += 1
+      if c.cSource.contains("BP_PART void") { tally.split += 1 }
       tallyPatterns(c, &tally)
       compareWithFiniteDifferences(c, &tally)
     }

@@ -15,9 +15,11 @@ public enum CEmitter {
     let gradientBody: Body
     if arrays {
       forwardBody = .kernels(KernelBody(
-        request.forward, dialect: .c, workBuffer: "work", interface: request.interface(.c, gradientBuffer: false)))
+        request.forward, dialect: .c, workBuffer: "work", maxPartSize: request.maxFunctionSize,
+        interface: request.interface(.c, gradientBuffer: false)))
       gradientBody = .kernels(KernelBody(
-        request.gradient, dialect: .c, workBuffer: "work", interface: request.interface(.c, gradientBuffer: true)))
+        request.gradient, dialect: .c, workBuffer: "work", maxPartSize: request.maxFunctionSize,
+        interface: request.interface(.c, gradientBuffer: true)))
     } else {
       forwardBody = .straightLine(StraightLine(FunctionBody(request.forward, layout: request.layout, dialect: .c), request))
       gradientBody = .straightLine(StraightLine(FunctionBody(request.gradient, layout: request.layout, dialect: .c), request))
@@ -90,13 +92,10 @@ public enum CEmitter {
     }
     if request.usesGenerator { generator(request, into: &p) }
 
-    if arrays {
-      p.line()
-      p.line("BP_NOIPA void \(prefix)_forward_work(const double *restrict in, double *restrict out, double *restrict work)")
-      function(request, forwardBody, gradient: false, into: &p)
-      p.line()
-      p.line("BP_NOIPA void \(prefix)_gradient_work(const double *restrict in, double *restrict out, double *restrict grad, double *restrict work)")
-      function(request, gradientBody, gradient: true, into: &p)
+    if arrays, case .kernels(let f) = forwardBody, case .kernels(let g) = gradientBody {
+      if split { partMacro(request, arrays: true, into: &p) }
+      arrayFunction(request, names, f, gradient: false, into: &p)
+      arrayFunction(request, names, g, gradient: true, into: &p)
       if onStack {
         p.line()
         p.line("void \(prefix)_forward(const double *in, double *out)")
@@ -164,8 +163,10 @@ public enum CEmitter {
 
     /// Whether the body is printed as parts.
     var isSplit: Bool {
-      if case .straightLine(let body) = self { return body.isSplit }
-      return false
+      switch self {
+      case .straightLine(let body): body.isSplit
+      case .kernels(let body): body.isSplit
+      }
     }
 
     var helpers: [Builtin] {
@@ -344,6 +345,65 @@ public enum CEmitter {
     p.line("}")
   }
 
+  /// `BP_PART`, which keeps a part out of line; in an array program also out
+  /// of gcc's interprocedural analysis, as the entry points are (`BP_NOIPA`).
+  private static func partMacro(_ request: EmitRequest, arrays: Bool, into p: inout CodePrinter) {
+    p.line()
+    p.line("/* Functions longer than \(request.maxFunctionSize) statements are split into parts (--max-function-size),")
+    p.line("   which pass the values they share through work; gcc must not inline them back. */")
+    if arrays {
+      p.line("#if defined(__GNUC__) && !defined(__clang__)")
+      p.line("#define BP_PART static __attribute__((noipa))")
+      p.line("#elif defined(__GNUC__)")
+    } else {
+      p.line("#if defined(__GNUC__)")
+    }
+    p.line("#define BP_PART static __attribute__((noinline))")
+    p.line("#else")
+    p.line("#define BP_PART static")
+    p.line("#endif")
+  }
+
+  /// An array program's `_work` function: one body, or a part per function
+  /// and the calls to them.
+  private static func arrayFunction(
+    _ request: EmitRequest, _ names: Names, _ body: KernelBody, gradient: Bool, into p: inout CodePrinter
+  ) {
+    let function = gradient ? "\(names.prefix)_gradient" : "\(names.prefix)_forward"
+    let parameters = gradient
+      ? "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work"
+      : "const double *restrict in, double *restrict out, double *restrict work"
+    let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
+    guard body.isSplit else {
+      p.line()
+      p.line("BP_NOIPA void \(function)_work(\(parameters))")
+      Self.function(request, .kernels(body), gradient: gradient, into: &p)
+      return
+    }
+    let parts = body.schedule.parts
+    for k in parts.indices {
+      p.line()
+      p.line("/* \(function), part \(k + 1) of \(parts.count): \(body.summary(ofPart: k, line: line).coverage(of: request.sourceName)). */")
+      p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
+      p.line("{")
+      p.indented { p in
+        if !body.uses("in", inPart: k) { p.line("(void)in;") }
+        if !body.uses("out", inPart: k) { p.line("(void)out;") }
+        if gradient && !body.uses("grad", inPart: k) { p.line("(void)grad;") }
+        if !body.uses("work", inPart: k) { p.line("(void)work;") }
+        body.printPart(k, into: &p, line: line)
+      }
+      p.line("}")
+    }
+    p.line()
+    p.line("BP_NOIPA void \(function)_work(\(parameters))")
+    p.line("{")
+    p.indented { p in
+      for k in parts.indices { p.line("\(function)_part\(k + 1)(\(gradient ? "in, out, grad, work" : "in, out, work"));") }
+    }
+    p.line("}")
+  }
+
   /// A program too long for one function: each function is a series of
   /// `static` parts, kept out of line (gcc would inline a function called
   /// once, and be as slow as on the whole), that pass values through `work`.
@@ -353,14 +413,7 @@ public enum CEmitter {
   ) {
     let prefix = names.prefix
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
-    p.line()
-    p.line("/* Functions longer than \(request.maxFunctionSize) statements are split into parts (--max-function-size),")
-    p.line("   which pass the values they share through work; gcc must not inline them back. */")
-    p.line("#if defined(__GNUC__)")
-    p.line("#define BP_PART static __attribute__((noinline))")
-    p.line("#else")
-    p.line("#define BP_PART static")
-    p.line("#endif")
+    partMacro(request, arrays: false, into: &p)
     for (split, gradient) in [(forward, false), (gradient, true)] {
       let function = gradient ? "\(prefix)_gradient" : "\(prefix)_forward"
       let parameters = gradient

@@ -50,13 +50,17 @@ struct KernelBody {
   /// - Parameter interface: where the caller's buffers hold an array (leaf,
   ///   output, ∂output/∂leaf): the buffer's name, the first element's
   ///   offset, and the strides of its dimensions; nil for intermediates.
+  /// - Parameter maxPartSize: the most statements one function holds; a
+  ///   longer body is printed as parts (``ArrayParts``, ``printPart(_:into:line:)``).
   init(
-    _ program: Program, dialect: Dialect, workBuffer: String,
+    _ program: Program, dialect: Dialect, workBuffer: String, maxPartSize: Int = .max,
     interface: (ArrayName) -> (buffer: String, offset: Int, strides: [Int], mutable: Bool)?
   ) {
+    let whole = program.kernels.reduce(0) { $0 + ArrayParts.statementCount($1) } <= maxPartSize
+    let program = whole ? program : ArrayParts.cuttingStraightLine(program, maxSize: maxPartSize)
     self.program = program
     self.dialect = dialect
-    schedule = Schedule(program) { interface($0) != nil }
+    schedule = Schedule(program, isInterface: { interface($0) != nil }, maxPartSize: maxPartSize)
     var names = NameTable()
     // Arrays first: their names are the source's, and nothing may shadow them.
     var arrays: [ArrayName] = []
@@ -69,8 +73,8 @@ struct KernelBody {
     for array in arrays {
       let shape = program.shape(of: array)
       let count = shape.reduce(1, *)
-      let interfaceElement = shape.isEmpty && interface(array) != nil
-      let name = interfaceElement ? "" : names.claim(dialect.legal(Self.name(array, program)))
+      let element = shape.isEmpty && (interface(array) != nil || !schedule.locals.contains(array))
+      let name = element ? "" : names.claim(dialect.legal(Self.name(array, program)))
       if let (buffer, offset, strides, mutable) = interface(array) {
         let contiguous = strides == Layout.rowMajor(shape)
         // A Jacobian's rows are a gradient row apart: the view spans from
@@ -82,6 +86,9 @@ struct KernelBody {
                                             rows: contiguous && dialect.indexesRows), mutable: mutable, count: span)
       } else if schedule.locals.contains(array) {
         views[array] = View(name: name, kind: .local, mutable: true, count: count)
+      } else if shape.isEmpty {
+        // A scalar two parts share: its element of the work buffer.
+        views[array] = View(name: name, kind: .element(buffer: workBuffer, offset: schedule.work[array] ?? 0), mutable: true, count: 1)
       } else {
         let offset = schedule.work[array] ?? 0
         views[array] = View(
@@ -387,21 +394,71 @@ struct KernelBody {
     }
   }
 
-  /// Whether any array lives in this buffer.
-  func uses(_ buffer: String) -> Bool {
-    views.values.contains { view in
+  /// Whether any array lives in this buffer; with `part`, any the part uses.
+  func uses(_ buffer: String, inPart part: Int? = nil) -> Bool {
+    let used = part.map(arrays(ofPart:))
+    return views.contains { array, view in
+      guard used?.contains(array) ?? true else { return false }
       switch view.kind {
-      case .element(let b, _), .pointer(let b, _, _, _): b == buffer
-      case .local: false
+      case .element(let b, _), .pointer(let b, _, _, _): return b == buffer
+      case .local: return false
       }
     }
+  }
+
+  /// Whether the body is printed as parts, one function each.
+  var isSplit: Bool { !schedule.parts.isEmpty }
+
+  /// The arrays a part's kernels load or store.
+  private func arrays(ofPart part: Int) -> Set<ArrayName> {
+    var used = Set<ArrayName>()
+    for g in schedule.parts[part] {
+      for k in schedule.groups[g].kernels {
+        let kernel = program.kernels[k]
+        for a in Schedule.usedAccesses(kernel) { used.insert(kernel.accesses[a].array) }
+      }
+    }
+    return used
+  }
+
+  /// What a part computes, for the comment above its function.
+  func summary(ofPart part: Int, line: (SourceRange) -> Int) -> FunctionBody.Part {
+    var summary = FunctionBody.Part()
+    for g in schedule.parts[part] {
+      for k in schedule.groups[g].kernels {
+        for instruction in program.kernels[k].instructions where !instruction.op.isLoad {
+          if case .constant = instruction.op { continue }
+          if instruction.role == .forward { summary.forward = true } else { summary.backward = true }
+          let l = line(instruction.range)
+          summary.sourceLines = summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+        }
+      }
+    }
+    return summary
   }
 
   // MARK: - Printing
 
   /// Views first, then each group; `line` gives a range's source line.
   func print(into p: inout CodePrinter, line: (SourceRange) -> Int) {
-    for view in views.values.sorted(by: { $0.name < $1.name }) {
+    print(groups: schedule.groups.indices, used: nil, announced: false, into: &p, line: line)
+  }
+
+  /// One part of a split body (``Schedule/parts``): the views it uses, then
+  /// its groups. A part that computes only adjoints says so in its comment,
+  /// not in its body.
+  func printPart(_ part: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
+    let forward = schedule.parts[part].contains { g in
+      schedule.groups[g].kernels.contains { k in program.kernels[k].instructions.contains { $0.role == .forward && !$0.op.isLoad } }
+    }
+    print(groups: schedule.parts[part], used: arrays(ofPart: part), announced: !forward, into: &p, line: line)
+  }
+
+  private func print(
+    groups: Range<Int>, used: Set<ArrayName>?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
+    let shown = views.filter { used?.contains($0.key) ?? true }
+    for view in shown.values.sorted(by: { $0.name < $1.name }) {
       switch view.kind {
       case .pointer(let buffer, let offset, let strides, let rows):
         let shape = rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
@@ -412,9 +469,10 @@ struct KernelBody {
         break
       }
     }
-    var announced = false
+    var announced = announced
     var lastLine = -1
-    for (g, group) in schedule.groups.enumerated() {
+    for g in groups {
+      let group = schedule.groups[g]
       let first = program.kernels[group.kernels[0]]
       // The backward sweep is announced where it starts: before a loop that
       // differentiates, or at the first adjoint value of straight-line code.

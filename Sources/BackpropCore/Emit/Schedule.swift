@@ -18,8 +18,12 @@ struct Schedule {
 
   let program: Program
   private(set) var groups: [Group] = []
-  /// Arrays held in a local scalar: rank 0 (function-wide), or rank 1
-  /// indexed by a fused group's outer loop (one per iteration).
+  /// Consecutive groups printed as one function each, when the body is
+  /// split (see ``ArrayParts``); empty when it is one function.
+  private(set) var parts: [Range<Int>] = []
+  /// Arrays held in a local scalar: rank 0 (function-wide, or part-wide
+  /// when the body is split), or rank 1 indexed by a fused group's outer
+  /// loop (one per iteration).
   private(set) var locals: Set<ArrayName> = []
   /// The other intermediates, at these offsets of the work buffer.
   private(set) var work: [ArrayName: Int] = [:]
@@ -27,7 +31,9 @@ struct Schedule {
 
   /// - Parameter isInterface: arrays the caller's buffers hold (leaves,
   ///   outputs, the leaves' adjoints); they are never locals.
-  init(_ program: Program, isInterface: (ArrayName) -> Bool) {
+  /// - Parameter maxPartSize: the most statements of one function; a body
+  ///   with more is split into parts at group boundaries.
+  init(_ program: Program, isInterface: (ArrayName) -> Bool, maxPartSize: Int = .max) {
     self.program = program
     let kernels = program.kernels
     // Which kernels touch each array.
@@ -48,10 +54,28 @@ struct Schedule {
       groups.append(Group(kernels: group, fused: group.count > 1))
       k = group.last.map { $0 + 1 } ?? k + 1
     }
-    for (array, users) in touching.sorted(by: { "\($0.key)" < "\($1.key)" }) where !isInterface(array) {
+    let sizes = groups.map { group in group.kernels.reduce(0) { $0 + ArrayParts.statementCount(kernels[$1]) } }
+    if sizes.reduce(0, +) > maxPartSize {
+      var start = 0
+      var size = 0
+      for (g, groupSize) in sizes.enumerated() {
+        if g > start && size + groupSize > maxPartSize {
+          parts.append(start..<g)
+          (start, size) = (g, 0)
+        }
+        size += groupSize
+      }
+      parts.append(start..<groups.count)
+    }
+    // The part of each kernel (all in one when the body is whole).
+    var partOf = [Int](repeating: 0, count: kernels.count)
+    for (p, part) in parts.enumerated() {
+      for g in part { for k in groups[g].kernels { partOf[k] = p } }
+    }
+    for (array, users) in touching where !isInterface(array) {
       let shape = program.shape(of: array)
       if shape.isEmpty {
-        locals.insert(array)
+        if Set(users.map { partOf[$0] }).count == 1 { locals.insert(array) }
       } else if shape.count == 1, let g = groups.firstIndex(where: { Set($0.kernels).isSuperset(of: users) }),
         groups[g].fused, Self.onlyAtOuterLoop(array, groups[g].kernels, kernels)
       {

@@ -123,9 +123,11 @@ public enum SwiftEmitter {
     let layout = request.layout
     let (n, m, g) = (layout.numInputs, layout.numOutputs, layout.gradientSize)
     let forward = KernelBody(
-      request.forward, dialect: .swift, workBuffer: "work", interface: request.interface(.swift, gradientBuffer: false))
+      request.forward, dialect: .swift, workBuffer: "work", maxPartSize: request.maxFunctionSize,
+      interface: request.interface(.swift, gradientBuffer: false))
     let gradient = KernelBody(
-      request.gradient, dialect: .swift, workBuffer: "work", interface: request.interface(.swift, gradientBuffer: true))
+      request.gradient, dialect: .swift, workBuffer: "work", maxPartSize: request.maxFunctionSize,
+      interface: request.interface(.swift, gradientBuffer: true))
     let w = max(1, forward.schedule.workSize, gradient.schedule.workSize)
     let onStack = w <= EmitRequest.stackBudget
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
@@ -190,7 +192,7 @@ public enum SwiftEmitter {
       p.line("    _ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>,")
       p.line("    work: UnsafeMutableBufferPointer<Double>")
       p.line(") {")
-      p.indented { p in forward.print(into: &p, line: line) }
+      p.indented { p in arrayBody(forward, "forward", "input, output, work: work", into: &p, line: line) }
       p.line("}")
       p.line()
       p.line("/// `gradient` on buffers, unchecked: the fast path for callers that own the memory.")
@@ -198,13 +200,34 @@ public enum SwiftEmitter {
       p.line("    _ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>,")
       p.line("    _ gradient: UnsafeMutableBufferPointer<Double>, work: UnsafeMutableBufferPointer<Double>")
       p.line(") {")
-      p.indented { p in gradient.print(into: &p, line: line) }
+      p.indented { p in arrayBody(gradient, "gradient", "input, output, gradient, work: work", into: &p, line: line) }
       p.line("}")
+      for (body, name, parameters) in [
+        (forward, "forward", "_ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>, work: UnsafeMutableBufferPointer<Double>"),
+        (gradient, "gradient", "_ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>, _ gradient: UnsafeMutableBufferPointer<Double>, work: UnsafeMutableBufferPointer<Double>"),
+      ] {
+        for k in body.schedule.parts.indices {
+          p.line()
+          p.line("/// `\(name)`, part \(k + 1) of \(body.schedule.parts.count): \(body.summary(ofPart: k, line: line).coverage(of: request.sourceName)).")
+          p.line("@inline(never)")
+          p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
+          p.indented { p in body.printPart(k, into: &p, line: line) }
+          p.line("}")
+        }
+      }
       fillDefaults(request, into: &p)
       helpers(Set(forward.helpers).union(gradient.helpers), request, into: &p)
     }
     p.line("}")
     return p.text
+  }
+
+  /// An array program's function: its body, or the calls to its parts.
+  private static func arrayBody(
+    _ body: KernelBody, _ name: String, _ arguments: String, into p: inout CodePrinter, line: (SourceRange) -> Int
+  ) {
+    guard body.isSplit else { return body.print(into: &p, line: line) }
+    for k in body.schedule.parts.indices { p.line("\(name)Part\(k + 1)(\(arguments))") }
   }
 
   /// A program too long for one function: each function is a series of
