@@ -11,8 +11,26 @@ import Testing
   /// Scalar samples with fan-out, several outputs, builtins with helpers.
   static let samples = ["mazur", "builtins", "neuron_xent", "language"]
 
+  /// Array samples, and a layer followed by a long run of scalar statements
+  /// (a controller's tail) that is cut inside.
+  static let arraySamples = ["mazur_array", "mlp", "softmax", "tail"]
+
+  static let tail: SourceFile = {
+    var lines = [
+      "input x[4] = [0.1, 0.2, 0.3, 0.4]",
+      "param W[3, 4] = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 1.1, 1.2]]",
+      "h[j] = tanh(sum(i, W[j, i] * x[i]))",
+      "a0 = sum(j, h[j] * h[j])",
+    ]
+    for k in 1..<40 { lines.append("a\(k) = sin(a\(k - 1)) * 0.9 + exp(-a\(k / 2)) * 0.1 + h[\(k % 3)]") }
+    lines += ["g[j] = h[j] * a39", "E = sum(j, g[j] * g[j]) + a20"]
+    return SourceFile(name: "tail.bp", text: lines.joined(separator: "\n") + "\n")
+  }()
+
+  static func file(_ name: String) -> SourceFile { name == "tail" ? tail : Paths.sample(name) }
+
   static func request(_ name: String, prefix: String, maxSize: Int) throws -> EmitRequest {
-    let compilation = Compilation(Paths.sample(name))
+    let compilation = Compilation(file(name))
     var request = EmitRequest(optimizing: try #require(compilation.program), file: compilation.file, prefix: prefix)
     request.maxFunctionSize = maxSize
     return request
@@ -62,21 +80,52 @@ import Testing
     #expect(slots.allSatisfy { $0 < workSize }, "a slot beyond WORK_SIZE \(workSize)")
   }
 
+  /// An array program's parts: each a function with its comment, its own
+  /// views, and what crosses between parts in `work` within WORK_SIZE; the
+  /// long scalar run of `tail` is cut (more parts than groups of loops).
+  @Test(arguments: arraySamples)
+  func arrayProgramsSplitAtGroupsAndInsideStraightLineRuns(_ name: String) throws {
+    // `tail`'s gradient is longer than the default limit.
+    let limit = name == "tail" ? 1_000 : EmitRequest.defaultMaxFunctionSize
+    let whole = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: limit), headerName: nil)
+    #expect(!whole.source.contains("_part"), "\(name) is small: one function")
+    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3), headerName: nil).source
+    let lines = split.split(separator: "\n", omittingEmptySubsequences: false)
+    let heads = lines.indices.filter { lines[$0].hasPrefix("BP_PART void m_gradient_part") }
+    #expect(heads.count >= 2, "\(name) split in \(heads.count) parts")
+    for k in heads {
+      #expect(lines[k - 1].hasPrefix("/* m_gradient, part "), "\(lines[k - 1])")
+      #expect(lines[k - 1].contains(" of \(name).bp"), "\(lines[k - 1])")
+    }
+    #expect(split.matches(of: /m_gradient_part\d+\(in, out, grad, work\);/).count == heads.count)
+    let workSize = try #require(lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap { Int($0.split(separator: " ").last!) })
+    #expect(split.matches(of: /work\[(\d+)\]/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
+    #expect(split.matches(of: /work \+ (\d+)/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
+    if name == "tail" {
+      // 40 scalar statements in parts of 3: the run itself is cut.
+      #expect(heads.count >= 13, "\(heads.count) parts")
+      let swift = SwiftEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3))
+      #expect(swift.matches(of: /@inline\(never\)\n +private static func gradientPart\d+\(/).count == heads.count)
+    }
+  }
+
   /// Whole and split (parts of 1, 2 and 5 statements) in one translation
   /// unit under SPEC §3's flags at -O2: the same bits from `gradient`,
   /// `gradient_work` and `forward`, and the interpreter's numbers.
-  @Test(arguments: samples)
+  @Test(arguments: samples + arraySamples)
   func splitCodeComputesWhatWholeCodeComputes(_ name: String) throws {
     let cc = try #require(Run.tool("cc", "gcc", "clang"), "no C compiler")
     let dir = Paths.scratch("split-\(name)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let variants = [("whole", EmitRequest.defaultMaxFunctionSize), ("s1", 1), ("s2", 2), ("s5", 5)]
+    let variants = [("whole", 1_000), ("s1", 1), ("s2", 2), ("s5", 5)]
     var source = "#include <stdio.h>\n#include <stdlib.h>\n"
     var calls = ""
     for (prefix, size) in variants {
       source += CEmitter.emit(try Self.request(name, prefix: prefix, maxSize: size), headerName: nil).source
         .replacingOccurrences(of: "bp_", with: "\(prefix)_bp_")
         .replacingOccurrences(of: "#define BP_PART", with: "#undef BP_PART\n#define BP_PART")
+        .replacingOccurrences(of: "#define BP_NOIPA", with: "#undef BP_NOIPA\n#define BP_NOIPA")
+        .replacingOccurrences(of: "#define BP_INDEPENDENT", with: "#undef BP_INDEPENDENT\n#define BP_INDEPENDENT")
       let m = prefix.uppercased()
       calls += """
             {
@@ -106,7 +155,7 @@ import Testing
     try #require(run.status == 0)
     let runs = NativeRun.parse(run.stdout)
     let whole = try #require(runs["whole"])
-    let expected = try GeneratedCodeTests.interpreted(name)
+    let expected = try GeneratedCodeTests.interpreted(file: Self.file(name))
     GeneratedCodeTests.expectSame(whole.gradient, expected.gradient, "\(name) whole")
     for (prefix, _) in variants.dropFirst() {
       let split = try #require(runs[prefix])

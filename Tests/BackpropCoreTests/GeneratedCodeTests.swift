@@ -10,7 +10,11 @@ import Testing
   /// as the generated code lays them out: a row of every input element per
   /// output element (SPEC §6.4).
   static func interpreted(_ name: String) throws -> (outputs: [Double], gradient: [Double]) {
-    let evaluation = try Compilation(Paths.sample(name)).evaluation()
+    try interpreted(file: Paths.sample(name))
+  }
+
+  static func interpreted(file: SourceFile) throws -> (outputs: [Double], gradient: [Double]) {
+    let evaluation = try Compilation(file).evaluation()
     let program = evaluation.program
     let outputs = program.outputs.flatMap { evaluation.elements[$0] }
     var gradient: [Double] = []

@@ -426,11 +426,21 @@ struct KernelBody {
     var summary = FunctionBody.Part()
     for g in schedule.parts[part] {
       for k in schedule.groups[g].kernels {
-        for instruction in program.kernels[k].instructions where !instruction.op.isLoad {
-          if case .constant = instruction.op { continue }
-          if instruction.role == .forward { summary.forward = true } else { summary.backward = true }
+        let kernel = program.kernels[k]
+        var computes = false
+        for instruction in kernel.instructions {
+          switch instruction.op {
+          case .constant, .load: break
+          case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+            computes = true
+            if instruction.role == .forward { summary.forward = true } else { summary.backward = true }
+          }
           let l = line(instruction.range)
           summary.sourceLines = summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+        }
+        // A kernel that only moves values (a fill, a copy) is in the sweep it stores to.
+        if !computes {
+          if isAdjoint(kernel) { summary.backward = true } else { summary.forward = true }
         }
       }
     }
