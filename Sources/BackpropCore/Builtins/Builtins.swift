@@ -91,15 +91,21 @@ public struct BuiltinSpec: Sendable {
 }
 
 extension Builtin {
-  public var arity: Int { spec.arity }
+  public var arity: Int { Builtin.arities[ordinal] }
 
   /// The case's position in `allCases`, for hash keys: a raw-value enum
   /// would otherwise hash (and compare) its name. A payload-free enum is
   /// stored as its case index in one byte; a test checks the two agree.
   public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
+  /// The row of the table (see the type's documentation), made once.
+  public var spec: BuiltinSpec { Builtin.specs[ordinal] }
+
+  private static let specs = allCases.map(\.definition)
+  private static let arities = specs.map(\.arity)
+
   /// The single source of truth (see the type's documentation).
-  public var spec: BuiltinSpec {
+  private var definition: BuiltinSpec {
     let (g, x, y, r): (Rule, Rule, Rule, Rule) = (.upstream, .x, .y, .result)
     return switch self {
     //       arity  value                          adjoint (g upstream, x y arguments, r result)

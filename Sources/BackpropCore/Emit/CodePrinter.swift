@@ -12,6 +12,13 @@ struct CodePrinter {
     text.append("\n")
   }
 
+  /// A line built in place by `build`, which appends to the text.
+  mutating func line(building build: (inout String) -> Void) {
+    text.append(indentation)
+    build(&text)
+    text.append("\n")
+  }
+
   mutating func lines(_ block: String) {
     for l in block.split(separator: "\n", omittingEmptySubsequences: false) { line(String(l)) }
   }

@@ -14,14 +14,16 @@ struct Dialect: Sendable {
   /// Memory the function may use as it likes: an array program's
   /// intermediates, the values passing between a split function's parts.
   var workBuffer = "work"
-  /// `const double A = x * y;`, `let A = x * y`
-  var declare: @Sendable (_ name: String, _ value: String) -> String
-  /// `out[0] = C;`, `output[0] = C`
-  var assign: @Sendable (_ target: String, _ value: String) -> String
-  /// `s += x;`
-  var accumulate: @Sendable (_ target: String, _ value: String) -> String
-  /// `/* line 5 */`, `// line 5`
-  var comment: @Sendable (String) -> String
+  /// What starts a constant local's declaration: `const double `, `let `.
+  var declaration: String
+  /// What ends a statement: `;`, nothing.
+  var statementEnd: String
+  /// What opens and closes a comment: `/* `, ` */`; `// `, nothing.
+  var commentOpen: String
+  var commentClose: String
+  /// Whether a bare integer literal would be an integer (Swift's `0` is an
+  /// `Int` where no type is expected): a declared value is made `0.0`.
+  var integerLiterals: Bool
   /// An element of a buffer: `in[3]`
   var element: @Sendable (_ buffer: String, _ index: String) -> String
   /// A loop's first line, `for (int j = 0; j < 4; j++) {`, `for j in 0..<4 {`;
@@ -64,6 +66,20 @@ struct Dialect: Sendable {
     while reserved.contains(name) { name += "_" }
     return name
   }
+
+  /// `const double A = x * y;`, `let A = x * y`
+  func declare(_ name: String, _ value: String) -> String {
+    declaration + name + " = " + (integerLiterals ? asDouble(value) : value) + statementEnd
+  }
+
+  /// `out[0] = C;`, `output[0] = C`
+  func assign(_ target: String, _ value: String) -> String { target + " = " + value + statementEnd }
+
+  /// `s += x;`
+  func accumulate(_ target: String, _ value: String) -> String { target + " += " + value + statementEnd }
+
+  /// `/* line 5 */`, `// line 5`
+  func comment(_ text: String) -> String { commentOpen + text + commentClose }
 
   func call(_ builtin: Builtin) -> String {
     switch spelling(builtin) {
@@ -108,10 +124,7 @@ struct Dialect: Sendable {
       "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad", "work", "int", "uint64_t",
     ]),
     inputBuffer: "in", outputBuffer: "out", gradientBuffer: "grad",
-    declare: { "const double \($0) = \($1);" },
-    assign: { "\($0) = \($1);" },
-    accumulate: { "\($0) += \($1);" },
-    comment: { "/* \($0) */" },
+    declaration: "const double ", statementEnd: ";", commentOpen: "/* ", commentClose: " */", integerLiterals: false,
     element: { "\($0)[\($1)]" },
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
     steppedLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0) += \($3)) {" },
@@ -152,10 +165,7 @@ struct Dialect: Sendable {
       "UnsafeMutableBufferPointer",
     ]),
     inputBuffer: "input", outputBuffer: "output", gradientBuffer: "gradient",
-    declare: { "let \($0) = \(asDouble($1))" },
-    assign: { "\($0) = \($1)" },
-    accumulate: { "\($0) += \($1)" },
-    comment: { "// \($0)" },
+    declaration: "let ", statementEnd: "", commentOpen: "// ", commentClose: "", integerLiterals: true,
     element: { "\($0)[\($1)]" },
     loop: { "for \($0) in 0..<\($1) {" },
     steppedLoop: { "for \($0) in stride(from: \($1), to: \($2), by: \($3)) {" },

@@ -69,11 +69,21 @@ struct FunctionBody {
       announcedBackward = true
       p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
     }
-    var statement = dialect.declare(name, plan.definition(value))
-    if instruction.role == .forward, instruction.name != nil {
-      statement += "  " + dialect.comment("line \(line(instruction.range))")
+    let dialect = dialect
+    p.line { out in
+      out += dialect.declaration
+      out += name
+      out += " = "
+      plan.writeExpression(value, into: &out)
+      out += dialect.statementEnd
+      if instruction.role == .forward, instruction.name != nil {
+        out += "  "
+        out += dialect.commentOpen
+        out += "line "
+        out += String(line(instruction.range))
+        out += dialect.commentClose
+      }
     }
-    p.line(statement)
   }
 
   /// `grad[3] = dC_dx;  /* dC/dx */`
@@ -82,13 +92,18 @@ struct FunctionBody {
     let plan = plans[k]
     let store = kernel.stores[s]
     let access = kernel.accesses[store.access]
-    let target = plan.elements[store.access]
-    let value = plan.text(store.value)
-    var statement = store.mode == .add ? dialect.accumulate(target, value) : dialect.assign(target, value)
-    if case .adjoint(let output, let s) = access.array {
-      statement += "  " + dialect.comment(dialect.partial(program.symbols[output].name, program.symbols[s].name))
+    let dialect = dialect
+    let program = program
+    p.line { out in
+      out += plan.elements[store.access]
+      out += store.mode == .add ? " += " : " = "
+      plan.write(store.value, into: &out)
+      out += dialect.statementEnd
+      if case .adjoint(let output, let s) = access.array {
+        out += "  "
+        out += dialect.comment(dialect.partial(program.symbols[output].name, program.symbols[s].name))
+      }
     }
-    p.line(statement)
   }
 
   // MARK: - Parts
@@ -273,6 +288,14 @@ struct FunctionBody {
     return result
   }
 
+  /// `work[17]`
+  private func writeSlot(_ slot: Int32, into out: inout String) {
+    out += dialect.workBuffer
+    out += "["
+    out += String(slot)
+    out += "]"
+  }
+
   /// Prints one part of a ``split(maxSize:line:)``.
   func print(_ part: Part, of split: Split, into p: inout CodePrinter, line: (SourceRange) -> Int) {
     let plan = plans[0]
@@ -282,10 +305,23 @@ struct FunctionBody {
       case .leaf(let v):
         printLocal(0, v, announcedBackward: &announcedBackward, into: &p, line: line)
       case .fetch(let v):
-        p.line(dialect.declare(plan.local[v]!, dialect.element(dialect.workBuffer, "\(split.slot[v])")))
+        p.line { out in
+          out += dialect.declaration
+          out += plan.local[v]!
+          out += " = "
+          writeSlot(split.slot[v], into: &out)
+          out += dialect.statementEnd
+        }
       case .local(let i):
         printLocal(0, i, announcedBackward: &announcedBackward, into: &p, line: line)
-        if split.slot[i] >= 0 { p.line(dialect.assign(dialect.element(dialect.workBuffer, "\(split.slot[i])"), plan.local[i]!)) }
+        if split.slot[i] >= 0 {
+          p.line { out in
+            writeSlot(split.slot[i], into: &out)
+            out += " = "
+            out += plan.local[i]!
+            out += dialect.statementEnd
+          }
+        }
       case .store(let s):
         printStore(0, s, into: &p)
       }

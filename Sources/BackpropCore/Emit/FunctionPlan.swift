@@ -95,52 +95,104 @@ struct FunctionPlan {
   }
 
   /// The text of a value: its local's name, or its expression.
-  func text(_ v: ValueID) -> String { render(v).text }
-
-  /// The expression that defines a value (even when it has a local).
-  func definition(_ v: ValueID) -> String { expression(v).text }
-
-  private func render(_ v: ValueID) -> (text: String, level: Level) {
-    if let name = local[v.int] { return (name, .primary) }
-    return expression(v)
+  func text(_ v: ValueID) -> String {
+    var out = ""
+    write(v, into: &out)
+    return out
   }
 
-  private func expression(_ v: ValueID) -> (text: String, level: Level) {
+  /// The expression that defines a value (even when it has a local).
+  func definition(_ v: ValueID) -> String {
+    var out = ""
+    writeExpression(v, into: &out)
+    return out
+  }
+
+  /// Appends ``text(_:)``: the printers build each line in place, without
+  /// a string per subexpression.
+  func write(_ v: ValueID, into out: inout String) {
+    if let name = local[v.int] { out += name } else { writeExpression(v, into: &out) }
+  }
+
+  /// Appends ``definition(_:)``.
+  func writeExpression(_ v: ValueID, into out: inout String) {
     let instruction = kernel[v]
     let x = instruction.lhs
     let y = instruction.rhs
     switch instruction.op {
     case .constant(let c):
-      return (dialect.literal(c), c.sign == .minus ? .prefix : .primary)
+      out += dialect.literal(c)
     case .load(let a):
-      return (elements[a], .primary)
+      out += elements[a]
     case .copy:
-      return render(x)
+      write(x, into: &out)
     case .neg:
-      let operand = render(x)
       // `-(-x)` and `-(a * b)`: the parentheses keep the meaning and `--`.
-      let wrapped = operand.level < .primary || operand.text.hasPrefix("-")
-      return ("-" + (wrapped ? "(\(operand.text))" : operand.text), .prefix)
-    case .add: return binary(x, "+", y, .sum)
-    case .sub: return binary(x, "-", y, .sum)
-    case .mul: return binary(x, "*", y, .product)
-    case .div: return binary(x, "/", y, .product)
+      out += "-"
+      write(x, wrapped: level(x) < .primary || startsWithMinus(x), into: &out)
+    case .add: binary(x, " + ", y, .sum, into: &out)
+    case .sub: binary(x, " - ", y, .sum, into: &out)
+    case .mul: binary(x, " * ", y, .product, into: &out)
+    case .div: binary(x, " / ", y, .product, into: &out)
     case .pow:
-      return ("\(dialect.powerFunction)(\(text(x)), \(text(y)))", .primary)
+      out += dialect.powerFunction
+      out += "("
+      write(x, into: &out)
+      out += ", "
+      write(y, into: &out)
+      out += ")"
     case .call(let builtin):
-      let args = instruction.operands.map(text).joined(separator: ", ")
-      return ("\(dialect.call(builtin))(\(args))", .primary)
+      out += dialect.call(builtin)
+      out += "("
+      write(x, into: &out)
+      if builtin.arity > 1 {
+        out += ", "
+        write(y, into: &out)
+      }
+      out += ")"
     }
+  }
+
+  private func write(_ v: ValueID, wrapped: Bool, into out: inout String) {
+    if wrapped { out += "(" }
+    write(v, into: &out)
+    if wrapped { out += ")" }
   }
 
   /// Left-associative printing: the right operand is parenthesised at equal
   /// strength, because floating-point `a + (b + c)` is not `a + b + c`.
-  private func binary(_ x: ValueID, _ op: String, _ y: ValueID, _ level: Level) -> (String, Level) {
-    let left = render(x)
-    let right = render(y)
-    let l = left.level < level ? "(\(left.text))" : left.text
-    let r = right.level <= level ? "(\(right.text))" : right.text
-    return ("\(l) \(op) \(r)", level)
+  private func binary(_ x: ValueID, _ op: String, _ y: ValueID, _ level: Level, into out: inout String) {
+    write(x, wrapped: self.level(x) < level, into: &out)
+    out += op
+    write(y, wrapped: self.level(y) <= level, into: &out)
+  }
+
+  /// How strongly a value's text binds.
+  private func level(_ v: ValueID) -> Level {
+    if local[v.int] != nil { return .primary }
+    switch kernel[v].op {
+    case .constant(let c): return c.sign == .minus ? .prefix : .primary
+    case .load, .pow, .call: return .primary
+    case .copy: return level(kernel[v].lhs)
+    case .neg: return .prefix
+    case .add, .sub: return .sum
+    case .mul, .div: return .product
+    }
+  }
+
+  /// Whether a value's text starts with `-`.
+  private func startsWithMinus(_ v: ValueID) -> Bool {
+    if local[v.int] != nil { return false }
+    let instruction = kernel[v]
+    switch instruction.op {
+    case .constant(let c): return dialect.literal(c).hasPrefix("-")
+    case .load(let a): return elements[a].hasPrefix("-")
+    case .copy: return startsWithMinus(instruction.lhs)
+    case .neg: return true
+    case .add, .sub: return level(instruction.lhs) >= .sum && startsWithMinus(instruction.lhs)
+    case .mul, .div: return level(instruction.lhs) >= .product && startsWithMinus(instruction.lhs)
+    case .pow, .call: return false
+    }
   }
 }
 

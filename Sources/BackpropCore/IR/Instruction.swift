@@ -100,9 +100,52 @@ public struct Instruction: Sendable {
   /// The statement's symbol (the name it defines), or -1: the owner names the
   /// temporaries emitters have to introduce, so they read `E_1`, not `t17`.
   public var owner: Int32
-  public var role: Role
+  // Role and name in 32-bit words, so an instruction is 48 bytes, not 72:
+  // a pass over a million of them touches a third less memory.
+  /// The output of an adjoint's role, or -1 for the forward sweep.
+  private var roleOutput: Int32
+  /// -2: no name; -1: `.variable(nameSymbol)`; o ≥ 0: `.adjoint(output: o, of: nameSymbol)`.
+  private var nameOutput: Int32
+  private var nameSymbol: Int32
+
+  public init(op: Op, lhs: ValueID, rhs: ValueID, range: SourceRange, owner: Int32, role: Role, name: ValueName?) {
+    self.op = op
+    self.lhs = lhs
+    self.rhs = rhs
+    self.range = range
+    self.owner = owner
+    (roleOutput, nameOutput, nameSymbol) = (-1, -2, 0)
+    self.role = role
+    self.name = name
+  }
+
+  public var role: Role {
+    get { roleOutput < 0 ? .forward : .adjoint(output: Int(roleOutput)) }
+    set {
+      switch newValue {
+      case .forward: roleOutput = -1
+      case .adjoint(let output): roleOutput = Int32(output)
+      }
+    }
+  }
+
   /// The source name this value carries, if any.
-  public var name: ValueName?
+  public var name: ValueName? {
+    get {
+      switch nameOutput {
+      case -2: nil
+      case -1: .variable(Int(nameSymbol))
+      default: .adjoint(output: Int(nameOutput), of: Int(nameSymbol))
+      }
+    }
+    set {
+      switch newValue {
+      case nil: (nameOutput, nameSymbol) = (-2, 0)
+      case .variable(let s)?: (nameOutput, nameSymbol) = (-1, Int32(s))
+      case .adjoint(let o, let s)?: (nameOutput, nameSymbol) = (Int32(o), Int32(s))
+      }
+    }
+  }
 
   public var operands: [ValueID] {
     switch op.arity {

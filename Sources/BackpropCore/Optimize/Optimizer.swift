@@ -175,10 +175,11 @@ private struct ValueKey: Hashable {
 }
 
 /// Value numbering's table: open addressing with linear probing, kept at
-/// most half full (it doubles when it gets there), mapping keys to values.
+/// most half full (it doubles when it gets there). A slot holds a value, the
+/// index of a kept instruction, whose key is the instruction's own: four
+/// bytes a slot, not the key's twenty-four.
 private struct ValueTable {
-  private var keys: [ValueKey]
-  private var values: [ValueID]
+  private var slots: [Int32]
   private var mask: Int
   private var count = 0
 
@@ -186,36 +187,36 @@ private struct ValueTable {
     var size = 16
     while size < capacity * 2 { size <<= 1 }
     mask = size - 1
-    keys = Array(repeating: ValueKey(.copy, .none, .none), count: size)
-    values = Array(repeating: .none, count: size)
+    slots = Array(repeating: -1, count: size)
   }
 
-  /// The value stored under `key`, or stores `make()` there and returns it.
-  mutating func find(_ key: ValueKey, orInsert make: () -> ValueID) -> ValueID {
+  private static func key(_ instruction: Instruction) -> ValueKey {
+    ValueKey(instruction.op, instruction.lhs, instruction.rhs)
+  }
+
+  /// The value with this key among `instructions`, or the slot where it goes.
+  func find(_ key: ValueKey, in instructions: [Instruction]) -> (value: ValueID?, slot: Int) {
     var slot = Int(truncatingIfNeeded: key.mixed) & mask
-    while values[slot] != .none {
-      if keys[slot] == key { return values[slot] }
+    while slots[slot] >= 0 {
+      let value = Int(slots[slot])
+      if Self.key(instructions[value]) == key { return (ValueID(value), slot) }
       slot = (slot + 1) & mask
     }
-    let value = make()
-    keys[slot] = key
-    values[slot] = value
-    count += 1
-    if count * 2 > mask + 1 { grow() }
-    return value
+    return (nil, slot)
   }
 
-  private mutating func grow() {
-    let oldKeys = keys
-    let oldValues = values
+  /// Files `value` at the slot ``find(_:in:)`` gave.
+  mutating func insert(_ value: ValueID, at slot: Int, in instructions: [Instruction]) {
+    slots[slot] = value.index
+    count += 1
+    guard count * 2 > mask + 1 else { return }
+    let old = slots
     mask = (mask + 1) * 2 - 1
-    keys = Array(repeating: ValueKey(.copy, .none, .none), count: mask + 1)
-    values = Array(repeating: .none, count: mask + 1)
-    for (key, value) in zip(oldKeys, oldValues) where value != .none {
-      var slot = Int(truncatingIfNeeded: key.mixed) & mask
-      while values[slot] != .none { slot = (slot + 1) & mask }
-      keys[slot] = key
-      values[slot] = value
+    slots = Array(repeating: -1, count: mask + 1)
+    for v in old where v >= 0 {
+      var slot = Int(truncatingIfNeeded: Self.key(instructions[Int(v)]).mixed) & mask
+      while slots[slot] >= 0 { slot = (slot + 1) & mask }
+      slots[slot] = v
     }
   }
 }
@@ -324,6 +325,11 @@ private struct SimplifyPass {
       let value = op.apply(a, constant(y) ?? 0)
       if value.isFinite { return make(.constant(value)) }
     }
-    return table.find(ValueKey(op, x, y)) { b.emit(op, x, y) }
+    let key = ValueKey(op, x, y)
+    let (found, slot) = table.find(key, in: b.kernel.instructions)
+    if let found { return found }
+    let value = b.emit(op, x, y)
+    table.insert(value, at: slot, in: b.kernel.instructions)
+    return value
   }
 }
