@@ -34,6 +34,9 @@ public enum Reverse {
     }
 
     var b = Builder(kernel)
+    // Room for about three adjoint instructions per value and output: an
+    // untouched reservation costs address space, a regrown array a copy.
+    b.kernel.instructions.reserveCapacity(count * (1 + 3 * forward.outputs.count))
     b.range = SourceRange(0, 0)
     let zero = b.constant(0)
     for output in forward.outputs {
@@ -46,6 +49,7 @@ public enum Reverse {
       // order of the uses.
       var head = [Int32](repeating: -1, count: count)
       var pool: [(value: ValueID, next: Int32)] = []
+      pool.reserveCapacity(2 * count)
       var adjoint = [ValueID](repeating: .none, count: count)
       func contribute(_ target: ValueID, _ value: ValueID?) {
         guard let value, target != .none else { return }

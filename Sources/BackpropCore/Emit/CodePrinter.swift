@@ -4,6 +4,13 @@ struct CodePrinter {
   private(set) var text = ""
   private var indentation = ""
 
+  init() {}
+
+  /// Room for about `bytes` of text, so a long file is not copied as it grows.
+  init(reservingCapacity bytes: Int) {
+    text.reserveCapacity(bytes)
+  }
+
   mutating func line(_ s: String = "") {
     if !s.isEmpty {
       text.append(indentation)

@@ -23,6 +23,8 @@ public struct Program: Sendable {
   public init() {}
 
   public var leaves: ArraySlice<Symbol> { symbols[0..<leafCount] }
+  /// The instructions of all kernels.
+  public var instructionCount: Int { kernels.reduce(0) { $0 + $1.instructions.count } }
   public var outputNames: [String] { outputs.map { symbols[$0].name } }
 
   /// The extents of an array, outermost first.

@@ -51,6 +51,7 @@ public enum Optimizer {
   public static func simplify(_ program: Program) -> Program {
     var out = program
     var writes: [ArrayName: Int] = [:]
+    writes.reserveCapacity(program.kernels.reduce(0) { $0 + $1.stores.count })
     for kernel in program.kernels {
       for store in kernel.stores { writes[kernel.accesses[store.access].array, default: 0] += 1 }
     }
@@ -176,10 +177,12 @@ private struct ValueKey: Hashable {
 
 /// Value numbering's table: open addressing with linear probing, kept at
 /// most half full (it doubles when it gets there). A slot holds a value, the
-/// index of a kept instruction, whose key is the instruction's own: four
-/// bytes a slot, not the key's twenty-four.
+/// index of a kept instruction whose key is the instruction's own, beside the
+/// high 32 bits of the key's hash (which choose its slot), so a probe reads an
+/// instruction only when they agree: eight bytes a slot, not the key's 24.
 private struct ValueTable {
-  private var slots: [Int32]
+  /// `value + 1` in the low 32 bits (0: empty), the hash's high bits above.
+  private var slots: [UInt64]
   private var mask: Int
   private var count = 0
 
@@ -187,7 +190,7 @@ private struct ValueTable {
     var size = 16
     while size < capacity * 2 { size <<= 1 }
     mask = size - 1
-    slots = Array(repeating: -1, count: size)
+    slots = Array(repeating: 0, count: size)
   }
 
   private static func key(_ instruction: Instruction) -> ValueKey {
@@ -196,27 +199,32 @@ private struct ValueTable {
 
   /// The value with this key among `instructions`, or the slot where it goes.
   func find(_ key: ValueKey, in instructions: [Instruction]) -> (value: ValueID?, slot: Int) {
-    var slot = Int(truncatingIfNeeded: key.mixed) & mask
-    while slots[slot] >= 0 {
-      let value = Int(slots[slot])
-      if Self.key(instructions[value]) == key { return (ValueID(value), slot) }
+    let tag = key.mixed & 0xFFFF_FFFF_0000_0000
+    var slot = Int(truncatingIfNeeded: tag >> 32) & mask
+    while slots[slot] != 0 {
+      let entry = slots[slot]
+      if entry & 0xFFFF_FFFF_0000_0000 == tag {
+        let value = Int(entry & 0xFFFF_FFFF) - 1
+        if Self.key(instructions[value]) == key { return (ValueID(value), slot) }
+      }
       slot = (slot + 1) & mask
     }
     return (nil, slot)
   }
 
-  /// Files `value` at the slot ``find(_:in:)`` gave.
-  mutating func insert(_ value: ValueID, at slot: Int, in instructions: [Instruction]) {
-    slots[slot] = value.index
+  /// Files `value`, whose key is `key`, at the slot ``find(_:in:)`` gave.
+  mutating func insert(_ value: ValueID, _ key: ValueKey, at slot: Int) {
+    slots[slot] = key.mixed & 0xFFFF_FFFF_0000_0000 | UInt64(value.index + 1)
     count += 1
     guard count * 2 > mask + 1 else { return }
+    // The slot comes from the hash's high bits, which the entry keeps.
     let old = slots
     mask = (mask + 1) * 2 - 1
-    slots = Array(repeating: -1, count: mask + 1)
-    for v in old where v >= 0 {
-      var slot = Int(truncatingIfNeeded: Self.key(instructions[Int(v)]).mixed) & mask
-      while slots[slot] >= 0 { slot = (slot + 1) & mask }
-      slots[slot] = v
+    slots = Array(repeating: 0, count: mask + 1)
+    for entry in old where entry != 0 {
+      var slot = Int(truncatingIfNeeded: entry >> 32) & mask
+      while slots[slot] != 0 { slot = (slot + 1) & mask }
+      slots[slot] = entry
     }
   }
 }
@@ -329,7 +337,7 @@ private struct SimplifyPass {
     let (found, slot) = table.find(key, in: b.kernel.instructions)
     if let found { return found }
     let value = b.emit(op, x, y)
-    table.insert(value, at: slot, in: b.kernel.instructions)
+    table.insert(value, key, at: slot)
     return value
   }
 }

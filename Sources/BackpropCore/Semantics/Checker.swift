@@ -61,6 +61,10 @@ private struct CheckPass {
     self.references = Array(repeating: -1, count: tree.expressions.count)
     self.statementSymbol = Array(repeating: -1, count: tree.statements.count)
     self.bindings = Array(repeating: [], count: tree.statements.count)
+    // A statement defines about one name: no table regrows on a long program.
+    definitions.reserveCapacity(tree.statements.count)
+    symbolIndex.reserveCapacity(tree.statements.count)
+    symbols.reserveCapacity(tree.statements.count)
   }
 
   // MARK: Pass 1: who defines what
