@@ -12,8 +12,9 @@ public struct EmitRequest: Sendable {
   public let layout: Layout
   /// The `--seed` of the initialisers, baked into `fill_defaults`.
   public let seed: UInt64
-  /// `--max-function-size`: a straight-line function with more statements
-  /// than this is printed as parts of at most this many (``FunctionBody/parts(maxSize:line:)``).
+  /// `--max-function-size`: a function with more statements
+  /// than this is printed as parts of at most this many (``FunctionBody/split(maxSize:line:)``,
+  /// ``ArrayParts``).
   public var maxFunctionSize = EmitRequest.defaultMaxFunctionSize
 
   /// Small enough that `cc -O2` and `swiftc -O` stay linear in the program
