@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import BackpropCore
+
 /// The grammar is written down in Grammar/backprop.ebnf and again, production
 /// by production, in the doc comments of the parse functions: the two must
 /// hold exactly the same productions (STYLE H12).
@@ -46,5 +48,42 @@ import Testing
     #expect(written.count >= 12)
     #expect(written.subtracting(quoted).isEmpty, "in the grammar but not quoted by the parser: \(written.subtracting(quoted).sorted())")
     #expect(quoted.subtracting(written).isEmpty, "quoted by the parser but not in the grammar: \(quoted.subtracting(written).sorted())")
+  }
+
+  /// Grammar/backprop.tmLanguage.json, for editors: each keyword, reduction,
+  /// initialiser and every callable builtin of the table is matched whole by
+  /// the rule of its scope, and so are a comment and the number forms.
+  @Test func editorGrammarKnowsEveryKeywordAndBuiltin() throws {
+    let url = Paths.packageRoot.appendingPathComponent("Grammar/backprop.tmLanguage.json")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    #expect(json["scopeName"] as? String == "source.backprop")
+    let repository = try #require(json["repository"] as? [String: [String: Any]])
+    /// Whether the rule's pattern matches `text` from its start, covering `word`.
+    func matches(_ rule: String, _ text: String, word: String) throws -> Bool {
+      let pattern = try #require(repository[rule]?["match"] as? String, "no rule \(rule)")
+      let regex = try NSRegularExpression(pattern: pattern)
+      let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
+      return match?.range == NSRange(location: 0, length: word.utf16.count)
+    }
+    for keyword in ["input", "param", "output"] {
+      #expect(try matches("keyword", keyword + " x", word: keyword), "\(keyword)")
+    }
+    for reduction in ["sum", "logsumexp"] {
+      #expect(Reduction(rawValue: reduction) != nil)
+      #expect(try matches("reduction", reduction + "(i, x[i])", word: reduction), "\(reduction)")
+    }
+    for initializer in ["xavier", "he", "uniform", "normal"] {
+      #expect(try matches("initializer", initializer, word: initializer), "\(initializer)")
+    }
+    #expect(Callee.callableNames.count >= 20)
+    for name in Callee.callableNames {
+      #expect(try matches("builtin", name + "(x)", word: name), "the editor grammar lacks \(name)")
+      #expect(try !matches("builtin", name + "2(x)", word: name), "\(name) matched inside a longer name")
+    }
+    for number in ["1", "2.5", ".5", "1e-3", "2.5E+4"] {
+      #expect(try matches("number", number, word: number), "\(number)")
+    }
+    #expect(try matches("comment", "# a comment", word: "# a comment"))
+    #expect(try matches("comment", "// a comment", word: "// a comment"))
   }
 }
