@@ -365,15 +365,38 @@ public enum CEmitter {
     p.line("#endif")
   }
 
+  /// A `_work` function's name stem, its parameters and the arguments that pass them on.
+  private static func workSignature(_ names: Names, gradient: Bool) -> (function: String, parameters: String, arguments: String) {
+    gradient
+      ? ("\(names.prefix)_gradient",
+         "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work",
+         "in, out, grad, work")
+      : ("\(names.prefix)_forward", "const double *restrict in, double *restrict out, double *restrict work", "in, out, work")
+  }
+
+  /// `/* f, part k of n: coverage. */ BP_PART void f_partk(…) { (void)…; body }`;
+  /// `unused` lists the buffers the part does not touch.
+  private static func partFunction(
+    _ function: String, _ k: Int, of count: Int, covering coverage: String, parameters: String,
+    unused: [String], into p: inout CodePrinter, body: (inout CodePrinter) -> Void
+  ) {
+    p.line()
+    p.line("/* \(function), part \(k + 1) of \(count): \(coverage). */")
+    p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
+    p.line("{")
+    p.indented { p in
+      for buffer in unused { p.line("(void)\(buffer);") }
+      body(&p)
+    }
+    p.line("}")
+  }
+
   /// An array program's `_work` function: one body, or a part per function
   /// and the calls to them.
   private static func arrayFunction(
     _ request: EmitRequest, _ names: Names, _ body: KernelBody, gradient: Bool, into p: inout CodePrinter
   ) {
-    let function = gradient ? "\(names.prefix)_gradient" : "\(names.prefix)_forward"
-    let parameters = gradient
-      ? "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work"
-      : "const double *restrict in, double *restrict out, double *restrict work"
+    let (function, parameters, arguments) = workSignature(names, gradient: gradient)
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
     guard body.isSplit else {
       p.line()
@@ -383,24 +406,17 @@ public enum CEmitter {
     }
     let parts = body.schedule.parts
     for k in parts.indices {
-      p.line()
-      p.line("/* \(function), part \(k + 1) of \(parts.count): \(body.summary(ofPart: k, line: line).coverage(of: request.sourceName)). */")
-      p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
-      p.line("{")
-      p.indented { p in
-        if !body.uses("in", inPart: k) { p.line("(void)in;") }
-        if !body.uses("out", inPart: k) { p.line("(void)out;") }
-        if gradient && !body.uses("grad", inPart: k) { p.line("(void)grad;") }
-        if !body.uses("work", inPart: k) { p.line("(void)work;") }
-        body.printPart(k, into: &p, line: line)
-      }
-      p.line("}")
+      let buffers = gradient ? ["in", "out", "grad", "work"] : ["in", "out", "work"]
+      partFunction(
+        function, k, of: parts.count, covering: body.summary(ofPart: k, line: line).coverage(of: request.sourceName),
+        parameters: parameters, unused: buffers.filter { !body.uses($0, inPart: k) }, into: &p
+      ) { p in body.printPart(k, into: &p, line: line) }
     }
     p.line()
     p.line("BP_NOIPA void \(function)_work(\(parameters))")
     p.line("{")
     p.indented { p in
-      for k in parts.indices { p.line("\(function)_part\(k + 1)(\(gradient ? "in, out, grad, work" : "in, out, work"));") }
+      for k in parts.indices { p.line("\(function)_part\(k + 1)(\(arguments));") }
     }
     p.line("}")
   }
@@ -416,11 +432,7 @@ public enum CEmitter {
     let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
     partMacro(request, arrays: false, into: &p)
     for (split, gradient) in [(forward, false), (gradient, true)] {
-      let function = gradient ? "\(prefix)_gradient" : "\(prefix)_forward"
-      let parameters = gradient
-        ? "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work"
-        : "const double *restrict in, double *restrict out, double *restrict work"
-      let arguments = gradient ? "in, out, grad, work" : "in, out, work"
+      let (function, parameters, arguments) = workSignature(names, gradient: gradient)
       if !split.isSplit {
         p.line()
         p.line("static void \(function)_whole(\(parameters))")
@@ -435,18 +447,12 @@ public enum CEmitter {
         p.line("}")
       }
       for (k, part) in split.parts.enumerated() {
-        p.line()
-        p.line("/* \(function), part \(k + 1) of \(split.parts.count): \(part.coverage(of: request.sourceName)). */")
-        p.line("BP_PART void \(function)_part\(k + 1)(\(parameters))")
-        p.line("{")
-        p.indented { p in
-          if !part.readsInput { p.line("(void)in;") }
-          if !part.writesOutput { p.line("(void)out;") }
-          if gradient && !part.writesGradient { p.line("(void)grad;") }
-          if !part.usesWork { p.line("(void)work;") }
-          split.body.print(part, of: split.split, into: &p, line: line)
-        }
-        p.line("}")
+        let unused = [(!part.readsInput, "in"), (!part.writesOutput, "out"), (gradient && !part.writesGradient, "grad"),
+                      (!part.usesWork, "work")].filter(\.0).map(\.1)
+        partFunction(
+          function, k, of: split.parts.count, covering: part.coverage(of: request.sourceName), parameters: parameters,
+          unused: unused, into: &p
+        ) { p in split.body.print(part, of: split.split, into: &p, line: line) }
       }
       p.line()
       p.line("void \(function)_work(\(parameters.replacingOccurrences(of: "restrict ", with: "")))")

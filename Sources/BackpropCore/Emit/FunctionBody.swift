@@ -70,10 +70,7 @@ struct FunctionBody {
       p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
     }
     let dialect = dialect
-    p.line { out in
-      out += dialect.declaration
-      out += name
-      out += " = "
+    declare(name, into: &p) { out in
       plan.writeExpression(value, into: &out)
       out += dialect.statementEnd
       if instruction.role == .forward, instruction.name != nil {
@@ -83,6 +80,18 @@ struct FunctionBody {
         out += String(line(instruction.range))
         out += dialect.commentClose
       }
+    }
+  }
+
+  /// `const double name = `, then what `rest` appends (the value and the
+  /// statement's end), as one line built in place.
+  private func declare(_ name: String, into p: inout CodePrinter, _ rest: (inout String) -> Void) {
+    let dialect = dialect
+    p.line { out in
+      out += dialect.declaration
+      out += name
+      out += " = "
+      rest(&out)
     }
   }
 
@@ -305,10 +314,7 @@ struct FunctionBody {
       case .leaf(let v):
         printLocal(0, v, announcedBackward: &announcedBackward, into: &p, line: line)
       case .fetch(let v):
-        p.line { out in
-          out += dialect.declaration
-          out += plan.local[v]!
-          out += " = "
+        declare(plan.local[v]!, into: &p) { out in
           writeSlot(split.slot[v], into: &out)
           out += dialect.statementEnd
         }

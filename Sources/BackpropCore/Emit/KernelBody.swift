@@ -56,8 +56,9 @@ struct KernelBody {
     _ program: Program, dialect: Dialect, workBuffer: String, maxPartSize: Int = .max,
     interface: (ArrayName) -> (buffer: String, offset: Int, strides: [Int], mutable: Bool)?
   ) {
-    let whole = program.kernels.reduce(0) { $0 + ArrayParts.statementCount($1) } <= maxPartSize
-    let program = whole ? program : ArrayParts.cuttingStraightLine(program, maxSize: maxPartSize)
+    // A kernel is cut only when it alone is longer than a part: a program
+    // printed whole comes back unchanged.
+    let program = ArrayParts.cuttingStraightLine(program, maxSize: maxPartSize)
     self.program = program
     self.dialect = dialect
     schedule = Schedule(program, isInterface: { interface($0) != nil }, maxPartSize: maxPartSize)

@@ -207,12 +207,10 @@ public enum SwiftEmitter {
         (gradient, "gradient", "_ input: UnsafeBufferPointer<Double>, _ output: UnsafeMutableBufferPointer<Double>, _ gradient: UnsafeMutableBufferPointer<Double>, work: UnsafeMutableBufferPointer<Double>"),
       ] {
         for k in body.schedule.parts.indices {
-          p.line()
-          p.line("/// `\(name)`, part \(k + 1) of \(body.schedule.parts.count): \(body.summary(ofPart: k, line: line).coverage(of: request.sourceName)).")
-          p.line("@inline(never)")
-          p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
-          p.indented { p in body.printPart(k, into: &p, line: line) }
-          p.line("}")
+          partFunction(
+            name, k, of: body.schedule.parts.count, covering: body.summary(ofPart: k, line: line).coverage(of: request.sourceName),
+            parameters: parameters, into: &p
+          ) { p in body.printPart(k, into: &p, line: line) }
         }
       }
       fillDefaults(request, into: &p)
@@ -220,6 +218,19 @@ public enum SwiftEmitter {
     }
     p.line("}")
     return p.text
+  }
+
+  /// `/// name, part k of n: coverage.`, then the part, kept out of line.
+  private static func partFunction(
+    _ name: String, _ k: Int, of count: Int, covering coverage: String, parameters: String,
+    into p: inout CodePrinter, body: (inout CodePrinter) -> Void
+  ) {
+    p.line()
+    p.line("/// `\(name)`, part \(k + 1) of \(count): \(coverage).")
+    p.line("@inline(never)")
+    p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
+    p.indented(body)
+    p.line("}")
   }
 
   /// An array program's function: its body, or the calls to its parts.
@@ -262,12 +273,9 @@ public enum SwiftEmitter {
       }
       p.line("}")
       for (k, part) in parts.enumerated() {
-        p.line()
-        p.line("/// `\(name)`, part \(k + 1) of \(parts.count): \(part.coverage(of: request.sourceName)).")
-        p.line("@inline(never)")
-        p.line("private static func \(name)Part\(k + 1)(\(parameters)) {")
-        p.indented { p in body.print(part, of: split, into: &p, line: line) }
-        p.line("}")
+        partFunction(name, k, of: parts.count, covering: part.coverage(of: request.sourceName), parameters: parameters, into: &p) { p in
+          body.print(part, of: split, into: &p, line: line)
+        }
       }
     }
   }
