@@ -69,6 +69,19 @@ import Testing
     }
   }
 
+  /// The batch forms (`prefix_gradient_batch`, `gradientBatch(rows:…)`, with
+  /// and without work, forward and gradient) on three rows compute, bit for
+  /// bit, what three single calls compute, and write nothing outside the rows.
+  @Test(arguments: Paths.sampleNames)
+  func batchFormsMatchSingleCalls(_ name: String) throws {
+    let cRuns = try CompiledSamples.c.get()
+    let c = try #require(cRuns[name], "the C driver printed nothing for \(name)")
+    #expect(c.batchMismatches == 0, "\(name): C batch forms differ from single calls in \(c.batchMismatches.map(String.init) ?? "unknown") values")
+    let swiftRuns = try CompiledSamples.swift.get()
+    let swift = try #require(swiftRuns[name], "the Swift driver printed nothing for \(name)")
+    #expect(swift.batchMismatches == 0, "\(name): Swift batch forms differ from single calls in \(swift.batchMismatches.map(String.init) ?? "unknown") values")
+  }
+
   /// The reverse pass against central differences of the forward program.
   /// `kinks` is left out: at a kink a difference quotient measures the mean of
   /// the two slopes (relu at 0 gives ½), not the convention, which

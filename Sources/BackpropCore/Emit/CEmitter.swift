@@ -143,6 +143,7 @@ public enum CEmitter {
       }
       p.line("}")
     }
+    batchFunctions(names, onStack: onStack, into: &p)
     fillDefaults(request, names, into: &p)
     return Output(header: header, source: p.text)
   }
@@ -212,6 +213,8 @@ public enum CEmitter {
     p.line("#ifndef \(guardName)")
     p.line("#define \(guardName)")
     p.line()
+    p.line("#include <stddef.h>")
+    p.line()
     p.line("#ifdef __cplusplus")
     p.line("extern \"C\" {")
     p.line("#endif")
@@ -240,6 +243,7 @@ public enum CEmitter {
         p.line("/* No prefix_forward or prefix_gradient: their intermediates need \(workSize) doubles,")
         p.line("   more than the 64 KiB stack budget; pass work memory to the _work functions. */")
       }
+      batchDeclarations(names, onStack: onStack, into: &p)
     } else {
       p.line("/* Inputs (leaves), in order: \(describe(request.leafNames)). */")
       p.line("#define \(macro)_NUM_INPUTS \(request.layout.numInputs)")
@@ -265,6 +269,7 @@ public enum CEmitter {
       }
       p.line("void \(prefix)_forward_work(const double *in, double *out, double *work);")
       p.line("void \(prefix)_gradient_work(const double *in, double *out, double *grad, double *work);")
+      batchDeclarations(names, onStack: true, into: &p)
     }
     p.line()
     p.line("#ifdef __cplusplus")
@@ -273,6 +278,59 @@ public enum CEmitter {
     p.line()
     p.line("#endif /* \(guardName) */")
     return p.text
+  }
+
+  /// The batch forms' declarations: n rows of §3's buffers, one after another.
+  private static func batchDeclarations(_ names: Names, onStack: Bool, into p: inout CodePrinter) {
+    let (prefix, macro) = (names.prefix, names.macro)
+    p.line()
+    p.line("/* n rows at once, as forward_work and gradient_work on each: row r reads")
+    p.line("   in + r * \(macro)_NUM_INPUTS, writes out + r * \(macro)_NUM_OUTPUTS and")
+    p.line("   grad + r * \(macro)_NUM_OUTPUTS * \(macro)_NUM_INPUTS; the rows share work. Nothing is")
+    p.line("   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */")
+    p.line("void \(prefix)_forward_batch_work(size_t n, const double *in, double *out, double *work);")
+    p.line("void \(prefix)_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);")
+    if onStack {
+      p.line("/* The same with work on the stack. */")
+      p.line("void \(prefix)_forward_batch(size_t n, const double *in, double *out);")
+      p.line("void \(prefix)_gradient_batch(size_t n, const double *in, double *out, double *grad);")
+    }
+  }
+
+  /// The batch forms: a loop over the rows calling the `_work` forms.
+  private static func batchFunctions(_ names: Names, onStack: Bool, into p: inout CodePrinter) {
+    let (prefix, macro) = (names.prefix, names.macro)
+    let rows = [
+      ("forward", "const double *in, double *out", "in, out",
+       ["in + r * \(macro)_NUM_INPUTS, out + r * \(macro)_NUM_OUTPUTS, work"]),
+      ("gradient", "const double *in, double *out, double *grad", "in, out, grad",
+       ["in + r * \(macro)_NUM_INPUTS, out + r * \(macro)_NUM_OUTPUTS,",
+        "grad + r * ((size_t)\(macro)_NUM_OUTPUTS * \(macro)_NUM_INPUTS), work"]),
+    ]
+    for (name, parameters, arguments, row) in rows {
+      let call = "\(prefix)_\(name)_work("
+      p.line()
+      p.line("void \(prefix)_\(name)_batch_work(size_t n, \(parameters), double *work)")
+      p.line("{")
+      p.indented { p in
+        p.line("size_t r;")
+        p.line("for (r = 0; r < n; r++)")
+        for (k, piece) in row.enumerated() {
+          let lead = k == 0 ? "    " + call : String(repeating: " ", count: 4 + call.count)
+          p.line(lead + piece + (k == row.count - 1 ? ");" : ""))
+        }
+      }
+      p.line("}")
+      guard onStack else { continue }
+      p.line()
+      p.line("void \(prefix)_\(name)_batch(size_t n, \(parameters))")
+      p.line("{")
+      p.indented { p in
+        p.line("double work[\(macro)_WORK_SIZE];")
+        p.line("\(prefix)_\(name)_batch_work(n, \(arguments), work);")
+      }
+      p.line("}")
+    }
   }
 
   /// `W1[2, 2]`, or just `b1` for a scalar.

@@ -108,6 +108,12 @@ public enum SwiftEmitter {
         p.line("    self.gradient(input, &output, &gradient)")
         p.line("}")
       }
+      batchForms(
+        request, typeName, workSize: w, onStack: true,
+        calls: split
+          ? ("forwardParts(input, output, work)", "gradientParts(input, output, gradient, work)")
+          : ("forward(input, output)", "self.gradient(input, output, gradient)"),
+        needsWork: split, into: &p)
       fillDefaults(request, into: &p)
 
       helpers(Set(forward.helpers).union(gradient.helpers), request, into: &p)
@@ -213,6 +219,10 @@ public enum SwiftEmitter {
           ) { p in body.printPart(k, into: &p, line: line) }
         }
       }
+      batchForms(
+        request, typeName, workSize: w, onStack: onStack,
+        calls: ("forward(input, output, work: work)", "self.gradient(input, output, gradient, work: work)"),
+        needsWork: true, into: &p)
       fillDefaults(request, into: &p)
       helpers(Set(forward.helpers).union(gradient.helpers), request, into: &p)
     }
@@ -315,6 +325,91 @@ public enum SwiftEmitter {
       p.line("}")
     }
     p.line("}")
+  }
+
+  /// `forwardBatch(rows:…)` and `gradientBatch(rows:…)`, with `work:` and,
+  /// when the work fits the stack, without: a loop over the rows, each row's
+  /// buffers (`input`, `output`, `gradient`, and `work` when `needsWork`)
+  /// passed to the unsafe form in `calls`.
+  private static func batchForms(
+    _ request: EmitRequest, _ typeName: String, workSize w: Int, onStack: Bool,
+    calls: (forward: String, gradient: String), needsWork: Bool, into p: inout CodePrinter
+  ) {
+    let layout = request.layout
+    let (n, m, g) = (layout.numInputs, layout.numOutputs, layout.gradientSize)
+    for (name, isGradient, call) in [("forward", false, calls.forward), ("gradient", true, calls.gradient)] {
+      let buffers = isGradient ? ", _ gradient: inout [Double]" : ""
+      var needs = ["input.count >= n * \(n)", "output.count >= n * \(m)"]
+      var what = ["\(count(n, "input"))", "\(count(m, "output"))"]
+      if isGradient {
+        needs.append("gradient.count >= n * \(g)")
+        what.append("\(count(g, "gradient entry"))")
+      }
+      /// The loop over the rows, inside the buffers' pointers.
+      func rows(work: Bool, into p: inout CodePrinter) {
+        var layers = [
+          "input.withUnsafeBufferPointer { inputs in",
+          "output.withUnsafeMutableBufferPointer { outputs in",
+        ]
+        if isGradient { layers.append("gradient.withUnsafeMutableBufferPointer { gradients in") }
+        if work { layers.append("work.withUnsafeMutableBufferPointer { work in") }
+        func nest(_ k: Int, into p: inout CodePrinter) {
+          guard k < layers.count else {
+            p.line("for r in 0..<n {")
+            p.indented { p in
+              p.line("let input = UnsafeBufferPointer(rebasing: inputs[(r * \(n))..<(r * \(n) + \(n))])")
+              p.line("let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * \(m))..<(r * \(m) + \(m))])")
+              if isGradient {
+                p.line("let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * \(g))..<(r * \(g) + \(g))])")
+              }
+              p.line(call)
+            }
+            p.line("}")
+            return
+          }
+          p.line(layers[k])
+          p.indented { p in nest(k + 1, into: &p) }
+          p.line("}")
+        }
+        nest(0, into: &p)
+      }
+      let checks = "n >= 0 && " + needs.joined(separator: " && ")
+      let rowsOf = what.dropLast().joined(separator: ", ") + " and " + what.last!
+      let plain = "\(name)Batch(rows n: Int, _ input: [Double], _ output: inout [Double]\(buffers)"
+      let sharing = needsWork ? "the rows share `work`" : "this program needs no work memory"
+      p.line()
+      p.line("/// `n` rows at once, as `\(name)` on each: row `r` reads `input[(r * \(n))...]` and writes")
+      p.line(isGradient
+        ? "/// `output[(r * \(m))...]` and `gradient[(r * \(g))...]`; \(sharing)."
+        : "/// `output[(r * \(m))...]`; \(sharing).")
+      p.line("public static func \(plain), work: inout [Double]) {")
+      p.indented { p in
+        if needsWork {
+          p.line("precondition(\(checks) && work.count >= \(w), \"\(typeName).\(name)Batch: needs n rows of \(rowsOf), and \(count(w, "work value"))\")")
+          rows(work: true, into: &p)
+        } else {
+          p.line(isGradient ? "gradientBatch(rows: n, input, &output, &gradient)" : "forwardBatch(rows: n, input, &output)")
+        }
+      }
+      p.line("}")
+      guard onStack else { continue }
+      p.line()
+      p.line(needsWork
+        ? "/// `\(name)Batch(rows:…work:)` with the work memory on the stack: no allocation."
+        : "/// `\(name)Batch(rows:…work:)` without work memory, which this program does not need.")
+      p.line("public static func \(plain)) {")
+      p.indented { p in
+        p.line("precondition(\(checks), \"\(typeName).\(name)Batch: needs n rows of \(rowsOf)\")")
+        if needsWork {
+          p.line("withUnsafeTemporaryAllocation(of: Double.self, capacity: \(w)) { work in")
+          p.indented { p in rows(work: false, into: &p) }
+          p.line("}")
+        } else {
+          rows(work: false, into: &p)
+        }
+      }
+      p.line("}")
+    }
   }
 
   private static func shaped(_ v: Layout.Variable) -> String {

@@ -56,6 +56,33 @@ void apple_gradient_work(const double *in, double *out, double *grad, double *wo
     apple_gradient(in, out, grad);
 }
 
+void apple_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        apple_forward_work(in + r * APPLE_NUM_INPUTS, out + r * APPLE_NUM_OUTPUTS, work);
+}
+
+void apple_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[APPLE_WORK_SIZE];
+    apple_forward_batch_work(n, in, out, work);
+}
+
+void apple_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        apple_gradient_work(in + r * APPLE_NUM_INPUTS, out + r * APPLE_NUM_OUTPUTS,
+                            grad + r * ((size_t)APPLE_NUM_OUTPUTS * APPLE_NUM_INPUTS), work);
+}
+
+void apple_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[APPLE_WORK_SIZE];
+    apple_gradient_batch_work(n, in, out, grad, work);
+}
+
 void apple_fill_defaults(double *in)
 {
     in[0] = 100.0;

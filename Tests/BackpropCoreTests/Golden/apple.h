@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_APPLE_H
 #define BACKPROPC_APPLE_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,6 +46,16 @@ void apple_fill_defaults(double *in);
 /* As forward and gradient; work holds APPLE_WORK_SIZE doubles (unused here). */
 void apple_forward_work(const double *in, double *out, double *work);
 void apple_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * APPLE_NUM_INPUTS, writes out + r * APPLE_NUM_OUTPUTS and
+   grad + r * APPLE_NUM_OUTPUTS * APPLE_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void apple_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void apple_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void apple_forward_batch(size_t n, const double *in, double *out);
+void apple_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

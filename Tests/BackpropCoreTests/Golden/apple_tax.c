@@ -51,6 +51,33 @@ void apple_tax_gradient_work(const double *in, double *out, double *grad, double
     apple_tax_gradient(in, out, grad);
 }
 
+void apple_tax_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        apple_tax_forward_work(in + r * APPLE_TAX_NUM_INPUTS, out + r * APPLE_TAX_NUM_OUTPUTS, work);
+}
+
+void apple_tax_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[APPLE_TAX_WORK_SIZE];
+    apple_tax_forward_batch_work(n, in, out, work);
+}
+
+void apple_tax_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        apple_tax_gradient_work(in + r * APPLE_TAX_NUM_INPUTS, out + r * APPLE_TAX_NUM_OUTPUTS,
+                                grad + r * ((size_t)APPLE_TAX_NUM_OUTPUTS * APPLE_TAX_NUM_INPUTS), work);
+}
+
+void apple_tax_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[APPLE_TAX_WORK_SIZE];
+    apple_tax_gradient_batch_work(n, in, out, grad, work);
+}
+
 void apple_tax_fill_defaults(double *in)
 {
     in[0] = 100.0;

@@ -121,6 +121,33 @@ void builtins_gradient_work(const double *in, double *out, double *grad, double 
     builtins_gradient(in, out, grad);
 }
 
+void builtins_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        builtins_forward_work(in + r * BUILTINS_NUM_INPUTS, out + r * BUILTINS_NUM_OUTPUTS, work);
+}
+
+void builtins_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[BUILTINS_WORK_SIZE];
+    builtins_forward_batch_work(n, in, out, work);
+}
+
+void builtins_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        builtins_gradient_work(in + r * BUILTINS_NUM_INPUTS, out + r * BUILTINS_NUM_OUTPUTS,
+                               grad + r * ((size_t)BUILTINS_NUM_OUTPUTS * BUILTINS_NUM_INPUTS), work);
+}
+
+void builtins_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[BUILTINS_WORK_SIZE];
+    builtins_gradient_batch_work(n, in, out, grad, work);
+}
+
 void builtins_fill_defaults(double *in)
 {
     in[0] = 0.3;

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_BUILTINS_H
 #define BACKPROPC_BUILTINS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,16 @@ void builtins_fill_defaults(double *in);
 /* As forward and gradient; work holds BUILTINS_WORK_SIZE doubles (unused here). */
 void builtins_forward_work(const double *in, double *out, double *work);
 void builtins_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * BUILTINS_NUM_INPUTS, writes out + r * BUILTINS_NUM_OUTPUTS and
+   grad + r * BUILTINS_NUM_OUTPUTS * BUILTINS_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void builtins_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void builtins_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void builtins_forward_batch(size_t n, const double *in, double *out);
+void builtins_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

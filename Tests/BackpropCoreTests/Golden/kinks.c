@@ -69,6 +69,33 @@ void kinks_gradient_work(const double *in, double *out, double *grad, double *wo
     kinks_gradient(in, out, grad);
 }
 
+void kinks_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        kinks_forward_work(in + r * KINKS_NUM_INPUTS, out + r * KINKS_NUM_OUTPUTS, work);
+}
+
+void kinks_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[KINKS_WORK_SIZE];
+    kinks_forward_batch_work(n, in, out, work);
+}
+
+void kinks_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        kinks_gradient_work(in + r * KINKS_NUM_INPUTS, out + r * KINKS_NUM_OUTPUTS,
+                            grad + r * ((size_t)KINKS_NUM_OUTPUTS * KINKS_NUM_INPUTS), work);
+}
+
+void kinks_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[KINKS_WORK_SIZE];
+    kinks_gradient_batch_work(n, in, out, grad, work);
+}
+
 void kinks_fill_defaults(double *in)
 {
     in[0] = 0.0;

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_KINKS_H
 #define BACKPROPC_KINKS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,6 +46,16 @@ void kinks_fill_defaults(double *in);
 /* As forward and gradient; work holds KINKS_WORK_SIZE doubles (unused here). */
 void kinks_forward_work(const double *in, double *out, double *work);
 void kinks_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * KINKS_NUM_INPUTS, writes out + r * KINKS_NUM_OUTPUTS and
+   grad + r * KINKS_NUM_OUTPUTS * KINKS_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void kinks_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void kinks_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void kinks_forward_batch(size_t n, const double *in, double *out);
+void kinks_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

@@ -109,6 +109,33 @@ void language_gradient_work(const double *in, double *out, double *grad, double 
     language_gradient(in, out, grad);
 }
 
+void language_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        language_forward_work(in + r * LANGUAGE_NUM_INPUTS, out + r * LANGUAGE_NUM_OUTPUTS, work);
+}
+
+void language_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[LANGUAGE_WORK_SIZE];
+    language_forward_batch_work(n, in, out, work);
+}
+
+void language_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        language_gradient_work(in + r * LANGUAGE_NUM_INPUTS, out + r * LANGUAGE_NUM_OUTPUTS,
+                               grad + r * ((size_t)LANGUAGE_NUM_OUTPUTS * LANGUAGE_NUM_INPUTS), work);
+}
+
+void language_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[LANGUAGE_WORK_SIZE];
+    language_gradient_batch_work(n, in, out, grad, work);
+}
+
 void language_fill_defaults(double *in)
 {
     in[0] = -0.5;

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_LANGUAGE_H
 #define BACKPROPC_LANGUAGE_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,6 +56,16 @@ void language_fill_defaults(double *in);
 /* As forward and gradient; work holds LANGUAGE_WORK_SIZE doubles (unused here). */
 void language_forward_work(const double *in, double *out, double *work);
 void language_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * LANGUAGE_NUM_INPUTS, writes out + r * LANGUAGE_NUM_OUTPUTS and
+   grad + r * LANGUAGE_NUM_OUTPUTS * LANGUAGE_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void language_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void language_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void language_forward_batch(size_t n, const double *in, double *out);
+void language_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

@@ -156,6 +156,49 @@ public enum Language {
         self.gradient(input, &output, &gradient)
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 5)...]` and writes
+    /// `output[(r * 4)...]`; this program needs no work memory.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forwardBatch(rows: n, input, &output)
+    }
+
+    /// `forwardBatch(rows:…work:)` without work memory, which this program does not need.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 5 && output.count >= n * 4, "Language.forwardBatch: needs n rows of 5 inputs and 4 outputs")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                for r in 0..<n {
+                    let input = UnsafeBufferPointer(rebasing: inputs[(r * 5)..<(r * 5 + 5)])
+                    let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                    forward(input, output)
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 5)...]` and writes
+    /// `output[(r * 4)...]` and `gradient[(r * 20)...]`; this program needs no work memory.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        gradientBatch(rows: n, input, &output, &gradient)
+    }
+
+    /// `gradientBatch(rows:…work:)` without work memory, which this program does not need.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 5 && output.count >= n * 4 && gradient.count >= n * 20, "Language.gradientBatch: needs n rows of 5 inputs, 4 outputs and 20 gradient entries")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 5)..<(r * 5 + 5)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                        let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 20)..<(r * 20 + 20)])
+                        self.gradient(input, output, gradient)
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 5, "Language.fillDefaults: needs 5 inputs")

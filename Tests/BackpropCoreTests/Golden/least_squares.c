@@ -150,6 +150,33 @@ void least_squares_gradient(const double *in, double *out, double *grad)
     least_squares_gradient_work(in, out, grad, work);
 }
 
+void least_squares_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        least_squares_forward_work(in + r * LEAST_SQUARES_NUM_INPUTS, out + r * LEAST_SQUARES_NUM_OUTPUTS, work);
+}
+
+void least_squares_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[LEAST_SQUARES_WORK_SIZE];
+    least_squares_forward_batch_work(n, in, out, work);
+}
+
+void least_squares_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        least_squares_gradient_work(in + r * LEAST_SQUARES_NUM_INPUTS, out + r * LEAST_SQUARES_NUM_OUTPUTS,
+                                    grad + r * ((size_t)LEAST_SQUARES_NUM_OUTPUTS * LEAST_SQUARES_NUM_INPUTS), work);
+}
+
+void least_squares_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[LEAST_SQUARES_WORK_SIZE];
+    least_squares_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double least_squares_default_A[6] = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0};
 
 static const double least_squares_default_b[3] = {1.0, 0.0, 2.0};

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_LEAST_SQUARES_H
 #define BACKPROPC_LEAST_SQUARES_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,16 @@ void least_squares_gradient_work(const double *in, double *out, double *grad, do
 /* The same with work on the stack. */
 void least_squares_forward(const double *in, double *out);
 void least_squares_gradient(const double *in, double *out, double *grad);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * LEAST_SQUARES_NUM_INPUTS, writes out + r * LEAST_SQUARES_NUM_OUTPUTS and
+   grad + r * LEAST_SQUARES_NUM_OUTPUTS * LEAST_SQUARES_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void least_squares_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void least_squares_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void least_squares_forward_batch(size_t n, const double *in, double *out);
+void least_squares_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

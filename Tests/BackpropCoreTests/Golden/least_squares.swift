@@ -172,6 +172,78 @@ public enum LeastSquares {
         }
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 11)...]` and writes
+    /// `output[(r * 4)...]`; the rows share `work`.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 11 && output.count >= n * 4 && work.count >= 24, "LeastSquares.forwardBatch: needs n rows of 11 inputs and 4 outputs, and 24 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                work.withUnsafeMutableBufferPointer { work in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 11)..<(r * 11 + 11)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forwardBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 11 && output.count >= n * 4, "LeastSquares.forwardBatch: needs n rows of 11 inputs and 4 outputs")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 11)..<(r * 11 + 11)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 11)...]` and writes
+    /// `output[(r * 4)...]` and `gradient[(r * 44)...]`; the rows share `work`.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 11 && output.count >= n * 4 && gradient.count >= n * 44 && work.count >= 24, "LeastSquares.gradientBatch: needs n rows of 11 inputs, 4 outputs and 44 gradient entries, and 24 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    work.withUnsafeMutableBufferPointer { work in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 11)..<(r * 11 + 11)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 44)..<(r * 44 + 44)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `gradientBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 11 && output.count >= n * 4 && gradient.count >= n * 44, "LeastSquares.gradientBatch: needs n rows of 11 inputs, 4 outputs and 44 gradient entries")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    gradient.withUnsafeMutableBufferPointer { gradients in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 11)..<(r * 11 + 11)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 4)..<(r * 4 + 4)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 44)..<(r * 44 + 44)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 11, "LeastSquares.fillDefaults: needs 11 inputs")

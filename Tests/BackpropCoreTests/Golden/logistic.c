@@ -106,6 +106,33 @@ void logistic_gradient(const double *in, double *out, double *grad)
     logistic_gradient_work(in, out, grad, work);
 }
 
+void logistic_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        logistic_forward_work(in + r * LOGISTIC_NUM_INPUTS, out + r * LOGISTIC_NUM_OUTPUTS, work);
+}
+
+void logistic_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[LOGISTIC_WORK_SIZE];
+    logistic_forward_batch_work(n, in, out, work);
+}
+
+void logistic_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        logistic_gradient_work(in + r * LOGISTIC_NUM_INPUTS, out + r * LOGISTIC_NUM_OUTPUTS,
+                               grad + r * ((size_t)LOGISTIC_NUM_OUTPUTS * LOGISTIC_NUM_INPUTS), work);
+}
+
+void logistic_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[LOGISTIC_WORK_SIZE];
+    logistic_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double logistic_default_x[2] = {1.0, 2.0};
 
 void logistic_fill_defaults(double *in)

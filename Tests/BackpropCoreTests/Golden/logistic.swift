@@ -113,6 +113,78 @@ public enum Logistic {
         }
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 6)...]` and writes
+    /// `output[(r * 1)...]`; the rows share `work`.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 6 && output.count >= n * 1 && work.count >= 1, "Logistic.forwardBatch: needs n rows of 6 inputs and 1 output, and 1 work value")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                work.withUnsafeMutableBufferPointer { work in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 6)..<(r * 6 + 6)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forwardBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 6 && output.count >= n * 1, "Logistic.forwardBatch: needs n rows of 6 inputs and 1 output")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 1) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 6)..<(r * 6 + 6)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 6)...]` and writes
+    /// `output[(r * 1)...]` and `gradient[(r * 6)...]`; the rows share `work`.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 6 && output.count >= n * 1 && gradient.count >= n * 6 && work.count >= 1, "Logistic.gradientBatch: needs n rows of 6 inputs, 1 output and 6 gradient entries, and 1 work value")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    work.withUnsafeMutableBufferPointer { work in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 6)..<(r * 6 + 6)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 6)..<(r * 6 + 6)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `gradientBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 6 && output.count >= n * 1 && gradient.count >= n * 6, "Logistic.gradientBatch: needs n rows of 6 inputs, 1 output and 6 gradient entries")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 1) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    gradient.withUnsafeMutableBufferPointer { gradients in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 6)..<(r * 6 + 6)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 6)..<(r * 6 + 6)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 6, "Logistic.fillDefaults: needs 6 inputs")

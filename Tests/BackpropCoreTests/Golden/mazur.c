@@ -137,6 +137,33 @@ void mazur_gradient_work(const double *in, double *out, double *grad, double *wo
     mazur_gradient(in, out, grad);
 }
 
+void mazur_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mazur_forward_work(in + r * MAZUR_NUM_INPUTS, out + r * MAZUR_NUM_OUTPUTS, work);
+}
+
+void mazur_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[MAZUR_WORK_SIZE];
+    mazur_forward_batch_work(n, in, out, work);
+}
+
+void mazur_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mazur_gradient_work(in + r * MAZUR_NUM_INPUTS, out + r * MAZUR_NUM_OUTPUTS,
+                            grad + r * ((size_t)MAZUR_NUM_OUTPUTS * MAZUR_NUM_INPUTS), work);
+}
+
+void mazur_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[MAZUR_WORK_SIZE];
+    mazur_gradient_batch_work(n, in, out, grad, work);
+}
+
 void mazur_fill_defaults(double *in)
 {
     in[0] = 0.05;

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_MAZUR_H
 #define BACKPROPC_MAZUR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -66,6 +68,16 @@ void mazur_fill_defaults(double *in);
 /* As forward and gradient; work holds MAZUR_WORK_SIZE doubles (unused here). */
 void mazur_forward_work(const double *in, double *out, double *work);
 void mazur_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * MAZUR_NUM_INPUTS, writes out + r * MAZUR_NUM_OUTPUTS and
+   grad + r * MAZUR_NUM_OUTPUTS * MAZUR_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void mazur_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void mazur_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void mazur_forward_batch(size_t n, const double *in, double *out);
+void mazur_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

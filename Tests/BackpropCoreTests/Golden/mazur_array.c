@@ -170,6 +170,33 @@ void mazur_array_gradient(const double *in, double *out, double *grad)
     mazur_array_gradient_work(in, out, grad, work);
 }
 
+void mazur_array_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mazur_array_forward_work(in + r * MAZUR_ARRAY_NUM_INPUTS, out + r * MAZUR_ARRAY_NUM_OUTPUTS, work);
+}
+
+void mazur_array_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[MAZUR_ARRAY_WORK_SIZE];
+    mazur_array_forward_batch_work(n, in, out, work);
+}
+
+void mazur_array_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mazur_array_gradient_work(in + r * MAZUR_ARRAY_NUM_INPUTS, out + r * MAZUR_ARRAY_NUM_OUTPUTS,
+                                  grad + r * ((size_t)MAZUR_ARRAY_NUM_OUTPUTS * MAZUR_ARRAY_NUM_INPUTS), work);
+}
+
+void mazur_array_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[MAZUR_ARRAY_WORK_SIZE];
+    mazur_array_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double mazur_array_default_x[2] = {0.05, 0.1};
 
 static const double mazur_array_default_t[2] = {0.01, 0.99};

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_MAZUR_ARRAY_H
 #define BACKPROPC_MAZUR_ARRAY_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,6 +48,16 @@ void mazur_array_gradient_work(const double *in, double *out, double *grad, doub
 /* The same with work on the stack. */
 void mazur_array_forward(const double *in, double *out);
 void mazur_array_gradient(const double *in, double *out, double *grad);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * MAZUR_ARRAY_NUM_INPUTS, writes out + r * MAZUR_ARRAY_NUM_OUTPUTS and
+   grad + r * MAZUR_ARRAY_NUM_OUTPUTS * MAZUR_ARRAY_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void mazur_array_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void mazur_array_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void mazur_array_forward_batch(size_t n, const double *in, double *out);
+void mazur_array_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

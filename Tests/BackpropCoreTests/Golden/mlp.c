@@ -221,6 +221,33 @@ void mlp_gradient(const double *in, double *out, double *grad)
     mlp_gradient_work(in, out, grad, work);
 }
 
+void mlp_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mlp_forward_work(in + r * MLP_NUM_INPUTS, out + r * MLP_NUM_OUTPUTS, work);
+}
+
+void mlp_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[MLP_WORK_SIZE];
+    mlp_forward_batch_work(n, in, out, work);
+}
+
+void mlp_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        mlp_gradient_work(in + r * MLP_NUM_INPUTS, out + r * MLP_NUM_OUTPUTS,
+                          grad + r * ((size_t)MLP_NUM_OUTPUTS * MLP_NUM_INPUTS), work);
+}
+
+void mlp_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[MLP_WORK_SIZE];
+    mlp_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double mlp_default_x[16] = {0.296, 0.841, 0.992, 0.675, 0.042, -0.612, -0.978, -0.883, -0.374, 0.312, 0.85, 0.989, 0.663, 0.025, -0.625, -0.981};
 
 void mlp_fill_defaults(double *in)

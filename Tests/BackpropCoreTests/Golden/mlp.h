@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_MLP_H
 #define BACKPROPC_MLP_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,6 +53,16 @@ void mlp_gradient_work(const double *in, double *out, double *grad, double *work
 /* The same with work on the stack. */
 void mlp_forward(const double *in, double *out);
 void mlp_gradient(const double *in, double *out, double *grad);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * MLP_NUM_INPUTS, writes out + r * MLP_NUM_OUTPUTS and
+   grad + r * MLP_NUM_OUTPUTS * MLP_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void mlp_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void mlp_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void mlp_forward_batch(size_t n, const double *in, double *out);
+void mlp_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

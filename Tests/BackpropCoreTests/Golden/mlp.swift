@@ -228,6 +228,78 @@ public enum Mlp {
         }
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 1650)...]` and writes
+    /// `output[(r * 1)...]`; the rows share `work`.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 1650 && output.count >= n * 1 && work.count >= 128, "Mlp.forwardBatch: needs n rows of 1650 inputs and 1 output, and 128 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                work.withUnsafeMutableBufferPointer { work in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 1650)..<(r * 1650 + 1650)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forwardBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 1650 && output.count >= n * 1, "Mlp.forwardBatch: needs n rows of 1650 inputs and 1 output")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 128) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 1650)..<(r * 1650 + 1650)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 1650)...]` and writes
+    /// `output[(r * 1)...]` and `gradient[(r * 1650)...]`; the rows share `work`.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 1650 && output.count >= n * 1 && gradient.count >= n * 1650 && work.count >= 128, "Mlp.gradientBatch: needs n rows of 1650 inputs, 1 output and 1650 gradient entries, and 128 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    work.withUnsafeMutableBufferPointer { work in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 1650)..<(r * 1650 + 1650)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 1650)..<(r * 1650 + 1650)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `gradientBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 1650 && output.count >= n * 1 && gradient.count >= n * 1650, "Mlp.gradientBatch: needs n rows of 1650 inputs, 1 output and 1650 gradient entries")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 128) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    gradient.withUnsafeMutableBufferPointer { gradients in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 1650)..<(r * 1650 + 1650)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 1650)..<(r * 1650 + 1650)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 1650, "Mlp.fillDefaults: needs 1650 inputs")

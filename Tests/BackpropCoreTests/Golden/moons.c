@@ -235,6 +235,33 @@ void moons_gradient(const double *in, double *out, double *grad)
     moons_gradient_work(in, out, grad, work);
 }
 
+void moons_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        moons_forward_work(in + r * MOONS_NUM_INPUTS, out + r * MOONS_NUM_OUTPUTS, work);
+}
+
+void moons_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[MOONS_WORK_SIZE];
+    moons_forward_batch_work(n, in, out, work);
+}
+
+void moons_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        moons_gradient_work(in + r * MOONS_NUM_INPUTS, out + r * MOONS_NUM_OUTPUTS,
+                            grad + r * ((size_t)MOONS_NUM_OUTPUTS * MOONS_NUM_INPUTS), work);
+}
+
+void moons_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[MOONS_WORK_SIZE];
+    moons_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double moons_default_x[2] = {0.5, 0.25};
 
 void moons_fill_defaults(double *in)

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_MOONS_H
 #define BACKPROPC_MOONS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,6 +53,16 @@ void moons_gradient_work(const double *in, double *out, double *grad, double *wo
 /* The same with work on the stack. */
 void moons_forward(const double *in, double *out);
 void moons_gradient(const double *in, double *out, double *grad);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * MOONS_NUM_INPUTS, writes out + r * MOONS_NUM_OUTPUTS and
+   grad + r * MOONS_NUM_OUTPUTS * MOONS_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void moons_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void moons_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void moons_forward_batch(size_t n, const double *in, double *out);
+void moons_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

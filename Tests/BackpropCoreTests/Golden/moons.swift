@@ -226,6 +226,78 @@ public enum Moons {
         }
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 340)...]` and writes
+    /// `output[(r * 1)...]`; the rows share `work`.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 340 && output.count >= n * 1 && work.count >= 64, "Moons.forwardBatch: needs n rows of 340 inputs and 1 output, and 64 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                work.withUnsafeMutableBufferPointer { work in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 340)..<(r * 340 + 340)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forwardBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 340 && output.count >= n * 1, "Moons.forwardBatch: needs n rows of 340 inputs and 1 output")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 340)..<(r * 340 + 340)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        forward(input, output, work: work)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 340)...]` and writes
+    /// `output[(r * 1)...]` and `gradient[(r * 340)...]`; the rows share `work`.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 340 && output.count >= n * 1 && gradient.count >= n * 340 && work.count >= 64, "Moons.gradientBatch: needs n rows of 340 inputs, 1 output and 340 gradient entries, and 64 work values")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    work.withUnsafeMutableBufferPointer { work in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 340)..<(r * 340 + 340)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 340)..<(r * 340 + 340)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `gradientBatch(rows:…work:)` with the work memory on the stack: no allocation.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 340 && output.count >= n * 1 && gradient.count >= n * 340, "Moons.gradientBatch: needs n rows of 340 inputs, 1 output and 340 gradient entries")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { work in
+            input.withUnsafeBufferPointer { inputs in
+                output.withUnsafeMutableBufferPointer { outputs in
+                    gradient.withUnsafeMutableBufferPointer { gradients in
+                        for r in 0..<n {
+                            let input = UnsafeBufferPointer(rebasing: inputs[(r * 340)..<(r * 340 + 340)])
+                            let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                            let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 340)..<(r * 340 + 340)])
+                            self.gradient(input, output, gradient, work: work)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 340, "Moons.fillDefaults: needs 340 inputs")

@@ -79,6 +79,33 @@ void neuron_mse_gradient_work(const double *in, double *out, double *grad, doubl
     neuron_mse_gradient(in, out, grad);
 }
 
+void neuron_mse_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        neuron_mse_forward_work(in + r * NEURON_MSE_NUM_INPUTS, out + r * NEURON_MSE_NUM_OUTPUTS, work);
+}
+
+void neuron_mse_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[NEURON_MSE_WORK_SIZE];
+    neuron_mse_forward_batch_work(n, in, out, work);
+}
+
+void neuron_mse_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        neuron_mse_gradient_work(in + r * NEURON_MSE_NUM_INPUTS, out + r * NEURON_MSE_NUM_OUTPUTS,
+                                 grad + r * ((size_t)NEURON_MSE_NUM_OUTPUTS * NEURON_MSE_NUM_INPUTS), work);
+}
+
+void neuron_mse_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[NEURON_MSE_WORK_SIZE];
+    neuron_mse_gradient_batch_work(n, in, out, grad, work);
+}
+
 void neuron_mse_fill_defaults(double *in)
 {
     in[0] = 0.1;

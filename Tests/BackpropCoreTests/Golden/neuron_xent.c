@@ -68,6 +68,33 @@ void neuron_xent_gradient_work(const double *in, double *out, double *grad, doub
     neuron_xent_gradient(in, out, grad);
 }
 
+void neuron_xent_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        neuron_xent_forward_work(in + r * NEURON_XENT_NUM_INPUTS, out + r * NEURON_XENT_NUM_OUTPUTS, work);
+}
+
+void neuron_xent_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[NEURON_XENT_WORK_SIZE];
+    neuron_xent_forward_batch_work(n, in, out, work);
+}
+
+void neuron_xent_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        neuron_xent_gradient_work(in + r * NEURON_XENT_NUM_INPUTS, out + r * NEURON_XENT_NUM_OUTPUTS,
+                                  grad + r * ((size_t)NEURON_XENT_NUM_OUTPUTS * NEURON_XENT_NUM_INPUTS), work);
+}
+
+void neuron_xent_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[NEURON_XENT_WORK_SIZE];
+    neuron_xent_gradient_batch_work(n, in, out, grad, work);
+}
+
 void neuron_xent_fill_defaults(double *in)
 {
     in[0] = 0.5;

@@ -63,6 +63,33 @@ void regression_gradient_work(const double *in, double *out, double *grad, doubl
     regression_gradient(in, out, grad);
 }
 
+void regression_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        regression_forward_work(in + r * REGRESSION_NUM_INPUTS, out + r * REGRESSION_NUM_OUTPUTS, work);
+}
+
+void regression_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[REGRESSION_WORK_SIZE];
+    regression_forward_batch_work(n, in, out, work);
+}
+
+void regression_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        regression_gradient_work(in + r * REGRESSION_NUM_INPUTS, out + r * REGRESSION_NUM_OUTPUTS,
+                                 grad + r * ((size_t)REGRESSION_NUM_OUTPUTS * REGRESSION_NUM_INPUTS), work);
+}
+
+void regression_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[REGRESSION_WORK_SIZE];
+    regression_gradient_batch_work(n, in, out, grad, work);
+}
+
 void regression_fill_defaults(double *in)
 {
     in[0] = 0.0;

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_REGRESSION_H
 #define BACKPROPC_REGRESSION_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,6 +50,16 @@ void regression_fill_defaults(double *in);
 /* As forward and gradient; work holds REGRESSION_WORK_SIZE doubles (unused here). */
 void regression_forward_work(const double *in, double *out, double *work);
 void regression_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * REGRESSION_NUM_INPUTS, writes out + r * REGRESSION_NUM_OUTPUTS and
+   grad + r * REGRESSION_NUM_OUTPUTS * REGRESSION_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void regression_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void regression_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void regression_forward_batch(size_t n, const double *in, double *out);
+void regression_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

@@ -168,6 +168,33 @@ void softmax_gradient(const double *in, double *out, double *grad)
     softmax_gradient_work(in, out, grad, work);
 }
 
+void softmax_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        softmax_forward_work(in + r * SOFTMAX_NUM_INPUTS, out + r * SOFTMAX_NUM_OUTPUTS, work);
+}
+
+void softmax_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[SOFTMAX_WORK_SIZE];
+    softmax_forward_batch_work(n, in, out, work);
+}
+
+void softmax_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        softmax_gradient_work(in + r * SOFTMAX_NUM_INPUTS, out + r * SOFTMAX_NUM_OUTPUTS,
+                              grad + r * ((size_t)SOFTMAX_NUM_OUTPUTS * SOFTMAX_NUM_INPUTS), work);
+}
+
+void softmax_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[SOFTMAX_WORK_SIZE];
+    softmax_gradient_batch_work(n, in, out, grad, work);
+}
+
 static const double softmax_default_x[2] = {0.5, -1.0};
 
 static const double softmax_default_t[3] = {0.0, 1.0, 0.0};

@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_SOFTMAX_H
 #define BACKPROPC_SOFTMAX_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,16 @@ void softmax_gradient_work(const double *in, double *out, double *grad, double *
 /* The same with work on the stack. */
 void softmax_forward(const double *in, double *out);
 void softmax_gradient(const double *in, double *out, double *grad);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * SOFTMAX_NUM_INPUTS, writes out + r * SOFTMAX_NUM_OUTPUTS and
+   grad + r * SOFTMAX_NUM_OUTPUTS * SOFTMAX_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void softmax_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void softmax_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void softmax_forward_batch(size_t n, const double *in, double *out);
+void softmax_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

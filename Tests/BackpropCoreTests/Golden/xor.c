@@ -126,6 +126,33 @@ void xor_gradient_work(const double *in, double *out, double *grad, double *work
     xor_gradient(in, out, grad);
 }
 
+void xor_forward_batch_work(size_t n, const double *in, double *out, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        xor_forward_work(in + r * XOR_NUM_INPUTS, out + r * XOR_NUM_OUTPUTS, work);
+}
+
+void xor_forward_batch(size_t n, const double *in, double *out)
+{
+    double work[XOR_WORK_SIZE];
+    xor_forward_batch_work(n, in, out, work);
+}
+
+void xor_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work)
+{
+    size_t r;
+    for (r = 0; r < n; r++)
+        xor_gradient_work(in + r * XOR_NUM_INPUTS, out + r * XOR_NUM_OUTPUTS,
+                          grad + r * ((size_t)XOR_NUM_OUTPUTS * XOR_NUM_INPUTS), work);
+}
+
+void xor_gradient_batch(size_t n, const double *in, double *out, double *grad)
+{
+    double work[XOR_WORK_SIZE];
+    xor_gradient_batch_work(n, in, out, grad, work);
+}
+
 void xor_fill_defaults(double *in)
 {
     in[0] = 0.0;

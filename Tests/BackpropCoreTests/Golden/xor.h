@@ -2,6 +2,8 @@
 #ifndef BACKPROPC_XOR_H
 #define BACKPROPC_XOR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -70,6 +72,16 @@ void xor_fill_defaults(double *in);
 /* As forward and gradient; work holds XOR_WORK_SIZE doubles (unused here). */
 void xor_forward_work(const double *in, double *out, double *work);
 void xor_gradient_work(const double *in, double *out, double *grad, double *work);
+
+/* n rows at once, as forward_work and gradient_work on each: row r reads
+   in + r * XOR_NUM_INPUTS, writes out + r * XOR_NUM_OUTPUTS and
+   grad + r * XOR_NUM_OUTPUTS * XOR_NUM_INPUTS; the rows share work. Nothing is
+   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */
+void xor_forward_batch_work(size_t n, const double *in, double *out, double *work);
+void xor_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);
+/* The same with work on the stack. */
+void xor_forward_batch(size_t n, const double *in, double *out);
+void xor_gradient_batch(size_t n, const double *in, double *out, double *grad);
 
 #ifdef __cplusplus
 }

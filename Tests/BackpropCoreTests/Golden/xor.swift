@@ -196,6 +196,49 @@ public enum Xor {
         self.gradient(input, &output, &gradient)
     }
 
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 16)...]` and writes
+    /// `output[(r * 1)...]`; this program needs no work memory.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
+        forwardBatch(rows: n, input, &output)
+    }
+
+    /// `forwardBatch(rows:…work:)` without work memory, which this program does not need.
+    public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 16 && output.count >= n * 1, "Xor.forwardBatch: needs n rows of 16 inputs and 1 output")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                for r in 0..<n {
+                    let input = UnsafeBufferPointer(rebasing: inputs[(r * 16)..<(r * 16 + 16)])
+                    let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                    forward(input, output)
+                }
+            }
+        }
+    }
+
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 16)...]` and writes
+    /// `output[(r * 1)...]` and `gradient[(r * 16)...]`; this program needs no work memory.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
+        gradientBatch(rows: n, input, &output, &gradient)
+    }
+
+    /// `gradientBatch(rows:…work:)` without work memory, which this program does not need.
+    public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
+        precondition(n >= 0 && input.count >= n * 16 && output.count >= n * 1 && gradient.count >= n * 16, "Xor.gradientBatch: needs n rows of 16 inputs, 1 output and 16 gradient entries")
+        input.withUnsafeBufferPointer { inputs in
+            output.withUnsafeMutableBufferPointer { outputs in
+                gradient.withUnsafeMutableBufferPointer { gradients in
+                    for r in 0..<n {
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 16)..<(r * 16 + 16)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                        let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 16)..<(r * 16 + 16)])
+                        self.gradient(input, output, gradient)
+                    }
+                }
+            }
+        }
+    }
+
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
         precondition(input.count == 16, "Xor.fillDefaults: needs 16 inputs")

@@ -12,6 +12,9 @@ struct NativeRun {
   /// Swift only: the labelled API's results (outputs then partials, per output).
   var labelled: [Double]? = nil
   var labelledForward: [Double]? = nil
+  /// The batch forms on three rows against three single calls: how many
+  /// values differ in their bits, or were written outside the rows.
+  var batchMismatches: Int? = nil
 }
 
 /// Every sample, compiled to C (one `cc` call) and to Swift (one `swiftc`
@@ -39,7 +42,7 @@ enum CompiledSamples {
     guard let cc = Run.tool("cc", "gcc", "clang") else { return .failure(.init(description: "no C compiler on PATH")) }
     let dir = Paths.scratch("c")
     var sources: [String] = []
-    var driver = "#include <stdio.h>\n"
+    var driver = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
     var calls = ""
     for name in Paths.sampleNames {
       guard let request = request(name) else { return .failure(.init(description: "\(name).bp does not compile")) }
@@ -51,6 +54,12 @@ enum CompiledSamples {
       let macro = prefix.uppercased()
       driver += "#include \"\(name).h\"\n"
       calls += "    run(\"\(name)\", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(prefix)_fill_defaults, \(prefix)_forward, \(prefix)_gradient);\n"
+      calls += """
+            batch("\(name)", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(macro)_WORK_SIZE, \(prefix)_fill_defaults,
+                  \(prefix)_forward_work, \(prefix)_gradient_work, \(prefix)_forward_batch, \(prefix)_gradient_batch,
+                  \(prefix)_forward_batch_work, \(prefix)_gradient_batch_work);
+
+        """
     }
     driver += """
 
@@ -66,6 +75,57 @@ enum CompiledSamples {
           gradient(in, out, grad);
           for (i = 0; i < m; i++) printf("%s outputs %a\\n", name, out[i]);
           for (i = 0; i < m * n; i++) printf("%s gradient %a\\n", name, grad[i]);
+      }
+
+      /* Three rows around the defaults, through the batch forms and through
+         single calls; prints how many values differ in their bits, or were
+         written past the rows (or at all, for n = 0). */
+      static int differ(const double *a, const double *b, size_t count)
+      {
+          return memcmp(a, b, count * sizeof *a) != 0;
+      }
+
+      static void batch(const char *name, size_t n, size_t m, size_t w, void (*fill)(double *),
+                        void (*forward_work)(const double *, double *, double *),
+                        void (*gradient_work)(const double *, double *, double *, double *),
+                        void (*forward_batch)(size_t, const double *, double *),
+                        void (*gradient_batch)(size_t, const double *, double *, double *),
+                        void (*forward_batch_work)(size_t, const double *, double *, double *),
+                        void (*gradient_batch_work)(size_t, const double *, double *, double *, double *))
+      {
+          enum { ROWS = 3 };
+          const double mark = 12345.678;
+          size_t g = m * n, r, i, k;
+          int bad = 0;
+          double *in = malloc(sizeof(double) * (ROWS * n + 1));
+          double *out = malloc(sizeof(double) * (ROWS * m + 1)), *grad = malloc(sizeof(double) * (ROWS * g + 1));
+          double *fout = malloc(sizeof(double) * (ROWS * m + 1));
+          double *bout = malloc(sizeof(double) * (ROWS * m + 1)), *bgrad = malloc(sizeof(double) * (ROWS * g + 1));
+          double *work = malloc(sizeof(double) * w);
+          fill(in);
+          for (r = 1; r < ROWS; r++)
+              for (i = 0; i < n; i++) in[r * n + i] = in[i] * (1 + 0.01 * r) + 0.001 * r;
+          for (r = 0; r < ROWS; r++) {
+              gradient_work(in + r * n, out + r * m, grad + r * g, work);
+              forward_work(in + r * n, fout + r * m, work);
+          }
+          for (k = 0; k < 5; k++) {
+              for (i = 0; i <= ROWS * m; i++) bout[i] = mark;
+              for (i = 0; i <= ROWS * g; i++) bgrad[i] = mark;
+              switch (k) {
+              case 0: gradient_batch(ROWS, in, bout, bgrad); break;
+              case 1: gradient_batch_work(ROWS, in, bout, bgrad, work); break;
+              case 2: forward_batch(ROWS, in, bout); break;
+              case 3: forward_batch_work(ROWS, in, bout, work); break;
+              case 4: gradient_batch(0, in, bout, bgrad); forward_batch_work(0, in, bout, work); break;
+              }
+              if (k < 2) bad += differ(bout, out, ROWS * m) + differ(bgrad, grad, ROWS * g) + (bgrad[ROWS * g] != mark);
+              if (k == 2 || k == 3) bad += differ(bout, fout, ROWS * m);
+              if (k == 4) bad += bout[0] != mark || bgrad[0] != mark;
+              bad += bout[ROWS * m] != mark;
+          }
+          printf("%s batch %d\\n", name, bad);
+          free(in); free(out); free(grad); free(fout); free(bout); free(bgrad); free(work);
       }
 
       int main(void)
@@ -125,6 +185,40 @@ enum CompiledSamples {
             emit("\(name)", "gradient", gradient)
 
         """
+      // The batch forms on three rows against three single calls (as the C driver).
+      let stackForms = source.contains("public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {")
+      main += """
+            do {
+                var rows = input, work = [Double](repeating: 0, count: \(type).workSize)
+                for r in 1..<3 { rows += input.map { $0 * (1 + 0.01 * Double(r)) + 0.001 * Double(r) } }
+                var (outputs, gradients, forwards) = ([Double](), [Double](), [Double]())
+                for r in 0..<3 {
+                    let row = Array(rows[(r * \(n))..<(r * \(n) + \(n))])
+                    \(type).gradient(row, &output, &gradient, work: &work)
+                    outputs += output
+                    gradients += gradient
+                    \(type).forward(row, &output, work: &work)
+                    forwards += output
+                }
+                var bad = 0
+                func differ(_ a: [Double], _ b: [Double]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
+                for form in 0..<5 {
+                    let mark = 12345.678
+                    var o = [Double](repeating: mark, count: 3 * \(m) + 1), g = [Double](repeating: mark, count: 3 * \(m * n) + 1)
+                    switch form {
+                    case 0: \(stackForms ? "\(type).gradientBatch(rows: 3, rows, &o, &g)" : "\(type).gradientBatch(rows: 3, rows, &o, &g, work: &work)")
+                    case 1: \(type).gradientBatch(rows: 3, rows, &o, &g, work: &work)
+                    case 2: \(stackForms ? "\(type).forwardBatch(rows: 3, rows, &o)" : "\(type).forwardBatch(rows: 3, rows, &o, work: &work)")
+                    case 3: \(type).forwardBatch(rows: 3, rows, &o, work: &work)
+                    default: \(type).gradientBatch(rows: 0, [], &o, &g, work: &work)
+                    }
+                    bad += form < 2 ? differ(o, outputs) + differ(g, gradients) : form < 4 ? differ(o, forwards) : o[0] == mark && g[0] == mark ? 0 : 1
+                    bad += (o.last == mark ? 0 : 1) + (g.last == mark ? 0 : 1)
+                }
+                print("\(name) batch \\(bad)")
+            }
+
+        """
       if SwiftEmitter.hasLabelledAPI(request.layout) && !request.hasArrays {
         main += """
               emit("\(name)", "labelled", numbers(\(type).gradient()))
@@ -167,6 +261,7 @@ extension NativeRun {
       case "gradient": run.gradient.append(value)
       case "labelled": run.labelled = (run.labelled ?? []) + [value]
       case "labelledForward": run.labelledForward = (run.labelledForward ?? []) + [value]
+      case "batch": run.batchMismatches = Int(value)
       default: break
       }
       runs[name] = run
