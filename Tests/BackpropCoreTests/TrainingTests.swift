@@ -374,6 +374,8 @@ import Testing
     ["--shuffle"],
     ["--plot", "x.png"],
     ["--plot", "out.svg", "-o", "out.svg"],
+    ["--threads", "0"],
+    ["--threads", "two"],
   ]
 
   /// Exit 2, a message naming the option, and no file written.
@@ -410,6 +412,55 @@ import Testing
     #expect(narrow.stderr.hasPrefix("narrow.csv:1:1: error: the test file must have exactly the columns of --data; it lacks 'y'"),
       "\(narrow.stderr)")
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.svg").path))
+  }
+
+  /// `--threads`: each step's rows are shared out between threads, but the
+  /// sums are taken in row order, so 1, 2 and 3 threads give the same bytes,
+  /// over full batches and shuffled mini-batches alike, on 7,001 rows (three
+  /// blocks of the moons network, the last one short).
+  @Test func threadCountDoesNotChangeTheBits() throws {
+    let dir = Paths.scratch("threads")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try FileManager.default.copyItem(at: Paths.samples.appendingPathComponent("moons.bp"), to: dir.appendingPathComponent("moons.bp"))
+    var csv = "x[0], x[1], y\n"
+    for r in 0..<7001 {
+      let t = Double(r) * 0.7
+      csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
+    }
+    try Data(csv.utf8).write(to: dir.appendingPathComponent("rows.csv"))
+    for schedule in [["--steps", "3"], ["--epochs", "2", "--batch", "2500", "--shuffle", "--optimizer", "adam"]] {
+      var outputs: [String] = []
+      for threads in ["1", "2", "3"] {
+        let result = try Backpropc.run(
+          ["train", "moons.bp", "--data", "rows.csv", "--lr", "0.05", "--every", "1", "--json", "--threads", threads] + schedule,
+          in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        outputs.append(result.stdout)
+      }
+      #expect(outputs[0].contains("\"final_loss\""))
+      #expect(outputs[1] == outputs[0], "\(schedule): 2 threads differ from 1")
+      #expect(outputs[2] == outputs[0], "\(schedule): 3 threads differ from 1")
+    }
+  }
+
+  /// The first row whose loss is not finite stops training, whether the rows
+  /// are run on one thread or on two: row 1000 (log 0, on the first thread)
+  /// is named, not row 3000 (log −1, on the second).
+  @Test func divergenceIsFoundAtTheSameRowOnAnyThreadCount() throws {
+    let dir = Paths.scratch("threads-diverge")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data("input x = 1\nparam w = 1\nL = log(x) * w\n".utf8).write(to: dir.appendingPathComponent("d.bp"))
+    let rows = (0..<5000).map { $0 == 1000 ? "0" : $0 == 3000 ? "-1" : "\(1 + Double($0) / 100)" }
+    try Data(("x\n" + rows.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("rows.csv"))
+    var messages: [String] = []
+    for threads in ["1", "2"] {
+      let result = try Backpropc.run(
+        ["train", "d.bp", "--data", "rows.csv", "--lr", "0.1", "--steps", "2", "--threads", threads], in: dir)
+      #expect(result.status == 1, "\(result.stderr)")
+      messages.append(result.stderr)
+    }
+    #expect(messages[0].hasPrefix("d.bp:3:5: error: training stopped at step 1: 'L' is -Infinity"), "\(messages[0])")
+    #expect(messages[1] == messages[0])
   }
 
   /// Divergence writes no plot and no program.

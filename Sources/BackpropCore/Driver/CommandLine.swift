@@ -90,6 +90,7 @@ public enum Command: String, CaseIterable, Sendable {
         OptionSpec(name: "--test", value: "FILE.csv", help: "held-out rows: their mean loss is reported beside the loss"),
         OptionSpec(name: "--plot", value: "FILE.svg", help: "write an SVG chart of the reported losses"),
         OptionSpec(name: "--every", value: "K", help: "report progress every K steps (default: steps/10)"),
+        OptionSpec(name: "--threads", value: "T", help: "threads that evaluate a step's rows (default: every core); the same result for any T"),
         OptionSpec(name: "--json", help: "print the result as one JSON object"),
         OptionSpec(name: "-o", value: "FILE.bp", help: "write the program back with the trained param defaults"),
       ] + common
@@ -104,7 +105,7 @@ public enum Command: String, CaseIterable, Sendable {
     case .explain: "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
     case .graph: "backpropc graph [FILE] [--set NAME=VALUE]... [--output O] [-o graph.dot|graph.svg|graph.png]"
     case .train:
-      "backpropc train [FILE] --lr RATE (--steps N | --epochs E) [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--shuffle] [--optimizer sgd|momentum|adam] [--test held.csv] [--loss O] [--every K] [--json] [-o trained.bp] [--plot loss.svg]"
+      "backpropc train [FILE] --lr RATE (--steps N | --epochs E) [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--shuffle] [--optimizer sgd|momentum|adam] [--test held.csv] [--loss O] [--every K] [--threads T] [--json] [-o trained.bp] [--plot loss.svg]"
     }
   }
 

@@ -260,7 +260,7 @@ public struct TrainRequest: Sendable {
     if shuffle, dataPath == nil || batch == nil { throw UsageError(.shuffleNeedsBatches) }
     options = Training.Options(
       learningRate: rate, length: length, batch: batch, every: every, rule: rule, shuffle: shuffle,
-      seed: try arguments.seed())
+      seed: try arguments.seed(), threads: try arguments.wholeNumber("--threads") ?? Training.Options.allCores)
     testPath = arguments.value("--test")
     outputPath = arguments.value("-o")
     plotPath = arguments.value("--plot")

@@ -57,11 +57,18 @@ public struct Training: Sendable {
     public var shuffle: Bool
     /// The `--seed` whose shuffle stream permutes the rows.
     public var seed: UInt64
+    /// `--threads`: how many threads evaluate a step's rows. The result is
+    /// the same bits for every count (see ``Training/run``).
+    public var threads: Int
+
+    /// Every core the process may use.
+    public static var allCores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     public init(
       learningRate: Double, length: Length, batch: Int? = nil, every: Int? = nil,
-      rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0
+      rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0, threads: Int = Options.allCores
     ) {
+      self.threads = max(1, threads)
       self.learningRate = learningRate
       self.length = length
       self.batch = batch
@@ -163,26 +170,71 @@ public struct Training: Sendable {
     let batch = min(options.batch ?? rows.count, rows.count)
     let stepsPerEpoch = options.stepsPerEpoch(rows: rows.count)
 
-    /// Mean loss and gradient over `indices`, at the current leaves.
+    /// Mean loss and gradient over `indices`, at the current leaves. Rows are
+    /// taken in blocks; the threads run a block's rows, each its share, and
+    /// keep every row's loss and partials; then the block is summed in row
+    /// order. The sums are those of one thread taking the rows one by one,
+    /// bit for bit, whatever the thread count.
+    let width = elements.count + 1  // a row's loss, then its partials
+    let blockRows = max(options.threads, min(4096, (1 << 20) / width))
+    var perRow = [Double](repeating: 0, count: blockRows * width)
+    // A machine and tables for each thread: shared, their reference counts
+    // would bounce between the cores on every run, at a third of a core's time.
+    var workers = (0..<options.threads).map { _ in
+      Worker(Interpreter.Machine(program), columns: columns, elements: elements, lossOffset: lossOffset)
+    }
+    let table = rows.flatMap { $0 }  // the cells, row after row
     func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
-      for r in indices {
-        for (c, input) in columns.enumerated() { workspace.memory[input] = rows[r][c] }
-        machine.run(&workspace)
-        let l = workspace.memory[lossOffset]
-        var finite = l.isFinite
-        for (k, element) in elements.enumerated() {
-          let d = element.gradient.map { workspace.memory[$0] } ?? 0
-          gradient[k] += d
-          finite = finite && d.isFinite
+      for w in workers.indices {
+        workers[w].workspace.memory.replaceSubrange(0..<layout.numInputs, with: workspace.memory[0..<layout.numInputs])
+      }
+      var start = 0
+      while start < indices.count {
+        let end = min(start + blockRows, indices.count)
+        run(indices[start..<end], into: &perRow, &workers)
+        for j in 0..<(end - start) {
+          let row = perRow[(j * width)..<(j * width + width)]
+          guard row.allSatisfy(\.isFinite) else {
+            for (c, input) in columns.enumerated() { workspace.memory[input] = rows[indices[start + j]][c] }
+            machine.run(&workspace)
+            throw divergence(step: step, &workspace)
+          }
+          loss += row[row.startIndex]
+          for k in gradient.indices { gradient[k] += row[row.startIndex + 1 + k] }
         }
-        if !finite { throw divergence(step: step, &workspace) }
-        loss += l
+        start = end
       }
       let n = Double(indices.count)
       for k in gradient.indices { gradient[k] /= n }
       return loss / n
+    }
+
+    /// `block`'s rows into `perRow`: on the threads, a consecutive share
+    /// each, when there are enough rows to share.
+    func run(_ block: ArraySlice<Int>, into perRow: inout [Double], _ workers: inout [Worker]) {
+      perRow.withUnsafeMutableBufferPointer { perRow in
+        workers.withUnsafeMutableBufferPointer { workers in
+          table.withUnsafeBufferPointer { table in
+            block.withUnsafeBufferPointer { block in
+              let shared = Shared(perRow: perRow, workers: workers, table: table, block: block)
+              let threads = block.count >= 8 * workers.count ? workers.count : 1
+              @Sendable func share(_ t: Int) {
+                // Moved out for the share, so that this thread alone holds it:
+                // what two cores share they slow each other down on.
+                var worker = (shared.workers.baseAddress! + t).move()
+                let count = shared.block.count
+                for j in (count * t / threads)..<(count * (t + 1) / threads) {
+                  worker.run(row: shared.block[j], of: shared.table, into: shared.perRow, at: j * width)
+                }
+                (shared.workers.baseAddress! + t).initialize(to: worker)
+              }
+              if threads == 1 { share(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: share) }
+            }
+          }
+        }
+      }
     }
 
     /// Mean loss over the test rows, in file order; their inputs are put back after.
@@ -254,6 +306,45 @@ public struct Training: Sendable {
         let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
         return (p, Array(workspace.memory[elements]))
       })
+  }
+
+  /// What one thread evaluates rows with: its own machine, workspace and
+  /// copies of the tables of where a row's cells go and its results come from.
+  struct Worker {
+    let machine: Interpreter.Machine
+    var workspace: Interpreter.Workspace
+    let columns: [Int]
+    /// Each parameter element's partial derivative in memory, or -1 when it is 0.
+    let partials: [Int]
+    let lossOffset: Int
+
+    init(_ machine: Interpreter.Machine, columns: [Int], elements: [(input: Int, gradient: Int?)], lossOffset: Int) {
+      self.machine = machine
+      workspace = machine.makeWorkspace()
+      self.columns = columns.map { $0 }
+      partials = elements.map { $0.gradient ?? -1 }
+      self.lossOffset = lossOffset
+    }
+
+    /// Runs row `r` of `table`; its loss and partials go to `results[at...]`.
+    mutating func run(
+      row r: Int, of table: UnsafeBufferPointer<Double>, into results: UnsafeMutableBufferPointer<Double>, at offset: Int
+    ) {
+      let cells = r * columns.count
+      for (c, input) in columns.enumerated() { workspace.memory[input] = table[cells + c] }
+      machine.run(&workspace)
+      results[offset] = workspace.memory[lossOffset]
+      for (k, partial) in partials.enumerated() { results[offset + 1 + k] = partial < 0 ? 0 : workspace.memory[partial] }
+    }
+  }
+
+  /// The buffers the threads of a block share: each writes its own rows of
+  /// `perRow` and uses only its own worker.
+  private struct Shared: @unchecked Sendable {
+    let perRow: UnsafeMutableBufferPointer<Double>
+    let workers: UnsafeMutableBufferPointer<Worker>
+    let table: UnsafeBufferPointer<Double>
+    let block: UnsafeBufferPointer<Int>
   }
 
   /// What an update rule remembers between steps: momentum's velocity in
