@@ -8,12 +8,15 @@ let package = Package(
   products: [
     .library(name: "BackpropCore", targets: ["BackpropCore"]),
     .executable(name: "backpropc", targets: ["backpropc"]),
+    .plugin(name: "BackpropPlugin", targets: ["BackpropPlugin"]),
   ],
   targets: [
     .target(name: "BackpropCore"),
     .executableTarget(name: "backpropc", dependencies: ["BackpropCore"]),
     // Scripts/bench.sh's in-process measurements: compiler phases, interpreter.
     .executableTarget(name: "backpropc-bench", dependencies: ["BackpropCore"]),
+    // Compiles the .bp files of a target that uses it; see Examples/SwiftPackage.
+    .plugin(name: "BackpropPlugin", capability: .buildTool(), dependencies: ["backpropc"]),
     .testTarget(
       name: "BackpropCoreTests",
       dependencies: ["BackpropCore", "backpropc"],

@@ -407,15 +407,82 @@ def array_report(rows, runtime_rows):
     return "\n".join(out) + "\n"
 
 
+# 7. train --data on all cores ---------------------------------------------
+
+TRAIN_ROWS = 100000
+TRAIN_SECTION = "## 7. `train --data` on all cores"
+
+
+def moons_csv(path, rows):
+    """The two moons of samples/make_moons.py, `rows` of them, seeded."""
+    import math
+    import random
+    rnd = random.Random(7)
+    with open(path, "w") as f:
+        f.write("x[0],x[1],y\n")
+        for k in range(rows):
+            label = k % 2
+            t = rnd.uniform(0, math.pi)
+            x0, x1 = (math.cos(t), math.sin(t)) if label == 0 else (1 - math.cos(t), 0.5 - math.sin(t))
+            f.write("%.6f,%.6f,%d\n" % (x0 + rnd.gauss(0, 0.1), x1 + rnd.gauss(0, 0.1), label))
+
+
+def train_threads():
+    """Seconds for 5 full-batch Adam steps of samples/moons.bp (337 params)
+    over 100,000 rows, by thread count; the JSON must be the same bytes."""
+    csv = os.path.join(WORK, "moons-%d.csv" % TRAIN_ROWS)
+    moons_csv(csv, TRAIN_ROWS)
+    counts = [1, 2] if (os.cpu_count() or 1) <= 2 else [1, 2, os.cpu_count()]
+    times = {t: [] for t in counts}
+    outputs = {}
+    for _ in range(3):
+        for t in counts:
+            cmd = [os.path.join(BIN, "backpropc"), "train", os.path.join(ROOT, "samples", "moons.bp"), "--data", csv,
+                   "--optimizer", "adam", "--lr", "0.01", "--steps", "5", "--threads", str(t), "--json"]
+            start = time.monotonic()
+            outputs[t] = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            times[t].append(time.monotonic() - start)
+    same = all(outputs[t] == outputs[1] for t in counts)
+    return {t: statistics.median(v) for t, v in times.items()}, same
+
+
+def train_report(medians, same):
+    base = medians[1]
+    out = ["", TRAIN_SECTION, "",
+           "`backpropc train samples/moons.bp --data moons-100000.csv --optimizer adam --lr 0.01 --steps 5",
+           "--threads T --json`: the 2→16→16→1 network, 100,000 rows of the two moons (the generator of",
+           "samples/make_moons.py, seeded), five full-batch steps and the final loss, six passes over the",
+           "rows, in the interpreter; whole-command wall seconds, median of 3, reading the CSV included.",
+           "Run on %s: %s." % (time.strftime("%Y-%m-%d"), machine()), "",
+           "| threads | s | **speedup** |", "|---|---|---|"]
+    for t, v in medians.items():
+        out.append("| %d | %s | **%s** |" % (t, fmt(v), fmt(base / v)))
+    out += ["", "The JSON output is %s for every thread count (rows are summed in row order)." % (
+        "the same bytes" if same else "**NOT** the same bytes")]
+    return "\n".join(out) + "\n"
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    if os.environ.get("BENCH_ONLY") == "train":
+        # This section alone, in place of the one BENCHMARKS.md has.
+        with open(path) as f:
+            text = f.read()
+        if TRAIN_SECTION in text:
+            text = text[:text.index(TRAIN_SECTION)].rstrip("\n") + "\n"
+        section = train_report(*train_threads())
+        print(section)
+        with open(path, "w") as f:
+            f.write(text + section)
+        return
     run([sys.executable, os.path.join(ROOT, "Benchmarks", "models.py"), WORK] + [str(n) for n in sorted(set(SIZES + [2000]))], cwd=ROOT)
     compile_rows = compiler_speed()
     runtime_rows = runtime()
     array_rows = arrays()
-    text = report(compile_rows, runtime_rows) + array_report(array_rows, runtime_rows)
+    text = report(compile_rows, runtime_rows) + array_report(array_rows, runtime_rows) + train_report(*train_threads())
     print(text)
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+    with open(path, "w") as f:
         f.write(text)
 
 

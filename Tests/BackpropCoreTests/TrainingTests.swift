@@ -416,23 +416,25 @@ import Testing
 
   /// `--threads`: each step's rows are shared out between threads, but the
   /// sums are taken in row order, so 1, 2 and 3 threads give the same bytes,
-  /// over full batches and shuffled mini-batches alike, on 7,001 rows (three
-  /// blocks of the moons network, the last one short).
+  /// over full batches and shuffled mini-batches alike, on 9,001 rows (three
+  /// blocks of logistic regression's 4,096 rows, the last one short).
   @Test func threadCountDoesNotChangeTheBits() throws {
     let dir = Paths.scratch("threads")
     defer { try? FileManager.default.removeItem(at: dir) }
-    try FileManager.default.copyItem(at: Paths.samples.appendingPathComponent("moons.bp"), to: dir.appendingPathComponent("moons.bp"))
+    try FileManager.default.copyItem(
+      at: Paths.samples.appendingPathComponent("logistic.bp"), to: dir.appendingPathComponent("logistic.bp"))
     var csv = "x[0], x[1], y\n"
-    for r in 0..<7001 {
+    for r in 0..<9001 {
       let t = Double(r) * 0.7
       csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
     }
     try Data(csv.utf8).write(to: dir.appendingPathComponent("rows.csv"))
-    for schedule in [["--steps", "3"], ["--epochs", "2", "--batch", "2500", "--shuffle", "--optimizer", "adam"]] {
+    for schedule in [["--steps", "3"], ["--epochs", "2", "--batch", "3500", "--shuffle", "--optimizer", "adam"]] {
       var outputs: [String] = []
       for threads in ["1", "2", "3"] {
         let result = try Backpropc.run(
-          ["train", "moons.bp", "--data", "rows.csv", "--lr", "0.05", "--every", "1", "--json", "--threads", threads] + schedule,
+          ["train", "logistic.bp", "--data", "rows.csv", "--lr", "0.5", "--every", "1", "--json", "--threads", threads]
+            + schedule,
           in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         outputs.append(result.stdout)

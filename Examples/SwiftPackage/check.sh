@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Checks BackpropPlugin through this example package: (a) builds and runs it,
+# which trains Network.bp's network and exits 1 unless the numbers are
+# `backpropc train`'s; (b) builds a copy whose Network.bp has an error on a
+# known line and expects the build to fail with the error at file:line:col.
+# Run from anywhere, CI from the repository root: bash Examples/SwiftPackage/check.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+example=$root/Examples/SwiftPackage
+# The copy in (b) builds here too, reusing (a)'s backpropc. Its package has
+# the same identity (the folder's name), so its plugin output lands where
+# (a)'s does; the plugin reruns whenever the input path differs. Two package
+# roots share the folder safely only without build manifest caching: with it,
+# SwiftPM can keep the previous root's plan and build that instead.
+scratch=$example/.build
+build=(--scratch-path "$scratch" --disable-build-manifest-caching)
+
+SECONDS=0
+if ! swift run --package-path "$example" "${build[@]}" TrainNetwork; then
+  echo "check.sh: the example failed" >&2
+  exit 1
+fi
+run_time=$SECONDS
+
+SECONDS=0
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+mkdir "$copy/SwiftPackage"
+cp -R "$example/Sources" "$copy/SwiftPackage/"
+sed "s|path: \"../..\"|path: \"$root\"|" "$example/Package.swift" > "$copy/SwiftPackage/Package.swift"
+grep -qF "path: \"$root\"" "$copy/SwiftPackage/Package.swift"
+program=$copy/SwiftPackage/Sources/TrainNetwork/Network.bp
+echo 'loss = nosuchfn(E)' >> "$program"
+expected="$program:$(($(wc -l < "$program"))):8: error: unknown function 'nosuchfn'"
+if log=$(swift build --package-path "$copy/SwiftPackage" "${build[@]}" --product TrainNetwork 2>&1); then
+  echo "$log"
+  echo "check.sh: the build of a broken Network.bp succeeded" >&2
+  exit 1
+fi
+if ! grep -qF "$expected" <<< "$log"; then
+  echo "$log"
+  echo "check.sh: the failed build does not say: $expected" >&2
+  exit 1
+fi
+error_time=$SECONDS
+
+echo "SwiftPackage example: ok (build and run ${run_time}s; a broken .bp fails at $expected, ${error_time}s)"
