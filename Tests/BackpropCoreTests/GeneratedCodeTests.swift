@@ -145,7 +145,8 @@ import Testing
   }
 
   /// SPEC §6.5: the Swift forms without `work:` put the intermediates on the
-  /// stack (`withUnsafeTemporaryAllocation`) and allocate nothing per call.
+  /// stack (`withUnsafeTemporaryAllocation`) and allocate nothing per call;
+  /// nor do the batch forms, with or without `work:`.
   /// Measured, not assumed: under valgrind, 1,000 calls make as many heap
   /// allocations as 10 (the runtime's and the arrays' own, made once).
   /// `mazur` split into parts of 4 statements passes its values through
@@ -172,10 +173,15 @@ import Testing
       \(type).fillDefaults(&input)
       var output = [Double](repeating: 0, count: \(type).numOutputs)
       var gradient = [Double](repeating: 0, count: \(type).numOutputs * \(type).numInputs)
+      var work = [Double](repeating: 0, count: \(type).workSize)
       var total = 0.0
       for _ in 0..<n {
           \(type).gradient(input, &output, &gradient)
           \(type).forward(input, &output)
+          total += output[0] + gradient[0]
+          \(type).gradientBatch(rows: 1, input, &output, &gradient)
+          \(type).forwardBatch(rows: 1, input, &output)
+          \(type).gradientBatch(rows: 1, input, &output, &gradient, work: &work)
           total += output[0] + gradient[0]
       }
       print(total)

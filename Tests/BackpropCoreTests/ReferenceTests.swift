@@ -111,8 +111,12 @@ import Testing
     let native: NativeRun?
     switch path {
     case .interpreter: native = nil
-    case .c: native = try #require(try CompiledSamples.c.get()[name])
-    case .swift: native = try #require(try CompiledSamples.swift.get()[name])
+    case .c:
+      let run: NativeRun = try #require(try CompiledSamples.c.get()[name])
+      native = run
+    case .swift:
+      let run: NativeRun = try #require(try CompiledSamples.swift.get()[name])
+      native = run
     }
     /// A name or an element name (`W2[0,1]`): its symbol and row-major element.
     func element(_ text: String) -> (symbol: Int, element: Int)? {
