@@ -26,10 +26,23 @@ func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
   defer { for (temporary, _) in temporaries { unlink(temporary) } }
   for (path, contents) in files {
     let temporary = path + ".backpropc-\(getpid()).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: contents) else {
-      throw UsageError(.fileUnwritable(path, reason: nil))
-    }
+    let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
+    guard file >= 0 else { throw UsageError(.fileUnwritable(path, reason: String(cString: strerror(errno)))) }
     temporaries.append((temporary, path))
+    let written = contents.withUnsafeBytes { bytes in
+      var done = 0
+      while done < bytes.count {
+        let n = write(file, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return false }
+        done += n
+      }
+      return true
+    }
+    let reason = written ? nil : String(cString: strerror(errno))
+    guard close(file) == 0, written else {
+      throw UsageError(.fileUnwritable(path, reason: reason ?? String(cString: strerror(errno))))
+    }
   }
   for (temporary, path) in temporaries { try moveIntoPlace(temporary, path) }
   temporaries = []

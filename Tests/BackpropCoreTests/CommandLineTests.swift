@@ -392,6 +392,23 @@ struct CommandLineTests {
     #expect(!directory.exists("out.swift"), "a failed run must not create its output")
   }
 
+  @Test("an output that cannot be written is bad usage, exit 2, saying why, and writes nothing")
+  func unwritableOutput() throws {
+    let directory = try TemporaryDirectory()
+    try directory.write("apple.bp", appleTax)
+    for (arguments, file) in [
+      (["apple.bp", "-o", "nowhere/apple.c"], "nowhere/apple.h"), (["apple.bp", "-o", "nowhere/Apple.swift"], "nowhere/Apple.swift"),
+      (["apple.bp", "-o", "apple.bp/x.c"], "apple.bp/x.h"),
+    ] {
+      let result = try Backpropc.run(arguments, in: directory.url)
+      #expect(result.status == 2, "\(arguments): \(result)")
+      // The reason is the C library's: "No such file or directory", "Not a directory".
+      #expect(result.stderr.hasPrefix("backpropc: error: cannot write '\(file)': "), "\(arguments): \(result.stderr)")
+      #expect(result.stderr.split(separator: "\n")[0].count > "backpropc: error: cannot write '\(file)': ".count)
+    }
+    #expect(directory.listing() == ["apple.bp"], "a failed write must leave nothing behind")
+  }
+
   @Test("a file without read permission is bad usage, exit 2",
         .enabled(if: getuid() != 0, "root can read a file whatever its permissions"))
   func unreadableFile() throws {
