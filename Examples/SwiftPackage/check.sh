@@ -2,7 +2,8 @@
 # Checks BackpropPlugin through this example package: (a) builds and runs it,
 # which trains Network.bp's network and exits 1 unless the numbers are
 # `backpropc train`'s; (b) builds a copy whose Network.bp has an error on a
-# known line and expects the build to fail with the error at file:line:col.
+# known line and expects the build to fail with the error at file:line:col;
+# (c) expects two programs of one name in the target to be refused.
 # Run from anywhere, CI from the repository root: bash Examples/SwiftPackage/check.sh
 set -euo pipefail
 
@@ -45,4 +46,23 @@ if ! grep -qF "$expected" <<< "$log"; then
 fi
 error_time=$SECONDS
 
-echo "SwiftPackage example: ok (build and run ${run_time}s; a broken .bp fails at $expected, ${error_time}s)"
+# (c) Two programs with one name in a target would generate one type twice:
+# the plugin refuses, naming both.
+SECONDS=0
+cp "$example/Sources/TrainNetwork/Network.bp" "$program"
+mkdir "$copy/SwiftPackage/Sources/TrainNetwork/more"
+cp "$program" "$copy/SwiftPackage/Sources/TrainNetwork/more/Network.bp"
+if log=$(swift build --package-path "$copy/SwiftPackage" "${build[@]}" --product TrainNetwork 2>&1); then
+  echo "$log"
+  echo "check.sh: two programs named Network.bp built" >&2
+  exit 1
+fi
+if ! grep -qF "two programs named 'Network.bp' in one target" <<< "$log"; then
+  echo "$log"
+  echo "check.sh: the failed build does not name the two programs" >&2
+  exit 1
+fi
+same_name_time=$SECONDS
+
+echo "SwiftPackage example: ok (build and run ${run_time}s; a broken .bp fails at $expected, ${error_time}s;" \
+  "two programs of one name are refused, ${same_name_time}s)"

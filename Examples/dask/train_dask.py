@@ -202,11 +202,12 @@ def main():
         error_losses = max(abs(a - b) / abs(b)
                            for a, b in zip(losses, three_steps["loss"]))
         # train adds a step's losses one row after another (SPEC §5: in the
-        # order it takes its rows), which rounds by up to (n - 1) 2^-53 of the
-        # sum: 1.6e-13 here at 10^4 rows, 1.8e-12 at 10^5, while the partial
-        # sums are within an ulp of the exact mean (math.fsum). So the losses
-        # are held to that bound. (In the max norm, the gradient's and the
-        # params' differences stay near 1e-15.)
+        # order it takes its rows), which may round by up to (n - 1) 2^-53 of
+        # the sum: 1.1e-12 at 10^4 rows, 1.1e-11 at 10^5 (measured against
+        # math.fsum: 1.6e-13 and 1.8e-12), while the partial sums are within
+        # an ulp of the exact mean. So the losses are held to that bound. (In
+        # the max norm, the gradient's and the params' differences stay near
+        # 1e-15.)
         loss_tolerance = max(TOLERANCE, (len(data) - 1) * 2.0 ** -53)
         cluster_time = time.monotonic() - cluster_start
 

@@ -23,12 +23,29 @@ struct BackpropPlugin: BuildToolPlugin {
       into: context.pluginWorkDirectoryURL)
   }
 
+  /// Two programs of one target with the same base name would make the same
+  /// type and the same output file.
+  struct SameName: Error, CustomStringConvertible {
+    let first: URL
+    let second: URL
+    var description: String {
+      "two programs named '\(first.lastPathComponent)' in one target, \(first.path(percentEncoded: false)) and "
+        + "\(second.path(percentEncoded: false)): both would generate \(first.lastPathComponent).swift and the same type; rename one"
+    }
+  }
+
   /// One `backpropc` build command per program, each writing one Swift file
   /// into `directory`.
   static func commands(
     compiling programs: [URL], with backpropc: URL, into directory: URL
-  ) -> [Command] {
-    programs.map { program in
+  ) throws -> [Command] {
+    var seen: [String: URL] = [:]
+    for program in programs {
+      let name = program.deletingPathExtension().lastPathComponent
+      if let first = seen[name] { throw SameName(first: first, second: program) }
+      seen[name] = program
+    }
+    return programs.map { program in
       let name = program.deletingPathExtension().lastPathComponent
       let swift = directory.appending(path: name + ".bp.swift")
       return .buildCommand(

@@ -415,34 +415,67 @@ import Testing
   }
 
   /// `--threads`: each step's rows are shared out between threads, but the
-  /// sums are taken in row order, so 1, 2 and 3 threads give the same bytes,
-  /// over full batches and shuffled mini-batches alike, on 9,001 rows (three
-  /// blocks of logistic regression's 4,096 rows, the last one short).
-  @Test func threadCountDoesNotChangeTheBits() throws {
-    let dir = Paths.scratch("threads")
+  /// sums are taken in row order, so 1, 2 and 3 threads give the same bits
+  /// (losses, parameters, final loss), over full batches and shuffled
+  /// mini-batches alike, and the threads did run. Logistic regression on
+  /// 9,001 rows is three blocks of 4,096 rows, the last one short; the moons
+  /// network's 337 partials make one block of 2,000 rows.
+  @Test(arguments: [
+    ("logistic", 9001, ["--steps", "3"]),
+    ("logistic", 9001, ["--epochs", "2", "--batch", "3500", "--shuffle", "--optimizer", "adam"]),
+    ("moons", 2000, ["--steps", "2", "--optimizer", "momentum"]),
+  ])
+  func threadCountDoesNotChangeTheBits(_ sample: String, _ rows: Int, _ schedule: [String]) throws {
+    let dir = Paths.scratch("threads-\(sample)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    try FileManager.default.copyItem(
-      at: Paths.samples.appendingPathComponent("logistic.bp"), to: dir.appendingPathComponent("logistic.bp"))
     var csv = "x[0], x[1], y\n"
-    for r in 0..<9001 {
+    for r in 0..<rows {
       let t = Double(r) * 0.7
       csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
     }
-    try Data(csv.utf8).write(to: dir.appendingPathComponent("rows.csv"))
-    for schedule in [["--steps", "3"], ["--epochs", "2", "--batch", "3500", "--shuffle", "--optimizer", "adam"]] {
-      var outputs: [String] = []
-      for threads in ["1", "2", "3"] {
-        let result = try Backpropc.run(
-          ["train", "logistic.bp", "--data", "rows.csv", "--lr", "0.5", "--every", "1", "--json", "--threads", threads]
-            + schedule,
-          in: dir)
-        #expect(result.status == 0, "\(result.stderr)")
-        outputs.append(result.stdout)
-      }
-      #expect(outputs[0].contains("\"final_loss\""))
-      #expect(outputs[1] == outputs[0], "\(schedule): 2 threads differ from 1")
-      #expect(outputs[2] == outputs[0], "\(schedule): 3 threads differ from 1")
+    let path = dir.appendingPathComponent("rows.csv")
+    try Data(csv.utf8).write(to: path)
+    let parsed = try Arguments.parse(
+      ["train", "\(sample).bp", "--data", path.path, "--lr", "0.05", "--every", "1"] + schedule)
+    let request = try TrainRequest(parsed)
+    let compilation = Compilation(Paths.sample(sample))
+    var diagnostics = DiagnosticList()
+    let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
+    let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
+    let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
+    let start = try #require(request.leafValues(compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
+    var results: [Training.Result] = []
+    for threads in 1...3 {
+      var options = request.options
+      options.threads = threads
+      let result = try training.run(leaves: start, data: data, options: options)
+      #expect(result.threads == threads, "\(sample) \(schedule): \(result.threads) threads ran, not \(threads)")
+      results.append(result)
     }
+    for (k, result) in results.enumerated().dropFirst() {
+      let what = "\(sample) \(schedule), \(k + 1) threads"
+      #expect(bits(result.losses.map(\.loss)) == bits(results[0].losses.map(\.loss)), "\(what): losses differ")
+      #expect(bits(result.parameters.flatMap(\.values)) == bits(results[0].parameters.flatMap(\.values)), "\(what): parameters differ")
+      #expect(result.finalLoss.bitPattern == results[0].finalLoss.bitPattern, "\(what): final loss differs")
+    }
+    // The parameters moved: a run that stands still would pass trivially.
+    let layout = Layout(training.program)
+    let trained = results[0].parameters.flatMap { p in p.values.indices.map { (p.values[$0], start[layout.input(p.symbol, element: $0)]) } }
+    #expect(trained.contains { $0.0 != $0.1 }, "\(sample) \(schedule): no parameter moved")
+  }
+
+  /// The command line's `--threads` reaches the run: the same bytes from 1 and 2.
+  @Test func threadsOptionGivesTheSameOutput() throws {
+    var outputs: [String] = []
+    for threads in ["1", "2"] {
+      let result = try Backpropc.run(
+        ["train", "moons.bp", "--data", "moons.csv", "--lr", "0.05", "--steps", "3", "--json", "--threads", threads],
+        in: Paths.samples)
+      #expect(result.status == 0, "\(result.stderr)")
+      outputs.append(result.stdout)
+    }
+    #expect(outputs[0].contains("\"final_loss\"") && outputs[1] == outputs[0])
   }
 
   /// The first row whose loss is not finite stops training, whether the rows

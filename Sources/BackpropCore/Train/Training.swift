@@ -57,8 +57,9 @@ public struct Training: Sendable {
     public var shuffle: Bool
     /// The `--seed` whose shuffle stream permutes the rows.
     public var seed: UInt64
-    /// `--threads`: how many threads evaluate a step's rows. The result is
-    /// the same bits for every count (see ``Training/run``).
+    /// `--threads`: how many threads evaluate a step's rows, at most. The
+    /// result is the same bits for every count (see
+    /// ``Training/run(leaves:data:test:options:progress:)``).
     public var threads: Int
 
     /// Every core the process may use.
@@ -113,6 +114,8 @@ public struct Training: Sendable {
     public var finalTestLoss: Double?
     /// Every parameter's symbol index and trained elements (row-major), in leaf order.
     public var parameters: [(symbol: Int, values: [Double])]
+    /// The most threads that ran a block of rows (at most `--threads`).
+    public var threads: Int
   }
 
   /// The stream that shuffles rows: keyed by a name no leaf can have.
@@ -170,30 +173,36 @@ public struct Training: Sendable {
     let batch = min(options.batch ?? rows.count, rows.count)
     let stepsPerEpoch = options.stepsPerEpoch(rows: rows.count)
 
-    /// Mean loss and gradient over `indices`, at the current leaves. Rows are
-    /// taken in blocks; the threads run a block's rows, each its share, and
-    /// keep every row's loss and partials; then the block is summed in row
-    /// order. The sums are those of one thread taking the rows one by one,
-    /// bit for bit, whatever the thread count.
+    // Rows are taken in blocks; the threads run a block's rows, a
+    // consecutive share each, and keep every row's loss and partials; then
+    // the block is summed in row order. The sums are those of one thread
+    // taking the rows one by one, bit for bit, whatever the thread count.
+    // A thread takes at least `Self.rowsPerThread` rows, and a block holds
+    // at most 2^20 values (8 MB) or 4,096 rows, whichever is fewer.
     let width = elements.count + 1  // a row's loss, then its partials
-    let blockRows = max(options.threads, min(4096, (1 << 20) / width))
+    let threads = min(options.threads, max(1, rows.count / Self.rowsPerThread))
+    let blockRows = max(Self.rowsPerThread * threads, min(4096, (1 << 20) / width))
     var perRow = [Double](repeating: 0, count: blockRows * width)
     // A machine and tables for each thread: shared, their reference counts
     // would bounce between the cores on every run, at a third of a core's time.
-    var workers = (0..<options.threads).map { _ in
-      Worker(Interpreter.Machine(program), columns: columns, elements: elements, lossOffset: lossOffset)
+    var workers = (0..<threads).map { _ in
+      Worker(Interpreter.Machine(program), input: base, columns: columns, elements: elements, lossOffset: lossOffset)
     }
     let table = rows.flatMap { $0 }  // the cells, row after row
+    var mostThreads = 1
+
+    /// Mean loss and gradient over `indices`, at the current parameters.
     func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
+      // Only the parameters change between evaluations.
       for w in workers.indices {
-        workers[w].workspace.memory.replaceSubrange(0..<layout.numInputs, with: workspace.memory[0..<layout.numInputs])
+        for element in elements { workers[w].workspace.memory[element.input] = workspace.memory[element.input] }
       }
       var start = 0
       while start < indices.count {
         let end = min(start + blockRows, indices.count)
-        run(indices[start..<end], into: &perRow, &workers)
+        mostThreads = max(mostThreads, runBlock(indices[start..<end], into: &perRow, &workers))
         for j in 0..<(end - start) {
           let row = perRow[(j * width)..<(j * width + width)]
           guard row.allSatisfy(\.isFinite) else {
@@ -211,15 +220,15 @@ public struct Training: Sendable {
       return loss / n
     }
 
-    /// `block`'s rows into `perRow`: on the threads, a consecutive share
-    /// each, when there are enough rows to share.
-    func run(_ block: ArraySlice<Int>, into perRow: inout [Double], _ workers: inout [Worker]) {
+    /// Runs `block`'s rows into `perRow` on as many of the workers as have
+    /// `rowsPerThread` rows each; returns how many did.
+    func runBlock(_ block: ArraySlice<Int>, into perRow: inout [Double], _ workers: inout [Worker]) -> Int {
+      let threads = min(workers.count, max(1, block.count / Self.rowsPerThread))
       perRow.withUnsafeMutableBufferPointer { perRow in
         workers.withUnsafeMutableBufferPointer { workers in
           table.withUnsafeBufferPointer { table in
             block.withUnsafeBufferPointer { block in
               let shared = Shared(perRow: perRow, workers: workers, table: table, block: block)
-              let threads = block.count >= 8 * workers.count ? workers.count : 1
               @Sendable func share(_ t: Int) {
                 // Moved out for the share, so that this thread alone holds it:
                 // what two cores share they slow each other down on.
@@ -235,6 +244,7 @@ public struct Training: Sendable {
           }
         }
       }
+      return threads
     }
 
     /// Mean loss over the test rows, in file order; their inputs are put back after.
@@ -305,28 +315,38 @@ public struct Training: Sendable {
       parameters: parameters.map { p in
         let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
         return (p, Array(workspace.memory[elements]))
-      })
+      },
+      threads: mostThreads)
   }
+
+  /// A thread takes at least this many of a block's rows (fewer rows run on
+  /// fewer threads): below it, starting the threads costs more than they save.
+  static let rowsPerThread = 8
 
   /// What one thread evaluates rows with: its own machine, workspace and
   /// copies of the tables of where a row's cells go and its results come from.
-  struct Worker {
+  private struct Worker: Sendable {
     let machine: Interpreter.Machine
     var workspace: Interpreter.Workspace
     let columns: [Int]
-    /// Each parameter element's partial derivative in memory, or -1 when it is 0.
-    let partials: [Int]
+    /// Each parameter element's partial derivative in memory; nil when it is 0.
+    let partials: [Int?]
     let lossOffset: Int
 
-    init(_ machine: Interpreter.Machine, columns: [Int], elements: [(input: Int, gradient: Int?)], lossOffset: Int) {
+    init(
+      _ machine: Interpreter.Machine, input: [Double], columns: [Int], elements: [(input: Int, gradient: Int?)],
+      lossOffset: Int
+    ) {
       self.machine = machine
-      workspace = machine.makeWorkspace()
+      workspace = machine.makeWorkspace(input: input)
+      // Copied, not shared: the array's own buffer, whose reference count
+      // this thread alone touches.
       self.columns = columns.map { $0 }
-      partials = elements.map { $0.gradient ?? -1 }
+      partials = elements.map(\.gradient)
       self.lossOffset = lossOffset
     }
 
-    /// Runs row `r` of `table`; its loss and partials go to `results[at...]`.
+    /// Runs row `r` of `table`; its loss and partials go to `results[offset...]`.
     mutating func run(
       row r: Int, of table: UnsafeBufferPointer<Double>, into results: UnsafeMutableBufferPointer<Double>, at offset: Int
     ) {
@@ -334,7 +354,7 @@ public struct Training: Sendable {
       for (c, input) in columns.enumerated() { workspace.memory[input] = table[cells + c] }
       machine.run(&workspace)
       results[offset] = workspace.memory[lossOffset]
-      for (k, partial) in partials.enumerated() { results[offset + 1 + k] = partial < 0 ? 0 : workspace.memory[partial] }
+      for (k, partial) in partials.enumerated() { results[offset + 1 + k] = partial.map { workspace.memory[$0] } ?? 0 }
     }
   }
 

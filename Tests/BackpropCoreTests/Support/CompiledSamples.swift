@@ -185,8 +185,8 @@ enum CompiledSamples {
             emit("\(name)", "gradient", gradient)
 
         """
-      // The batch forms on three rows against three single calls (as the C driver).
-      let stackForms = source.contains("public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {")
+      // The batch forms on three rows against three single calls (as the C
+      // driver); every sample's work fits the stack, so all four forms exist.
       main += """
             do {
                 var rows = input, work = [Double](repeating: 0, count: \(type).workSize)
@@ -206,9 +206,9 @@ enum CompiledSamples {
                     let mark = 12345.678
                     var o = [Double](repeating: mark, count: 3 * \(m) + 1), g = [Double](repeating: mark, count: 3 * \(m * n) + 1)
                     switch form {
-                    case 0: \(stackForms ? "\(type).gradientBatch(rows: 3, rows, &o, &g)" : "\(type).gradientBatch(rows: 3, rows, &o, &g, work: &work)")
+                    case 0: \(type).gradientBatch(rows: 3, rows, &o, &g)
                     case 1: \(type).gradientBatch(rows: 3, rows, &o, &g, work: &work)
-                    case 2: \(stackForms ? "\(type).forwardBatch(rows: 3, rows, &o)" : "\(type).forwardBatch(rows: 3, rows, &o, work: &work)")
+                    case 2: \(type).forwardBatch(rows: 3, rows, &o)
                     case 3: \(type).forwardBatch(rows: 3, rows, &o, work: &work)
                     default: \(type).gradientBatch(rows: 0, [], &o, &g, work: &work)
                     }
