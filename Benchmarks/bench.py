@@ -414,17 +414,14 @@ TRAIN_SECTION = "## 7. `train --data` on all cores"
 
 
 def moons_csv(path, rows):
-    """The two moons of samples/make_moons.py, `rows` of them, seeded."""
-    import math
+    """`rows` of samples/make_moons.py's two moons, from seed 7."""
     import random
-    rnd = random.Random(7)
+    sys.path.insert(0, os.path.join(ROOT, "samples"))
+    from make_moons import moons
     with open(path, "w") as f:
         f.write("x[0],x[1],y\n")
-        for k in range(rows):
-            label = k % 2
-            t = rnd.uniform(0, math.pi)
-            x0, x1 = (math.cos(t), math.sin(t)) if label == 0 else (1 - math.cos(t), 0.5 - math.sin(t))
-            f.write("%.6f,%.6f,%d\n" % (x0 + rnd.gauss(0, 0.1), x1 + rnd.gauss(0, 0.1), label))
+        for x0, x1, label in moons(random.Random(7), rows):
+            f.write("%.6f,%.6f,%d\n" % (x0, x1, label))
 
 
 def train_threads():

@@ -22,9 +22,10 @@ def moons(rnd, n):
         rows.append((x0 + rnd.gauss(0, 0.1), x1 + rnd.gauss(0, 0.1), label))
     return rows
 
-rnd = random.Random(2026)
-train = moons(rnd, 200)
-test = moons(rnd, 200)
-print("x[0], x[1], y")
-for x0, x1, y in (test if sys.argv[1:] == ["test"] else train):
-    print("%.4f, %.4f, %d" % (x0, x1, y))
+if __name__ == "__main__":  # Benchmarks/bench.py imports moons()
+    rnd = random.Random(2026)
+    train = moons(rnd, 200)
+    test = moons(rnd, 200)
+    print("x[0], x[1], y")
+    for x0, x1, y in (test if sys.argv[1:] == ["test"] else train):
+        print("%.4f, %.4f, %d" % (x0, x1, y))

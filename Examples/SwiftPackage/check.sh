@@ -32,18 +32,25 @@ cp -R "$example/Sources" "$copy/SwiftPackage/"
 sed "s|path: \"../..\"|path: \"$root\"|" "$example/Package.swift" > "$copy/SwiftPackage/Package.swift"
 grep -qF "path: \"$root\"" "$copy/SwiftPackage/Package.swift"
 program=$copy/SwiftPackage/Sources/TrainNetwork/Network.bp
+
+# Builds the copy, which must fail, its output containing $1.
+expect_failure() {
+  local log
+  if log=$(swift build --package-path "$copy/SwiftPackage" "${build[@]}" --product TrainNetwork 2>&1); then
+    echo "$log"
+    echo "check.sh: the build succeeded; it should have failed with: $1" >&2
+    exit 1
+  fi
+  if ! grep -qF "$1" <<< "$log"; then
+    echo "$log"
+    echo "check.sh: the failed build does not say: $1" >&2
+    exit 1
+  fi
+}
+
 echo 'loss = nosuchfn(E)' >> "$program"
 expected="$program:$(($(wc -l < "$program"))):8: error: unknown function 'nosuchfn'"
-if log=$(swift build --package-path "$copy/SwiftPackage" "${build[@]}" --product TrainNetwork 2>&1); then
-  echo "$log"
-  echo "check.sh: the build of a broken Network.bp succeeded" >&2
-  exit 1
-fi
-if ! grep -qF "$expected" <<< "$log"; then
-  echo "$log"
-  echo "check.sh: the failed build does not say: $expected" >&2
-  exit 1
-fi
+expect_failure "$expected"
 error_time=$SECONDS
 
 # (c) Two programs with one name in a target would generate one type twice:
@@ -52,16 +59,7 @@ SECONDS=0
 cp "$example/Sources/TrainNetwork/Network.bp" "$program"
 mkdir "$copy/SwiftPackage/Sources/TrainNetwork/more"
 cp "$program" "$copy/SwiftPackage/Sources/TrainNetwork/more/Network.bp"
-if log=$(swift build --package-path "$copy/SwiftPackage" "${build[@]}" --product TrainNetwork 2>&1); then
-  echo "$log"
-  echo "check.sh: two programs named Network.bp built" >&2
-  exit 1
-fi
-if ! grep -qF "two programs named 'Network.bp' in one target" <<< "$log"; then
-  echo "$log"
-  echo "check.sh: the failed build does not name the two programs" >&2
-  exit 1
-fi
+expect_failure "two programs named 'Network.bp' in one target"
 same_name_time=$SECONDS
 
 echo "SwiftPackage example: ok (build and run ${run_time}s; a broken .bp fails at $expected, ${error_time}s;" \

@@ -27,7 +27,6 @@ import logging
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -93,14 +92,6 @@ def max_norm_error(actual, expected):
     return float(difference / scale if scale else difference)
 
 
-def run(command):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit("%s: exit %d\n%s" % (
-            " ".join(command), result.returncode, result.stderr))
-    return result.stdout
-
-
 def main():
     start = time.monotonic()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -135,7 +126,7 @@ def main():
         csv = os.path.join(directory, "rows.csv")
         make_csv(csv, args.rows)
         c_file = os.path.join(directory, PREFIX + ".c")
-        run([args.backpropc, MODEL, "--name", PREFIX, "-o", c_file])
+        backprop.run([args.backpropc, MODEL, "--name", PREFIX, "-o", c_file])
         library = backprop.compile_library(
             c_file, os.path.join(directory, "lib%s.so" % PREFIX))
         model = backprop.Model(library, PREFIX)
@@ -145,7 +136,7 @@ def main():
         loss = model.outputs[0].offset  # the program's one output, L
 
         def train(lr, steps):
-            return json.loads(run([
+            return json.loads(backprop.run([
                 args.backpropc, "train", MODEL, "--data", csv, "--lr",
                 str(lr), "--steps", str(steps), "--every", "1", "--json"]))
         one_step, three_steps = train(1, 1), train(0.5, 3)

@@ -30,15 +30,21 @@ class _CVariable(ctypes.Structure):
                 ("shape", ctypes.c_int * 4)]
 
 
-def compile_library(c_file, out_so):
-    """Builds a shared library from a generated .c (its .h beside it) with
-    $CC, else cc; returns out_so."""
-    command = shlex.split(os.environ.get("CC") or "cc") + [
-        "-O2", "-shared", "-fPIC", "-o", out_so, c_file, "-lm"]
+def run(command):
+    """Runs a command (backpropc, cc); its standard output, or RuntimeError
+    with its standard error when it fails."""
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError("%s: exit %d\n%s" % (
             " ".join(command), result.returncode, result.stderr))
+    return result.stdout
+
+
+def compile_library(c_file, out_so):
+    """Builds a shared library from a generated .c (its .h beside it) with
+    $CC, else cc; returns out_so."""
+    run(shlex.split(os.environ.get("CC") or "cc") + [
+        "-O2", "-shared", "-fPIC", "-o", out_so, c_file, "-lm"])
     return out_so
 
 

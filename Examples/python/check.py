@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,14 +76,6 @@ def same_bits(a, b):
     return np.shape(a) == np.shape(b) and bits(a) == bits(b)
 
 
-def run(command):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s" % (
-            " ".join(command), result.returncode, result.stderr))
-    return result.stdout
-
-
 def check_sample(name, source, backpropc, directory):
     """The problems found with one program (empty when it passes), and a
     summary of what was compared."""
@@ -94,10 +85,10 @@ def check_sample(name, source, backpropc, directory):
     with open(bp_file, "w") as f:
         f.write(source)
     c_file = os.path.join(directory, name + ".c")
-    run([backpropc, bp_file, "--name", name, "-o", c_file])
+    backprop.run([backpropc, bp_file, "--name", name, "-o", c_file])
     model = backprop.Model(backprop.compile_library(
         c_file, os.path.join(directory, "lib%s.so" % name)), name)
-    expected = json.loads(run([backpropc, "eval", bp_file, "--json"]))
+    expected = json.loads(backprop.run([backpropc, "eval", bp_file, "--json"]))
     problems = []
     worst = 0.0
 

@@ -27,32 +27,34 @@ func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
   for (path, contents) in files {
     let temporary = path + ".backpropc-\(getpid()).tmp"
     let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
-    guard file >= 0 else { throw UsageError(.fileUnwritable(path, reason: String(cString: strerror(errno)))) }
+    guard file >= 0 else { throw UsageError(.fileUnwritable(path, reason: systemError())) }
     temporaries.append((temporary, path))
-    let written = contents.withUnsafeBytes { bytes in
-      var done = 0
-      while done < bytes.count {
-        let n = write(file, bytes.baseAddress! + done, bytes.count - done)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return false }
-        done += n
-      }
-      return true
-    }
-    let reason = written ? nil : String(cString: strerror(errno))
-    guard close(file) == 0, written else {
-      throw UsageError(.fileUnwritable(path, reason: reason ?? String(cString: strerror(errno))))
-    }
+    var failure = contents.withUnsafeBytes { writeAll(file, $0) }
+    if close(file) != 0, failure == nil { failure = systemError() }
+    if let failure { throw UsageError(.fileUnwritable(path, reason: failure)) }
   }
   for (temporary, path) in temporaries { try moveIntoPlace(temporary, path) }
   temporaries = []
 }
 
 func moveIntoPlace(_ temporary: String, _ path: String) throws {
-  guard rename(temporary, path) == 0 else {
-    throw UsageError(.fileUnwritable(path, reason: String(cString: strerror(errno))))
-  }
+  guard rename(temporary, path) == 0 else { throw UsageError(.fileUnwritable(path, reason: systemError())) }
 }
+
+/// Writes all of `bytes` to `file`; the reason when it cannot.
+private func writeAll(_ file: Int32, _ bytes: UnsafeRawBufferPointer) -> String? {
+  var done = 0
+  while done < bytes.count {
+    let n = write(file, bytes.baseAddress! + done, bytes.count - done)
+    if n < 0 && errno == EINTR { continue }
+    guard n > 0 else { return n < 0 ? systemError() : "nothing was written" }
+    done += n
+  }
+  return nil
+}
+
+/// The C library's words for the last failed call (`errno`).
+private func systemError() -> String { String(cString: strerror(errno)) }
 
 /// Runs Graphviz's `dot` on DOT text: it writes a temporary file beside the
 /// target, renamed into place only when dot succeeds.

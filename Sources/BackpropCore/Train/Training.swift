@@ -185,8 +185,10 @@ public struct Training: Sendable {
     var perRow = [Double](repeating: 0, count: blockRows * width)
     // A machine and tables for each thread: shared, their reference counts
     // would bounce between the cores on every run, at a third of a core's time.
-    var workers = (0..<threads).map { _ in
-      Worker(Interpreter.Machine(program), input: base, columns: columns, elements: elements, lossOffset: lossOffset)
+    // (This thread uses its own only between blocks.)
+    var workers = (0..<threads).map { t in
+      Worker(t == 0 ? machine : Interpreter.Machine(program), input: base, columns: columns, elements: elements,
+             lossOffset: lossOffset)
     }
     let table = rows.flatMap { $0 }  // the cells, row after row
     var mostThreads = 1
