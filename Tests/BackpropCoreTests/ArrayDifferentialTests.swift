@@ -118,6 +118,41 @@ import Testing
     #expect(tally.disagreements.isEmpty, "\(tally.disagreements.joined(separator: "\n\n"))")
   }
 
+  /// ∂O/∂V is the total derivative for every named V (SPEC §2, §6.4), by
+  /// hand: a statement without loops between kernels with loops once
+  /// reported ∂E/∂E = 0, and an intermediate used both in its own kernel and
+  /// by a later one only the later use.
+  @Test func everyNamedAdjointIsTheTotalDerivative() throws {
+    // E = 2·x[0] beside an array output: ∂E/∂E = 1, ∂y/∂y the identity.
+    let beside = try Compilation.valid("input x[2] = [1.5, -0.5]\nE = x[0] * 2\ny[i] = x[i] * 2\noutput E, y\n").0.evaluation()
+    #expect(beside.derivative("E", "E") == 1)
+    #expect(beside.gradientElements[1][2] == [1, 0, 0, 1])
+    // y = 2·sum + Σ_i x[i]·lse with lse = 2·sum: ∂y/∂sum = 2 + 2·(x[0] + x[1]) = 8,
+    // ∂y/∂lse = x[0] + x[1] = 3, ∂y/∂x[i] = lse + ∂y/∂sum = 6 + 8 = 14.
+    let twice = try Compilation.valid("""
+      input x[2] = [1, 2]
+      sum = x[0] + x[1]
+      logsumexp = sum * 2
+      y = sum * 2 + sum(i, x[i] * logsumexp)
+      """).0.evaluation()
+    #expect(twice.derivative("y", "sum") == 8)
+    #expect(twice.derivative("y", "logsumexp") == 3)
+    #expect(twice.gradientElements[0][0] == [14, 14])
+    // A scalar output over an array, `output` naming it, an unused statement after.
+    let named = try Compilation.valid("""
+      input x[3] = [1, 2, 3]
+      h[i] = x[i] * x[i]
+      E = sum(i, h[i])
+      F = E * 3
+      g[i] = x[i] + 1
+      output E
+      """).0.evaluation()
+    #expect(named.derivative("E", "E") == 1)
+    #expect(named.derivative("E", "F") == 0)
+    #expect(named.gradientElements[0][1] == [1, 1, 1])
+    #expect(named.gradientElements[0][0] == [2, 4, 6])
+  }
+
   /// `sum(i, j, e)` is `sum(i, sum(j, e))` and `logsumexp(i, j, e)` is
   /// `logsumexp(i, logsumexp(j, e))`, to the bit (SPEC §6.3): 1e16 + 1 rounds
   /// to 1e16 in each row, so the nested fold gives 0 where a flat one gives 1.
@@ -214,7 +249,44 @@ import Testing
         \(source)
         """)
     }
+    // Every named variable's adjoint (SPEC §2, §6.4: leaves, intermediates,
+    // the outputs, ∂O/∂O), as `eval --json` reports it, element by element.
+    let named = Evaluation(program: Optimizer.optimize(compiled, keeping: .everything), input: leaves)
+    let twin = Evaluation(program: Optimizer.optimize(scalarProgram, keeping: .everything), input: leaves)
+    if let mismatch = firstAdjointMismatch(named, twin) {
+      return .disagreement("seed \(seed): \(mismatch) (the loops against the unrolled program):\n\(source)")
+    }
     return .valid(c, unrolledStatements: scalarProgram.symbols.count - scalarProgram.leafCount)
+  }
+
+  /// The first ∂O/∂V, over every output element O and every element V of
+  /// every named variable, where the array program and its unrolled twin
+  /// (one scalar per element, `W_1_0`) disagree beyond 1e-12.
+  static func firstAdjointMismatch(_ loops: Evaluation, _ unrolled: Evaluation) -> String? {
+    let program = loops.program
+    let twin = unrolled.program
+    let symbolOf = Dictionary(twin.symbols.indices.map { (twin.symbols[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+    let outputOf = Dictionary(twin.outputs.indices.map { (twin.symbols[twin.outputs[$0]].name, $0) }, uniquingKeysWith: { a, _ in a })
+    for (o, output) in program.outputs.enumerated() {
+      let outputPoints = ArrayProgram.points(program.symbols[output].shape)
+      for (e, outputPoint) in outputPoints.enumerated() {
+        let outputName = ArrayProgram.elementName(program.symbols[output].name, outputPoint)
+        guard let twinOutput = outputOf[outputName] else { return "the unrolled program has no output \(outputName)" }
+        for (s, symbol) in program.symbols.enumerated() {
+          let points = ArrayProgram.points(symbol.shape)
+          for (f, point) in points.enumerated() {
+            let name = ArrayProgram.elementName(symbol.name, point)
+            guard let twinSymbol = symbolOf[name] else { return "the unrolled program has no \(name)" }
+            let got = loops.gradientElements[o][s][e * points.count + f]
+            let expected = unrolled.gradientElements[twinOutput][twinSymbol][0]
+            if !(close(got, expected, 1e-12) || got == expected) {
+              return "∂\(outputName)/∂\(name) is \(got), the unrolled program's \(expected)"
+            }
+          }
+        }
+      }
+    }
+    return nil
   }
 
   static func runBatch(from start: Int, count: Int, _ tally: inout Tally) throws {

@@ -242,21 +242,28 @@ private struct Sweep {
     }
     b.role = .adjoint(output: output)
     var walk = Walk(count: kernel.instructions.count)
+    // A named value's total adjoint is stored (∂O/∂V for `eval`) unless it
+    // is just its seed: in a kernel without loops a statement's value has
+    // uses in the kernel besides the later kernels' loads.
+    var named: [Int: (access: Access, seed: ValueID?)] = [:]
     // Seeds: each stored value gets the adjoint of what it is stored to.
     for store in kernel.stores {
       let access = kernel.accesses[store.access]
       guard let d = adjoint(of: access.array) else { continue }
       let v = store.value.int
+      let at = Access(d, seed + shifted(access).subscripts)
+      if case .variable = access.array, store.mode == .assign { named[v] = (at, nil) }
       if access.array == .variable(output) && seedLoops.isEmpty {
         b.range = forward.symbols[output].range
         walk.contribute(v, b.constant(1))
         continue
       }
       guard written.contains(d) else { continue }
-      let g = b.load(Access(d, seed + shifted(access).subscripts))
+      let g = b.load(at)
       switch store.mode {
       case .assign, .add:
         walk.contribute(v, g)
+        if named[v] != nil { named[v]?.seed = g }
       case .maximum(let count):
         // The maximum's adjoint goes evenly to the terms equal to it.
         let m = b.load(shifted(access))
@@ -266,10 +273,15 @@ private struct Sweep {
         walk.contribute(v, share)
       }
     }
-    let loads = walk.run(
+    let swept = walk.run(
       kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b,
-      access: { shifted(kernel.accesses[$0]) }, name: { _ in nil })
-    storeAdjoints(loads.loads, in: &b, loops: b.kernel.loops.count, seed: seed)
+      access: { shifted(kernel.accesses[$0]) }, total: { named[$0]?.access.array })
+    storeAdjoints(swept.loads, in: &b, loops: b.kernel.loops.count, seed: seed)
+    for (v, sum) in swept.totals {
+      guard let (at, seedValue) = named[v], sum != seedValue else { continue }
+      b.store(at, sum)
+      written.insert(at.array)
+    }
     kernels.append(b.kernel)
   }
 
@@ -283,18 +295,18 @@ private struct Sweep {
       b.range = forward.symbols[output].range
       walk.contribute(store.value.int, b.constant(1))
     }
-    let loads = walk.run(
-      kernel.instructions, kernel.instructions.indices.map(ValueID.init), dependsOnLeaf: dependsOnLeaf, &b,
-      access: { kernel.accesses[$0] }
-    ) { instruction in
-      guard case .variable(let s)? = instruction.name, !instruction.op.isLoad else { return nil }
-      return .adjoint(output: self.output, of: s)
+    var named: [Int: ArrayName] = [:]
+    for store in kernel.stores where store.mode == .assign {
+      if case .variable(let s) = kernel.accesses[store.access].array { named[store.value.int] = .adjoint(output: output, of: s) }
     }
-    storeAdjoints(loads.loads, in: &b, loops: 0, seed: [])
-    for (name, sum) in loads.named {
-      guard case .adjoint(_, let s) = name else { continue }
-      b.store(Access(.adjoint(output: output, of: s)), sum)
-      written.insert(.adjoint(output: output, of: s))
+    let swept = walk.run(
+      kernel.instructions, kernel.instructions.indices.map(ValueID.init), dependsOnLeaf: dependsOnLeaf, &b,
+      access: { kernel.accesses[$0] }, total: { named[$0] })
+    storeAdjoints(swept.loads, in: &b, loops: 0, seed: [])
+    for (v, sum) in swept.totals {
+      guard let d = named[v] else { continue }
+      b.store(Access(d), sum)
+      written.insert(d)
     }
   }
 
@@ -342,14 +354,15 @@ private struct Walk {
 
   /// Walks the forward `instructions` (whose values in the builder's kernel
   /// are `values`) backwards. Returns each load's adjoint (with its access
-  /// in this kernel, from `access`) in walk order, and the adjoints of the
-  /// values `name` names (a named value's ∂O/∂V), which it names.
+  /// in this kernel, from `access`) in walk order, and the total adjoint of
+  /// each instruction `total` gives an array for (a named value's ∂O/∂V),
+  /// which it names after that array when it is a symbol's adjoint.
   mutating func run(
     _ instructions: [Instruction], _ values: [ValueID], dependsOnLeaf: [Bool], _ b: inout Builder,
-    access: (Int) -> Access, name: (Instruction) -> ArrayName?
-  ) -> (loads: [(access: Access, adjoint: ValueID)], named: [(ArrayName, ValueID)]) {
+    access: (Int) -> Access, total: (Int) -> ArrayName?
+  ) -> (loads: [(access: Access, adjoint: ValueID)], totals: [(instruction: Int, adjoint: ValueID)]) {
     var loads: [(access: Access, adjoint: ValueID)] = []
-    var named: [(ArrayName, ValueID)] = []
+    var totals: [(instruction: Int, adjoint: ValueID)] = []
     let firstNew = b.kernel.instructions.count
     for i in stride(from: instructions.count - 1, through: 0, by: -1) where head[i] >= 0 {
       let instruction = instructions[i]
@@ -362,8 +375,8 @@ private struct Walk {
         sum = b.add(sum, pool[Int(link)].value)
         link = pool[Int(link)].next
       }
-      if let array = name(instruction) {
-        named.append((array, sum))
+      if let array = total(i) {
+        totals.append((i, sum))
         if case .adjoint(let o, let s) = array, sum.int >= firstNew, b.kernel[sum].name == nil {
           b.kernel.instructions[sum.int].name = .adjoint(output: o, of: s)
         }
@@ -381,6 +394,6 @@ private struct Walk {
       contribute(instruction.lhs == .none ? -1 : instruction.lhs.int, da)
       contribute(instruction.rhs == .none ? -1 : instruction.rhs.int, db)
     }
-    return (loads, named)
+    return (loads, totals)
   }
 }
