@@ -316,6 +316,22 @@ struct RenderingTests {
         + "  \t    ^\n"
         + "1 error generated.\n"),
     .init(
+      // 4 + 300 + 1 + 300 bytes: the caret at the 257th '(' (column 261),
+      // 60 bytes on each side of it.
+      title: "a line over 500 bytes shows a window around the caret, its cut ends marked",
+      source: "A = " + String(repeating: "(", count: 300) + "x" + String(repeating: ")", count: 300),
+      rendered: "model.bp:1:261: error: expression nested too deeply (the limit is 256 levels)\n"
+        + "  ..." + String(repeating: "(", count: 104) + "x" + String(repeating: ")", count: 15) + "...\n"
+        + "     " + String(repeating: " ", count: 60) + "^\n"
+        + "1 error generated.\n"),
+    .init(
+      title: "near the end of a long line the window ends with it",
+      source: String(repeating: "a", count: 600) + " = sigmod(2)",
+      rendered: "model.bp:1:604: error: unknown function 'sigmod'; did you mean 'sigmoid'?\n"
+        + "  ..." + String(repeating: "a", count: 108) + " = sigmod(2)\n"
+        + "     " + String(repeating: " ", count: 111) + "^~~~~~\n"
+        + "1 error generated.\n"),
+    .init(
       title: "a wrong-arity call is underlined whole",
       source: "x = 1\nA = max(x)\n",
       rendered: """
@@ -416,11 +432,42 @@ struct EvaluationDiagnosticsTests {
     #expect(d.severity == .warning)
     let seen = Seen(d, in: compilation.file)
     #expect(seen.id == "nonFiniteValue")
-    #expect(seen.text
-      == "the gradient of 'A' is Infinity; the first non-finite value arose in the derivative of this expression")
+    #expect(seen.text == "∂A/∂x is Infinity; the first non-finite value arose in the derivative of this expression")
     #expect(seen.line == 2 && seen.column == 5)
     #expect(value(of: "A", in: evaluation) == 0)
     #expect(derivative(of: "A", withRespectTo: "x", in: evaluation) == .infinity)
+  }
+
+  /// The warning names what `eval` reports as non-finite, with that value,
+  /// and the value that first arose where it differs; in a loop, how many
+  /// of its elements were affected and the first.
+  @Test(arguments: [
+    // exp(1000) = Infinity arises; Infinity · 0 makes y NaN.
+    ("x = 1000\ny = exp(x) * 0", "'y' is NaN; the first non-finite value, Infinity, arose in this expression", 5),
+    // The derivative: 0 · (1 / (2·sqrt(0))) is NaN from the start.
+    ("x = 0\ny = sqrt(x) * 0", "∂y/∂x is NaN; the first non-finite value arose in the derivative of this expression", 5),
+    // min hides the infinity: nothing reported is non-finite.
+    ("x = 1000\ny = min(exp(x), 1)", "a non-finite value, Infinity, arose in this expression, but 'y' stays finite", 9),
+    // Every element: counted plainly.
+    ("input x[1000] = 0\ny[i] = log(x[i])",
+     "'y' is -Infinity at 1000 of 1000 elements, first y[0]; the first non-finite value arose in this expression", 8),
+    // One element of four.
+    ("input x[4] = [1, 2, 0, 3]\ny[i] = log(x[i])",
+     "'y' is -Infinity at y[2]; the first non-finite value arose in this expression", 8),
+    // In a sum's loop the place is a point of its loops; the gradient names an element.
+    ("input x[3] = 0\ny = sum(i, sqrt(x[i]))",
+     "∂y/∂x[0] is Infinity at 3 of 3 points, first i = 0; the first non-finite value arose in the derivative of this expression", 12),
+  ])
+  func nonFiniteWarningsSayWhatIsNonFinite(_ source: String, _ text: String, _ column: Int) throws {
+    let compilation = compile(source)
+    var diagnostics = DiagnosticList()
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    _ = try #require(compilation.evaluate(leaves, into: &diagnostics))
+    let warnings = diagnostics.items.filter { $0.message.id == "nonFiniteValue" }
+    #expect(warnings.count == 1)
+    let seen = try #require(warnings.first.map { Seen($0, in: compilation.file) })
+    #expect(seen.text == text)
+    #expect(seen.line == 2 && seen.column == column)
   }
 }
 

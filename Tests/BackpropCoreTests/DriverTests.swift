@@ -91,8 +91,27 @@ import Testing
     #expect(settings.settings.map(\.name) == ["x", "y", "x"])
     #expect(settings.settings.map(\.values) == [[1], [2.5], [3]])
     #expect(Self.usageError { _ = try Settings(Self.arguments("eval", "--set", "x")) } == .settingSyntax("x"))
-    #expect(Self.usageError { _ = try Settings(Self.arguments("eval", "--set", "x=nan")) }
-      == .settingNotFinite(name: "x", value: "nan"))
+  }
+
+  /// A value that does not read is reported with the shape the leaf needs,
+  /// once the program says what that is; a ragged list is called so.
+  @Test func aValueThatDoesNotReadSaysWhyAndTheShape() throws {
+    let compilation = Compilation(name: "m.bp", source: "param W[2, 2]\ninput x = 1\nresult = W[0, 0] * x")
+    func problem(_ setting: String) -> DiagnosticMessage? {
+      Self.usageError { try Settings(Self.arguments("eval", "--set", setting)).check(against: compilation) }
+    }
+    #expect(problem("x=nan") == .settingValueInvalid("x", value: "nan", problem: .notANumber("nan"), shape: []))
+    #expect(problem("W=[[1,2],[3]]") == .settingValueInvalid("W", value: "[[1,2],[3]]", problem: .ragged(expected: 2, got: 1), shape: [2, 2]))
+    #expect(problem("W=[[1,2],[3,4,5]]") == .settingValueInvalid("W", value: "[[1,2],[3,4,5]]", problem: .ragged(expected: 2, got: 3), shape: [2, 2]))
+    #expect(problem("W=[[1,2],3]") == .settingValueInvalid("W", value: "[[1,2],3]", problem: .mixed, shape: [2, 2]))
+    #expect(problem("W=[[[[[1]]]]]") == .settingValueInvalid("W", value: "[[[[[1]]]]]", problem: .tooDeep, shape: [2, 2]))
+    #expect(problem("W=[1, 2") == .settingValueInvalid("W", value: "[1, 2", problem: .malformed, shape: [2, 2]))
+    #expect(problem("W[1,0]=inf") == .settingValueInvalid("W[1,0]", value: "inf", problem: .notANumber("inf"), shape: []))
+    let text = problem("W=[[1,2],[3]]")?.text ?? ""
+    #expect(text == "--set W=[[1,2],[3]]: the list is ragged: a list has 1 item, but the first at its depth has 2; "
+      + "'W' has shape [2, 2]: give a list of that shape, e.g. [[0, 0], [0, 0]], or one number to fill it")
+    // The name is checked first: a value for a name that is no leaf says that.
+    #expect(problem("result=[1") == .settingOfComputedName("result", suggestion: nil))
   }
 
   @Test func settingsMustNameLeaves() throws {
@@ -184,7 +203,8 @@ import Testing
   @Test func arraysNeedAnElementToExplainOrTrain() throws {
     let compilation = Compilation(name: "m.bp", source: "input x[3] = [1, 2, 3]\nparam w = 2\ny[i] = w * x[i]")
     let request = try TrainRequest(Self.arguments("train", "--lr", "1", "--steps", "1"))
-    #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain")) } == .noScalarOutput(example: "y[0]"))
+    #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain")) }
+      == .noScalarOutput(option: "--output", example: "y[0]"))
     #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain", "--output", "y")) }
       == .optionNamesArray(option: "--output", name: "y", example: "y[0]"))
     let element = try compilation.explainedOutput(Self.arguments("explain", "--output", "y[ 2 ]"))
@@ -192,7 +212,10 @@ import Testing
     #expect(Self.usageError { _ = try compilation.explainedOutput(Self.arguments("explain", "--output", "y[3]")) }
       == .settingElementOutOfRange("y", element: [3], shape: [3]))
     #expect(Self.usageError { _ = try request.loss(compilation, Self.arguments("train")) }
-      == .optionNamesArray(option: "the loss", name: "y", example: "y[0]"))
+      == .noScalarOutput(option: "--loss", example: "y[0]"))
+    // Several outputs, all arrays: the fix is still an element.
+    let two = Compilation(name: "m.bp", source: "input x[3] = [1, 2, 3]\nparam w = 2\ny[i] = w * x[i]\nz[i] = y[i] * 2\noutput y, z")
+    #expect(Self.usageError { _ = try request.loss(two, Self.arguments("train")) } == .noScalarOutput(option: "--loss", example: "y[0]"))
     // Training y[2] = w·x[2] = 3w: ∂/∂w = 3, so one step at rate 1 from 2 gives -1.
     var diagnostics = DiagnosticList()
     let training = try #require(try request.training(compilation, Self.arguments("train", "--loss", "y[2]"), into: &diagnostics))

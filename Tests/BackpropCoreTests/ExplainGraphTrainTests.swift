@@ -342,8 +342,24 @@ import Testing
     try Data(source.utf8).write(to: dir.appendingPathComponent("m.bp"))
     let result = try Self.train(["m.bp", "--lr", "1", "--steps", "5", "-o", "out.bp"], in: dir)
     #expect(result.status == 1, "\(result)")
-    #expect(result.stderr.contains("m.bp:2:10: error: training stopped at step 2: 'growth' is Infinity"), "\(result)")
+    // The loss is what stopped training; the infinity arose in exp.
+    #expect(result.stderr.contains(
+      "m.bp:2:10: error: training stopped at step 2: the loss 'loss' is -Infinity; the first non-finite value, Infinity, arose in this expression"),
+      "\(result)")
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.bp").path))
+  }
+
+  /// A gradient that is not finite while the loss is: the error names the
+  /// partial (∂loss/∂w = 1/(2·sqrt(0)) = Infinity at w = 0).
+  @Test func aNonFiniteGradientIsNamed() throws {
+    let dir = Paths.scratch("diverge-gradient")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data("param w = 0\nloss = sqrt(w)\n".utf8).write(to: dir.appendingPathComponent("m.bp"))
+    let result = try Self.train(["m.bp", "--lr", "1", "--steps", "5"], in: dir)
+    #expect(result.status == 1, "\(result)")
+    #expect(result.stderr.contains(
+      "m.bp:2:8: error: training stopped at step 1: ∂loss/∂w is Infinity; the first non-finite value arose in the derivative of this expression"),
+      "\(result)")
   }
 }
 

@@ -23,6 +23,9 @@ public enum Builtin: String, CaseIterable, Hashable, Sendable {
   case maxShare
   /// the exponent's partial of `a ^ b`: `powLog(a, r) = a == 0 ? 0 : r·log(a)`, r = a^b
   case powLog
+  /// the base's partial of `a ^ b` for an exponent that is not a constant:
+  /// `powBase(a, b) = b == 0 ? 0 : b·a^(b−1)` (SPEC §1: exactly 0 where b = 0)
+  case powBase
   /// `equal(a, b) = a == b ? 1 : 0`: counts a logsumexp's terms at its maximum
   case equal
   /// a logsumexp term: `lseExp(e, m) = e == m ? 1 : exp(e − m)` (1 also at e = m = ±∞)
@@ -300,6 +303,25 @@ extension Builtin {
               }
               """),
             summary: "the exponent's partial of a^b")
+    case .powBase:
+      // d/da (b·a^(b−1)) = b·powBase(a, b − 1). No rule for b: this row is
+      // made only by the reverse pass, which nothing differentiates again.
+      .init(arity: 2, callable: false, value: { a, b in b == 0 ? 0 : b * Foundation.pow(a, b - 1) },
+            adjoint: (g * y * .call(.powBase, x, y - 1), nil),
+            swift: .helper(name: "powBase", definition: """
+              private static func powBase(_ a: Double, _ b: Double) -> Double {
+                  // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
+                  b == 0 ? 0 : b * pow(a, b - 1)
+              }
+              """),
+            c: .helper(name: "bp_pow_base", definition: """
+              static double bp_pow_base(double a, double b)
+              {
+                  /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
+                  return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+              }
+              """),
+            summary: "the base's partial of a^b: b * a^(b - 1), exactly 0 where b = 0")
     case .equal:
       .internal({ a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
                 swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",

@@ -112,10 +112,14 @@ public enum Reverse {
     case .div:
       return (b.div(g, y), b.neg(b.div(b.mul(g, result), y)))
     case .pow:
-      // SPEC §1: ∂/∂a = b·a^(b−1) always; ∂/∂b = a^b·log(a) (0 at a = 0, NaN
-      // below) only when the exponent depends on a leaf, so `(-2)^2` stays finite.
-      let da = b.mul(g, b.mul(y, b.pow(x, b.sub(y, b.constant(1)))))
-      return (da, exponentIsActive ? b.call(.powLog, x, b.mul(g, result)) : nil)
+      // SPEC §1: ∂/∂a = b·a^(b−1), exactly 0 where b = 0 (a constant 0
+      // exponent contributes nothing; any other goes through powBase); ∂/∂b =
+      // a^b·log(a) (0 at a = 0, NaN below) only when the exponent depends on
+      // a leaf, so `(-2)^2` stays finite.
+      let db = exponentIsActive ? b.call(.powLog, x, b.mul(g, result)) : nil
+      guard let exponent = b.constantValue(y) else { return (b.mul(g, b.call(.powBase, x, y)), db) }
+      guard exponent != 0 else { return (nil, db) }
+      return (b.mul(g, b.mul(y, b.pow(x, b.sub(y, b.constant(1))))), db)
     case .call(let builtin):
       let rule = builtin.spec.adjoint
       let operands = RuleOperands(g: g, x: x, y: y, r: result)

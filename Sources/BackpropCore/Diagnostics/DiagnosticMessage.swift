@@ -100,6 +100,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case initializerArguments(String)
   /// An initialiser as an input's default.
   case initializerOnInput(String)
+  /// `xavier(1)`, `he()`: these initialisers take no arguments.
+  case initializerTakesNoArguments(String)
   /// An assignment to something that is not a name: `2 = x`.
   case invalidAssignmentTarget
   /// A byte that begins no token: `$`, a control character, invalid UTF-8.
@@ -108,9 +110,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case invalidNumber(String)
   /// A statement whose indices run over more than 2^32 points.
   case iterationSpaceTooLarge(String)
-  /// `eval`: a function's argument sits exactly on its kink.
-  /// In a loop, `place` names the first point and `count` how many there were.
-  case kinkHit(function: String, convention: String, place: String? = nil, count: Int = 1)
+  /// `eval`: a function's argument sits exactly on its kink; in a loop,
+  /// where (``Occurrence``).
+  case kinkHit(function: String, convention: String, at: Occurrence? = nil)
   /// `train --lr` that is not a finite number.
   case learningRateNotFinite(String)
   /// `train` without `--steps` or `--epochs`, or with both.
@@ -145,11 +147,17 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case noOutput
   /// `train` on a program without `param` leaves.
   case noParameters
-  /// explain, graph: every output is an array, and no `--output` names an element.
-  case noScalarOutput(example: String)
-  /// `eval`: a value or derivative became NaN or infinite.
-  /// In a loop, `place` names the first point and `count` how many there were.
-  case nonFiniteValue(name: String, value: String, inDerivative: Bool, place: String? = nil, count: Int = 1)
+  /// explain, graph (`--output`), train (`--loss`): every output is an
+  /// array, and the option does not name an element.
+  case noScalarOutput(option: String, example: String)
+  /// `eval`: a value or derivative became NaN or infinite. `reported` is
+  /// what `eval` reports as non-finite because of it (`'y'` or `∂z/∂x`, and
+  /// its value), nil when that stays finite; `arose` the first non-finite
+  /// value, at this expression; `subject` what it is part of (`'y'`, `the
+  /// gradient of 'z'`); in a loop, where (``Occurrence``).
+  case nonFiniteValue(
+    reported: ReportedValue?, arose: String, subject: String, inDerivative: Bool,
+    at: Occurrence? = nil)
   /// `--steps`, `--every`, `--batch` that is not a whole number ≥ 1.
   case notAWholeNumber(option: String, value: String)
   /// Subscripts on a scalar.
@@ -184,14 +192,14 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case redefinition(String)
   /// `sum(x)`: a reduction names its indices first.
   case reductionNeedsIndex(String)
+  /// `max(i, x[i])`: a maximum or minimum over an index.
+  case reductionNotSupported(function: String, index: String)
   /// A name of the reserved form `_1`, `_2`, … defined by the user.
   case reservedName(String)
   /// `--seed` that is not a whole number in 0 … 2^64 − 1.
   case seedInvalid(String)
   /// `--set W[2,0]=1` outside W's shape.
   case settingElementOutOfRange(String, element: [Int], shape: [Int])
-  /// `--set NAME=VALUE` whose value is not a finite number.
-  case settingNotFinite(name: String, value: String)
   /// `--set` of a name the program computes.
   case settingOfComputedName(String, suggestion: String?)
   /// `--set` of a name the program does not have.
@@ -202,6 +210,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case settingShapeMismatch(String, given: [Int], shape: [Int])
   /// `--set` without `=`.
   case settingSyntax(String)
+  /// `--set NAME=VALUE` whose value does not read: not a finite number, a
+  /// ragged list…; `shape` is the one the leaf needs.
+  case settingValueInvalid(String, value: String, problem: SettingProblem, shape: [Int])
   /// `--shuffle` without `--data` and `--batch`.
   case shuffleNeedsBatches
   /// `f(x)[0]`, `A[i][j]`: only a name takes a subscript list.
@@ -214,9 +225,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case testColumnsDiffer(missing: [String], extra: [String])
   /// `check --tolerance` that is not a finite number ≥ 0.
   case toleranceInvalid(String)
-  /// `train`: the loss or its gradient stopped being finite.
+  /// `train`: the loss or its gradient stopped being finite (the rest as
+  /// for ``nonFiniteValue(reported:arose:subject:inDerivative:at:)``).
   /// `step` is nil for the final loss, after the last step.
-  case trainingDiverged(step: Int?, name: String, value: String, inDerivative: Bool)
+  case trainingDiverged(step: Int?, reported: ReportedValue?, arose: String, subject: String, inDerivative: Bool)
   /// A name used with subscripts that no declaration or definition makes an array.
   case undeclaredArray(String, example: String, suggestion: String?)
   /// A name used but never defined (so a free leaf) that looks like a typo.
@@ -243,6 +255,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case unusedName(String, isLeaf: Bool)
   /// A name used in a statement before the statement that defines it.
   case useBeforeDefinition(String)
+  /// Note: where a name that is never defined (a free leaf) is first used.
+  case usedAsVariableHere(String)
   /// A builtin called with the wrong number of arguments.
   case wrongArity(function: String, expected: Int, got: Int)
   /// An element with another number of subscripts than the array's rank.
@@ -307,7 +321,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .expectedExtent(let found):
       return "expected an extent (a whole number >= 1), found \(found)"
     case .expectedInitializerArguments(let name, let found):
-      return "\(Self.quoted(name)) takes two numbers, e.g. \(name == "normal" ? "normal(0, 1)" : "uniform(-1, 1)"); found \(found)"
+      return "\(Self.quoted(name)) takes two number literals (digits with an optional '-', no arithmetic), e.g. \(name == "normal" ? "normal(0, 1)" : "uniform(-1, 1)"); found \(found)"
     case .expectedListItem(let found):
       return "expected a number or a list, found \(found)"
     case .expectedName(let keyword, let found):
@@ -354,6 +368,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return name == "uniform" ? "uniform(a, b) needs a < b" : "normal(mean, std) needs std >= 0"
     case .initializerOnInput(let name):
       return "initialisers are for params; \(Self.quoted(name)) is an input"
+    case .initializerTakesNoArguments(let name):
+      return "\(Self.quoted(name)) takes no arguments (its scale comes from the shape); write '= \(name)'"
     case .invalidAssignmentTarget:
       return "only a name can be assigned to"
     case .invalidCharacter(let description):
@@ -362,8 +378,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "invalid number \(Self.quoted(literal))"
     case .iterationSpaceTooLarge(let points):
       return "this statement runs over \(points) points; at most 4294967296 (2^32)"
-    case .kinkHit(let function, let convention, let place, let count):
-      return "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(place, count)); \(convention)"
+    case .kinkHit(let function, let convention, let at):
+      return "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(at)); \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
     case .lengthNotGiven(let both):
@@ -408,13 +424,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "the program has no output; define a name, e.g. 'y = x^2', or write an expression"
     case .noParameters:
       return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
-    case .noScalarOutput(let example):
-      return "every output is an array; choose one element with --output, e.g. --output '\(example)'"
-    case .nonFiniteValue(let name, let value, let inDerivative, let place, let count):
-      let at = Self.where(place, count)
-      return inDerivative
-        ? "\(name) is \(value)\(at); the first non-finite value arose in the derivative of this expression"
-        : "\(Self.quoted(name)) is \(value)\(at); the first non-finite value arose in this expression"
+    case .noScalarOutput(let option, let example):
+      return "every output is an array; choose one element with \(option), e.g. \(option) '\(example)'"
+    case .nonFiniteValue(let reported, let arose, let subject, let inDerivative, let at):
+      return Self.nonFinite(reported, arose, subject, inDerivative, at)
     case .notAWholeNumber(let option, let value):
       return "\(option) \(value): give a whole number >= 1"
     case .notAnArray(let name):
@@ -449,14 +462,17 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(name)) is defined more than once"
     case .reductionNeedsIndex(let reduction):
       return "\(Self.quoted(reduction)) takes its indices, then the expression to reduce: \(reduction)(i, x[i])"
+    case .reductionNotSupported(let function, let index):
+      let i = Self.shortened(index)
+      let smooth = function == "max" ? "logsumexp(\(i), …) for a smooth maximum" : "-logsumexp(\(i), -…) for a smooth minimum"
+      return "\(function) over an index, \(function)(\(i), …), is not supported yet; "
+        + "write \(function)(x[0], \(function)(x[1], …)) for a few elements, or \(smooth)"
     case .reservedName(let name):
       return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
     case .seedInvalid(let text):
       return "--seed \(text): give a whole number from 0 to 18446744073709551615"
     case .settingElementOutOfRange(let name, let element, let shape):
       return "--set \(Layout.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
-    case .settingNotFinite(let name, let value):
-      return "--set \(name)=\(value): the value must be a finite number"
     case .settingOfComputedName(let name, let suggestion):
       return "'\(name)' is not a leaf (it is computed by the program), so --set cannot give it a value"
         + Self.didYouMean(suggestion)
@@ -468,6 +484,19 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "--set \(name): the list has shape \(Self.shape(given)), but '\(name)' has shape \(Self.shape(shape))"
     case .settingSyntax(let setting):
       return "--set needs NAME=VALUE, got '\(setting)'"
+    case .settingValueInvalid(let name, let value, let problem, let shape):
+      let needs = shape.isEmpty
+        ? "give \(Self.quoted(name)) one finite number"
+        : "\(Self.quoted(name)) has shape \(Self.shape(shape)): give a list of that shape, e.g. \(Self.zeros(shape)), or one number to fill it"
+      let what = switch problem {
+      case .syntax, .malformed: "the value is not a number or a list of numbers"
+      case .notANumber(let text): "\(Self.quoted(text)) is not a finite number"
+      case .ragged(let expected, let got):
+        "the list is ragged: a list has \(got) item\(got == 1 ? "" : "s"), but the first at its depth has \(expected)"
+      case .mixed: "the list mixes numbers and lists at one depth"
+      case .tooDeep: "the list nests deeper than 4, the most dimensions an array has"
+      }
+      return "--set \(Self.shortened(name))=\(Self.shortened(value)): \(what); \(needs)"
     case .shuffleNeedsBatches:
       return "--shuffle needs --data and --batch: it permutes the rows that batches are taken from"
     case .subscriptNotAllowed:
@@ -483,11 +512,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "the test file must have exactly the columns of --data; it " + parts.joined(separator: " and ")
     case .toleranceInvalid(let text):
       return "--tolerance \(text): give a finite number >= 0, e.g. 1e-6"
-    case .trainingDiverged(let step, let name, let value, let inDerivative):
+    case .trainingDiverged(let step, let reported, let arose, let subject, let inDerivative):
       let when = step.map { "training stopped at step \($0)" } ?? "after the last step, the final loss is not finite"
-      return when + ": " + (inDerivative
-        ? "\(name) is \(value); the first non-finite value arose in the derivative of this expression"
-        : "\(Self.quoted(name)) is \(value); the first non-finite value arose in this expression")
+      return when + ": " + Self.nonFinite(reported, arose, subject, inDerivative, nil)
     case .undeclaredArray(let name, let example, let suggestion):
       guard suggestion == nil else {
         return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this" + Self.didYouMean(suggestion)
@@ -520,6 +547,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
         : "\(Self.quoted(name)) is never used and is not an output"
     case .useBeforeDefinition(let name):
       return "\(Self.quoted(name)) is used before its definition"
+    case .usedAsVariableHere(let name):
+      return "\(Self.quoted(name)) is used here as a variable (a leaf, as it is never defined)"
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
       return "\(Self.quoted(function)) takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
@@ -538,10 +567,31 @@ public enum DiagnosticMessage: Hashable, Sendable {
     name.utf8.count <= 64 ? name : String(name.prefix(32)) + "…(\(name.utf8.count) characters)"
   }
 
-  /// ` at h[1] (and at 2 more points)`, or nothing outside loops.
-  private static func `where`(_ place: String?, _ count: Int) -> String {
-    guard let place else { return "" }
-    return " at \(place)" + (count > 1 ? " (and at \(count - 1) more point\(count == 2 ? "" : "s"))" : "")
+  /// What became non-finite, and where the first non-finite value arose.
+  private static func nonFinite(
+    _ reported: ReportedValue?, _ arose: String, _ subject: String, _ inDerivative: Bool, _ at: Occurrence?
+  ) -> String {
+    let expression = inDerivative ? "the derivative of this expression" : "this expression"
+    guard let reported else {
+      return "a non-finite value, \(arose), arose in \(expression)\(Self.where(at)), but \(subject) stays finite"
+    }
+    let first = reported.value == arose ? "the first non-finite value" : "the first non-finite value, \(arose),"
+    return "\(reported.name) is \(reported.value)\(Self.where(at)); \(first) arose in \(expression)"
+  }
+
+  /// ` at h[1]`, ` at 3 of 4 elements, first h[1]`, or nothing outside loops.
+  private static func `where`(_ at: Occurrence?) -> String {
+    guard let at else { return "" }
+    guard at.count > 1 else { return " at \(at.place)" }
+    return " at \(at.count) of \(at.total) \(at.isElement ? "elements" : "points"), first \(at.place)"
+  }
+
+  /// `[[0, 0, 0], [0, 0, 0]]`, or `[[0, …], …]` past 8 elements.
+  static func zeros(_ shape: [Int]) -> String {
+    guard shape.reduce(1, { $0 * min($1, 9) }) <= 8 else {
+      return String(repeating: "[", count: shape.count) + "0, …" + String(repeating: "], …", count: shape.count - 1) + "]"
+    }
+    return shape.reversed().reduce("0") { inner, extent in "[" + [String](repeating: inner, count: extent).joined(separator: ", ") + "]" }
   }
 
   /// `[2, 3]`

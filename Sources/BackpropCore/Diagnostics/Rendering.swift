@@ -19,11 +19,21 @@ extension Diagnostic {
   ) -> String {
     let (line, column) = file.location(of: range.start)
     var out = "\(file.name):\(line):\(column): \(severity): \(text)\n"
-    let source = file.lineBytes(line)
-    // Very long lines (a 1 MB identifier) are not echoed: the location says it.
-    guard source.count <= 500 else { return out }
+    let whole = file.lineBytes(line)
     var shown = "  "
     var marks = "  "
+    // A long line (300 parentheses, a 1 MB identifier) is shown as a
+    // window of it around the caret, its cut ends marked `...`.
+    var source = whole[...]
+    if whole.count > Self.longLine {
+      let from = max(whole.startIndex, min(range.start - Self.context, whole.endIndex - 2 * Self.context))
+      let to = min(whole.endIndex, from + 2 * Self.context)
+      source = whole[from..<to]
+      if from > whole.startIndex {
+        shown += "..."
+        marks += "   "
+      }
+    }
     let lineStart = source.startIndex
     let caret = range.start - lineStart
     let lastMarked = min(range.end, lineStart + source.count) - lineStart
@@ -42,9 +52,15 @@ extension Diagnostic {
       }
     }
     if caret >= source.count { marks.append("^") }
+    if source.endIndex < whole.endIndex { shown += "..." }
     out += shown + "\n" + marks + "\n"
     return out
   }
+
+  /// Lines longer than this many bytes are shown as a window around the
+  /// caret, `context` bytes on each side.
+  static let longLine = 500
+  static let context = 60
 }
 
 extension DiagnosticList {

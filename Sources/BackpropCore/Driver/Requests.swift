@@ -96,28 +96,33 @@ public struct CompileRequest: Sendable, Equatable {
 /// The `--set` settings of a command, in order; later ones win.
 public struct Settings: Sendable {
   public var settings: [LeafSetting]
+  /// The first `--set` whose value does not read, reported by
+  /// ``check(against:)``, which knows the shape the value needs.
+  var invalid: (setting: LeafSetting, text: String, problem: SettingProblem)?
 
   public init(_ arguments: Arguments) throws(UsageError) {
     var settings: [LeafSetting] = []
     for text in arguments.values["--set"] ?? [] {
       guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
-        LeafSetting(parsing: String(text[..<equals]) + "=0") != nil
+        let target = LeafSetting(parsing: String(text[..<equals]) + "=0")
       else {
         throw UsageError(.settingSyntax(text))
       }
-      guard let setting = LeafSetting(parsing: text) else {
-        throw UsageError(.settingNotFinite(name: String(text[..<equals]), value: String(text[text.index(after: equals)...])))
+      switch LeafSetting.parse(text) {
+      case .success(let setting):
+        settings.append(setting)
+      case .failure(let problem):
+        if invalid == nil { invalid = (target, String(text[text.index(after: equals)...]), problem) }
       }
-      settings.append(setting)
     }
     self.settings = settings
   }
 
   /// Every `--set` must name a leaf (a computed name would be overwritten),
-  /// with a value of its shape or an element inside it.
+  /// with a value that reads, of its shape or an element inside it.
   public func check(against compilation: Compilation) throws(UsageError) {
     let leaves = compilation.leafNames
-    for setting in settings {
+    for setting in settings + (invalid.map { [$0.setting] } ?? []) {
       let name = setting.name
       guard let leaf = compilation.program?.leaves.first(where: { $0.name == name }) else {
         let suggestion = Suggestion.closest(to: name, among: leaves)
@@ -134,6 +139,11 @@ public struct Settings: Sendable {
       } else if let shape = setting.shape, shape != leaf.shape {
         throw UsageError(.settingShapeMismatch(name, given: shape, shape: leaf.shape))
       }
+    }
+    if let (setting, text, problem) = invalid {
+      let shape = compilation.program?.leaves.first { $0.name == setting.name }?.shape ?? []
+      let target = setting.element.map { Layout.elementName(setting.name, $0) } ?? setting.name
+      throw UsageError(.settingValueInvalid(target, value: text, problem: problem, shape: setting.element == nil ? shape : []))
     }
   }
 }
@@ -176,7 +186,7 @@ extension Compilation {
     guard let program else { return nil }
     if let scalar = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) { return (scalar, []) }
     let first = program.symbols[program.outputs[0]]
-    throw UsageError(.noScalarOutput(example: Layout.elementName(first.name, first.shape.map { _ in 0 })))
+    throw UsageError(.noScalarOutput(option: "--output", example: Layout.elementName(first.name, first.shape.map { _ in 0 })))
   }
 }
 
@@ -305,19 +315,17 @@ public struct TrainRequest: Sendable {
     }
   }
 
-  /// A whole number ≥ 1, if given.
   /// The loss: `--loss`, or the program's only output.
   public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
     if let named = try compilation.scalar(namedBy: "--loss", in: arguments) { return named }
-    guard let program = compilation.program else { return nil }
-    if program.outputs.count > 1 { throw UsageError(.lossNotChosen(outputs: program.outputNames)) }
-    guard let only = program.outputs.first else { return nil }
-    let shape = program.symbols[only].shape
-    if !shape.isEmpty {
-      let name = program.symbols[only].name
-      throw UsageError(.optionNamesArray(option: "the loss", name: name, example: Layout.elementName(name, shape.map { _ in 0 })))
+    guard let program = compilation.program, let first = program.outputs.first else { return nil }
+    // Every output an array: the fix is an element, whatever their number.
+    if program.outputs.allSatisfy({ !program.symbols[$0].shape.isEmpty }) {
+      let array = program.symbols[first]
+      throw UsageError(.noScalarOutput(option: "--loss", example: Layout.elementName(array.name, array.shape.map { _ in 0 })))
     }
-    return (only, [])
+    if program.outputs.count > 1 { throw UsageError(.lossNotChosen(outputs: program.outputNames)) }
+    return (first, [])
   }
 
   /// The descent on the loss, or nil (with the error) when the program has

@@ -95,18 +95,61 @@ public struct Evaluation: Sendable {
   }
 
   /// Where a finding happened, as a person reads it: `h[1]` at a point of
-  /// the statement's own loops, else the point (`j = 1, i = 0`); nil without loops.
-  public func place(of finding: Finding) -> String? {
+  /// the statement's own loops, else the point (`j = 1, i = 0`), and at how
+  /// many of the kernel's points; nil without loops.
+  public func occurrence(of finding: Finding) -> Occurrence? {
     let kernel = program.kernels[finding.kernel]
     guard !kernel.loops.isEmpty else { return nil }
+    let total = kernel.loops.reduce(1) { $0 * $1.extent }
+    if let s = ownSymbol(kernel) {
+      return Occurrence(
+        place: Layout.elementName(program.symbols[s].name, finding.point), isElement: true, count: finding.count, total: total)
+    }
+    let point = zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(separator: ", ")
+    return Occurrence(place: point, isElement: false, count: finding.count, total: total)
+  }
+
+  /// The symbol a kernel defines element by element over its own loops.
+  private func ownSymbol(_ kernel: Kernel) -> Int? {
     for store in kernel.stores where store.mode == .assign {
       let access = kernel.accesses[store.access]
       guard case .variable(let s) = access.array, access.subscripts.count == kernel.loops.count,
         access.subscripts == kernel.loops.indices.map({ .loop($0) })
       else { continue }
-      return Layout.elementName(program.symbols[s].name, finding.point)
+      return s
     }
-    return zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(separator: ", ")
+    return nil
+  }
+
+  /// What `eval` reports as non-finite because of a finding: the statement's
+  /// value (at the finding's element, when it is one), or for a derivative
+  /// the first ∂O/∂V in `--json` order that is not finite, with its name
+  /// (`'y'`, `∂z/∂x`, `∂y[0]/∂W[1,0]`). Nil when the non-finite value did
+  /// not reach anything reported (`min(exp(1000), 1)`).
+  public func reported(for finding: Finding) -> (name: String, value: Double)? {
+    let instruction = program.kernels[finding.kernel].instructions[finding.instruction]
+    switch instruction.role {
+    case .forward:
+      guard instruction.owner >= 0 else { return nil }
+      let s = Int(instruction.owner)
+      let values = elements[s]
+      let kernel = program.kernels[finding.kernel]
+      let at = ownSymbol(kernel) == s
+        ? Layout.flatIndex(finding.point, shape: program.symbols[s].shape) : values.firstIndex { !$0.isFinite }
+      guard let at, at < values.count, !values[at].isFinite else { return nil }
+      return ("'\(program.symbols[s].name)'", values[at])
+    case .adjoint(let output):
+      guard let o = program.outputs.firstIndex(of: output) else { return nil }
+      for (s, adjoint) in gradientElements[o].enumerated() {
+        guard let flat = adjoint.firstIndex(where: { !$0.isFinite }) else { continue }
+        let size = program.symbols[s].size
+        let outputName = Layout.elementName(
+          program.symbols[output].name, Layout.element(flat / size, shape: program.symbols[output].shape))
+        let name = Layout.elementName(program.symbols[s].name, Layout.element(flat % size, shape: program.symbols[s].shape))
+        return ("∂\(outputName)/∂\(name)", adjoint[flat])
+      }
+      return nil
+    }
   }
 
   /// The first value of a body that is not finite while its operands are.

@@ -106,9 +106,9 @@ public struct Layout: Sendable {
     return element
   }
 
-  /// `W[1,0]`, the SPEC's element name.
+  /// `W[1,0]`, the SPEC's element name; a scalar's is its name.
   public static func elementName(_ name: String, _ element: [Int]) -> String {
-    name + "[" + element.map(String.init).joined(separator: ",") + "]"
+    element.isEmpty ? name : name + "[" + element.map(String.init).joined(separator: ",") + "]"
   }
 
   // MARK: One buffer for all three

@@ -302,17 +302,26 @@ private struct SimplifyPass {
     case .div:
       if constant(y) == 1 { return x }
     case .pow:
-      switch constant(y) {
-      case 0?: return make(.constant(1))
-      case 1?: return x
-      case 2?: return make(.mul, x, x)
-      case (-1)?: return make(.div, make(.constant(1)), x)
-      default: break
-      }
+      return power(x, y)
+    case .call(.powBase):
+      // An exponent that became a constant: the reverse pass's own form.
+      guard let c = constant(y) else { break }
+      return c == 0 ? make(.constant(0)) : make(.mul, y, power(x, make(.constant(c - 1))))
     case .constant, .load, .call:
       break
     }
     return make(i.op, x, y)
+  }
+
+  /// `x ^ y`, with the rewrites for a constant exponent.
+  private mutating func power(_ x: ValueID, _ y: ValueID) -> ValueID {
+    switch constant(y) {
+    case 0?: make(.constant(1))
+    case 1?: x
+    case 2?: make(.mul, x, x)
+    case (-1)?: make(.div, make(.constant(1)), x)
+    default: make(.pow, x, y)
+    }
   }
 
   /// For a product or quotient with one negated factor, `(-a)·b`, the same

@@ -84,10 +84,11 @@ public struct Compilation: Sendable {
     if let found = evaluation.nonFinite {
       let instruction = evaluation.instruction(found.kernel, found.instruction)
       let (name, inDerivative) = optimized.origin(of: instruction)
+      let reported = evaluation.reported(for: found).map { ReportedValue(name: $0.name, value: NumberFormat.shortest($0.value)) }
       diagnostics.warning(
         .nonFiniteValue(
-          name: name, value: NumberFormat.shortest(found.value), inDerivative: inDerivative,
-          place: evaluation.place(of: found), count: found.count),
+          reported: reported, arose: NumberFormat.shortest(found.value),
+          subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative, at: evaluation.occurrence(of: found)),
         at: instruction.range)
     }
     // Once per statement and function (SPEC §6.4): a statement's kernels may
@@ -99,7 +100,7 @@ public struct Compilation: Sendable {
         warned.insert([instruction.range.start, instruction.range.end]).inserted
       else { continue }
       diagnostics.warning(
-        .kinkHit(function: builtin.rawValue, convention: kink.convention, place: evaluation.place(of: found), count: found.count),
+        .kinkHit(function: builtin.rawValue, convention: kink.convention, at: evaluation.occurrence(of: found)),
         at: instruction.range)
     }
     return evaluation

@@ -18,27 +18,35 @@ public struct LeafSetting: Sendable, Equatable {
   /// Parses `NAME=VALUE`, `NAME[i, j]=VALUE`, VALUE a finite number or a
   /// nested list of them, spaces allowed; nil when it is neither.
   public init?(parsing text: String) {
+    guard case .success(let setting) = Self.parse(text) else { return nil }
+    self = setting
+  }
+
+  /// ``init(parsing:)`` with the reason when the text is not a setting.
+  public static func parse(_ text: String) -> Result<LeafSetting, SettingProblem> {
     var scanner = Scanner(Array(text.utf8))
     scanner.skipSpaces()
-    guard let name = scanner.name() else { return nil }
-    self.name = name
+    guard let name = scanner.name() else { return .failure(.syntax) }
+    var setting = LeafSetting(name: name, values: [])
     scanner.skipSpaces()
     if scanner.peek == UInt8(ascii: "[") {
-      guard let element = scanner.wholeNumbers() else { return nil }
-      self.element = element
+      guard let element = scanner.wholeNumbers() else { return .failure(.syntax) }
+      setting.element = element
       scanner.skipSpaces()
     }
-    guard scanner.take(UInt8(ascii: "=")) else { return nil }
+    guard scanner.take(UInt8(ascii: "=")) else { return .failure(.syntax) }
     scanner.skipSpaces()
-    if scanner.peek == UInt8(ascii: "[") {
-      guard let (values, shape) = scanner.list() else { return nil }
-      (self.values, self.shape) = (values, shape)
-    } else {
-      guard let value = scanner.number() else { return nil }
-      values = [value]
+    do {
+      if scanner.peek == UInt8(ascii: "[") {
+        (setting.values, setting.shape) = try scanner.list()
+      } else {
+        setting.values = [try scanner.number()]
+      }
+    } catch {
+      return .failure(error)
     }
     scanner.skipSpaces()
-    guard scanner.atEnd else { return nil }
+    return scanner.atEnd ? .success(setting) : .failure(.malformed)
   }
 }
 
@@ -81,16 +89,19 @@ private struct Scanner {
     return take(UInt8(ascii: "]")) ? numbers : nil
   }
 
-  mutating func number() -> Double? {
+  mutating func number() throws(SettingProblem) -> Double {
     let start = at
     while let b = peek, b != UInt8(ascii: ","), b != UInt8(ascii: "]"), b != 32, b != 9 { at += 1 }
-    guard let value = Double(String(decoding: bytes[start..<at], as: UTF8.self)), value.isFinite else { return nil }
+    let text = String(decoding: bytes[start..<at], as: UTF8.self)
+    guard let value = Double(text), value.isFinite else {
+      throw .notANumber(DiagnosticMessage.shortened(text))
+    }
     return value
   }
 
   /// A nested list, iteratively; its shape from the first item at each
   /// depth, every list at a depth as long as the first.
-  mutating func list() -> ([Double], [Int])? {
+  mutating func list() throws(SettingProblem) -> ([Double], [Int]) {
     var values: [Double] = []
     var length: [Int?] = []
     var counts: [Int] = []
@@ -99,15 +110,17 @@ private struct Scanner {
       skipSpaces()
       if take(UInt8(ascii: "[")) {
         if let d = counts.indices.last {
-          if isList[d] == false { return nil }
+          if isList[d] == false { throw .mixed }
           isList[d] = true
         }
-        guard counts.count < Parser.rankLimit else { return nil }
+        guard counts.count < Parser.rankLimit else { throw .tooDeep }
         counts.append(0)
         if length.count < counts.count { length.append(nil); isList.append(nil) }
         continue
       }
-      guard let d = counts.indices.last, isList[d] != true, let value = number() else { return nil }
+      guard let d = counts.indices.last else { throw .malformed }
+      if isList[d] == true { throw .mixed }
+      let value = try number()
       isList[d] = false
       values.append(value)
       while true {
@@ -115,8 +128,8 @@ private struct Scanner {
         let d = counts.count - 1
         counts[d] += 1
         if take(UInt8(ascii: ",")) { break }
-        guard take(UInt8(ascii: "]")) else { return nil }
-        if let n = length[d], n != counts[d] { return nil }
+        guard take(UInt8(ascii: "]")) else { throw .malformed }
+        if let n = length[d], n != counts[d] { throw .ragged(expected: n, got: counts[d]) }
         length[d] = counts[d]
         counts.removeLast()
         if counts.isEmpty { return (values, length.map { $0 ?? 0 }) }

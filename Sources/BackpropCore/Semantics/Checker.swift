@@ -34,6 +34,9 @@ private struct Definition {
   var shape: [Int] = []
   var defaultElements: [Double]?
   var initializer: Initializer?
+  /// A declared shape that was an error (rank 5, an extent 0): uses with
+  /// subscripts are not errors of their own.
+  var shapeRejected = false
 }
 
 private struct CheckPass {
@@ -41,8 +44,12 @@ private struct CheckPass {
   var definitions: [String: Definition] = [:]
   /// Anonymous output names per statement (`_1`, …), or nil.
   var anonymousNames: [Int: String] = [:]
-  /// Every name the program uses for a variable: indices may not take one.
-  var programNames = Set<String>()
+  /// In the statement being resolved: the nodes of each `max(i, x[i])`
+  /// (the call, its index, the elements it subscripts), to the call.
+  var maxOverIndex: [Int: Int] = [:]
+  /// Every name the program uses for a variable, and where it is defined
+  /// (or first used, if never defined): indices may not take one.
+  var programNames: [String: SourceRange] = [:]
 
   /// Symbols in order of first appearance; reordered leaves-first at the end.
   var symbols: [Symbol] = []
@@ -110,15 +117,20 @@ private struct CheckPass {
       for e in statement.expressions {
         if case .reduction(_, _, let bound, _) = tree.expressions[e].kind { indices.formUnion(bound.map(\.name)) }
       }
+      for (node, call) in Self.maxOverIndex(statement.expressions, tree) where node != call {
+        if case .name(let index) = tree.expressions[node].kind { indices.insert(index) }
+      }
       for e in statement.expressions {
         switch tree.expressions[e].kind {
-        case .name(let name) where !indices.contains(name): programNames.insert(name)
-        case .element(let name, _, _): programNames.insert(name)
+        case .name(let name) where !indices.contains(name) && programNames[name] == nil:
+          programNames[name] = tree.expressions[e].range
+        case .element(let name, _, _) where programNames[name] == nil:
+          programNames[name] = tree.expressions[e].range
         default: break
         }
       }
     }
-    programNames.formUnion(definitions.keys)
+    for (name, definition) in definitions where !Self.isReserved(name) { programNames[name] = definition.range }
   }
 
   /// A declared leaf, its shape and default checked (SPEC §6.2).
@@ -130,8 +142,10 @@ private struct CheckPass {
     if let shape = leaf.shape, let range = leaf.shapeRange {
       if shape.count > Parser.rankLimit {
         diagnostics.error(.rankTooLarge(limit: Parser.rankLimit), at: range)
+        definition.shapeRejected = true
       } else if shape.contains(0) {
-        diagnostics.error(.extentZero, at: range)
+        // The parser reported the extent.
+        definition.shapeRejected = true
       } else {
         definition.shape = shape
       }
@@ -253,6 +267,7 @@ private struct CheckPass {
   ) {
     let arena = statement.expressions
     var scope = IndexScope()
+    maxOverIndex = Self.maxOverIndex(arena, tree)
     // A scalar statement binds no index: no scopes, extents or nest to find.
     if left.isEmpty, !arena.contains(where: { if case .reduction = tree.expressions[$0].kind { true } else { false } }) {
       for e in arena { resolveExpression(e, in: index, &scope, &diagnostics) }
@@ -265,6 +280,10 @@ private struct CheckPass {
       var start = e
       for child in Self.children(tree.expressions[e].kind) { start = min(start, first[child.index - arena.lowerBound]) }
       first[e - arena.lowerBound] = start
+    }
+    if left.count > Parser.rankLimit, let first = left.first, let last = left.last {
+      // SPEC §6.2: every array, a defined one too, has rank 1 to 4.
+      diagnostics.error(.rankTooLarge(limit: Parser.rankLimit), at: SourceRange(first.range.start, last.range.end))
     }
     for name in left { bind(name, in: &scope, enclosing: -1, &diagnostics) }
     var reductionNodes: [Int] = []
@@ -392,8 +411,10 @@ private struct CheckPass {
     var reported = true
     if Self.isReserved(name.name) {
       diagnostics.error(.indexNotFresh(name.name, what: "reserved for anonymous outputs"), at: name.range)
-    } else if programNames.contains(name.name) {
-      diagnostics.error(.indexNotFresh(name.name, what: "a variable of the program"), at: name.range)
+    } else if let variable = programNames[name.name] {
+      let note = definitions[name.name] == nil ? DiagnosticMessage.usedAsVariableHere(name.name) : .definedHere(name.name)
+      diagnostics.error(
+        .indexNotFresh(name.name, what: "a variable of the program"), at: name.range, notes: [.init(note, at: variable)])
     } else if Callee(name: name.name) != nil || Reduction(rawValue: name.name) != nil {
       diagnostics.error(.indexNotFresh(name.name, what: "a function"), at: name.range)
     } else if let earlier = scope.visible(name.name, fromReduction: reduction) {
@@ -424,10 +445,42 @@ private struct CheckPass {
     }
   }
 
+  /// `max(i, x[i])`, `min(t, f(s[t]))`: a maximum over an index (SPEC §7.5),
+  /// not supported yet. Maps each such call, its first argument and the
+  /// elements that argument subscripts to the call, so the call gets one
+  /// error saying so rather than "index 'i' is not bound", and `i` is no
+  /// variable of the program. The second argument's nodes are those after
+  /// the first's (the arena is in post-order; the first is one name).
+  static func maxOverIndex(_ arena: Range<Int>, _ tree: SyntaxTree) -> [Int: Int] {
+    var marks: [Int: Int] = [:]
+    for e in arena {
+      guard case .call(let function, _, let arguments) = tree.expressions[e].kind, function == "max" || function == "min",
+        arguments.count == 2, case .name(let index) = tree[arguments[0]].kind, arguments[0].index < arguments[1].index
+      else { continue }
+      var marked = [arguments[0].index]
+      for node in (arguments[0].index + 1)...arguments[1].index {
+        guard case .element(_, _, let subscripts) = tree.expressions[node].kind,
+          subscripts.contains(where: { if case .index(let i) = $0 { i.name == index } else { false } })
+        else { continue }
+        marked.append(node)
+      }
+      guard marked.count > 1 else { continue }
+      for node in marked { marks[node] = e }
+      marks[e] = e
+    }
+    return marks
+  }
+
   private mutating func resolveExpression(
     _ e: Int, in statement: Int, _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
   ) {
     let node = tree.expressions[e]
+    if let call = maxOverIndex[e] {
+      guard call == e, case .call(let function, _, let arguments) = node.kind, case .name(let index) = tree[arguments[0]].kind
+      else { return }
+      diagnostics.error(.reductionNotSupported(function: function, index: index), at: node.range)
+      return
+    }
     switch node.kind {
     case .name(let name):
       if scope.lookup(name, at: e) != nil {
@@ -501,8 +554,16 @@ private struct CheckPass {
     references[e] = Int32(symbol)
     let shape = symbols[symbol].shape
     guard !shape.isEmpty else {
-      // A definition that did not parse (`w = [[1, 2], [3]]`) has no shape to hold a use to.
-      if let definition = definitions[name], Self.hasError(tree.statements[definition.statement], tree) { return }
+      // A definition that did not parse (`w = [[1, 2], [3]]`) or whose shape
+      // was an error has no shape to hold a use to; its indices get none.
+      if let definition = definitions[name],
+        definition.shapeRejected || Self.hasError(tree.statements[definition.statement], tree)
+      {
+        for case .index(let index) in written {
+          if let binding = scope.lookup(index.name, at: e) { scope.bindings[binding].reported = true }
+        }
+        return
+      }
       diagnostics.error(.notAnArray(name), at: nameRange)
       return
     }

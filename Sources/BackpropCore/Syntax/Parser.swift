@@ -165,6 +165,8 @@ public struct Parser {
         if current.kind == .invalid { panicking = true } else { report(.expectedExtent(found: describe(current)), at: place(of: current)) }
         return nil
       }
+      // Reported here, under the digits; the checker leaves such a shape unset.
+      if extent == 0 { report(.extentZero, at: current.range) }
       extents.append(extent)
       advance()
     } while accept(.comma)
@@ -188,12 +190,18 @@ public struct Parser {
       case "xavier", "he":
         leaf.initializer = word == "he" ? .he : .xavier
         advance()
+        if current.kind == .leftParen {
+          report(.initializerTakesNoArguments(word), at: current.range)
+          return false
+        }
       case "uniform" where peek().kind == .leftParen, "normal" where peek().kind == .leftParen:
         advance()
         let open = current.range
         advance()
         parenDepth += 1
-        guard let a = parseSigned(), accept(.comma), let b = parseSigned() else {
+        // Two signed number literals, then `)`: anything else (`2 * 3`, a
+        // name) is reported as not a literal, rather than as a missing `)`.
+        guard let a = parseSigned(), accept(.comma), let b = parseSigned(), current.kind == .rightParen else {
           parenDepth -= 1
           if !panicking { report(.expectedInitializerArguments(word, found: describe(current)), at: place(of: current)) }
           return false

@@ -425,8 +425,23 @@ public struct Training: Sendable {
     let loss = program.kernels.lazy.compactMap { k in k.storedValue(.output(0)).map { k[$0] } }.first
     let (instruction, value) = found ?? (loss ?? program.kernels[0].instructions[0], workspace.memory[lossOffset])
     let (name, inDerivative) = program.origin(of: instruction)
+    // What stopped training: the loss, else the first partial that is not finite.
+    let lossName = program.symbols[program.outputs[0]].name
+    var reported: ReportedValue?
+    let layout = machine.layout
+    if !watched.memory[lossOffset].isFinite {
+      reported = ReportedValue(name: "the loss '\(lossName)'", value: NumberFormat.shortest(watched.memory[lossOffset]))
+    } else if let (input, gradient) = elements.first(where: { $0.gradient.map { !watched.memory[$0].isFinite } ?? false }),
+      let gradient, let leaf = layout.leaf(containing: input)
+    {
+      let element = layout.leaves[leaf].elementName(input - layout.leaves[leaf].offset)
+      reported = ReportedValue(name: "∂\(lossName)/∂\(element)", value: NumberFormat.shortest(watched.memory[gradient]))
+    }
     return Divergence(diagnostic: Diagnostic(
-      .error, .trainingDiverged(step: step, name: name, value: NumberFormat.shortest(value), inDerivative: inDerivative),
+      .error,
+      .trainingDiverged(
+        step: step, reported: reported, arose: NumberFormat.shortest(value),
+        subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative),
       at: instruction.range))
   }
 

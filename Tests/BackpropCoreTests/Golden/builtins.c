@@ -17,6 +17,12 @@ static double bp_max_share(double x, double y)
     return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
 }
 
+static double bp_pow_base(double a, double b)
+{
+    /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
+    return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+}
+
 static double bp_pow_log(double a, double r)
 {
     /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
@@ -92,7 +98,7 @@ void builtins_gradient(const double *restrict in, double *restrict out, double *
     const double e4_d1 = bp_max_share(x, y);
     const double e4_d2 = bp_max_share(y, x);
     const double e3_d1 = bp_sign(e3_2);
-    const double y_d1 = 1.0 / y + 1.0 / (2.0 * e1_2) - e3_d1 * x + x * pow(y, x - 1.0);
+    const double y_d1 = 1.0 / y + 1.0 / (2.0 * e1_2) - e3_d1 * x + bp_pow_base(y, x);
     const double dtotal_dy = y_d1 + e4_d1 + e4_d2 + 1.0 / (1.0 + y * y);
     const double x_d1 = e1_1 + e2_2 - e2_1 + (1.0 + e2_3 * e2_3) + (1.0 - e2_4 * e2_4);
     const double x_d2 = x_d1 + e3_1 * (1.0 - e3_1) + bp_gate(x, 1.0) - e3_d1 * y;

@@ -77,7 +77,7 @@ public enum Builtins {
         let e4_d1 = maxShare(x, y)
         let e4_d2 = maxShare(y, x)
         let e3_d1 = sign(e3_2)
-        let y_d1 = 1 / y + 1 / (2 * e1_2) - e3_d1 * x + x * pow(y, x - 1)
+        let y_d1 = 1 / y + 1 / (2 * e1_2) - e3_d1 * x + powBase(y, x)
         let dtotal_dy = y_d1 + e4_d1 + e4_d2 + 1 / (1 + y * y)
         let x_d1 = e1_1 + e2_2 - e2_1 + (1 + e2_3 * e2_3) + (1 - e2_4 * e2_4)
         let x_d2 = x_d1 + e3_1 * (1 - e3_1) + gate(x, 1) - e3_d1 * y
@@ -187,6 +187,11 @@ public enum Builtins {
 
     private static func maxShare(_ x: Double, _ y: Double) -> Double {
         x > y ? 1 : (x == y ? 0.5 : 0)
+    }
+
+    private static func powBase(_ a: Double, _ b: Double) -> Double {
+        // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
+        b == 0 ? 0 : b * pow(a, b - 1)
     }
 
     private static func powLog(_ a: Double, _ r: Double) -> Double {

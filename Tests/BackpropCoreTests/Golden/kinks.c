@@ -3,9 +3,9 @@
 
 #include <math.h>
 
-const char *const kinks_input_names[] = {"a", "b", "c"};
-const char *const kinks_output_names[] = {"K"};
-const double kinks_default_inputs[] = {0.0, 2.0, 2.0};
+const char *const kinks_input_names[] = {"a", "b", "c", "p", "k"};
+const char *const kinks_output_names[] = {"K", "P"};
+const double kinks_default_inputs[] = {0.0, 2.0, 2.0, 0.0, 0.0};
 
 static double bp_gate(double x, double g)
 {
@@ -15,6 +15,18 @@ static double bp_gate(double x, double g)
 static double bp_max_share(double x, double y)
 {
     return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
+}
+
+static double bp_pow_base(double a, double b)
+{
+    /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
+    return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+}
+
+static double bp_pow_log(double a, double r)
+{
+    /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
+    return a == 0.0 ? 0.0 : r * log(a);
 }
 
 static double bp_relu(double x)
@@ -32,8 +44,12 @@ void kinks_forward(const double *restrict in, double *restrict out)
     const double a = in[0];
     const double b = in[1];
     const double c = in[2];
+    const double p = in[3];
+    const double k = in[4];
     const double K = bp_relu(a) + fabs(a) + fmax(b, c) + fmin(b, c);  /* line 7 */
+    const double P = pow(p, k) + 1.0;  /* line 15 */
     out[0] = K;
+    out[1] = P;
 }
 
 void kinks_gradient(const double *restrict in, double *restrict out, double *restrict grad)
@@ -41,18 +57,32 @@ void kinks_gradient(const double *restrict in, double *restrict out, double *res
     const double a = in[0];
     const double b = in[1];
     const double c = in[2];
+    const double p = in[3];
+    const double k = in[4];
     const double K = bp_relu(a) + fabs(a) + fmax(b, c) + fmin(b, c);  /* line 7 */
+    const double P_1 = pow(p, k);
+    const double P = P_1 + 1.0;  /* line 15 */
     /* backward sweep: dO_dV is the partial derivative of O with respect to V */
     const double dK_dc = bp_max_share(c, b) + bp_max_share(b, c);
     const double dK_da = bp_gate(a, 1.0) + bp_sign(a);
+    const double dP_dk = bp_pow_log(p, P_1);
+    const double dP_dp = bp_pow_base(p, k);
     out[0] = K;
+    out[1] = P;
     grad[0] = dK_da;  /* dK/da */
     grad[1] = dK_dc;  /* dK/db */
     grad[2] = dK_dc;  /* dK/dc */
+    grad[3] = 0.0;  /* dK/dp */
+    grad[4] = 0.0;  /* dK/dk */
+    grad[5] = 0.0;  /* dP/da */
+    grad[6] = 0.0;  /* dP/db */
+    grad[7] = 0.0;  /* dP/dc */
+    grad[8] = dP_dp;  /* dP/dp */
+    grad[9] = dP_dk;  /* dP/dk */
 }
 
-const kinks_variable kinks_leaves[] = {{"a", 0, 1, 0, {0, 0, 0, 0}}, {"b", 1, 1, 0, {0, 0, 0, 0}}, {"c", 2, 1, 0, {0, 0, 0, 0}}};
-const kinks_variable kinks_outputs[] = {{"K", 0, 1, 0, {0, 0, 0, 0}}};
+const kinks_variable kinks_leaves[] = {{"a", 0, 1, 0, {0, 0, 0, 0}}, {"b", 1, 1, 0, {0, 0, 0, 0}}, {"c", 2, 1, 0, {0, 0, 0, 0}}, {"p", 3, 1, 0, {0, 0, 0, 0}}, {"k", 4, 1, 0, {0, 0, 0, 0}}};
+const kinks_variable kinks_outputs[] = {{"K", 0, 1, 0, {0, 0, 0, 0}}, {"P", 1, 1, 0, {0, 0, 0, 0}}};
 const int kinks_num_inputs = KINKS_NUM_INPUTS, kinks_num_outputs = KINKS_NUM_OUTPUTS,
           kinks_num_leaves = KINKS_NUM_LEAVES, kinks_num_output_variables = KINKS_NUM_OUTPUT_VARIABLES,
           kinks_work_size = KINKS_WORK_SIZE;
@@ -101,4 +131,6 @@ void kinks_fill_defaults(double *in)
     in[0] = 0.0;
     in[1] = 2.0;
     in[2] = 2.0;
+    in[3] = 0.0;
+    in[4] = 0.0;
 }

@@ -8,10 +8,10 @@
 extern "C" {
 #endif
 
-/* Inputs (leaves), in order: a, b, c. */
-#define KINKS_NUM_INPUTS 3
-/* Outputs, in order: K. */
-#define KINKS_NUM_OUTPUTS 1
+/* Inputs (leaves), in order: a, b, c, p, k. */
+#define KINKS_NUM_INPUTS 5
+/* Outputs, in order: K, P. */
+#define KINKS_NUM_OUTPUTS 2
 
 extern const char *const kinks_input_names[];
 extern const char *const kinks_output_names[];
@@ -26,8 +26,8 @@ void kinks_gradient(const double *in, double *out, double *grad);
 /* Each leaf (offsets into in) and output (offsets into out): size is the
    element count; a scalar has rank 0 and shape entries 0. */
 typedef struct { const char *name; int offset, size, rank, shape[4]; } kinks_variable;
-#define KINKS_NUM_LEAVES 3
-#define KINKS_NUM_OUTPUT_VARIABLES 1
+#define KINKS_NUM_LEAVES 5
+#define KINKS_NUM_OUTPUT_VARIABLES 2
 #define KINKS_WORK_SIZE 1
 #define KINKS_OFFSET_a 0
 #define KINKS_SIZE_a 1
@@ -35,8 +35,14 @@ typedef struct { const char *name; int offset, size, rank, shape[4]; } kinks_var
 #define KINKS_SIZE_b 1
 #define KINKS_OFFSET_c 2
 #define KINKS_SIZE_c 1
+#define KINKS_OFFSET_p 3
+#define KINKS_SIZE_p 1
+#define KINKS_OFFSET_k 4
+#define KINKS_SIZE_k 1
 #define KINKS_OFFSET_K 0
 #define KINKS_SIZE_K 1
+#define KINKS_OFFSET_P 1
+#define KINKS_SIZE_P 1
 extern const kinks_variable kinks_leaves[];
 extern const kinks_variable kinks_outputs[];
 extern const int kinks_num_inputs, kinks_num_outputs, kinks_num_leaves,

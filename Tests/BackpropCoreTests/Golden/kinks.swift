@@ -3,25 +3,25 @@ import Foundation
 
 /// Values and gradients of `kinks.bp`.
 ///
-/// Inputs (leaves), in order: a, b, c. Outputs: K.
-/// `gradient[o * 3 + i]` is ∂(output o)/∂(input i).
+/// Inputs (leaves), in order: a, b, c, p, k. Outputs: K, P.
+/// `gradient[o * 5 + i]` is ∂(output o)/∂(input i).
 public enum Kinks {
-    public static let inputNames: [String] = ["a", "b", "c"]
-    public static let outputNames: [String] = ["K"]
+    public static let inputNames: [String] = ["a", "b", "c", "p", "k"]
+    public static let outputNames: [String] = ["K", "P"]
     /// `.nan` where a leaf has no default.
-    public static let defaultInputs: [Double] = [0, 2, 2]
+    public static let defaultInputs: [Double] = [0, 2, 2, 0, 0]
 
-    /// Computes the outputs; `input` holds at least 3 values, `output` at least 1 value.
+    /// Computes the outputs; `input` holds at least 5 values, `output` at least 2 values.
     public static func forward(_ input: [Double], _ output: inout [Double]) {
-        precondition(input.count >= 3 && output.count >= 1, "Kinks.forward: needs 3 inputs and 1 output")
+        precondition(input.count >= 5 && output.count >= 2, "Kinks.forward: needs 5 inputs and 2 outputs")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in forward(input, output) }
         }
     }
 
-    /// Computes the outputs and the gradient; `gradient` holds at least 3 values.
+    /// Computes the outputs and the gradient; `gradient` holds at least 10 values.
     public static func gradient(_ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
-        precondition(input.count >= 3 && output.count >= 1 && gradient.count >= 3, "Kinks.gradient: needs 3 inputs, 1 output and 3 gradient entries")
+        precondition(input.count >= 5 && output.count >= 2 && gradient.count >= 10, "Kinks.gradient: needs 5 inputs, 2 outputs and 10 gradient entries")
         input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { output in
                 gradient.withUnsafeMutableBufferPointer { gradient in
@@ -36,8 +36,12 @@ public enum Kinks {
         let a = input[0]
         let b = input[1]
         let c = input[2]
+        let p = input[3]
+        let k = input[4]
         let K = relu(a) + abs(a) + Double.maximum(b, c) + Double.minimum(b, c)  // line 7
+        let P = pow(p, k) + 1  // line 15
         output[0] = K
+        output[1] = P
     }
 
     /// `gradient` on buffers, unchecked: the fast path for callers that own the memory.
@@ -48,35 +52,53 @@ public enum Kinks {
         let a = input[0]
         let b = input[1]
         let c = input[2]
+        let p = input[3]
+        let k = input[4]
         let K = relu(a) + abs(a) + Double.maximum(b, c) + Double.minimum(b, c)  // line 7
+        let P_1 = pow(p, k)
+        let P = P_1 + 1  // line 15
         // backward sweep: dO_dV is the partial derivative of O with respect to V
         let dK_dc = maxShare(c, b) + maxShare(b, c)
         let dK_da = gate(a, 1) + sign(a)
+        let dP_dk = powLog(p, P_1)
+        let dP_dp = powBase(p, k)
         output[0] = K
+        output[1] = P
         gradient[0] = dK_da  // ∂K/∂a
         gradient[1] = dK_dc  // ∂K/∂b
         gradient[2] = dK_dc  // ∂K/∂c
+        gradient[3] = 0  // ∂K/∂p
+        gradient[4] = 0  // ∂K/∂k
+        gradient[5] = 0  // ∂P/∂a
+        gradient[6] = 0  // ∂P/∂b
+        gradient[7] = 0  // ∂P/∂c
+        gradient[8] = dP_dp  // ∂P/∂p
+        gradient[9] = dP_dk  // ∂P/∂k
     }
 
     /// The outputs, from the leaves by name.
-    public static func forward(a: Double = 0, b: Double = 2, c: Double = 2) -> Double {
-        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 4) {
-            $0[0] = a
-            $0[1] = b
-            $0[2] = c
-            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]))
-            return $0[3]
-        }
-    }
-
-    /// The outputs and every ∂output/∂leaf, from the leaves by name.
-    public static func gradient(a: Double = 0, b: Double = 2, c: Double = 2) -> (K: Double, dK_da: Double, dK_db: Double, dK_dc: Double) {
+    public static func forward(a: Double = 0, b: Double = 2, c: Double = 2, p: Double = 0, k: Double = 0) -> (K: Double, P: Double) {
         Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 7) {
             $0[0] = a
             $0[1] = b
             $0[2] = c
-            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<3]), Swift.UnsafeMutableBufferPointer(rebasing: $0[3..<4]), Swift.UnsafeMutableBufferPointer(rebasing: $0[4..<7]))
-            return (K: $0[3], dK_da: $0[4], dK_db: $0[5], dK_dc: $0[6])
+            $0[3] = p
+            $0[4] = k
+            Self.forward(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<7]))
+            return (K: $0[5], P: $0[6])
+        }
+    }
+
+    /// The outputs and every ∂output/∂leaf, from the leaves by name.
+    public static func gradient(a: Double = 0, b: Double = 2, c: Double = 2, p: Double = 0, k: Double = 0) -> (K: Double, dK_da: Double, dK_db: Double, dK_dc: Double, dK_dp: Double, dK_dk: Double, P: Double, dP_da: Double, dP_db: Double, dP_dc: Double, dP_dp: Double, dP_dk: Double) {
+        Swift.withUnsafeTemporaryAllocation(of: Swift.Double.self, capacity: 17) {
+            $0[0] = a
+            $0[1] = b
+            $0[2] = c
+            $0[3] = p
+            $0[4] = k
+            Self.gradient(Swift.UnsafeBufferPointer(rebasing: $0[0..<5]), Swift.UnsafeMutableBufferPointer(rebasing: $0[5..<7]), Swift.UnsafeMutableBufferPointer(rebasing: $0[7..<17]))
+            return (K: $0[5], dK_da: $0[7], dK_db: $0[8], dK_dc: $0[9], dK_dp: $0[10], dK_dk: $0[11], P: $0[6], dP_da: $0[12], dP_db: $0[13], dP_dc: $0[14], dP_dp: $0[15], dP_dk: $0[16])
         }
     }
 
@@ -87,10 +109,10 @@ public enum Kinks {
         public let size: Int
         public let shape: [Int]
     }
-    public static let leaves: [Variable] = [Variable(name: "a", offset: 0, size: 1, shape: []), Variable(name: "b", offset: 1, size: 1, shape: []), Variable(name: "c", offset: 2, size: 1, shape: [])]
-    public static let outputs: [Variable] = [Variable(name: "K", offset: 0, size: 1, shape: [])]
-    public static let numInputs = 3
-    public static let numOutputs = 1
+    public static let leaves: [Variable] = [Variable(name: "a", offset: 0, size: 1, shape: []), Variable(name: "b", offset: 1, size: 1, shape: []), Variable(name: "c", offset: 2, size: 1, shape: []), Variable(name: "p", offset: 3, size: 1, shape: []), Variable(name: "k", offset: 4, size: 1, shape: [])]
+    public static let outputs: [Variable] = [Variable(name: "K", offset: 0, size: 1, shape: []), Variable(name: "P", offset: 1, size: 1, shape: [])]
+    public static let numInputs = 5
+    public static let numOutputs = 2
     public static let workSize = 1
 
     /// As `forward(_:_:)`; this program needs no work memory.
@@ -103,42 +125,42 @@ public enum Kinks {
         self.gradient(input, &output, &gradient)
     }
 
-    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 3)...]` and writes
-    /// `output[(r * 1)...]`; this program needs no work memory.
+    /// `n` rows at once, as `forward` on each: row `r` reads `input[(r * 5)...]` and writes
+    /// `output[(r * 2)...]`; this program needs no work memory.
     public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double], work: inout [Double]) {
         forwardBatch(rows: n, input, &output)
     }
 
     /// `forwardBatch(rows:…work:)` without work memory, which this program does not need.
     public static func forwardBatch(rows n: Int, _ input: [Double], _ output: inout [Double]) {
-        precondition(n >= 0 && input.count >= n * 3 && output.count >= n * 1, "Kinks.forwardBatch: needs n rows of 3 inputs and 1 output")
+        precondition(n >= 0 && input.count >= n * 5 && output.count >= n * 2, "Kinks.forwardBatch: needs n rows of 5 inputs and 2 outputs")
         input.withUnsafeBufferPointer { inputs in
             output.withUnsafeMutableBufferPointer { outputs in
                 for r in 0..<n {
-                    let input = UnsafeBufferPointer(rebasing: inputs[(r * 3)..<(r * 3 + 3)])
-                    let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
+                    let input = UnsafeBufferPointer(rebasing: inputs[(r * 5)..<(r * 5 + 5)])
+                    let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 2)..<(r * 2 + 2)])
                     forward(input, output)
                 }
             }
         }
     }
 
-    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 3)...]` and writes
-    /// `output[(r * 1)...]` and `gradient[(r * 3)...]`; this program needs no work memory.
+    /// `n` rows at once, as `gradient` on each: row `r` reads `input[(r * 5)...]` and writes
+    /// `output[(r * 2)...]` and `gradient[(r * 10)...]`; this program needs no work memory.
     public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double], work: inout [Double]) {
         gradientBatch(rows: n, input, &output, &gradient)
     }
 
     /// `gradientBatch(rows:…work:)` without work memory, which this program does not need.
     public static func gradientBatch(rows n: Int, _ input: [Double], _ output: inout [Double], _ gradient: inout [Double]) {
-        precondition(n >= 0 && input.count >= n * 3 && output.count >= n * 1 && gradient.count >= n * 3, "Kinks.gradientBatch: needs n rows of 3 inputs, 1 output and 3 gradient entries")
+        precondition(n >= 0 && input.count >= n * 5 && output.count >= n * 2 && gradient.count >= n * 10, "Kinks.gradientBatch: needs n rows of 5 inputs, 2 outputs and 10 gradient entries")
         input.withUnsafeBufferPointer { inputs in
             output.withUnsafeMutableBufferPointer { outputs in
                 gradient.withUnsafeMutableBufferPointer { gradients in
                     for r in 0..<n {
-                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 3)..<(r * 3 + 3)])
-                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 1)..<(r * 1 + 1)])
-                        let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 3)..<(r * 3 + 3)])
+                        let input = UnsafeBufferPointer(rebasing: inputs[(r * 5)..<(r * 5 + 5)])
+                        let output = UnsafeMutableBufferPointer(rebasing: outputs[(r * 2)..<(r * 2 + 2)])
+                        let gradient = UnsafeMutableBufferPointer(rebasing: gradients[(r * 10)..<(r * 10 + 10)])
                         self.gradient(input, output, gradient)
                     }
                 }
@@ -148,10 +170,12 @@ public enum Kinks {
 
     /// Every leaf's default into `input`; `.nan` where a leaf has none.
     public static func fillDefaults(_ input: inout [Double]) {
-        precondition(input.count == 3, "Kinks.fillDefaults: needs 3 inputs")
+        precondition(input.count == 5, "Kinks.fillDefaults: needs 5 inputs")
         input[0] = 0
         input[1] = 2
         input[2] = 2
+        input[3] = 0
+        input[4] = 0
     }
 
     private static func gate(_ x: Double, _ g: Double) -> Double {
@@ -160,6 +184,16 @@ public enum Kinks {
 
     private static func maxShare(_ x: Double, _ y: Double) -> Double {
         x > y ? 1 : (x == y ? 0.5 : 0)
+    }
+
+    private static func powBase(_ a: Double, _ b: Double) -> Double {
+        // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
+        b == 0 ? 0 : b * pow(a, b - 1)
+    }
+
+    private static func powLog(_ a: Double, _ r: Double) -> Double {
+        // The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0.
+        a == 0 ? 0 : r * log(a)
     }
 
     private static func relu(_ x: Double) -> Double {

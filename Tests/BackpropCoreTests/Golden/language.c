@@ -12,6 +12,12 @@ static double bp_max_share(double x, double y)
     return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
 }
 
+static double bp_pow_base(double a, double b)
+{
+    /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
+    return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+}
+
 static double bp_pow_log(double a, double r)
 {
     /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
@@ -63,7 +69,7 @@ void language_gradient(const double *restrict in, double *restrict out, double *
     const double d_1_dt = u_d1 - u * w_d1;
     const double d_2_dw = 1.0 + u;
     const double d_2_dc = w + bp_pow_log(k, _2_1);
-    const double d_2_dk = d_1_dk + c * pow(k, c - 1.0);
+    const double d_2_dk = d_1_dk + bp_pow_base(k, c);
     const double d_2_dt = u_d1 - d_2_dw * w_d1;
     out[0] = v;
     out[1] = w;

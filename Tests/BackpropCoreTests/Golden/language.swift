@@ -79,7 +79,7 @@ public enum Language {
         let d_1_dt = u_d1 - u * w_d1
         let d_2_dw = 1 + u
         let d_2_dc = w + powLog(k, _2_1)
-        let d_2_dk = d_1_dk + c * pow(k, c - 1)
+        let d_2_dk = d_1_dk + powBase(k, c)
         let d_2_dt = u_d1 - d_2_dw * w_d1
         output[0] = v
         output[1] = w
@@ -211,6 +211,11 @@ public enum Language {
 
     private static func maxShare(_ x: Double, _ y: Double) -> Double {
         x > y ? 1 : (x == y ? 0.5 : 0)
+    }
+
+    private static func powBase(_ a: Double, _ b: Double) -> Double {
+        // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
+        b == 0 ? 0 : b * pow(a, b - 1)
     }
 
     private static func powLog(_ a: Double, _ r: Double) -> Double {
