@@ -37,12 +37,17 @@ import Testing
   }
 
   /// The statements of a part's body that count against the limit: locals
-  /// computed there and stores, not the reads of leaves and of other parts'
-  /// values, nor the writes of slots.
+  /// computed there, stores, and values computed straight into a slot for a
+  /// later part; not the reads of leaves and of other parts' values, nor the
+  /// copy of a local into its slot.
   static func counted(_ body: [Substring]) -> Int {
     body.filter { line in
       let text = line.trimmingCharacters(in: .whitespaces)
       if text.hasPrefix("const double ") { return !text.contains("= in[") && !text.contains("= work[") }
+      if text.hasPrefix("work[") {
+        let value = text.split(separator: "=", maxSplits: 1).last?.trimmingCharacters(in: CharacterSet(charactersIn: " ;")) ?? ""
+        return !value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+      }
       return text.hasPrefix("out[") || text.hasPrefix("grad[")
     }.count
   }

@@ -8,24 +8,20 @@
 /// local of one function otherwise). A loop nest is never cut: a group
 /// larger than `maxSize` is a part alone.
 enum ArrayParts {
-  /// The statements a kernel prints, about: each value that carries a
-  /// source name or is used more than once gets a local (see
-  /// ``FunctionPlan``), and each store is a line.
+  /// The statements a kernel prints: a local for each value computed
+  /// (``FunctionPlan/locals(_:needsLocal:inline:)``; the reads of loads
+  /// are not counted), and a line for each store.
   static func statementCount(_ kernel: Kernel) -> Int {
     statementFlags(kernel).lazy.filter { $0 }.count + kernel.stores.count
   }
 
-  /// Whether each instruction counts as a statement of its own.
+  /// Whether each instruction is a statement of its own: a computed local.
   private static func statementFlags(_ kernel: Kernel) -> [Bool] {
-    var uses = [UInt8](repeating: 0, count: kernel.instructions.count)
-    for instruction in kernel.instructions {
-      for operand in instruction.operands where uses[operand.int] < 2 { uses[operand.int] += 1 }
-    }
-    for store in kernel.stores where uses[store.value.int] < 2 { uses[store.value.int] += 1 }
+    let locals = FunctionPlan.locals(kernel)
     return kernel.instructions.indices.map { i in
       switch kernel.instructions[i].op {
       case .constant, .load: false
-      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: kernel.instructions[i].name != nil || uses[i] > 1
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: locals[i]
       }
     }
   }
@@ -54,32 +50,52 @@ enum ArrayParts {
 
   private static func cut(_ kernel: Kernel, maxSize: Int, temporaries: inout [[Int]]) -> [Kernel] {
     let count = kernel.instructions.count
-    let counts = statementFlags(kernel)
-    // The piece of each statement, by position; the pieces of an
-    // expression (a single-use value) go with the statement after them.
-    var piece = [Int](repeating: 0, count: count)
-    var current = 0
-    var filled = 0
-    for i in 0..<count where counts[i] {
-      if filled == maxSize {
-        current += 1
-        filled = 0
-      }
-      filled += 1
-      piece[i] = current
-    }
-    var next = current
-    for i in stride(from: count - 1, through: 0, by: -1) {
-      if counts[i] { next = piece[i] } else { piece[i] = next }
-    }
-    let pieces = current + 1
     let stored = Set(kernel.stores.map { kernel.accesses[$0.access].array })
     let loaded = kernel.instructions.contains { instruction in
       if case .load(let a) = instruction.op { return stored.contains(kernel.accesses[a].array) }
       return false
     }
     let storesMove = !loaded && stored.count == kernel.stores.count
-    let storePiece = kernel.stores.map { storesMove ? piece[$0.value.int] : pieces - 1 }
+    let counts = statementFlags(kernel)
+    // The stores made right after each value (all after the last, unless they move).
+    var storesAfter = [[Int]](repeating: [], count: count)
+    for (s, store) in kernel.stores.enumerated() { storesAfter[storesMove ? store.value.int : count - 1].append(s) }
+    // Statements and stores in order, `maxSize` to a piece. The pieces of an
+    // expression (a single-use value) go with the statement after them.
+    var piece = [Int](repeating: 0, count: count)
+    var storePiece = [Int](repeating: 0, count: kernel.stores.count)
+    var current = 0
+    var filled = 0
+    func take() {
+      if filled == maxSize {
+        current += 1
+        filled = 0
+      }
+      filled += 1
+    }
+    for i in 0..<count {
+      if counts[i] {
+        take()
+        piece[i] = current
+      }
+      for s in storesAfter[i] {
+        take()
+        storePiece[s] = current
+      }
+    }
+    // A value that is no statement has one use (a value used twice is one):
+    // it goes with its user, a statement or a store, so it crosses no piece.
+    // (A constant or a load is made again where it is used.)
+    var user = [Int](repeating: Int.min, count: count)  // an instruction, -1 - a store, or none
+    for (i, instruction) in kernel.instructions.enumerated() {
+      for operand in instruction.operands { user[operand.int] = i }
+    }
+    for (s, store) in kernel.stores.enumerated() { user[store.value.int] = -1 - s }
+    for i in stride(from: count - 1, through: 0, by: -1) where !counts[i] {
+      let u = user[i]
+      piece[i] = u >= 0 ? piece[u] : u == Int.min ? current : storePiece[-1 - u]
+    }
+    let pieces = current + 1
 
     var builders = (0..<pieces).map { _ in Builder(Kernel()) }
     // Per piece, the new value of each earlier piece's value it has (repeated or fetched).

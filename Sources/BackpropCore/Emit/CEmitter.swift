@@ -1,4 +1,11 @@
 /// Prints the C API of SPEC §3 and §6.5: a header and a source file.
+///
+/// Every function is a row of the entry-point table (``EntryPoint``), printed
+/// in each of its forms: the `_work` form, the form with work on the stack,
+/// and the batch forms. A program without arrays has SPEC §3's per-element
+/// tables, and a body with neither loops nor parts lives in the form without
+/// work, which the `_work` form calls; any other body lives in the `_work`
+/// form, which the stack form calls.
 public enum CEmitter {
   public struct Output: Sendable {
     public var header: String
@@ -9,25 +16,8 @@ public enum CEmitter {
   ///   declarations inline, for one self-contained file on standard output.
   public static func emit(_ request: EmitRequest, headerName: String?) -> Output {
     let names = Names(request)
-    let arrays = request.hasArrays
-    // Straight-line code, or loops over arrays.
-    let forwardBody: Body
-    let gradientBody: Body
-    if arrays {
-      forwardBody = .kernels(KernelBody(
-        request.forward, dialect: .c, workBuffer: "work", maxPartSize: request.maxFunctionSize,
-        interface: request.interface(.c, gradientBuffer: false)))
-      gradientBody = .kernels(KernelBody(
-        request.gradient, dialect: .c, workBuffer: "work", maxPartSize: request.maxFunctionSize,
-        interface: request.interface(.c, gradientBuffer: true)))
-    } else {
-      forwardBody = .straightLine(StraightLine(FunctionBody(request.forward, layout: request.layout, dialect: .c), request))
-      gradientBody = .straightLine(StraightLine(FunctionBody(request.gradient, layout: request.layout, dialect: .c), request))
-    }
-    let workSize = max(1, forwardBody.workSize, gradientBody.workSize)
-    let onStack = !arrays || workSize <= EmitRequest.stackBudget
-    let split = forwardBody.isSplit || gradientBody.isSplit
-    let header = emitHeader(request, names, arrays: arrays, split: split, workSize: workSize, onStack: onStack)
+    let bodies = Bodies(request, dialect: .c)
+    let header = emitHeader(request, names, bodies)
     let prefix = names.prefix
 
     // About 64 bytes a line, a line for every other instruction.
@@ -42,7 +32,7 @@ public enum CEmitter {
       p.line("#include <math.h>")
     }
     if request.usesGenerator { p.line("#include <stdint.h>") }
-    if arrays {
+    if request.hasArrays {
       // Sums fold in the interpreter's order: no fused multiply-adds.
       p.line()
       p.line("#if defined(__clang__)")
@@ -59,9 +49,7 @@ public enum CEmitter {
       p.line("#else")
       p.line("#define BP_NOIPA")
       p.line("#endif")
-      if case .kernels(let f) = forwardBody, case .kernels(let g) = gradientBody,
-        f.marksIndependentLoops || g.marksIndependentLoops
-      {
+      if bodies.all.contains(where: \.marksIndependentLoops) {
         p.line()
         p.line("/* Before a loop whose iterations write distinct elements: gcc may then run")
         p.line("   them as SIMD lanes, which it cannot prove through offsets of one buffer. */")
@@ -73,19 +61,15 @@ public enum CEmitter {
       }
     }
     p.line()
-    if !arrays {
-      let leaves = request.leafNames
-      let outputs = request.outputNames
-      p.line("const char *const \(prefix)_input_names[] = \(list(leaves.map { "\"\($0)\"" }));")
-      p.line("const char *const \(prefix)_output_names[] = \(list(outputs.map { "\"\($0)\"" }));")
+    if request.hasArrays {
+      variableTables(request, names, into: &p)
+    } else {
+      p.line("const char *const \(prefix)_input_names[] = \(list(request.leafNames.map { "\"\($0)\"" }));")
+      p.line("const char *const \(prefix)_output_names[] = \(list(request.outputNames.map { "\"\($0)\"" }));")
       let defaults = request.leaves.map { NumberFormat.cLiteral($0.defaultValue ?? .nan) }
       p.line("const double \(prefix)_default_inputs[] = \(list(defaults));")
-    } else {
-      variableTables(request, names, into: &p)
     }
-
-    let helpers = Set(forwardBody.helpers).union(gradientBody.helpers).sorted { $0.rawValue < $1.rawValue }
-    for helper in helpers {
+    for helper in bodies.helpers {
       if case .helper(_, let definition) = helper.spec.c {
         p.line()
         p.lines(definition)
@@ -93,57 +77,33 @@ public enum CEmitter {
     }
     if request.usesGenerator { generator(request, into: &p) }
 
-    if arrays, case .kernels(let f) = forwardBody, case .kernels(let g) = gradientBody {
-      if split { partMacro(request, arrays: true, into: &p) }
-      arrayFunction(request, names, f, gradient: false, into: &p)
-      arrayFunction(request, names, g, gradient: true, into: &p)
-      if onStack {
-        p.line()
-        p.line("void \(prefix)_forward(const double *in, double *out)")
-        p.line("{")
-        p.indented { p in
-          p.line("double work[\(names.macro)_WORK_SIZE];")
-          p.line("\(prefix)_forward_work(in, out, work);")
-        }
-        p.line("}")
-        p.line()
-        p.line("void \(prefix)_gradient(const double *in, double *out, double *grad)")
-        p.line("{")
-        p.indented { p in
-          p.line("double work[\(names.macro)_WORK_SIZE];")
-          p.line("\(prefix)_gradient_work(in, out, grad, work);")
-        }
-        p.line("}")
+    if bodies.inWorkForm {
+      if bodies.isSplit { partMacro(request, noipa: request.hasArrays, into: &p) }
+      for entry in EntryPoint.all { workFunction(request, names, entry, bodies[entry.function], into: &p) }
+      if bodies.onStack {
+        for entry in EntryPoint.all { stackWrapper(names, entry, into: &p) }
       }
-    } else if split, case .straightLine(let f) = forwardBody, case .straightLine(let g) = gradientBody {
-      splitFunctions(request, names, forward: f, gradient: g, into: &p)
+      if !request.hasArrays { variableTables(request, names, into: &p) }
     } else {
-      p.line()
-      p.line("void \(prefix)_forward(const double *restrict in, double *restrict out)")
-      function(request, forwardBody, gradient: false, into: &p)
-      p.line()
-      p.line("void \(prefix)_gradient(const double *restrict in, double *restrict out, double *restrict grad)")
-      function(request, gradientBody, gradient: true, into: &p)
+      for entry in EntryPoint.all {
+        p.line()
+        p.line("void \(prefix)_\(entry.name)(\(entry.cParameters(restrict: true)))")
+        function(request, entry, bodies[entry.function], work: false, into: &p)
+      }
       // SPEC §6.5, for every program: the per-variable layout and the work forms.
       variableTables(request, names, into: &p)
-      p.line()
-      p.line("void \(prefix)_forward_work(const double *in, double *out, double *work)")
-      p.line("{")
-      p.indented { p in
-        p.line("(void)work;")
-        p.line("\(prefix)_forward(in, out);")
+      for entry in EntryPoint.all {
+        p.line()
+        p.line("void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work)")
+        p.line("{")
+        p.indented { p in
+          p.line("(void)work;")
+          p.line("\(prefix)_\(entry.name)(\(entry.cArguments));")
+        }
+        p.line("}")
       }
-      p.line("}")
-      p.line()
-      p.line("void \(prefix)_gradient_work(const double *in, double *out, double *grad, double *work)")
-      p.line("{")
-      p.indented { p in
-        p.line("(void)work;")
-        p.line("\(prefix)_gradient(in, out, grad);")
-      }
-      p.line("}")
     }
-    batchFunctions(names, onStack: onStack, into: &p)
+    for entry in EntryPoint.all { batchFunctions(names, entry, onStack: bodies.onStack, into: &p) }
     fillDefaults(request, names, into: &p)
     return Output(header: header, source: p.text)
   }
@@ -158,54 +118,9 @@ public enum CEmitter {
     }
   }
 
-  /// One of the two ways a function body is printed.
-  enum Body {
-    case straightLine(StraightLine)
-    case kernels(KernelBody)
-
-    /// Whether the body is printed as parts.
-    var isSplit: Bool {
-      switch self {
-      case .straightLine(let body): body.isSplit
-      case .kernels(let body): body.isSplit
-      }
-    }
-
-    var helpers: [Builtin] {
-      switch self {
-      case .straightLine(let split): split.body.helpers
-      case .kernels(let body): body.helpers
-      }
-    }
-
-    var workSize: Int {
-      switch self {
-      case .straightLine(let split): split.workSize
-      case .kernels(let body): body.schedule.workSize
-      }
-    }
-  }
-
-  /// A straight-line body and its parts: none when it is one function.
-  struct StraightLine {
-    let body: FunctionBody
-    let split: FunctionBody.Split
-
-    init(_ body: FunctionBody, _ request: EmitRequest) {
-      self.body = body
-      split = body.split(maxSize: request.maxFunctionSize) { request.file.location(of: $0.start).line }
-    }
-
-    var parts: [FunctionBody.Part] { split.parts }
-    var workSize: Int { split.workSize }
-    var isSplit: Bool { !split.parts.isEmpty }
-  }
-
   // MARK: - Header
 
-  private static func emitHeader(
-    _ request: EmitRequest, _ names: Names, arrays: Bool, split: Bool, workSize: Int, onStack: Bool
-  ) -> String {
+  private static func emitHeader(_ request: EmitRequest, _ names: Names, _ bodies: Bodies) -> String {
     let (prefix, macro) = (names.prefix, names.macro)
     var p = CodePrinter()
     let guardName = "BACKPROPC_\(macro)_H"
@@ -219,58 +134,59 @@ public enum CEmitter {
     p.line("extern \"C\" {")
     p.line("#endif")
     p.line()
-    if arrays {
-      p.line("/* Leaves, in order: \(describe(request.layout.leaves.map(shaped))). */")
-      p.line("#define \(macro)_NUM_INPUTS \(request.layout.numInputs)")
-      p.line("/* Outputs, in order: \(describe(request.layout.outputs.map(shaped))). */")
-      p.line("#define \(macro)_NUM_OUTPUTS \(request.layout.numOutputs)")
-      if request.usesGenerator {
-        p.line("/* The initialisers' values in \(prefix)_fill_defaults are drawn with --seed \(request.seed). */")
-      }
-      p.line()
-      variableDeclarations(request, names, workSize: workSize, into: &p)
-      p.line()
-      p.line("/* out[o] = output element o, from in[i] = input element i (offsets above);")
-      p.line("   work holds \(macro)_WORK_SIZE doubles that alias nothing else, contents ignored. */")
-      p.line("void \(prefix)_forward_work(const double *in, double *out, double *work);")
-      p.line("/* As forward_work, and grad[o * \(macro)_NUM_INPUTS + i] = d(output element o)/d(input element i). */")
-      p.line("void \(prefix)_gradient_work(const double *in, double *out, double *grad, double *work);")
-      if onStack {
-        p.line("/* The same with work on the stack. */")
-        p.line("void \(prefix)_forward(const double *in, double *out);")
-        p.line("void \(prefix)_gradient(const double *in, double *out, double *grad);")
-      } else {
-        p.line("/* No prefix_forward or prefix_gradient: their intermediates need \(workSize) doubles,")
-        p.line("   more than the 64 KiB stack budget; pass work memory to the _work functions. */")
-      }
-      batchDeclarations(names, onStack: onStack, into: &p)
+    let layout = request.layout
+    if request.hasArrays {
+      p.line("/* Leaves, in order: \(describe(layout.leaves.map(shaped))). */")
+      p.line("#define \(macro)_NUM_INPUTS \(layout.numInputs)")
+      p.line("/* Outputs, in order: \(describe(layout.outputs.map(shaped))). */")
+      p.line("#define \(macro)_NUM_OUTPUTS \(layout.numOutputs)")
     } else {
       p.line("/* Inputs (leaves), in order: \(describe(request.leafNames)). */")
-      p.line("#define \(macro)_NUM_INPUTS \(request.layout.numInputs)")
+      p.line("#define \(macro)_NUM_INPUTS \(layout.numInputs)")
       p.line("/* Outputs, in order: \(describe(request.outputNames)). */")
-      p.line("#define \(macro)_NUM_OUTPUTS \(request.layout.numOutputs)")
-      p.line()
+      p.line("#define \(macro)_NUM_OUTPUTS \(layout.numOutputs)")
+    }
+    if request.usesGenerator {
+      p.line("/* The initialisers' values in \(prefix)_fill_defaults are drawn with --seed \(request.seed). */")
+    }
+    p.line()
+    if !request.hasArrays {
       p.line("extern const char *const \(prefix)_input_names[];")
       p.line("extern const char *const \(prefix)_output_names[];")
       p.line("/* NAN where a leaf has no default. */")
       p.line("extern const double \(prefix)_default_inputs[];")
       p.line()
-      p.line("/* out[o] = output o, from in[i] = input i. */")
-      p.line("void \(prefix)_forward(const double *in, double *out);")
-      p.line("/* As forward, and grad[o * \(macro)_NUM_INPUTS + i] = d(output o)/d(input i). */")
-      p.line("void \(prefix)_gradient(const double *in, double *out, double *grad);")
+      if bodies.onStack { stackDeclarations(names, perElement: true, into: &p) }
       p.line()
-      variableDeclarations(request, names, workSize: workSize, into: &p)
-      if split {
+      variableDeclarations(request, names, workSize: bodies.workSize, into: &p)
+      if !bodies.isSplit {
+        p.line("/* As forward and gradient; work holds \(macro)_WORK_SIZE doubles (unused here). */")
+      } else if bodies.onStack {
         p.line("/* As forward and gradient, which are split into parts (longer than \(request.maxFunctionSize) statements):")
         p.line("   work holds the \(macro)_WORK_SIZE doubles they pass each other, on the stack in the forms above. */")
       } else {
-        p.line("/* As forward and gradient; work holds \(macro)_WORK_SIZE doubles (unused here). */")
+        p.line("/* Split into parts (longer than \(request.maxFunctionSize) statements), which pass each other")
+        p.line("   \(bodies.workSize) doubles in work: more than the 64 KiB stack budget, so there are no forms without it. */")
       }
-      p.line("void \(prefix)_forward_work(const double *in, double *out, double *work);")
-      p.line("void \(prefix)_gradient_work(const double *in, double *out, double *grad, double *work);")
-      batchDeclarations(names, onStack: true, into: &p)
+      for entry in EntryPoint.all {
+        p.line("void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work);")
+      }
+    } else {
+      variableDeclarations(request, names, workSize: bodies.workSize, into: &p)
+      p.line()
+      for entry in EntryPoint.all {
+        for line in workDoc(entry, macro) { p.line(line) }
+        p.line("void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work);")
+      }
+      if bodies.onStack {
+        p.line("/* The same with work on the stack. */")
+        stackDeclarations(names, perElement: false, into: &p)
+      } else {
+        p.line("/* No prefix_forward or prefix_gradient: their intermediates need \(bodies.workSize) doubles,")
+        p.line("   more than the 64 KiB stack budget; pass work memory to the _work functions. */")
+      }
     }
+    batchDeclarations(names, onStack: bodies.onStack, into: &p)
     p.line()
     p.line("#ifdef __cplusplus")
     p.line("}")
@@ -278,6 +194,30 @@ public enum CEmitter {
     p.line()
     p.line("#endif /* \(guardName) */")
     return p.text
+  }
+
+  /// The forms without work; in a program without arrays each with its doc.
+  private static func stackDeclarations(_ names: Names, perElement: Bool, into p: inout CodePrinter) {
+    for entry in EntryPoint.all {
+      if perElement {
+        switch entry.function {
+        case .forward: p.line("/* out[o] = output o, from in[i] = input i. */")
+        case .gradient: p.line("/* As forward, and grad[o * \(names.macro)_NUM_INPUTS + i] = d(output o)/d(input i). */")
+        }
+      }
+      p.line("void \(names.prefix)_\(entry.name)(\(entry.cParameters(restrict: false)));")
+    }
+  }
+
+  /// The doc of a `_work` form in a program with arrays.
+  private static func workDoc(_ entry: EntryPoint, _ macro: String) -> [String] {
+    switch entry.function {
+    case .forward:
+      ["/* out[o] = output element o, from in[i] = input element i (offsets above);",
+       "   work holds \(macro)_WORK_SIZE doubles that alias nothing else, contents ignored. */"]
+    case .gradient:
+      ["/* As forward_work, and grad[o * \(macro)_NUM_INPUTS + i] = d(output element o)/d(input element i). */"]
+    }
   }
 
   /// The batch forms' declarations: n rows of §3's buffers, one after another.
@@ -288,49 +228,56 @@ public enum CEmitter {
     p.line("   in + r * \(macro)_NUM_INPUTS, writes out + r * \(macro)_NUM_OUTPUTS and")
     p.line("   grad + r * \(macro)_NUM_OUTPUTS * \(macro)_NUM_INPUTS; the rows share work. Nothing is")
     p.line("   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */")
-    p.line("void \(prefix)_forward_batch_work(size_t n, const double *in, double *out, double *work);")
-    p.line("void \(prefix)_gradient_batch_work(size_t n, const double *in, double *out, double *grad, double *work);")
+    for entry in EntryPoint.all {
+      p.line("void \(prefix)_\(entry.name)_batch_work(size_t n, \(entry.cParameters(restrict: false)), double *work);")
+    }
     if onStack {
       p.line("/* The same with work on the stack. */")
-      p.line("void \(prefix)_forward_batch(size_t n, const double *in, double *out);")
-      p.line("void \(prefix)_gradient_batch(size_t n, const double *in, double *out, double *grad);")
+      for entry in EntryPoint.all {
+        p.line("void \(prefix)_\(entry.name)_batch(size_t n, \(entry.cParameters(restrict: false)));")
+      }
     }
   }
 
-  /// The batch forms: a loop over the rows calling the `_work` forms.
-  private static func batchFunctions(_ names: Names, onStack: Bool, into p: inout CodePrinter) {
+  /// An entry point's batch forms: a loop over the rows calling its `_work` form.
+  private static func batchFunctions(_ names: Names, _ entry: EntryPoint, onStack: Bool, into p: inout CodePrinter) {
     let (prefix, macro) = (names.prefix, names.macro)
-    let rows = [
-      ("forward", "const double *in, double *out", "in, out",
-       ["in + r * \(macro)_NUM_INPUTS, out + r * \(macro)_NUM_OUTPUTS, work"]),
-      ("gradient", "const double *in, double *out, double *grad", "in, out, grad",
-       ["in + r * \(macro)_NUM_INPUTS, out + r * \(macro)_NUM_OUTPUTS,",
-        "grad + r * ((size_t)\(macro)_NUM_OUTPUTS * \(macro)_NUM_INPUTS), work"]),
-    ]
-    for (name, parameters, arguments, row) in rows {
-      let call = "\(prefix)_\(name)_work("
-      p.line()
-      p.line("void \(prefix)_\(name)_batch_work(size_t n, \(parameters), double *work)")
-      p.line("{")
-      p.indented { p in
-        p.line("size_t r;")
-        p.line("for (r = 0; r < n; r++)")
-        for (k, piece) in row.enumerated() {
-          let lead = k == 0 ? "    " + call : String(repeating: " ", count: 4 + call.count)
-          p.line(lead + piece + (k == row.count - 1 ? ");" : ""))
-        }
+    let parameters = entry.cParameters(restrict: false)
+    let call = "\(prefix)_\(entry.name)_work("
+    // Each row's buffers; the gradient's on a line of its own, its size a
+    // product cast to size_t before it can overflow int.
+    var row: [String] = []
+    var line: [String] = []
+    for buffer in entry.buffers {
+      switch buffer.size {
+      case .inputs, .outputs: line.append("\(buffer.c) + r * \(macro)_\(buffer.size.cMacro)")
+      case .gradient:
+        row.append(line.joined(separator: ", ") + ",")
+        line = ["\(buffer.c) + r * ((size_t)\(macro)_NUM_OUTPUTS * \(macro)_NUM_INPUTS)"]
       }
-      p.line("}")
-      guard onStack else { continue }
-      p.line()
-      p.line("void \(prefix)_\(name)_batch(size_t n, \(parameters))")
-      p.line("{")
-      p.indented { p in
-        p.line("double work[\(macro)_WORK_SIZE];")
-        p.line("\(prefix)_\(name)_batch_work(n, \(arguments), work);")
-      }
-      p.line("}")
     }
+    row.append((line + ["work"]).joined(separator: ", "))
+    p.line()
+    p.line("void \(prefix)_\(entry.name)_batch_work(size_t n, \(parameters), double *work)")
+    p.line("{")
+    p.indented { p in
+      p.line("size_t r;")
+      p.line("for (r = 0; r < n; r++)")
+      for (k, piece) in row.enumerated() {
+        let lead = k == 0 ? "    " + call : String(repeating: " ", count: 4 + call.count)
+        p.line(lead + piece + (k == row.count - 1 ? ");" : ""))
+      }
+    }
+    p.line("}")
+    guard onStack else { return }
+    p.line()
+    p.line("void \(prefix)_\(entry.name)_batch(size_t n, \(parameters))")
+    p.line("{")
+    p.indented { p in
+      p.line("double work[\(macro)_WORK_SIZE];")
+      p.line("\(prefix)_\(entry.name)_batch_work(n, \(entry.cArguments), work);")
+    }
+    p.line("}")
   }
 
   /// `W1[2, 2]`, or just `b1` for a scalar.
@@ -385,32 +332,72 @@ public enum CEmitter {
 
   // MARK: - Functions
 
-  private static func function(_ request: EmitRequest, _ body: Body, gradient: Bool, into p: inout CodePrinter) {
+  /// `{ (void)…; body }`: the buffers the body does not touch are named void.
+  private static func function(
+    _ request: EmitRequest, _ entry: EntryPoint, _ body: KernelBody, work: Bool, into p: inout CodePrinter
+  ) {
     p.line("{")
     p.indented { p in
-      switch body {
-      case .straightLine(let split):
-        let body = split.body
-        if !body.readsInput { p.line("(void)in;") }
-        if gradient && !body.writesGradient { p.line("(void)grad;") }
-        body.print(into: &p) { request.file.location(of: $0.start).line }
-      case .kernels(let body):
-        if !body.uses("in") { p.line("(void)in;") }
-        if gradient && !body.uses("grad") { p.line("(void)grad;") }
-        if !body.uses("work") { p.line("(void)work;") }
-        body.print(into: &p) { request.file.location(of: $0.start).line }
+      for buffer in entry.buffers where buffer.writable == false || buffer.size == .gradient {
+        if !body.uses(buffer.c) { p.line("(void)\(buffer.c);") }
       }
+      if work && !body.uses("work") { p.line("(void)work;") }
+      body.print(into: &p) { request.file.location(of: $0.start).line }
+    }
+    p.line("}")
+  }
+
+  /// An entry point's `_work` form holding its body: one function, or a part
+  /// per function and the calls to them.
+  private static func workFunction(
+    _ request: EmitRequest, _ names: Names, _ entry: EntryPoint, _ body: KernelBody, into p: inout CodePrinter
+  ) {
+    let function = "\(names.prefix)_\(entry.name)"
+    let parameters = entry.cParameters(restrict: true) + ", double *restrict work"
+    let attribute = request.hasArrays ? "BP_NOIPA " : ""
+    let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
+    guard body.isSplit else {
+      p.line()
+      p.line("\(attribute)void \(function)_work(\(parameters))")
+      Self.function(request, entry, body, work: true, into: &p)
+      return
+    }
+    let parts = body.schedule.parts
+    for k in parts.indices {
+      let buffers = entry.buffers.map(\.c) + ["work"]
+      partFunction(
+        function, k, of: parts.count, covering: body.summary(ofPart: k, line: line).coverage(of: request.sourceName),
+        parameters: parameters, unused: buffers.filter { !body.uses($0, inPart: k) }, into: &p
+      ) { p in body.printPart(k, into: &p, line: line) }
+    }
+    p.line()
+    p.line("\(attribute)void \(function)_work(\(parameters))")
+    p.line("{")
+    p.indented { p in
+      for k in parts.indices { p.line("\(function)_part\(k + 1)(\(entry.cArguments), work);") }
+    }
+    p.line("}")
+  }
+
+  /// The form without work: the `_work` form with work on the stack.
+  private static func stackWrapper(_ names: Names, _ entry: EntryPoint, into p: inout CodePrinter) {
+    p.line()
+    p.line("void \(names.prefix)_\(entry.name)(\(entry.cParameters(restrict: false)))")
+    p.line("{")
+    p.indented { p in
+      p.line("double work[\(names.macro)_WORK_SIZE];")
+      p.line("\(names.prefix)_\(entry.name)_work(\(entry.cArguments), work);")
     }
     p.line("}")
   }
 
   /// `BP_PART`, which keeps a part out of line; in an array program also out
   /// of gcc's interprocedural analysis, as the entry points are (`BP_NOIPA`).
-  private static func partMacro(_ request: EmitRequest, arrays: Bool, into p: inout CodePrinter) {
+  private static func partMacro(_ request: EmitRequest, noipa: Bool, into p: inout CodePrinter) {
     p.line()
     p.line("/* Functions longer than \(request.maxFunctionSize) statements are split into parts (--max-function-size),")
     p.line("   which pass the values they share through work; gcc must not inline them back. */")
-    if arrays {
+    if noipa {
       p.line("#if defined(__GNUC__) && !defined(__clang__)")
       p.line("#define BP_PART static __attribute__((noipa))")
       p.line("#elif defined(__GNUC__)")
@@ -421,15 +408,6 @@ public enum CEmitter {
     p.line("#else")
     p.line("#define BP_PART static")
     p.line("#endif")
-  }
-
-  /// A `_work` function's name stem, its parameters and the arguments that pass them on.
-  private static func workSignature(_ names: Names, gradient: Bool) -> (function: String, parameters: String, arguments: String) {
-    gradient
-      ? ("\(names.prefix)_gradient",
-         "const double *restrict in, double *restrict out, double *restrict grad, double *restrict work",
-         "in, out, grad, work")
-      : ("\(names.prefix)_forward", "const double *restrict in, double *restrict out, double *restrict work", "in, out, work")
   }
 
   /// `/* f, part k of n: coverage. */ BP_PART void f_partk(…) { (void)…; body }`;
@@ -447,94 +425,6 @@ public enum CEmitter {
       body(&p)
     }
     p.line("}")
-  }
-
-  /// An array program's `_work` function: one body, or a part per function
-  /// and the calls to them.
-  private static func arrayFunction(
-    _ request: EmitRequest, _ names: Names, _ body: KernelBody, gradient: Bool, into p: inout CodePrinter
-  ) {
-    let (function, parameters, arguments) = workSignature(names, gradient: gradient)
-    let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
-    guard body.isSplit else {
-      p.line()
-      p.line("BP_NOIPA void \(function)_work(\(parameters))")
-      Self.function(request, .kernels(body), gradient: gradient, into: &p)
-      return
-    }
-    let parts = body.schedule.parts
-    for k in parts.indices {
-      let buffers = gradient ? ["in", "out", "grad", "work"] : ["in", "out", "work"]
-      partFunction(
-        function, k, of: parts.count, covering: body.summary(ofPart: k, line: line).coverage(of: request.sourceName),
-        parameters: parameters, unused: buffers.filter { !body.uses($0, inPart: k) }, into: &p
-      ) { p in body.printPart(k, into: &p, line: line) }
-    }
-    p.line()
-    p.line("BP_NOIPA void \(function)_work(\(parameters))")
-    p.line("{")
-    p.indented { p in
-      for k in parts.indices { p.line("\(function)_part\(k + 1)(\(arguments));") }
-    }
-    p.line("}")
-  }
-
-  /// A program too long for one function: each function is a series of
-  /// `static` parts, kept out of line (gcc would inline a function called
-  /// once, and be as slow as on the whole), that pass values through `work`.
-  /// The `_work` forms call the parts; the §3 forms give them stack memory.
-  private static func splitFunctions(
-    _ request: EmitRequest, _ names: Names, forward: StraightLine, gradient: StraightLine, into p: inout CodePrinter
-  ) {
-    let prefix = names.prefix
-    let line: (SourceRange) -> Int = { request.file.location(of: $0.start).line }
-    partMacro(request, arrays: false, into: &p)
-    for (split, gradient) in [(forward, false), (gradient, true)] {
-      let (function, parameters, arguments) = workSignature(names, gradient: gradient)
-      if !split.isSplit {
-        p.line()
-        p.line("static void \(function)_whole(\(parameters))")
-        p.line("{")
-        p.indented { p in
-          let body = split.body
-          p.line("(void)work;")
-          if !body.readsInput { p.line("(void)in;") }
-          if gradient && !body.writesGradient { p.line("(void)grad;") }
-          body.print(into: &p, line: line)
-        }
-        p.line("}")
-      }
-      for (k, part) in split.parts.enumerated() {
-        let unused = [(!part.readsInput, "in"), (!part.writesOutput, "out"), (gradient && !part.writesGradient, "grad"),
-                      (!part.usesWork, "work")].filter(\.0).map(\.1)
-        partFunction(
-          function, k, of: split.parts.count, covering: part.coverage(of: request.sourceName), parameters: parameters,
-          unused: unused, into: &p
-        ) { p in split.body.print(part, of: split.split, into: &p, line: line) }
-      }
-      p.line()
-      p.line("void \(function)_work(\(parameters.replacingOccurrences(of: "restrict ", with: "")))")
-      p.line("{")
-      p.indented { p in
-        if split.isSplit {
-          for k in split.parts.indices { p.line("\(function)_part\(k + 1)(\(arguments));") }
-        } else {
-          p.line("\(function)_whole(\(arguments));")
-        }
-      }
-      p.line("}")
-      p.line()
-      p.line(gradient
-        ? "void \(prefix)_gradient(const double *in, double *out, double *grad)"
-        : "void \(prefix)_forward(const double *in, double *out)")
-      p.line("{")
-      p.indented { p in
-        p.line("double work[\(names.macro)_WORK_SIZE];")
-        p.line("\(function)_work(\(arguments));")
-      }
-      p.line("}")
-    }
-    variableTables(request, names, into: &p)
   }
 
   /// The seeded generator of SPEC §6.2 (see `SeededGenerator`).

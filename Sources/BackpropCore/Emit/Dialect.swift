@@ -1,7 +1,7 @@
 /// What differs between the target languages, for the parts of emission they
 /// share: literals, reserved words, the builtin spellings and the syntax of
 /// the few statements a function body is made of. One body printer
-/// (``FunctionBody``) serves both languages through it.
+/// (``KernelBody``) serves both languages through it.
 struct Dialect: Sendable {
   var literal: @Sendable (Double) -> String
   var spelling: @Sendable (Builtin) -> Spelling

@@ -13,7 +13,7 @@ public struct EmitRequest: Sendable {
   /// The `--seed` of the initialisers, baked into `fill_defaults`.
   public let seed: UInt64
   /// `--max-function-size`: a function with more statements
-  /// than this is printed as parts of at most this many (``FunctionBody/split(maxSize:line:)``,
+  /// than this is printed as parts of at most this many (``Schedule``,
   /// ``ArrayParts``).
   public var maxFunctionSize = EmitRequest.defaultMaxFunctionSize
 

@@ -32,33 +32,49 @@ struct FunctionPlan {
     self.kernel = kernel
     self.dialect = dialect
     self.elements = elements
-    let count = kernel.instructions.count
-    var uses = [Int](repeating: 0, count: count)
-    for instruction in kernel.instructions {
-      for operand in instruction.operands { uses[operand.int] += 1 }
-    }
-    for store in kernel.stores { uses[store.value.int] += 1 }
-
-    local = Array(repeating: nil, count: count)
+    let hasLocal = Self.locals(kernel, needsLocal: needsLocal, inline: inline)
+    local = Array(repeating: nil, count: kernel.instructions.count)
     // Source names first, so a temporary can never take a user's name.
-    for (i, instruction) in kernel.instructions.enumerated() {
-      if let name = instruction.name, !Self.isConstant(instruction) {
-        local[i] = names.claim(dialect.legal(program.displayName(name)))
-      }
+    for (i, instruction) in kernel.instructions.enumerated() where hasLocal[i] {
+      if let name = instruction.name { local[i] = names.claim(dialect.legal(program.displayName(name))) }
     }
-    var size = [Int](repeating: 0, count: count)
     var helperSet = Set<Builtin>()
     for (i, instruction) in kernel.instructions.enumerated() {
       if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
         if helperSet.insert(builtin).inserted { helpers.append(builtin) }
       }
-      if Self.isConstant(instruction) || local[i] != nil || inline?[i] == true { continue }
-      size[i] = 1 + instruction.operands.reduce(0) { $0 + (local[$1.int] == nil ? size[$1.int] : 0) }
-      if uses[i] > 1 || size[i] > Self.inlineLimit || needsLocal?[i] == true {
+      if hasLocal[i] && local[i] == nil {
         local[i] = names.temporary(dialect.legal(Self.temporaryBase(instruction, program)))
       }
     }
     helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  /// Which values get a local: those with a source name, those used more
+  /// than once (a store counts as a use), those whose inlined expression
+  /// would hold more than ``inlineLimit`` operators, and those `needsLocal`
+  /// asks for; never a constant, nor a value `inline` marks. The parts of a
+  /// long body are counted by it (``ArrayParts``), so a part holds what it prints.
+  static func locals(_ kernel: Kernel, needsLocal: [Bool]? = nil, inline: [Bool]? = nil) -> [Bool] {
+    let count = kernel.instructions.count
+    var uses = [UInt8](repeating: 0, count: count)
+    for instruction in kernel.instructions {
+      for operand in instruction.operands where uses[operand.int] < 2 { uses[operand.int] += 1 }
+    }
+    for store in kernel.stores where uses[store.value.int] < 2 { uses[store.value.int] += 1 }
+    var local = [Bool](repeating: false, count: count)
+    var size = [Int](repeating: 0, count: count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      if Self.isConstant(instruction) { continue }
+      if instruction.name != nil {
+        local[i] = true
+        continue
+      }
+      if inline?[i] == true { continue }
+      size[i] = 1 + instruction.operands.reduce(0) { $0 + (local[$1.int] ? 0 : size[$1.int]) }
+      local[i] = uses[i] > 1 || size[i] > Self.inlineLimit || needsLocal?[i] == true
+    }
+    return local
   }
 
   /// The same plan over other elements, each local renamed by `rename`

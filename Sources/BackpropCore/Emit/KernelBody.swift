@@ -25,6 +25,8 @@ struct KernelBody {
   private var jammed = Set<Int>()
   private var rowPlans: [Int: [FunctionPlan]] = [:]
   private var rowLocalNames: [ArrayName: [String]] = [:]
+  /// The arrays each part uses (``arraysOfParts(_:_:)``); none when whole.
+  private var partArrays: [[ArrayName]] = []
 
   /// Rows of a reduction's outer loop computed together: four independent
   /// sums hide the latency of one floating-point add chain (`y_sum`,
@@ -45,6 +47,8 @@ struct KernelBody {
     var kind: Kind
     var mutable: Bool
     var count: Int
+    /// The array it shows.
+    var array: ArrayName
   }
 
   /// - Parameter interface: where the caller's buffers hold an array (leaf,
@@ -63,6 +67,7 @@ struct KernelBody {
     self.dialect = dialect
     schedule = Schedule(program, isInterface: { interface($0) != nil }, maxPartSize: maxPartSize)
     var names = NameTable()
+    let temporaryNames = Self.temporaryNames(program)
     // Arrays first: their names are the source's, and nothing may shadow them.
     var arrays: [ArrayName] = []
     var seen = Set<ArrayName>()
@@ -75,26 +80,29 @@ struct KernelBody {
       let shape = program.shape(of: array)
       let count = shape.reduce(1, *)
       let element = shape.isEmpty && (interface(array) != nil || !schedule.locals.contains(array))
-      let name = element ? "" : names.claim(dialect.legal(Self.name(array, program)))
+      let name = element ? "" : names.claim(dialect.legal(Self.name(array, program, temporaryNames)))
       if let (buffer, offset, strides, mutable) = interface(array) {
         let contiguous = strides == Layout.rowMajor(shape)
         // A Jacobian's rows are a gradient row apart: the view spans from
         // the first element to the last.
         let span = 1 + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
         views[array] = shape.isEmpty
-          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1)
+          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1, array: array)
           : View(name: name, kind: .pointer(buffer: buffer, offset: offset, strides: strides,
-                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: span)
+                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: span,
+                 array: array)
       } else if schedule.locals.contains(array) {
-        views[array] = View(name: name, kind: .local, mutable: true, count: count)
+        views[array] = View(name: name, kind: .local, mutable: true, count: count, array: array)
       } else if shape.isEmpty {
         // A scalar two parts share: its element of the work buffer.
-        views[array] = View(name: name, kind: .element(buffer: workBuffer, offset: schedule.work[array] ?? 0), mutable: true, count: 1)
+        views[array] = View(
+          name: name, kind: .element(buffer: workBuffer, offset: schedule.work[array] ?? 0), mutable: true, count: 1,
+          array: array)
       } else {
         let offset = schedule.work[array] ?? 0
         views[array] = View(
           name: name, kind: .pointer(buffer: workBuffer, offset: offset, strides: Layout.rowMajor(shape), rows: dialect.indexesRows),
-          mutable: true, count: count)
+          mutable: true, count: count, array: array)
       }
     }
     // Loops, then each kernel's values. A fused kernel's first loop is its group's.
@@ -142,10 +150,18 @@ struct KernelBody {
         }
       }
     }
+    partArrays = Self.arraysOfParts(program, schedule)
+    // Each part is a function of its own: its locals are named afresh.
+    var partOf = [Int](repeating: 0, count: program.kernels.count)
+    for (p, part) in schedule.parts.enumerated() {
+      for g in part { for k in schedule.groups[g].kernels { partOf[k] = p } }
+    }
+    let sharedNames = names
     var forwardedName: [ArrayName: String] = [:]
     var rowForwardedName: [[ArrayName: String]] = Array(repeating: [:], count: Self.jamFactor)
     var helperSet = Set<Builtin>()
     for (k, kernel) in program.kernels.enumerated() {
+      if k > 0 && partOf[k] != partOf[k - 1] { names = sharedNames }
       let depth = Schedule.depths(kernel)
       // A value used deeper than it is computed is hoisted into a local.
       var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
@@ -310,36 +326,40 @@ struct KernelBody {
     return true
   }
 
-  /// The source's name for an array: `W1`, `dE_dh`, `h_sum`.
-  static func name(_ array: ArrayName, _ program: Program) -> String {
+  /// The source's name for an array: `W1`, `dE_dh`, `h_sum`; a temporary's
+  /// from `temporaries` (``temporaryNames(_:)``).
+  static func name(_ array: ArrayName, _ program: Program, _ temporaries: [String]) -> String {
     switch array {
     case .variable(let s): return program.symbols[s].name
     case .output(let o): return "out_" + program.symbols[program.outputs[o]].name
     case .adjoint(let o, let s): return program.displayName(.adjoint(output: o, of: s))
-    case .temporary(let k): return temporaryName(k, program)
-    case .temporaryAdjoint(let o, let k): return "d\(program.symbols[o].name)_d" + temporaryName(k, program)
+    case .temporary(let k): return temporaries[k]
+    case .temporaryAdjoint(let o, let k): return "d\(program.symbols[o].name)_d" + temporaries[k]
     }
   }
 
-  /// A temporary is named after its statement and what it holds.
-  static func temporaryName(_ k: Int, _ program: Program) -> String {
+  /// Each temporary is named after its statement and what it holds, from
+  /// its first store that computes (`h_sum`, `E_max`); `t3` without one.
+  static func temporaryNames(_ program: Program) -> [String] {
+    var names = [String?](repeating: nil, count: program.temporaries.count)
     for kernel in program.kernels {
-      for store in kernel.stores where kernel.accesses[store.access].array == .temporary(k) {
+      for store in kernel.stores {
+        guard case .temporary(let k) = kernel.accesses[store.access].array, names[k] == nil else { continue }
         let value = kernel[store.value]
         guard value.role == .forward, value.owner >= 0 else { continue }
         let owner = program.symbols[Int(value.owner)].name
         switch (store.mode, value.op) {
-        case (.maximum, _): return owner + "_max"
-        case (.add, .call(.equal)): return owner + "_ties"
-        case (.assign, .call(.lseExp)): return owner + "_exp"
+        case (.maximum, _): names[k] = owner + "_max"
+        case (.add, .call(.equal)): names[k] = owner + "_ties"
+        case (.assign, .call(.lseExp)): names[k] = owner + "_exp"
         case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add), (.assign, .sub),
           (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
-          return owner + "_sum"
+          names[k] = owner + "_sum"
         case (.assign, .constant): continue
         }
       }
     }
-    return "t\(k)"
+    return names.enumerated().map { $1 ?? "t\($0)" }
   }
 
   /// The depth a store runs at: its value's and its element's, and the full
@@ -397,34 +417,62 @@ struct KernelBody {
 
   /// Whether any array lives in this buffer; with `part`, any the part uses.
   func uses(_ buffer: String, inPart part: Int? = nil) -> Bool {
-    let used = part.map(arrays(ofPart:))
-    return views.contains { array, view in
-      guard used?.contains(array) ?? true else { return false }
+    func inBuffer(_ view: View) -> Bool {
       switch view.kind {
-      case .element(let b, _), .pointer(let b, _, _, _): return b == buffer
-      case .local: return false
+      case .element(let b, _), .pointer(let b, _, _, _): b == buffer
+      case .local: false
       }
     }
+    guard let part else { return views.values.contains(where: inBuffer) }
+    return partArrays[part].contains { views[$0].map(inBuffer) ?? false }
   }
 
   /// Whether the body is printed as parts, one function each.
   var isSplit: Bool { !schedule.parts.isEmpty }
 
-  /// The arrays a part's kernels load or store.
-  private func arrays(ofPart part: Int) -> Set<ArrayName> {
-    var used = Set<ArrayName>()
-    for g in schedule.parts[part] {
-      for k in schedule.groups[g].kernels {
-        let kernel = program.kernels[k]
-        for a in Schedule.usedAccesses(kernel) { used.insert(kernel.accesses[a].array) }
+  /// The arrays each part's kernels load or store, in order of first use.
+  private static func arraysOfParts(_ program: Program, _ schedule: Schedule) -> [[ArrayName]] {
+    schedule.parts.map { part in
+      var seen = Set<ArrayName>()
+      var used: [ArrayName] = []
+      for g in part {
+        for k in schedule.groups[g].kernels {
+          let kernel = program.kernels[k]
+          for a in Schedule.usedAccesses(kernel) where seen.insert(kernel.accesses[a].array).inserted {
+            used.append(kernel.accesses[a].array)
+          }
+        }
+      }
+      return used
+    }
+  }
+
+  /// What a part of a split body computes, for the comment above its function.
+  struct PartSummary {
+    /// The source lines of the statements the part computes.
+    var sourceLines: ClosedRange<Int>?
+    var forward = false
+    var backward = false
+
+    /// `lines 3-410 of f.bp, forward sweep`.
+    func coverage(of sourceName: String) -> String {
+      var text = "reads of the inputs"
+      if let lines = sourceLines {
+        text = (lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)")
+          + " of \(sourceName)"
+      }
+      switch (forward, backward) {
+      case (true, false): return text + ", forward sweep"
+      case (false, true): return text + ", backward sweep"
+      case (true, true): return text + ", forward sweep then backward sweep"
+      case (false, false): return text + ", stores"
       }
     }
-    return used
   }
 
   /// What a part computes, for the comment above its function.
-  func summary(ofPart part: Int, line: (SourceRange) -> Int) -> FunctionBody.Part {
-    var summary = FunctionBody.Part()
+  func summary(ofPart part: Int, line: (SourceRange) -> Int) -> PartSummary {
+    var summary = PartSummary()
     for g in schedule.parts[part] {
       for k in schedule.groups[g].kernels {
         let kernel = program.kernels[k]
@@ -462,14 +510,14 @@ struct KernelBody {
     let forward = schedule.parts[part].contains { g in
       schedule.groups[g].kernels.contains { k in program.kernels[k].instructions.contains { $0.role == .forward && !$0.op.isLoad } }
     }
-    print(groups: schedule.parts[part], used: arrays(ofPart: part), announced: !forward, into: &p, line: line)
+    print(groups: schedule.parts[part], used: partArrays[part], announced: !forward, into: &p, line: line)
   }
 
   private func print(
-    groups: Range<Int>, used: Set<ArrayName>?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    groups: Range<Int>, used: [ArrayName]?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
   ) {
-    let shown = views.filter { used?.contains($0.key) ?? true }
-    for view in shown.values.sorted(by: { $0.name < $1.name }) {
+    let shown = used.map { $0.compactMap { views[$0] } } ?? Array(views.values)
+    for view in shown.sorted(by: { $0.name < $1.name }) {
       switch view.kind {
       case .pointer(let buffer, let offset, let strides, let rows):
         let shape = rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
@@ -624,18 +672,11 @@ struct KernelBody {
     }
   }
 
-  private func isForwarded(_ view: View) -> Bool {
-    views.contains { $0.value.name == view.name && forwarded[$0.key] != nil }
-  }
+  private func isForwarded(_ view: View) -> Bool { forwarded[view.array] != nil }
 
-  private func isDeclaredByStore(_ view: View) -> Bool {
-    views.contains { $0.value.name == view.name && declaredByStore[$0.key] != nil }
-  }
+  private func isDeclaredByStore(_ view: View) -> Bool { declaredByStore[view.array] != nil }
 
-  private func isFunctionWide(_ view: View) -> Bool {
-    guard let array = views.first(where: { $0.value.name == view.name })?.key else { return false }
-    return program.shape(of: array).isEmpty
-  }
+  private func isFunctionWide(_ view: View) -> Bool { program.shape(of: view.array).isEmpty }
 
   /// The rank-1 locals a fused group holds per iteration.
   private func localsOfGroup(_ group: Schedule.Group) -> [View] {

@@ -72,23 +72,46 @@ struct Schedule {
     for (p, part) in parts.enumerated() {
       for g in part { for k in groups[g].kernels { partOf[k] = p } }
     }
+    var groupOf = [Int](repeating: 0, count: kernels.count)
+    for (g, group) in groups.enumerated() { for k in group.kernels { groupOf[k] = g } }
     for (array, users) in touching where !isInterface(array) {
       let shape = program.shape(of: array)
       if shape.isEmpty {
         if Set(users.map { partOf[$0] }).count == 1 { locals.insert(array) }
-      } else if shape.count == 1, let g = groups.firstIndex(where: { Set($0.kernels).isSuperset(of: users) }),
+      } else if shape.count == 1, let g = users.first.map({ groupOf[$0] }), users.allSatisfy({ groupOf[$0] == g }),
         groups[g].fused, Self.onlyAtOuterLoop(array, groups[g].kernels, kernels)
       {
         locals.insert(array)
       }
     }
-    // Work memory, in order of first use.
-    for kernel in kernels {
+    // Work memory, in order of first use. A scalar there (one that kernels
+    // of two parts share) holds its slot from the group that first touches
+    // it to the last (a fused group's kernels run interleaved); the slot
+    // then serves scalars first touched in later groups, the last freed
+    // first, so the work holds about what is live at once.
+    var lastUse: [ArrayName: Int] = [:]
+    for (k, kernel) in kernels.enumerated() {
+      for a in Self.usedAccesses(kernel) where program.shape(of: kernel.accesses[a].array).isEmpty {
+        lastUse[kernel.accesses[a].array] = groupOf[k]
+      }
+    }
+    var freeSlots: [Int] = []
+    var freedAfter: [Int: [Int]] = [:]
+    for (k, kernel) in kernels.enumerated() {
+      if k > 0 && groupOf[k] != groupOf[k - 1] { freeSlots += freedAfter.removeValue(forKey: groupOf[k - 1]) ?? [] }
       for a in Self.usedAccesses(kernel) {
         let array = kernel.accesses[a].array
         guard !isInterface(array), !locals.contains(array), work[array] == nil else { continue }
-        work[array] = workSize
-        workSize += program.shape(of: array).reduce(1, *)
+        let shape = program.shape(of: array)
+        if shape.isEmpty, let last = lastUse[array] {
+          var slot = workSize
+          if let free = freeSlots.popLast() { slot = free } else { workSize += 1 }
+          work[array] = slot
+          freedAfter[last, default: []].append(slot)
+        } else {
+          work[array] = workSize
+          workSize += shape.reduce(1, *)
+        }
       }
     }
   }

@@ -1,54 +1,32 @@
-/// Turns a checked program into the forward IR. A program without arrays is
-/// one kernel with no loops: a load of each leaf, then each statement's
-/// expressions in order, then a store of each output and each defined name.
+/// Turns a checked program into the forward IR (SPEC §6, ARRAYS-DESIGN §3).
+///
+/// An indexed statement `h[j] = …` is a kernel over its left indices that
+/// stores `h[j]`. A reduction is a kernel of its own, over the indices its
+/// body uses and its own, that folds into a temporary, which the enclosing
+/// expression then loads:
+///
+///     h[j] = sigmoid(sum(i, W[j, i] * x[i]) + b)
+///       fill t[j] = -0.0                      (the sum starts at its first term)
+///       for j, i:  t[j] += W[j, i] * x[i]     (ascending i, as SPEC §6.3 says)
+///       for j:     h[j] = sigmoid(t[j] + b)
+///
+/// `logsumexp(i, e)` is m = max e (NaN if any term is), s = Σ lseExp(e, m),
+/// r = lseResult(m, s), with a count of the terms equal to m for the even
+/// split of the gradient at m = ±∞. Consecutive scalar statements share one
+/// kernel without loops, which reads each scalar once; the program's first
+/// such kernel reads every scalar leaf first, in leaf order, so a program
+/// without arrays is one kernel: its leaves, then its statements.
 ///
 /// Lowering does no value numbering on purpose: two statements with equal
 /// right-hand sides must stay two nodes, or ∂O/∂A and ∂O/∂B would be merged.
 /// The optimiser merges them after differentiation.
 public enum Lowering {
   public static func lower(_ checked: CheckedProgram) -> Program {
-    if checked.hasArrays { return ArrayLowering.lower(checked) }
-    var program = Program()
-    program.symbols = checked.symbols
-    program.leafCount = checked.leafCount
-    program.outputs = checked.outputs
-    var values = [ValueID](repeating: .none, count: checked.symbols.count)
-
-    var b = Builder(Kernel())
-    for (leaf, symbol) in checked.symbols[0..<checked.leafCount].enumerated() {
-      b.range = symbol.range
-      b.owner = Int32(leaf)
-      let value = b.load(Access(.variable(leaf)))
-      b.kernel.instructions[value.int].name = .variable(leaf)
-      values[leaf] = value
-    }
-
-    let tree = checked.tree
-    for (index, statement) in tree.statements.enumerated() {
-      let symbol = Int(checked.definitions[index])
-      guard symbol >= 0 else { continue }
-      b.owner = Int32(symbol)
-      let firstInstruction = b.kernel.instructions.count
-      let known = values
-      var root = lowerExpressions(tree, statement.expressions, into: &b) {
-        known[Int(checked.references[$0])]
-      }
-      // The statement's own node: the root, or a copy when the right-hand side
-      // is just another name (`B = A`), so each name has a node of its own.
-      if root.int < firstInstruction || b.kernel[root].name != nil {
-        b.range = statement.range
-        root = b.emit(.copy, root)
-      }
-      b.kernel.instructions[root.int].name = .variable(symbol)
-      values[symbol] = root
-    }
-
-    // Every defined name, which `eval` reports; then the outputs.
-    for symbol in checked.leafCount..<checked.symbols.count {
-      b.store(Access(.variable(symbol)), values[symbol])
-    }
-    program.kernels = [b.kernel]
-    return withOutputs(checked.outputs, of: program)
+    var state = State(checked)
+    state.readScalarLeaves()
+    for index in checked.tree.statements.indices { state.lowerStatement(index) }
+    state.closeStraightLine()
+    return withOutputs(checked.outputs, of: state.program)
   }
 
   /// The same program with other outputs: each output's store is a copy of
@@ -171,5 +149,349 @@ public enum Lowering {
     case .divide: .div
     case .power: .pow
     }
+  }
+}
+
+private struct State {
+  /// The most terms of one logsumexp whose exponentials the gradient keeps (32 MB).
+  static let cachedTermsLimit = 1 << 22
+
+  let checked: CheckedProgram
+  var tree: SyntaxTree { checked.tree }
+  var program = Program()
+  /// The kernel without loops that consecutive scalar statements fill.
+  var straightLine: Builder?
+  /// The values of the symbols that kernel computes.
+  var values: [Int: ValueID] = [:]
+
+  init(_ checked: CheckedProgram) {
+    self.checked = checked
+    program.symbols = checked.symbols
+    program.leafCount = checked.leafCount
+    program.outputs = checked.outputs
+  }
+
+  /// The program starts with a kernel without loops that reads every
+  /// scalar leaf, in leaf order: a program of scalar statements reads its
+  /// leaves first, as its declarations list them. Should the first
+  /// statement need loops, the kernel stores nothing and is dropped.
+  mutating func readScalarLeaves() {
+    var b = Builder(Kernel())
+    for (leaf, symbol) in checked.symbols[0..<checked.leafCount].enumerated() where symbol.shape.isEmpty {
+      b.range = symbol.range
+      b.owner = Int32(leaf)
+      let value = b.load(Access(.variable(leaf)))
+      b.kernel.instructions[value.int].name = .variable(leaf)
+      values[leaf] = value
+    }
+    straightLine = b
+  }
+
+  mutating func closeStraightLine() {
+    if let b = straightLine, !b.kernel.stores.isEmpty { program.kernels.append(b.kernel) }
+    straightLine = nil
+    values = [:]
+  }
+
+  /// A temporary array of this shape.
+  mutating func temporary(_ shape: [Int]) -> ArrayName {
+    program.temporaries.append(shape)
+    return .temporary(program.temporaries.count - 1)
+  }
+
+  // MARK: Statements
+
+  mutating func lowerStatement(_ index: Int) {
+    let symbol = Int(checked.definitions[index])
+    guard symbol >= 0 else { return }
+    let statement = tree.statements[index]
+    let arena = statement.expressions
+    let bindings = checked.bindings[index]
+    var regions = Regions(tree, arena, checked, bindings)
+    if !regions.reductions.isEmpty { closeStraightLine() }
+    var folded: [Int: (array: ArrayName, extra: [ArrayName])] = [:]
+    for r in regions.reductions {
+      folded[r] = lowerReduction(r, &regions, symbol: symbol, folded: folded)
+    }
+
+    let left = Array(0..<regions.leftCount)
+    if left.isEmpty {
+      // Taken out, not copied: the kernel grows in place (a copy per
+      // statement would make lowering quadratic).
+      var b = straightLine ?? Builder(Kernel())
+      straightLine = nil
+      b.owner = Int32(symbol)
+      let value = lowerRoot(&b, &regions, symbol: symbol, loops: [], folded: folded, statement: statement)
+      b.store(Access(.variable(symbol)), value)
+      values[symbol] = value
+      straightLine = b
+    } else {
+      closeStraightLine()
+      var b = Builder(Kernel(loops: left.map { regions.loop($0) }))
+      b.owner = Int32(symbol)
+      let value = lowerRoot(&b, &regions, symbol: symbol, loops: left, folded: folded, statement: statement)
+      b.store(Access(.variable(symbol), left.indices.map { .loop($0) }), value)
+      program.kernels.append(b.kernel)
+    }
+  }
+
+  /// The statement's own expression, over its left indices.
+  private mutating func lowerRoot(
+    _ b: inout Builder, _ regions: inout Regions, symbol: Int, loops: [Int],
+    folded: [Int: (array: ArrayName, extra: [ArrayName])], statement: Statement
+  ) -> ValueID {
+    let arena = statement.expressions
+    let firstInstruction = b.kernel.instructions.count
+    let region = regions
+    let checked = self.checked
+    var values = self.values
+    self.values = [:]  // so `values` grows in place, as `b` does
+    let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 }) { e, b in
+      Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &values)
+    }
+    self.values = values
+    var root = valueOf[arena.count - 1]
+    // Each name has a node of its own (`B = A`, `h[j] = x[j]`).
+    if root.int < firstInstruction || b.kernel[root].name != nil || b.kernel[root].op.isLoad {
+      b.range = statement.range
+      root = b.emit(.copy, root)
+    }
+    if loops.isEmpty { b.kernel.instructions[root.int].name = .variable(symbol) }
+    return root
+  }
+
+  /// A reduction's kernels; returns the temporary the enclosing expression
+  /// loads (and, for logsumexp, its sum).
+  ///
+  /// A reduction over several indices is the nest SPEC §6.3 defines:
+  /// `sum(i, j, e)` is `sum(i, sum(j, e))`, the innermost index reduced first
+  /// into a temporary over the outer ones, so it folds (and rounds) exactly
+  /// as the nested form does; `logsumexp` likewise.
+  private mutating func lowerReduction(
+    _ r: Int, _ regions: inout Regions, symbol: Int, folded: [Int: (array: ArrayName, extra: [ArrayName])]
+  ) -> (array: ArrayName, extra: [ArrayName]) {
+    guard case .reduction(let kind, _, _, let body) = tree.expressions[r].kind else {
+      preconditionFailure("not a reduction")
+    }
+    let free = regions.free[r] ?? []
+    let own = checked.reductionBindings[r] ?? []
+    let region = regions
+    let arena = regions.arena
+    let checked = self.checked
+    // The innermost index over the body itself.
+    var result = reduceOnce(kind, free: free + own.dropLast(), index: own[own.count - 1], r, regions, symbol: symbol) { b, loops in
+      var none: [Int: ValueID] = [:]
+      let valueOf = Lowering.lowerRegion(checked.tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r }) { e, b in
+        Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &none)
+      }
+      return valueOf[body.index - arena.lowerBound]
+    }
+    // Each outer index over the level inside it.
+    for k in stride(from: own.count - 2, through: 0, by: -1) {
+      let inner = result
+      let levelFree = free + own[0..<k]
+      result = reduceOnce(kind, free: levelFree, index: own[k], r, regions, symbol: symbol) { b, _ in
+        let at = (0...levelFree.count).map { Subscript.loop($0) }
+        switch kind {
+        case .sum: return b.load(Access(inner.array, at))
+        case .logsumexp: return b.call(.lseResult, b.load(Access(inner.array, at)), b.load(Access(inner.extra[0], at)))
+        }
+      }
+    }
+    return result
+  }
+
+  /// One level of a reduction: over `index`, for each point of `free`, of the
+  /// value `term` computes in a kernel over `free + [index]`.
+  private mutating func reduceOnce(
+    _ kind: Reduction, free: [Int], index: Int, _ r: Int, _ regions: Regions, symbol: Int,
+    term: (inout Builder, [Int]) -> ValueID
+  ) -> (array: ArrayName, extra: [ArrayName]) {
+    let loops = free + [index]
+    let shape = free.map { regions.bindings[$0].extent }
+    let target = free.indices.map { Subscript.loop($0) }
+    let range = tree.expressions[r].range
+    let region = regions
+
+    /// A kernel over the level's loops storing `make(term value)`.
+    func kernel(_ store: (inout Builder, ValueID) -> Void) -> Kernel {
+      var b = Builder(Kernel(loops: loops.map { region.loop($0) }))
+      b.owner = Int32(symbol)
+      let value = term(&b, loops)
+      b.range = range
+      store(&b, value)
+      return b.kernel
+    }
+
+    switch kind {
+    case .sum:
+      let sum = temporary(shape)
+      let kernels = [
+        fill(sum, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        kernel { b, value in b.store(Access(sum, target), value, mode: .add) },
+      ]
+      program.kernels += kernels
+      return (sum, [])
+    case .logsumexp:
+      let (maximum, count, sum) = (temporary(shape), temporary(shape), temporary(shape))
+      // Each term exp(e − m) is kept, where that is small enough, for the
+      // gradient to read instead of computing exp again: the gradient of a
+      // logsumexp then costs one exp per term, as its value does.
+      let space = loops.reduce(1) { $0 * regions.bindings[$1].extent }
+      let terms = space <= Self.cachedTermsLimit ? temporary(loops.map { regions.bindings[$0].extent }) : nil
+      let kernels = [
+        fill(maximum, shape, free, regions, with: -.infinity, symbol: symbol, range: range),
+        fill(count, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        fill(sum, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        kernel { b, value in b.store(Access(maximum, target), value, mode: .maximum(count: count)) },
+        kernel { b, value in
+          let m = b.load(Access(maximum, target))
+          let tie = b.call(.equal, value, m)
+          b.store(Access(count, target), tie, mode: .add)
+          let term = b.call(.lseExp, value, m)
+          b.store(Access(sum, target), term, mode: .add)
+          if let terms { b.store(Access(terms, loops.indices.map { .loop($0) }), term) }
+        },
+      ]
+      program.kernels += kernels
+      return (maximum, [sum])
+    }
+  }
+
+  /// A kernel that sets every element of `array` to `value`.
+  private func fill(
+    _ array: ArrayName, _ shape: [Int], _ free: [Int], _ regions: Regions, with value: Double, symbol: Int,
+    range: SourceRange
+  ) -> Kernel {
+    var b = Builder(Kernel(loops: free.map { regions.loop($0) }))
+    b.owner = Int32(symbol)
+    b.range = range
+    b.store(Access(array, shape.indices.map { .loop($0) }), b.constant(value))
+    return b.kernel
+  }
+
+  /// The value of a name, an element or a reduction where a kernel over
+  /// `loops` (binding positions) uses it. A kernel without loops reads a
+  /// scalar once (`values`, which a reduction's kernels do not share).
+  private static func external(
+    _ e: Int, _ b: inout Builder, loops: [Int], regions: Regions,
+    folded: [Int: (array: ArrayName, extra: [ArrayName])], checked: CheckedProgram, values: inout [Int: ValueID]
+  ) -> ValueID {
+    let node = checked.tree.expressions[e]
+    func position(_ binding: Int) -> Subscript {
+      .loop(loops.firstIndex(of: binding) ?? 0)
+    }
+    switch node.kind {
+    case .name:
+      let symbol = Int(checked.references[e])
+      if loops.isEmpty, let value = values[symbol] { return value }
+      let value = b.load(Access(.variable(symbol)))
+      if b.kernel[value].name == nil { b.kernel.instructions[value.int].name = .variable(symbol) }
+      if loops.isEmpty && b.kernel.loops.isEmpty { values[symbol] = value }
+      return value
+    case .element:
+      let symbol = Int(checked.references[e])
+      let subscripts = (checked.subscripts[e] ?? []).map { s -> Subscript in
+        switch s {
+        case .binding(let binding): position(binding)
+        case .constant(let c): .constant(c)
+        }
+      }
+      return b.load(Access(.variable(symbol), subscripts))
+    case .reduction(let kind, _, _, _):
+      let (array, extra) = folded[e] ?? (.temporary(0), [])
+      let at = (regions.free[e] ?? []).map(position)
+      switch kind {
+      case .sum:
+        return b.load(Access(array, at))
+      case .logsumexp:
+        let m = b.load(Access(array, at))
+        let s = b.load(Access(extra[0], at))
+        return b.call(.lseResult, m, s)
+      }
+    default:
+      preconditionFailure("only names, elements and reductions come from outside")
+    }
+  }
+}
+
+/// Which reduction each node of a statement belongs to, and the indices each
+/// reduction's result depends on.
+private struct Regions {
+  let arena: Range<Int>
+  let bindings: [Binding]
+  /// Per node (arena offset): the innermost reduction (arena index) whose
+  /// body holds it, or -1.
+  var owner: [Int]
+  /// The reductions, inner before outer (the arena's post-order).
+  var reductions: [Int] = []
+  /// Per reduction: the bindings outside it that its body uses, in nest order.
+  var free: [Int: [Int]] = [:]
+  let leftCount: Int
+
+  init(_ tree: SyntaxTree, _ arena: Range<Int>, _ checked: CheckedProgram, _ bindings: [Binding]) {
+    self.arena = arena
+    self.bindings = bindings
+    owner = [Int](repeating: -1, count: arena.count)
+    var first = [Int](repeating: 0, count: arena.count)
+    var ownerOfBinding = [Int](repeating: -1, count: bindings.count)
+    for e in arena {
+      var start = e
+      switch tree.expressions[e].kind {
+      case .negate(let x), .parenthesized(let x): start = first[x.index - arena.lowerBound]
+      case .binary(_, let x, _): start = first[x.index - arena.lowerBound]
+      case .call(_, _, let arguments): start = arguments.first.map { first[$0.index - arena.lowerBound] } ?? e
+      case .reduction(_, _, _, let body):
+        start = first[body.index - arena.lowerBound]
+        reductions.append(e)
+        for binding in checked.reductionBindings[e] ?? [] { ownerOfBinding[binding] = e }
+      case .number, .name, .element, .error: break
+      }
+      first[e - arena.lowerBound] = start
+    }
+    // Post-order: a reduction's body precedes it, inner reductions first, so
+    // the last reduction to claim a node is the innermost around it.
+    for r in reductions.reversed() {
+      guard case .reduction(_, _, _, let body) = tree.expressions[r].kind else { continue }
+      for e in first[body.index - arena.lowerBound]...body.index { owner[e - arena.lowerBound] = r }
+    }
+    leftCount = bindings.indices.filter { ownerOfBinding[$0] == -1 }.count
+    // Depth of each reduction, for nest order: outer reductions' indices first.
+    var depth: [Int: Int] = [:]
+    for r in reductions {
+      var d = 0
+      var o = owner[r - arena.lowerBound]
+      while o >= 0 {
+        d += 1
+        o = owner[o - arena.lowerBound]
+      }
+      depth[r] = d
+    }
+    func nestKey(_ binding: Int) -> (Int, Int) {
+      let r = ownerOfBinding[binding]
+      return (r < 0 ? 0 : 1 + (depth[r] ?? 0), binding)
+    }
+    for r in reductions {
+      var used = Set<Int>()
+      for e in arena where owner[e - arena.lowerBound] == r {
+        if let subscripts = checked.subscripts[e] {
+          for case .binding(let binding) in subscripts { used.insert(binding) }
+        }
+        if case .reduction = tree.expressions[e].kind { used.formUnion(free[e] ?? []) }
+      }
+      used.subtract(checked.reductionBindings[r] ?? [])
+      free[r] = used.sorted { nestKey($0) < nestKey($1) }
+    }
+  }
+
+  func loop(_ binding: Int) -> Loop {
+    Loop(name: bindings[binding].name, extent: bindings[binding].extent, range: bindings[binding].range)
+  }
+}
+
+extension Op {
+  var isLoad: Bool {
+    if case .load = self { return true }
+    return false
   }
 }
