@@ -199,10 +199,7 @@ private struct Sweep {
     for kernel in forward.kernels {
       for store in kernel.stores where kernel.accesses[store.access].array == array {
         let subscripts = kernel.accesses[store.access].subscripts
-        let names = subscripts.map { s -> String? in
-          if case .loop(let l) = s { return kernel.loops[l].name }
-          return nil
-        }
+        let names = subscripts.map { $0.loop.map { kernel.loops[$0].name } }
         if names.allSatisfy({ $0 != nil }) && Set(names).count == rank { return names.compactMap { $0 } }
       }
     }
@@ -240,12 +237,7 @@ private struct Sweep {
     let shift = seedLoops.count
     var b = builder(loops: seedLoops + kernel.loops)
     let seed = seedLoops.indices.map { Subscript.loop($0) }
-    func shifted(_ access: Access) -> Access {
-      Access(access.array, access.subscripts.map { s in
-        if case .loop(let l) = s { return .loop(l + shift) }
-        return s
-      })
-    }
+    func shifted(_ access: Access) -> Access { access.shifted(by: shift) }
     // The values the kernel stores (by assignment) are loaded, not recomputed.
     var stored: [Int: Access] = [:]
     for store in kernel.stores where store.mode == .assign {
@@ -394,14 +386,12 @@ private struct Sweep {
     for load in loads { if let d = adjoint(of: load.access.array) { perArray[d, default: 0] += 1 } }
     for load in loads {
       guard let d = adjoint(of: load.access.array) else { continue }
-      let subscripts = seed + load.access.subscripts
-      let covering = subscripts.count == loops && Set(subscripts).count == loops
-        && subscripts.allSatisfy { if case .loop = $0 { return true } else { return false } }
-      if covering && !written.contains(d) && perArray[d] == 1 {
-        b.store(Access(d, subscripts), load.adjoint)
+      let target = Access(d, seed + load.access.subscripts)
+      if target.coversEveryPoint(ofLoops: loops) && !written.contains(d) && perArray[d] == 1 {
+        b.store(target, load.adjoint)
       } else {
         if !written.contains(d) { fills.append(fill(d, with: 0)) }
-        b.store(Access(d, subscripts), load.adjoint, mode: .add)
+        b.store(target, load.adjoint, mode: .add)
       }
       written.insert(d)
     }

@@ -234,7 +234,7 @@ struct KernelBody {
         let array = kernel.accesses[store.access].array
         guard schedule.locals.contains(array) else { continue }
         let level = program.shape(of: array).isEmpty ? 0 : 1
-        let runsAt = max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+        let runsAt = max(depth[store.value.int], kernel.accesses[store.access].depth)
         if writer[array] != nil || store.mode != .assign || runsAt > level { rejected.insert(array) }
         writer[array] = k
       }
@@ -264,7 +264,7 @@ struct KernelBody {
         let array = kernel.accesses[store.access].array
         guard schedule.locals.contains(array), seen.insert(array).inserted else { continue }
         let level = program.shape(of: array).isEmpty ? 0 : 1
-        let runsAt = max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+        let runsAt = max(depth[store.value.int], kernel.accesses[store.access].depth)
         if store.mode == .assign && runsAt == level { first[array] = k }
       }
     }
@@ -286,10 +286,7 @@ struct KernelBody {
     // An accumulation no inner loop subscripts: `y_sum += W[j][i] * x[i]` over i.
     let chains = kernels.contains { kernel in
       kernel.loops.count >= 2 && kernel.stores.contains { store in
-        store.mode != .assign && !kernel.accesses[store.access].subscripts.contains { s in
-          if case .loop(let l) = s { return l > 0 }
-          return false
-        }
+        store.mode != .assign && !kernel.accesses[store.access].followsInnerLoop
       }
     }
     guard chains else { return false }
@@ -300,7 +297,7 @@ struct KernelBody {
     for (array, writing) in writers {
       let rowWise = kernels.allSatisfy { kernel in
         Schedule.usedAccesses(kernel).allSatisfy { a in
-          kernel.accesses[a].array != array || kernel.accesses[a].subscripts.first == .loop(0)
+          kernel.accesses[a].array != array || kernel.accesses[a].isRowOfOuterLoop
         }
       }
       if rowWise { continue }
@@ -309,12 +306,9 @@ struct KernelBody {
       let kernel = kernels[k]
       let depth = Schedule.depths(kernel)
       for store in kernel.stores where kernel.accesses[store.access].array == array {
-        if store.mode == .assign && max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access])) == 0 { continue }
+        if store.mode == .assign && max(depth[store.value.int], kernel.accesses[store.access].depth) == 0 { continue }
         guard store.mode != .assign else { return false }
-        let picked = Set(kernel.accesses[store.access].subscripts.compactMap { s -> Int? in
-          if case .loop(let l) = s { return l }
-          return nil
-        })
+        let picked = Set(kernel.accesses[store.access].loops)
         if !Set(1..<kernel.loops.count).isSubset(of: picked) { return false }
       }
       for other in kernels {
@@ -367,7 +361,7 @@ struct KernelBody {
   private func storeDepth(_ store: Store, _ kernel: Kernel, _ depth: [Int]) -> Int {
     switch store.mode {
     case .add, .maximum: kernel.loops.count
-    case .assign: max(depth[store.value.int], Schedule.depthOf(kernel.accesses[store.access]))
+    case .assign: max(depth[store.value.int], kernel.accesses[store.access].depth)
     }
   }
 

@@ -150,7 +150,7 @@ struct Schedule {
       for k in group {
         let kernel = kernels[k]
         for a in usedAccesses(kernel) where kernel.accesses[a].array == array {
-          guard kernel.accesses[a].subscripts.first == .loop(0) else { return false }
+          guard kernel.accesses[a].isRowOfOuterLoop else { return false }
         }
       }
     }
@@ -167,7 +167,7 @@ struct Schedule {
     for k in group {
       let kernel = kernels[k]
       for a in usedAccesses(kernel) where kernel.accesses[a].array == array {
-        if kernel.accesses[a].subscripts != [.loop(0)] { return false }
+        if !kernel.accesses[a].isOuterLoopOnly { return false }
       }
     }
     return true
@@ -179,19 +179,12 @@ struct Schedule {
     var depth = [Int](repeating: 0, count: kernel.instructions.count)
     for (i, instruction) in kernel.instructions.enumerated() {
       switch instruction.op {
-      case .load(let a): depth[i] = depthOf(kernel.accesses[a])
+      case .load(let a): depth[i] = kernel.accesses[a].depth
       case .constant: break
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
         depth[i] = instruction.operands.map { depth[$0.int] }.max() ?? 0
       }
     }
     return depth
-  }
-
-  static func depthOf(_ access: Access) -> Int {
-    access.subscripts.map { s -> Int in
-      if case .loop(let l) = s { return l + 1 }
-      return 0
-    }.max() ?? 0
   }
 }

@@ -113,9 +113,7 @@ public struct Evaluation: Sendable {
   private func ownSymbol(_ kernel: Kernel) -> Int? {
     for store in kernel.stores where store.mode == .assign {
       let access = kernel.accesses[store.access]
-      guard case .variable(let s) = access.array, access.subscripts.count == kernel.loops.count,
-        access.subscripts == kernel.loops.indices.map({ .loop($0) })
-      else { continue }
+      guard case .variable(let s) = access.array, access.isIdentity(ofLoops: kernel.loops.count) else { continue }
       return s
     }
     return nil
