@@ -72,6 +72,23 @@ struct Dialect: Sendable {
     declaration + name + " = " + (integerLiterals ? asDouble(value) : value) + statementEnd
   }
 
+  /// ``declare(_:_:)`` appended to `out`, the value written by `value`.
+  func declare(_ name: String, into out: inout String, value: (inout String) -> Void) {
+    out += declaration
+    out += name
+    out += " = "
+    guard integerLiterals else {
+      value(&out)
+      out += statementEnd
+      return
+    }
+    // A bare integer literal needs `.0`: only a short value can be one.
+    var text = ""
+    value(&text)
+    out += asDouble(text)
+    out += statementEnd
+  }
+
   /// `out[0] = C;`, `output[0] = C`
   func assign(_ target: String, _ value: String) -> String { target + " = " + value + statementEnd }
 

@@ -8,25 +8,28 @@ struct KernelBody {
   let program: Program
   let dialect: Dialect
   let schedule: Schedule
-  private var views: [ArrayName: View] = [:]
+  /// How the code reaches each array, by its number (``ArrayTable``).
+  private var views: [View?] = []
   private var plans: [FunctionPlan] = []
   private var depths: [[Int]] = []
   /// Each kernel's loop names, legalised.
   private var loopNames: [[String]] = []
   /// Every helper function the body calls, sorted by name.
   private(set) var helpers: [Builtin] = []
-  /// Locals that are only a name for a value (see ``forwardedLocals``): by the kernel writing them.
-  private var forwarded: [ArrayName: Int] = [:]
-  /// Locals declared by their first store (`double h_sum = -0.0;`): by the kernel making it.
-  private var declaredByStore: [ArrayName: Int] = [:]
+  /// By array number: for a local that is only a name for a value (see
+  /// ``forwardedLocals``), the kernel writing it, else -1.
+  private var forwarded: [Int] = []
+  /// By array number: for a local declared by its first store (`double h_sum
+  /// = -0.0;`), the kernel making it, else -1.
+  private var declaredByStore: [Int] = []
   /// The groups run `jamFactor` rows at a time (see ``jammable(_:)``), by
   /// group index; for each of their kernels, the plans of rows 1, 2, 3
   /// (row 0 is `plans[k]`), and each group local's names in those rows.
   private var jammed = Set<Int>()
   private var rowPlans: [Int: [FunctionPlan]] = [:]
-  private var rowLocalNames: [ArrayName: [String]] = [:]
-  /// The arrays each part uses (``arraysOfParts(_:_:)``); none when whole.
-  private var partArrays: [[ArrayName]] = []
+  private var rowLocalNames: [Int: [String]] = [:]
+  /// The arrays each part uses, by number (``arraysOfParts(_:_:)``); none when whole.
+  private var partArrays: [[Int]] = []
 
   /// Rows of a reduction's outer loop computed together: four independent
   /// sums hide the latency of one floating-point add chain (`y_sum`,
@@ -47,8 +50,9 @@ struct KernelBody {
     var kind: Kind
     var mutable: Bool
     var count: Int
-    /// The array it shows.
-    var array: ArrayName
+    /// The number of the array it shows, and whether that is a scalar.
+    var id: Int
+    var isScalar: Bool
   }
 
   /// - Parameter interface: where the caller's buffers hold an array (leaf,
@@ -69,40 +73,37 @@ struct KernelBody {
     var names = NameTable()
     let temporaryNames = Self.temporaryNames(program)
     // Arrays first: their names are the source's, and nothing may shadow them.
-    var arrays: [ArrayName] = []
-    var seen = Set<ArrayName>()
-    for kernel in program.kernels {
-      for a in Schedule.usedAccesses(kernel) where seen.insert(kernel.accesses[a].array).inserted {
-        arrays.append(kernel.accesses[a].array)
-      }
-    }
-    for array in arrays {
+    let arrays = schedule.arrays
+    views = [View?](repeating: nil, count: arrays.names.count)
+    for (id, array) in arrays.names.enumerated() {
       let shape = program.shape(of: array)
       let count = shape.reduce(1, *)
-      let element = shape.isEmpty && (interface(array) != nil || !schedule.locals.contains(array))
+      let scalar = shape.isEmpty
+      let element = scalar && (interface(array) != nil || !schedule.isLocal[id])
       let name = element ? "" : names.claim(dialect.legal(Self.name(array, program, temporaryNames)))
       if let (buffer, offset, strides, mutable) = interface(array) {
         let contiguous = strides == Layout.rowMajor(shape)
         // A Jacobian's rows are a gradient row apart: the view spans from
         // the first element to the last.
         let span = 1 + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
-        views[array] = shape.isEmpty
-          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1, array: array)
+        views[id] = scalar
+          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1, id: id, isScalar: true)
           : View(name: name, kind: .pointer(buffer: buffer, offset: offset, strides: strides,
                                             rows: contiguous && dialect.indexesRows), mutable: mutable, count: span,
-                 array: array)
-      } else if schedule.locals.contains(array) {
-        views[array] = View(name: name, kind: .local, mutable: true, count: count, array: array)
-      } else if shape.isEmpty {
+                 id: id, isScalar: false)
+      } else if schedule.isLocal[id] {
+        views[id] = View(name: name, kind: .local, mutable: true, count: count, id: id, isScalar: scalar)
+      } else if scalar {
         // A scalar two parts share: its element of the work buffer.
-        views[array] = View(
-          name: name, kind: .element(buffer: workBuffer, offset: schedule.work[array] ?? 0), mutable: true, count: 1,
-          array: array)
+        views[id] = View(
+          name: name, kind: .element(buffer: workBuffer, offset: schedule.workOffset[id]), mutable: true, count: 1,
+          id: id, isScalar: true)
       } else {
-        let offset = schedule.work[array] ?? 0
-        views[array] = View(
-          name: name, kind: .pointer(buffer: workBuffer, offset: offset, strides: Layout.rowMajor(shape), rows: dialect.indexesRows),
-          mutable: true, count: count, array: array)
+        views[id] = View(
+          name: name,
+          kind: .pointer(buffer: workBuffer, offset: schedule.workOffset[id], strides: Layout.rowMajor(shape),
+                         rows: dialect.indexesRows),
+          mutable: true, count: count, id: id, isScalar: false)
       }
     }
     // Loops, then each kernel's values. A fused kernel's first loop is its group's.
@@ -132,8 +133,10 @@ struct KernelBody {
         }
       }
     }
-    forwarded = Self.forwardedLocals(program, schedule)
-    declaredByStore = Self.declaredByFirstStore(program, schedule).filter { forwarded[$0.key] == nil }
+    depths = program.kernels.map(Schedule.depths)
+    forwarded = Self.forwardedLocals(program, schedule, depths)
+    declaredByStore = Self.declaredByFirstStore(program, schedule, depths)
+    for id in declaredByStore.indices where forwarded[id] >= 0 { declaredByStore[id] = -1 }
     var groupOf: [Int: Int] = [:]
     for (g, group) in schedule.groups.enumerated() {
       for k in group.kernels { groupOf[k] = g }
@@ -141,12 +144,9 @@ struct KernelBody {
     }
     for g in jammed {
       for k in schedule.groups[g].kernels {
-        for a in Schedule.usedAccesses(program.kernels[k]) {
-          let array = program.kernels[k].accesses[a].array
-          guard let view = views[array], case .local = view.kind, !program.shape(of: array).isEmpty,
-            rowLocalNames[array] == nil
-          else { continue }
-          rowLocalNames[array] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
+        for id in arrays.used[k] {
+          guard let view = views[id], case .local = view.kind, !view.isScalar, rowLocalNames[id] == nil else { continue }
+          rowLocalNames[id] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
         }
       }
     }
@@ -157,12 +157,13 @@ struct KernelBody {
       for g in part { for k in schedule.groups[g].kernels { partOf[k] = p } }
     }
     let sharedNames = names
-    var forwardedName: [ArrayName: String] = [:]
-    var rowForwardedName: [[ArrayName: String]] = Array(repeating: [:], count: Self.jamFactor)
+    var forwardedName: [Int: String] = [:]
+    var rowForwardedName: [[Int: String]] = Array(repeating: [:], count: Self.jamFactor)
     var helperSet = Set<Builtin>()
     for (k, kernel) in program.kernels.enumerated() {
       if k > 0 && partOf[k] != partOf[k - 1] { names = sharedNames }
-      let depth = Schedule.depths(kernel)
+      let depth = depths[k]
+      let ids = arrays.ofAccess[k]
       // A value used deeper than it is computed is hoisted into a local.
       var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
       for instruction in kernel.instructions {
@@ -172,27 +173,27 @@ struct KernelBody {
       for store in kernel.stores {
         if storeDepth(store, kernel, depth) > depth[store.value.int] { needsLocal[store.value.int] = true }
         if case .maximum = store.mode { needsLocal[store.value.int] = true }
-        if forwarded[kernel.accesses[store.access].array] == k { needsLocal[store.value.int] = true }
+        if forwarded[ids[store.access]] == k { needsLocal[store.value.int] = true }
       }
       // A read of a local is its name (a forwarded one's: the value stored
       // to it), needing no copy while the kernel does not write it.
-      let written = Set(kernel.stores.map { kernel.accesses[$0.access].array })
+      let written = kernel.stores.map { ids[$0.access] }
       var alias = [Bool](repeating: false, count: kernel.instructions.count)
       for (i, instruction) in kernel.instructions.enumerated() {
         guard case .load(let a) = instruction.op else { continue }
-        let array = kernel.accesses[a].array
-        if forwardedName[array] != nil || (schedule.locals.contains(array) && !written.contains(array)) {
+        let id = ids[a]
+        if forwardedName[id] != nil || (schedule.isLocal[id] && !written.contains(id)) {
           alias[i] = true
           needsLocal[i] = false
         }
       }
       let elements = kernel.accesses.indices.map { a in
-        forwardedName[kernel.accesses[a].array] ?? element(kernel.accesses[a], k)
+        ids[a] < 0 ? "" : forwardedName[ids[a]] ?? element(kernel.accesses[a], k, id: ids[a])
       }
       let plan = FunctionPlan(
         program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal, inline: alias)
-      for store in kernel.stores where forwarded[kernel.accesses[store.access].array] == k {
-        forwardedName[kernel.accesses[store.access].array] = plan.text(store.value)
+      for store in kernel.stores where forwarded[ids[store.access]] == k {
+        forwardedName[ids[store.access]] = plan.text(store.value)
       }
       if let g = groupOf[k], jammed.contains(g) {
         // Rows 1, 2, 3: the same plan, with `j + r` for the outer index and
@@ -200,13 +201,13 @@ struct KernelBody {
         var rows: [FunctionPlan] = []
         for r in 1..<Self.jamFactor {
           let rowElements = kernel.accesses.indices.map { a in
-            rowForwardedName[r][kernel.accesses[a].array] ?? element(kernel.accesses[a], k, row: r)
+            ids[a] < 0 ? "" : rowForwardedName[r][ids[a]] ?? element(kernel.accesses[a], k, id: ids[a], row: r)
           }
           let row = plan.variant(elements: rowElements) { i, name in
             depth[i] >= 1 ? names.claim(name + "_\(r)") : name
           }
-          for store in kernel.stores where forwarded[kernel.accesses[store.access].array] == k {
-            rowForwardedName[r][kernel.accesses[store.access].array] = row.text(store.value)
+          for store in kernel.stores where forwarded[ids[store.access]] == k {
+            rowForwardedName[r][ids[store.access]] = row.text(store.value)
           }
           rows.append(row)
         }
@@ -214,58 +215,58 @@ struct KernelBody {
       }
       for helper in plan.helpers where helperSet.insert(helper).inserted { helpers.append(helper) }
       plans.append(plan)
-      depths.append(depth)
     }
     helpers.sort { $0.rawValue < $1.rawValue }
   }
 
   /// The locals written once, by an assignment at the level their group
   /// runs once per iteration (the function's top level for a scalar), and
-  /// read only by later kernels: each is the kernel that writes it. Such a
-  /// local needs no variable; a read is the name of the value written
-  /// (`o_d1`, not `dE_do_sum = o_d1; o_d2 = dE_do_sum`).
-  private static func forwardedLocals(_ program: Program, _ schedule: Schedule) -> [ArrayName: Int] {
-    var writer: [ArrayName: Int] = [:]
-    var rejected = Set<ArrayName>()
-    var firstReader: [ArrayName: Int] = [:]
+  /// read only by later kernels: by array number, the kernel that writes
+  /// it, else -1. Such a local needs no variable; a read is the name of the
+  /// value written (`o_d1`, not `dE_do_sum = o_d1; o_d2 = dE_do_sum`).
+  private static func forwardedLocals(_ program: Program, _ schedule: Schedule, _ depths: [[Int]]) -> [Int] {
+    let arrays = schedule.arrays
+    var writer = [Int](repeating: -1, count: arrays.names.count)
+    var rejected = [Bool](repeating: false, count: arrays.names.count)
+    var firstReader = [Int](repeating: -1, count: arrays.names.count)
     for (k, kernel) in program.kernels.enumerated() {
-      let depth = Schedule.depths(kernel)
+      let ids = arrays.ofAccess[k]
       for store in kernel.stores {
-        let array = kernel.accesses[store.access].array
-        guard schedule.locals.contains(array) else { continue }
-        let level = program.shape(of: array).isEmpty ? 0 : 1
-        let runsAt = max(depth[store.value.int], kernel.accesses[store.access].depth)
-        if writer[array] != nil || store.mode != .assign || runsAt > level { rejected.insert(array) }
-        writer[array] = k
+        let id = ids[store.access]
+        guard schedule.isLocal[id] else { continue }
+        let level = program.shape(of: arrays.names[id]).isEmpty ? 0 : 1
+        let runsAt = max(depths[k][store.value.int], kernel.accesses[store.access].depth)
+        if writer[id] >= 0 || store.mode != .assign || runsAt > level { rejected[id] = true }
+        writer[id] = k
       }
       for instruction in kernel.instructions {
-        if case .load(let a) = instruction.op, firstReader[kernel.accesses[a].array] == nil {
-          firstReader[kernel.accesses[a].array] = k
-        }
+        if case .load(let a) = instruction.op, firstReader[ids[a]] < 0 { firstReader[ids[a]] = k }
       }
     }
-    return writer.filter { array, k in
-      !rejected.contains(array) && (firstReader[array].map { $0 > k } ?? false)
+    return writer.indices.map { id in
+      writer[id] >= 0 && !rejected[id] && firstReader[id] > writer[id] ? writer[id] : -1
     }
   }
 
   /// The locals whose first use is an assignment at the level they are
   /// declared at (the function's top level for a scalar, the fused loop's
-  /// body for a group's local): each is the kernel that makes it.
-  private static func declaredByFirstStore(_ program: Program, _ schedule: Schedule) -> [ArrayName: Int] {
-    var first: [ArrayName: Int] = [:]
-    var seen = Set<ArrayName>()
+  /// body for a group's local): by array number, the kernel that makes it, else -1.
+  private static func declaredByFirstStore(_ program: Program, _ schedule: Schedule, _ depths: [[Int]]) -> [Int] {
+    let arrays = schedule.arrays
+    var first = [Int](repeating: -1, count: arrays.names.count)
+    var seen = [Bool](repeating: false, count: arrays.names.count)
     for (k, kernel) in program.kernels.enumerated() {
+      let ids = arrays.ofAccess[k]
       for instruction in kernel.instructions {
-        if case .load(let a) = instruction.op { seen.insert(kernel.accesses[a].array) }
+        if case .load(let a) = instruction.op { seen[ids[a]] = true }
       }
-      let depth = Schedule.depths(kernel)
       for store in kernel.stores {
-        let array = kernel.accesses[store.access].array
-        guard schedule.locals.contains(array), seen.insert(array).inserted else { continue }
-        let level = program.shape(of: array).isEmpty ? 0 : 1
-        let runsAt = max(depth[store.value.int], kernel.accesses[store.access].depth)
-        if store.mode == .assign && runsAt == level { first[array] = k }
+        let id = ids[store.access]
+        guard schedule.isLocal[id], !seen[id] else { continue }
+        seen[id] = true
+        let level = program.shape(of: arrays.names[id]).isEmpty ? 0 : 1
+        let runsAt = max(depths[k][store.value.int], kernel.accesses[store.access].depth)
+        if store.mode == .assign && runsAt == level { first[id] = k }
       }
     }
     return first
@@ -374,8 +375,8 @@ struct KernelBody {
   /// How the code writes an element: `W1[j][i]`, `in[5]`, `h_sum`, `x[j &* 2 &+ i]`.
   ///
   /// `row` is a jammed group's row: the outer index reads `j + row`.
-  private func element(_ access: Access, _ k: Int, row: Int = 0) -> String {
-    guard let view = views[access.array] else { return "0" }
+  private func element(_ access: Access, _ k: Int, id: Int, row: Int = 0) -> String {
+    guard let view = views[id] else { return "0" }
     let loops = loopNames[k]
     func index(_ s: Subscript) -> String {
       switch s {
@@ -388,7 +389,7 @@ struct KernelBody {
     case .element(let buffer, let offset):
       return dialect.element(buffer, "\(offset)")
     case .local:
-      if row > 0, let names = rowLocalNames[access.array] { return names[row - 1] }
+      if row > 0, let names = rowLocalNames[id] { return names[row - 1] }
       return view.name
     case .pointer(_, _, let strides, let rows):
       if rows { return view.name + access.subscripts.map { "[\(index($0))]" }.joined() }
@@ -417,24 +418,21 @@ struct KernelBody {
       case .local: false
       }
     }
-    guard let part else { return views.values.contains(where: inBuffer) }
+    guard let part else { return views.contains { $0.map(inBuffer) ?? false } }
     return partArrays[part].contains { views[$0].map(inBuffer) ?? false }
   }
 
   /// Whether the body is printed as parts, one function each.
   var isSplit: Bool { !schedule.parts.isEmpty }
 
-  /// The arrays each part's kernels load or store, in order of first use.
-  private static func arraysOfParts(_ program: Program, _ schedule: Schedule) -> [[ArrayName]] {
+  /// The numbers of the arrays each part's kernels load or store, in order of first use.
+  private static func arraysOfParts(_ program: Program, _ schedule: Schedule) -> [[Int]] {
     schedule.parts.map { part in
-      var seen = Set<ArrayName>()
-      var used: [ArrayName] = []
+      var seen = Set<Int>()
+      var used: [Int] = []
       for g in part {
         for k in schedule.groups[g].kernels {
-          let kernel = program.kernels[k]
-          for a in Schedule.usedAccesses(kernel) where seen.insert(kernel.accesses[a].array).inserted {
-            used.append(kernel.accesses[a].array)
-          }
+          for id in schedule.arrays.used[k] where seen.insert(id).inserted { used.append(id) }
         }
       }
       return used
@@ -508,9 +506,9 @@ struct KernelBody {
   }
 
   private func print(
-    groups: Range<Int>, used: [ArrayName]?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    groups: Range<Int>, used: [Int]?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
   ) {
-    let shown = used.map { $0.compactMap { views[$0] } } ?? Array(views.values)
+    let shown = used.map { $0.compactMap { views[$0] } } ?? views.compactMap { $0 }
     for view in shown.sorted(by: { $0.name < $1.name }) {
       switch view.kind {
       case .pointer(let buffer, let offset, let strides, let rows):
@@ -575,7 +573,7 @@ struct KernelBody {
     p.indented { p in
       for row in 0..<Self.jamFactor {
         for view in localsOfGroup(group) where !isDeclaredByStore(view) {
-          let name = row == 0 ? view.name : (rowLocalNames.first { views[$0.key]?.name == view.name }?.value[row - 1] ?? view.name)
+          let name = row == 0 ? view.name : (rowLocalNames[view.id]?[row - 1] ?? view.name)
           p.line(dialect.mutableLocal(name, nil))
         }
       }
@@ -614,25 +612,25 @@ struct KernelBody {
   func isIndependent(_ k: Int, _ depth: Int) -> Bool {
     let kernel = program.kernels[k]
     guard depth == kernel.loops.count - 1 else { return false }
+    let ids = schedule.arrays.ofAccess[k]
     let inside = kernel.stores.filter { storeDepth($0, kernel, depths[k]) == kernel.loops.count }
     let distinct = !inside.isEmpty && inside.allSatisfy { store in
-      let access = kernel.accesses[store.access]
-      if case .local = views[access.array]?.kind { return false }
-      return access.subscripts.contains(.loop(depth))
+      if case .local = views[ids[store.access]]?.kind { return false }
+      return kernel.accesses[store.access].loops.contains(depth)
     }
     // Worth saying only where a stored array shares its buffer with another
     // the loop touches (`dE_dx` and `dE_dW` in grad): elsewhere gcc sees it.
-    func buffer(_ array: ArrayName) -> String? {
-      if case .pointer(let b, _, _, _)? = views[array]?.kind { return b }
+    func buffer(_ id: Int) -> String? {
+      if case .pointer(let b, _, _, _)? = views[id]?.kind { return b }
       return nil
     }
-    var touched = Set(inside.map { kernel.accesses[$0.access].array })
+    var touched = Set(inside.map { ids[$0.access] })
     for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == kernel.loops.count {
-      if case .load(let a) = instruction.op { touched.insert(kernel.accesses[a].array) }
+      if case .load(let a) = instruction.op { touched.insert(ids[a]) }
     }
     let shared = inside.contains { store in
-      let array = kernel.accesses[store.access].array
-      return touched.contains { $0 != array && buffer($0) != nil && buffer($0) == buffer(array) }
+      let id = ids[store.access]
+      return touched.contains { $0 != id && buffer($0) != nil && buffer($0) == buffer(id) }
     }
     return distinct && shared
   }
@@ -666,20 +664,20 @@ struct KernelBody {
     }
   }
 
-  private func isForwarded(_ view: View) -> Bool { forwarded[view.array] != nil }
+  private func isForwarded(_ view: View) -> Bool { forwarded[view.id] >= 0 }
 
-  private func isDeclaredByStore(_ view: View) -> Bool { declaredByStore[view.array] != nil }
+  private func isDeclaredByStore(_ view: View) -> Bool { declaredByStore[view.id] >= 0 }
 
-  private func isFunctionWide(_ view: View) -> Bool { program.shape(of: view.array).isEmpty }
+  private func isFunctionWide(_ view: View) -> Bool { view.isScalar }
 
   /// The rank-1 locals a fused group holds per iteration.
   private func localsOfGroup(_ group: Schedule.Group) -> [View] {
     var found: [View] = []
     for k in group.kernels {
       let kernel = program.kernels[k]
-      for a in Schedule.usedAccesses(kernel) {
-        guard let view = views[kernel.accesses[a].array], case .local = view.kind, !isFunctionWide(view),
-          forwarded[kernel.accesses[a].array] == nil, !found.contains(where: { $0.name == view.name })
+      for id in schedule.arrays.used[k] {
+        guard let view = views[id], case .local = view.kind, !isFunctionWide(view),
+          forwarded[id] < 0, !found.contains(where: { $0.name == view.name })
         else { continue }
         found.append(view)
       }
@@ -707,17 +705,27 @@ struct KernelBody {
   ) {
     let kernel = program.kernels[k]
     let plan = plan ?? plans[k]
+    let ids = schedule.arrays.ofAccess[k]
+    let dialect = dialect
     for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == depth {
       guard let name = plan.local[i] else { continue }
       if instruction.role != .forward { announce(&announced, into: &p) }
-      var statement = dialect.declare(name, plan.definition(ValueID(i)))
-      if instruction.role == .forward, case .variable? = instruction.name, !instruction.op.isLoad, kernel.loops.isEmpty {
-        statement += "  " + dialect.comment("line \(line(instruction.range))")
+      let lineComment = instruction.role == .forward && instruction.name?.isVariable == true && !instruction.op.isLoad
+        && kernel.loops.isEmpty
+      // Built in place: no string per subexpression or per statement.
+      p.line { out in
+        dialect.declare(name, into: &out) { plan.writeExpression(ValueID(i), into: &$0) }
+        if lineComment {
+          out += "  "
+          out += dialect.commentOpen
+          out += "line "
+          out += String(line(instruction.range))
+          out += dialect.commentClose
+        }
       }
-      p.line(statement)
     }
     for store in kernel.stores where storeDepth(store, kernel, depths[k]) == depth {
-      if forwarded[kernel.accesses[store.access].array] == k { continue }
+      if forwarded[ids[store.access]] == k { continue }
       switch kernel.accesses[store.access].array {
       case .adjoint, .temporaryAdjoint: announce(&announced, into: &p)
       case .variable, .output, .temporary: break
@@ -725,9 +733,8 @@ struct KernelBody {
       let target = plan.elements[store.access]
       let value = plan.text(store.value)
       var statement: String
-      let array = kernel.accesses[store.access].array
       switch store.mode {
-      case .assign where declaredByStore[array] == k && isFirstStore(store, k):
+      case .assign where declaredByStore[ids[store.access]] == k && isFirstStore(store, k):
         statement = dialect.mutableLocal(target, value)
       case .assign: statement = dialect.assign(target, value)
       case .add: statement = dialect.accumulate(target, value)

@@ -17,16 +17,18 @@ struct Schedule {
   }
 
   let program: Program
+  /// The arrays the kernels touch, numbered.
+  let arrays: ArrayTable
   private(set) var groups: [Group] = []
   /// Consecutive groups printed as one function each, when the body is
   /// split (see ``ArrayParts``); empty when it is one function.
   private(set) var parts: [Range<Int>] = []
-  /// Arrays held in a local scalar: rank 0 (function-wide, or part-wide
-  /// when the body is split), or rank 1 indexed by a fused group's outer
-  /// loop (one per iteration).
-  private(set) var locals: Set<ArrayName> = []
-  /// The other intermediates, at these offsets of the work buffer.
-  private(set) var work: [ArrayName: Int] = [:]
+  /// By array number: held in a local scalar (rank 0, function-wide, or
+  /// part-wide when the body is split; or rank 1 indexed by a fused group's
+  /// outer loop, one per iteration).
+  private(set) var isLocal: [Bool] = []
+  /// By array number: the other intermediates' offsets in the work buffer, or -1.
+  private(set) var workOffset: [Int] = []
   private(set) var workSize = 0
 
   /// - Parameter isInterface: arrays the caller's buffers hold (leaves,
@@ -36,10 +38,12 @@ struct Schedule {
   init(_ program: Program, isInterface: (ArrayName) -> Bool, maxPartSize: Int = .max) {
     self.program = program
     let kernels = program.kernels
-    // Which kernels touch each array.
-    var touching: [ArrayName: Set<Int>] = [:]
-    for (k, kernel) in kernels.enumerated() {
-      for a in Self.usedAccesses(kernel) { touching[kernel.accesses[a].array, default: []].insert(k) }
+    arrays = ArrayTable(program)
+    let count = arrays.names.count
+    // Which kernels touch each array, in order (once each).
+    var users = [[Int]](repeating: [], count: count)
+    for k in kernels.indices {
+      for id in arrays.used[k] where users[id].last != k { users[id].append(k) }
     }
     var k = 0
     while k < kernels.count {
@@ -67,21 +71,25 @@ struct Schedule {
       }
       parts.append(start..<groups.count)
     }
-    // The part of each kernel (all in one when the body is whole).
+    // The part and the group of each kernel (all in one part when whole).
     var partOf = [Int](repeating: 0, count: kernels.count)
     for (p, part) in parts.enumerated() {
       for g in part { for k in groups[g].kernels { partOf[k] = p } }
     }
     var groupOf = [Int](repeating: 0, count: kernels.count)
     for (g, group) in groups.enumerated() { for k in group.kernels { groupOf[k] = g } }
-    for (array, users) in touching where !isInterface(array) {
-      let shape = program.shape(of: array)
-      if shape.isEmpty {
-        if Set(users.map { partOf[$0] }).count == 1 { locals.insert(array) }
-      } else if shape.count == 1, let g = users.first.map({ groupOf[$0] }), users.allSatisfy({ groupOf[$0] == g }),
-        groups[g].fused, Self.onlyAtOuterLoop(array, groups[g].kernels, kernels)
+    let interface = arrays.names.map(isInterface)
+    let shapes = arrays.names.map { program.shape(of: $0) }
+    isLocal = [Bool](repeating: false, count: count)
+    for id in 0..<count where !interface[id] {
+      let users = users[id]
+      guard let first = users.first else { continue }
+      if shapes[id].isEmpty {
+        isLocal[id] = users.allSatisfy { partOf[$0] == partOf[first] }
+      } else if shapes[id].count == 1, users.allSatisfy({ groupOf[$0] == groupOf[first] }), groups[groupOf[first]].fused,
+        Self.onlyAtOuterLoop(arrays.names[id], groups[groupOf[first]].kernels, kernels)
       {
-        locals.insert(array)
+        isLocal[id] = true
       }
     }
     // Work memory, in order of first use. A scalar there (one that kernels
@@ -89,32 +97,28 @@ struct Schedule {
     // it to the last (a fused group's kernels run interleaved); the slot
     // then serves scalars first touched in later groups, the last freed
     // first, so the work holds about what is live at once.
-    var lastUse: [ArrayName: Int] = [:]
-    for (k, kernel) in kernels.enumerated() {
-      for a in Self.usedAccesses(kernel) where program.shape(of: kernel.accesses[a].array).isEmpty {
-        lastUse[kernel.accesses[a].array] = groupOf[k]
-      }
-    }
+    workOffset = [Int](repeating: -1, count: count)
     var freeSlots: [Int] = []
     var freedAfter: [Int: [Int]] = [:]
-    for (k, kernel) in kernels.enumerated() {
+    for k in kernels.indices {
       if k > 0 && groupOf[k] != groupOf[k - 1] { freeSlots += freedAfter.removeValue(forKey: groupOf[k - 1]) ?? [] }
-      for a in Self.usedAccesses(kernel) {
-        let array = kernel.accesses[a].array
-        guard !isInterface(array), !locals.contains(array), work[array] == nil else { continue }
-        let shape = program.shape(of: array)
-        if shape.isEmpty, let last = lastUse[array] {
+      for id in arrays.used[k] {
+        guard !interface[id], !isLocal[id], workOffset[id] < 0 else { continue }
+        if shapes[id].isEmpty, let last = users[id].last {
           var slot = workSize
           if let free = freeSlots.popLast() { slot = free } else { workSize += 1 }
-          work[array] = slot
-          freedAfter[last, default: []].append(slot)
+          workOffset[id] = slot
+          freedAfter[groupOf[last], default: []].append(slot)
         } else {
-          work[array] = workSize
-          workSize += shape.reduce(1, *)
+          workOffset[id] = workSize
+          workSize += shapes[id].reduce(1, *)
         }
       }
     }
   }
+
+  /// Whether an array is held in a local (see ``isLocal``).
+  func isLocal(_ array: ArrayName) -> Bool { arrays.id(array).map { isLocal[$0] } ?? false }
 
   /// The accesses a kernel's loads and stores use.
   static func usedAccesses(_ kernel: Kernel) -> [Int] {
@@ -187,4 +191,43 @@ struct Schedule {
     }
     return depth
   }
+}
+
+/// The arrays a program's kernels touch, numbered densely in order of first
+/// use (a kernel's stores, then its loads, in order), and each kernel's
+/// accesses by number: the emitter's tables are arrays indexed by these
+/// numbers, not dictionaries keyed by names.
+struct ArrayTable {
+  /// Each number's array.
+  private(set) var names: [ArrayName] = []
+  private var ids: [ArrayName: Int] = [:]
+  /// Per kernel, per access: its array's number (-1 for an access nothing uses).
+  private(set) var ofAccess: [[Int]] = []
+  /// Per kernel: the numbers of the arrays its stores and loads use, in that order.
+  private(set) var used: [[Int]] = []
+
+  init(_ program: Program) {
+    for kernel in program.kernels {
+      var numbers = [Int](repeating: -1, count: kernel.accesses.count)
+      var usedHere: [Int] = []
+      usedHere.reserveCapacity(kernel.accesses.count)
+      for a in Schedule.usedAccesses(kernel) {
+        if numbers[a] < 0 {
+          let array = kernel.accesses[a].array
+          if let id = ids[array] {
+            numbers[a] = id
+          } else {
+            numbers[a] = names.count
+            ids[array] = names.count
+            names.append(array)
+          }
+        }
+        usedHere.append(numbers[a])
+      }
+      ofAccess.append(numbers)
+      used.append(usedHere)
+    }
+  }
+
+  func id(_ array: ArrayName) -> Int? { ids[array] }
 }

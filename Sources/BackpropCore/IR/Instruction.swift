@@ -163,3 +163,13 @@ public enum ValueName: Hashable, Sendable {
   /// ∂(symbol `output`)/∂(symbol `of`)
   case adjoint(output: Int, of: Int)
 }
+
+extension ValueName {
+  /// Whether this names a symbol's value (not an adjoint).
+  var isVariable: Bool {
+    switch self {
+    case .variable: true
+    case .adjoint: false
+    }
+  }
+}
