@@ -104,7 +104,7 @@ public struct Settings: Sendable {
     var settings: [LeafSetting] = []
     for text in arguments.values["--set"] ?? [] {
       guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
-        let target = LeafSetting(parsing: String(text[..<equals]) + "=0")
+        let target = ElementName(parsing: String(text[..<equals]))
       else {
         throw UsageError(.settingSyntax(text))
       }
@@ -112,7 +112,10 @@ public struct Settings: Sendable {
       case .success(let setting):
         settings.append(setting)
       case .failure(let problem):
-        if invalid == nil { invalid = (target, String(text[text.index(after: equals)...]), problem) }
+        if invalid == nil {
+          let setting = LeafSetting(name: target.name, element: target.element, values: [])
+          invalid = (setting, String(text[text.index(after: equals)...]), problem)
+        }
       }
     }
     self.settings = settings
@@ -164,7 +167,7 @@ extension Compilation {
   /// element of an array (`o[1]`); an array is bad usage (SPEC §6.6).
   public func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
     guard let text = arguments.value(option) else { return nil }
-    let parsed = LeafSetting(parsing: text.trimmingCharacters(in: .whitespaces) + "=0")
+    let parsed = ElementName(parsing: text)
     let name = parsed?.name ?? text
     guard let symbol = symbol(named: name), let shape = program?.symbols[symbol].shape else {
       let suggestion = Suggestion.closest(to: name, among: program?.symbols.map(\.name) ?? [])

@@ -90,7 +90,7 @@ struct ArrayExplanation: Sendable {
     // `--output o[1]` explains a scalar of its own, which reads o[1].
     let synthetic = o >= checked.symbols.count
     let source = synthetic ? checked.symbols.firstIndex { symbols[o].name.hasPrefix($0.name + "[") } : nil
-    let target = synthetic ? LeafSetting(parsing: symbols[o].name + "=0")?.element ?? [] : []
+    let target = synthetic ? ElementName(parsing: symbols[o].name)?.element ?? [] : []
     var uses: [Int: [(statement: Int, node: Int)]] = [:]
     var dependsOn = Set([o])
     if let source { dependsOn.insert(source) }

@@ -25,15 +25,8 @@ public struct LeafSetting: Sendable, Equatable {
   /// ``init(parsing:)`` with the reason when the text is not a setting.
   public static func parse(_ text: String) -> Result<LeafSetting, SettingProblem> {
     var scanner = Scanner(Array(text.utf8))
-    scanner.skipSpaces()
-    guard let name = scanner.name() else { return .failure(.syntax) }
-    var setting = LeafSetting(name: name, values: [])
-    scanner.skipSpaces()
-    if scanner.peek == UInt8(ascii: "[") {
-      guard let element = scanner.wholeNumbers() else { return .failure(.syntax) }
-      setting.element = element
-      scanner.skipSpaces()
-    }
+    guard let target = scanner.elementName() else { return .failure(.syntax) }
+    var setting = LeafSetting(name: target.name, element: target.element, values: [])
     guard scanner.take(UInt8(ascii: "=")) else { return .failure(.syntax) }
     scanner.skipSpaces()
     do {
@@ -47,6 +40,27 @@ public struct LeafSetting: Sendable, Equatable {
     }
     scanner.skipSpaces()
     return scanner.atEnd ? .success(setting) : .failure(.malformed)
+  }
+}
+
+/// A name or one element of it, as SPEC §6.4 writes it wherever one element
+/// is named (`--set`, CSV headers, `--output`, `--loss`): `W1[1, 0]`,
+/// spaces allowed inside the brackets and around the whole.
+public struct ElementName: Sendable, Equatable {
+  public var name: String
+  /// The subscripts; nil for a bare name.
+  public var element: [Int]?
+
+  /// Nil unless the whole text is a name or an element.
+  public init?(parsing text: String) {
+    var scanner = Scanner(Array(text.utf8))
+    guard let parsed = scanner.elementName(), scanner.atEnd else { return nil }
+    self = parsed
+  }
+
+  init(name: String, element: [Int]?) {
+    self.name = name
+    self.element = element
   }
 }
 
@@ -65,6 +79,20 @@ private struct Scanner {
     guard peek == byte else { return false }
     at += 1
     return true
+  }
+
+  /// `W1[1, 0]` or `W1`, with the spaces around it.
+  mutating func elementName() -> ElementName? {
+    skipSpaces()
+    guard let name = name() else { return nil }
+    skipSpaces()
+    var element: [Int]?
+    if peek == UInt8(ascii: "[") {
+      guard let subscripts = wholeNumbers() else { return nil }
+      element = subscripts
+      skipSpaces()
+    }
+    return ElementName(name: name, element: element)
   }
 
   mutating func name() -> String? {

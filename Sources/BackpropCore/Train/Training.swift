@@ -156,61 +156,175 @@ public struct Training: Sendable {
   }
 
   /// Runs the descent; `progress(step, loss, test loss)` is called for each
-  /// reported step.
+  /// reported step. Each step takes its rows from the ``RowSchedule``, gets
+  /// the mean loss and gradient over them from the ``Evaluator``, and updates
+  /// the parameters.
   public func run(
     leaves base: [Double], data: TrainingData?, test: TrainingData? = nil, options: Options,
     progress: (Int, Double, Double?) -> Void = { _, _, _ in }
   ) throws(Divergence) -> Result {
     let layout = machine.layout
-    var workspace = machine.makeWorkspace(input: base)
     let rows = data?.rows ?? [[]]
-    let columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
+    var evaluator = Evaluator(self, leaves: base, data: data, test: test, threads: options.threads)
+    var schedule = RowSchedule(rows: rows.count, options: options)
     var losses: [(Int, Double)] = []
     var testLosses: [Double] = []
-    var gradient = [Double](repeating: 0, count: elements.count)
+    var moments = Moments(count: elements.count)
     let steps = options.steps(rows: rows.count)
     let every = options.interval(rows: rows.count)
-    let batch = min(options.batch ?? rows.count, rows.count)
-    let stepsPerEpoch = options.stepsPerEpoch(rows: rows.count)
-
-    // Rows are taken in blocks; the threads run a block's rows, a
-    // consecutive share each, and keep every row's loss and partials; then
-    // the block is summed in row order. The sums are those of one thread
-    // taking the rows one by one, bit for bit, whatever the thread count.
-    // A thread takes at least `Self.rowsPerThread` rows, and a block holds
-    // at most 2^20 values (8 MB) or 4,096 rows, whichever is fewer.
-    let width = elements.count + 1  // a row's loss, then its partials
-    let threads = min(options.threads, max(1, rows.count / Self.rowsPerThread))
-    let blockRows = max(Self.rowsPerThread * threads, min(4096, (1 << 20) / width))
-    var perRow = [Double](repeating: 0, count: blockRows * width)
-    // A machine and tables for each thread: shared, their reference counts
-    // would bounce between the cores on every run, at a third of a core's time.
-    // (This thread uses its own only between blocks.)
-    var workers = (0..<threads).map { t in
-      Worker(t == 0 ? machine : Interpreter.Machine(program), input: base, columns: columns, elements: elements,
-             lossOffset: lossOffset)
+    for step in 1...steps {
+      let loss = try evaluator.meanLossAndGradient(schedule.rows(forStep: step), step: step)
+      if step % every == 0 || step == steps {
+        losses.append((step, loss))
+        let held = evaluator.testLoss()
+        if let held { testLosses.append(held) }
+        progress(step, loss, held)
+      }
+      for k in elements.indices {
+        let p = moments.update(k, evaluator.parameter(k), gradient: evaluator.gradient[k], step: step, options)
+        guard p.isFinite else { throw parameterDivergence(step: step, element: k, value: p) }
+        evaluator.setParameter(k, p)
+      }
     }
-    let table = rows.flatMap { $0 }  // the cells, row after row
-    var mostThreads = 1
+    let finalLoss = try evaluator.meanLossAndGradient(Array(rows.indices), step: nil)
+    let epochs: Int? = if case .epochs(let e) = options.length { e } else { nil }
+    return Result(
+      steps: steps, epochs: epochs, rule: options.rule, learningRate: options.learningRate,
+      losses: losses, testLosses: test == nil ? nil : testLosses, finalLoss: finalLoss, finalTestLoss: evaluator.testLoss(),
+      parameters: parameters.map { p in
+        let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
+        return (p, Array(evaluator.workspace.memory[elements]))
+      },
+      threads: evaluator.mostThreads)
+  }
 
-    /// Mean loss and gradient over `indices`, at the current parameters.
-    func evaluate(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
+  /// Which rows each step takes (SPEC §5): all of them, consecutive batches
+  /// of an epoch (the last short), or batches that wrap around; with
+  /// `--shuffle`, in an order permuted at the start and at each epoch or wrap.
+  struct RowSchedule {
+    let count: Int
+    let options: Options
+    let batch: Int
+    let stepsPerEpoch: Int
+    private var order: [Int]
+    private var shuffler: SeededGenerator
+    /// The next row of a wrapping mini-batch.
+    private var cursor = 0
+
+    init(rows count: Int, options: Options) {
+      self.count = count
+      self.options = options
+      batch = min(options.batch ?? count, count)
+      stepsPerEpoch = options.stepsPerEpoch(rows: count)
+      order = Array(0..<count)
+      shuffler = SeededGenerator(name: Training.shuffleStream, seed: options.seed)
+      if options.shuffle { shuffle() }
+    }
+
+    private mutating func shuffle() {
+      for i in stride(from: order.count - 1, to: 0, by: -1) {
+        order.swapAt(i, Int(shuffler.uniform() * Double(i + 1)))
+      }
+    }
+
+    /// The rows of step `step` (from 1), in the order they are summed.
+    mutating func rows(forStep step: Int) -> [Int] {
+      switch options.length {
+      case .epochs:
+        let within = (step - 1) % stepsPerEpoch
+        if within == 0, step > 1, options.shuffle { shuffle() }
+        return Array(order[(within * batch)..<min((within + 1) * batch, count)])
+      case .steps:
+        guard options.batch != nil else { return order }
+        var indices: [Int] = []
+        for _ in 0..<batch {
+          if cursor == count {
+            cursor = 0
+            if options.shuffle { shuffle() }
+          }
+          indices.append(order[cursor])
+          cursor += 1
+        }
+        return indices
+      }
+    }
+  }
+
+  /// The mean loss and gradient over rows, at the current parameters.
+  ///
+  /// Rows are taken in blocks; the threads run a block's rows, a
+  /// consecutive share each, and keep every row's loss and partials; then
+  /// the block is summed in row order. The sums are those of one thread
+  /// taking the rows one by one, bit for bit, whatever the thread count.
+  /// A thread takes at least `rowsPerThread` rows, and a block holds at
+  /// most 2^20 values (8 MB) or 4,096 rows, whichever is fewer.
+  struct Evaluator {
+    let training: Training
+    /// Holds the parameters between steps, and runs the test rows.
+    fileprivate(set) var workspace: Interpreter.Workspace
+    let rows: [[Double]]
+    let columns: [Int]
+    let test: TrainingData?
+    let testColumns: [Int]
+    /// The last mean gradient, by parameter element.
+    private(set) var gradient: [Double]
+    /// The most threads any block ran on.
+    private(set) var mostThreads = 1
+    private let width: Int
+    private let blockRows: Int
+    private var perRow: [Double]
+    private var workers: [Worker]
+    /// The cells, row after row.
+    private let table: [Double]
+
+    init(_ training: Training, leaves base: [Double], data: TrainingData?, test: TrainingData?, threads: Int) {
+      self.training = training
+      let machine = training.machine
+      let layout = machine.layout
+      workspace = machine.makeWorkspace(input: base)
+      rows = data?.rows ?? [[]]
+      columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
+      self.test = test
+      testColumns = (test?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
+      gradient = [Double](repeating: 0, count: training.elements.count)
+      width = training.elements.count + 1  // a row's loss, then its partials
+      let threads = min(threads, max(1, rows.count / Training.rowsPerThread))
+      blockRows = max(Training.rowsPerThread * threads, min(4096, (1 << 20) / width))
+      perRow = [Double](repeating: 0, count: blockRows * width)
+      // A machine and tables for each thread: shared, their reference counts
+      // would bounce between the cores on every run, at a third of a core's time.
+      // (The first is the training's own, used here only between blocks.)
+      let columns = columns
+      workers = (0..<threads).map { t in
+        Worker(t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
+               elements: training.elements, lossOffset: training.lossOffset)
+      }
+      table = rows.flatMap { $0 }
+    }
+
+    func parameter(_ k: Int) -> Double { workspace.memory[training.elements[k].input] }
+
+    mutating func setParameter(_ k: Int, _ value: Double) { workspace.memory[training.elements[k].input] = value }
+
+    /// Mean loss and gradient over `indices`; a row whose loss or partials
+    /// are not finite stops training, at `step` (nil: the final loss).
+    mutating func meanLossAndGradient(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
       // Only the parameters change between evaluations.
       for w in workers.indices {
-        for element in elements { workers[w].workspace.memory[element.input] = workspace.memory[element.input] }
+        for element in training.elements { workers[w].workspace.memory[element.input] = workspace.memory[element.input] }
       }
       var start = 0
       while start < indices.count {
         let end = min(start + blockRows, indices.count)
-        mostThreads = max(mostThreads, runBlock(indices[start..<end], into: &perRow, &workers))
+        mostThreads = max(mostThreads, runBlock(indices[start..<end]))
         for j in 0..<(end - start) {
           let row = perRow[(j * width)..<(j * width + width)]
           guard row.allSatisfy(\.isFinite) else {
             for (c, input) in columns.enumerated() { workspace.memory[input] = rows[indices[start + j]][c] }
-            machine.run(&workspace)
-            throw divergence(step: step, &workspace)
+            training.machine.run(&workspace)
+            throw training.divergence(step: step, &workspace)
           }
           loss += row[row.startIndex]
           for k in gradient.indices { gradient[k] += row[row.startIndex + 1 + k] }
@@ -224,8 +338,10 @@ public struct Training: Sendable {
 
     /// Runs `block`'s rows into `perRow` on as many of the workers as have
     /// `rowsPerThread` rows each; returns how many did.
-    func runBlock(_ block: ArraySlice<Int>, into perRow: inout [Double], _ workers: inout [Worker]) -> Int {
-      let threads = min(workers.count, max(1, block.count / Self.rowsPerThread))
+    private mutating func runBlock(_ block: ArraySlice<Int>) -> Int {
+      let threads = min(workers.count, max(1, block.count / Training.rowsPerThread))
+      let width = width
+      let table = table
       perRow.withUnsafeMutableBufferPointer { perRow in
         workers.withUnsafeMutableBufferPointer { workers in
           table.withUnsafeBufferPointer { table in
@@ -250,75 +366,18 @@ public struct Training: Sendable {
     }
 
     /// Mean loss over the test rows, in file order; their inputs are put back after.
-    let testColumns = (test?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
-    func testLoss() -> Double? {
+    mutating func testLoss() -> Double? {
       guard let test else { return nil }
       let saved = testColumns.map { workspace.memory[$0] }
       var loss = 0.0
       for row in test.rows {
         for (c, input) in testColumns.enumerated() { workspace.memory[input] = row[c] }
-        machine.run(&workspace)
-        loss += workspace.memory[lossOffset]
+        training.machine.run(&workspace)
+        loss += workspace.memory[training.lossOffset]
       }
       for (c, input) in testColumns.enumerated() { workspace.memory[input] = saved[c] }
       return loss / Double(test.rows.count)
     }
-
-    var order = Array(rows.indices)
-    var shuffler = SeededGenerator(name: Self.shuffleStream, seed: options.seed)
-    func shuffle() {
-      for i in stride(from: order.count - 1, to: 0, by: -1) {
-        order.swapAt(i, Int(shuffler.uniform() * Double(i + 1)))
-      }
-    }
-    if options.shuffle { shuffle() }
-    var cursor = 0  // the next row of a wrapping mini-batch
-    var moments = Moments(count: elements.count)
-
-    for step in 1...steps {
-      var indices: [Int] = []
-      switch options.length {
-      case .epochs:
-        let within = (step - 1) % stepsPerEpoch
-        if within == 0, step > 1, options.shuffle { shuffle() }
-        indices = Array(order[(within * batch)..<min((within + 1) * batch, rows.count)])
-      case .steps:
-        if options.batch == nil {
-          indices = order
-        } else {
-          for _ in 0..<batch {
-            if cursor == rows.count {
-              cursor = 0
-              if options.shuffle { shuffle() }
-            }
-            indices.append(order[cursor])
-            cursor += 1
-          }
-        }
-      }
-      let loss = try evaluate(indices, step: step)
-      if step % every == 0 || step == steps {
-        losses.append((step, loss))
-        let held = testLoss()
-        if let held { testLosses.append(held) }
-        progress(step, loss, held)
-      }
-      for (k, element) in elements.enumerated() {
-        let p = moments.update(k, workspace.memory[element.input], gradient: gradient[k], step: step, options)
-        guard p.isFinite else { throw parameterDivergence(step: step, element: k, value: p) }
-        workspace.memory[element.input] = p
-      }
-    }
-    let finalLoss = try evaluate(Array(rows.indices), step: nil)
-    let epochs: Int? = if case .epochs(let e) = options.length { e } else { nil }
-    return Result(
-      steps: steps, epochs: epochs, rule: options.rule, learningRate: options.learningRate,
-      losses: losses, testLosses: test == nil ? nil : testLosses, finalLoss: finalLoss, finalTestLoss: testLoss(),
-      parameters: parameters.map { p in
-        let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
-        return (p, Array(workspace.memory[elements]))
-      },
-      threads: mostThreads)
   }
 
   /// A thread takes at least this many of a block's rows (fewer rows run on
@@ -412,7 +471,7 @@ public struct Training: Sendable {
 
   /// Where the first non-finite value of this evaluation arose: the run again,
   /// watched.
-  private func divergence(step: Int?, _ workspace: inout Interpreter.Workspace) -> Divergence {
+  fileprivate func divergence(step: Int?, _ workspace: inout Interpreter.Workspace) -> Divergence {
     var found: (instruction: Instruction, value: Double)?
     let inputs = Array(workspace.memory[0..<machine.layout.numInputs])
     var watched = machine.makeWorkspace(input: inputs)

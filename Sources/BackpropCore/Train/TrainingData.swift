@@ -67,7 +67,7 @@ public struct TrainingData: Sendable {
     for (cell, range) in cells(header) {
       var text = cell
       if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = String(text.dropFirst().dropLast()) }
-      let parsed = LeafSetting(parsing: text + "=0")
+      let parsed = ElementName(parsing: text)
       let name = parsed?.name ?? text
       guard let (leaf, symbol) = inputs.first(where: { $0.element.name == name }).map({ ($0.offset, $0.element) }) else {
         let suggestion = Suggestion.closest(to: name, among: inputs.map(\.element.name))
