@@ -6,12 +6,12 @@ import PackageDescription
 let package = Package(
   name: "TrainNetwork",
   dependencies: [
-    .package(name: "backpropc", path: "../.."),
+    .package(name: "backpropc", path: "../..")
   ],
   targets: [
     .executableTarget(
       name: "TrainNetwork",
       plugins: [.plugin(name: "BackpropPlugin", package: "backpropc")]
-    ),
+    )
   ]
 )

@@ -59,14 +59,14 @@ struct BackpropPlugin: BuildToolPlugin {
 }
 
 #if canImport(XcodeProjectPlugin)
-import XcodeProjectPlugin
+  import XcodeProjectPlugin
 
-extension BackpropPlugin: XcodeBuildToolPlugin {
-  func createBuildCommands(context: XcodePluginContext, target: XcodeTarget) throws -> [Command] {
-    try Self.commands(
-      compiling: target.inputFiles.map(\.url).filter { $0.pathExtension == "bp" },
-      with: context.tool(named: "backpropc").url,
-      into: context.pluginWorkDirectoryURL)
+  extension BackpropPlugin: XcodeBuildToolPlugin {
+    func createBuildCommands(context: XcodePluginContext, target: XcodeTarget) throws -> [Command] {
+      try Self.commands(
+        compiling: target.inputFiles.map(\.url).filter { $0.pathExtension == "bp" },
+        with: context.tool(named: "backpropc").url,
+        into: context.pluginWorkDirectoryURL)
+    }
   }
-}
 #endif

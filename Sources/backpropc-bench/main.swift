@@ -61,10 +61,18 @@ case "compile":
       ("lower", seconds { if let checked { forward = Lowering.lower(checked) } }),
       ("differentiate", seconds { gradient = Reverse.differentiate(forward) }),
       // Simplification and CSE once, dead code twice (forward, gradient).
-      ("optimize", seconds { request = EmitRequest(optimizing: gradient, file: file, prefix: "bench") }),
-      ("emit_c", seconds {
-        if let request { emitted = CEmitter.emit(request, headerName: "bench.h").source.utf8.count }
-      }),
+      (
+        "optimize",
+        seconds { request = EmitRequest(optimizing: gradient, file: file, prefix: "bench") }
+      ),
+      (
+        "emit_c",
+        seconds {
+          if let request {
+            emitted = CEmitter.emit(request, headerName: "bench.h").source.utf8.count
+          }
+        }
+      ),
     ]
     if diagnostics.hasErrors {
       FileHandle.standardError.write(Data(diagnostics.rendered(in: file).utf8))
@@ -78,8 +86,10 @@ case "compile":
   // "total" is parse through emit, as `backpropc FILE -o FILE.c` runs them.
   let order = ["parse", "check", "lower", "differentiate", "optimize", "emit_c"]
   let parts = order.map { "\($0)=\(String(format: "%.4f", median(phases[$0] ?? [])))" }
-  print("statements=\(statements) " + parts.joined(separator: " ")
-    + " total=\(String(format: "%.4f", median(total))) peak_mb=\(String(format: "%.0f", peakMegabytes()))")
+  print(
+    "statements=\(statements) " + parts.joined(separator: " ")
+      + " total=\(String(format: "%.4f", median(total))) peak_mb=\(String(format: "%.0f", peakMegabytes()))"
+  )
 
 case "interpret":
   let budget = arguments.count > 3 ? Double(arguments[3]) ?? 1 : 1
@@ -89,7 +99,9 @@ case "interpret":
   let forward = Optimizer.optimize(program, keeping: .outputs)
   let layout = Layout(program)
   var leaves = [Double](repeating: 0.5, count: layout.numInputs)
-  for (l, leaf) in program.leaves.enumerated() { leaves[layout.input(l)] = leaf.defaultValue ?? 0.5 }
+  for (l, leaf) in program.leaves.enumerated() {
+    leaves[layout.input(l)] = leaf.defaultValue ?? 0.5
+  }
   func rate(_ p: Program) -> Double {
     let machine = Interpreter.Machine(p)
     var workspace = machine.makeWorkspace(input: leaves)
@@ -108,7 +120,9 @@ case "interpret":
     if sink == 42 { print("") }  // keep the work observable
     return Double(count) / elapsed
   }
-  print("gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.kernels.map(\.instructions.count).reduce(0, +))")
+  print(
+    "gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.kernels.map(\.instructions.count).reduce(0, +))"
+  )
 
 default:
   print("unknown mode \(arguments[1])")

@@ -38,7 +38,9 @@ func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
 }
 
 func moveIntoPlace(_ temporary: String, _ path: String) throws {
-  guard rename(temporary, path) == 0 else { throw UsageError(.fileUnwritable(path, reason: systemError())) }
+  guard rename(temporary, path) == 0 else {
+    throw UsageError(.fileUnwritable(path, reason: systemError()))
+  }
 }
 
 /// Writes all of `bytes` to `file`; the reason when it cannot.
@@ -72,7 +74,9 @@ func draw(_ graph: String, with dot: String, format: String, to path: String) th
   let message = errors.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   guard process.terminationStatus == 0 else {
-    printError("backpropc: error: " + DiagnosticMessage.dotFailed(String(decoding: message, as: UTF8.self)).text)
+    printError(
+      "backpropc: error: "
+        + DiagnosticMessage.dotFailed(String(decoding: message, as: UTF8.self)).text)
     throw Failure(status: .programErrors)
   }
   try moveIntoPlace(temporary, path)

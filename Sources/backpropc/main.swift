@@ -38,7 +38,8 @@ func compileWithLeafValues(_ arguments: Arguments) throws -> (Compilation, [Doub
   var diagnostics = DiagnosticList()
   compilation.checkGradientSize(into: &diagnostics)
   try report(diagnostics, in: compilation.file)
-  let values = compilation.leafValues(settings.settings, seed: try arguments.seed(), into: &diagnostics)
+  let values = compilation.leafValues(
+    settings.settings, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   return (compilation, values ?? [])
 }
@@ -56,7 +57,9 @@ func runCompile(_ arguments: Arguments) throws {
 func runEval(_ arguments: Arguments) throws {
   let (compilation, values) = try compileWithLeafValues(arguments)
   var diagnostics = DiagnosticList()
-  guard let evaluation = compilation.evaluate(values, into: &diagnostics) else { throw Failure(status: .programErrors) }
+  guard let evaluation = compilation.evaluate(values, into: &diagnostics) else {
+    throw Failure(status: .programErrors)
+  }
   try report(diagnostics, in: compilation.file)
   printOut(arguments.has("--json") ? evaluation.json() : evaluation.text())
 }
@@ -75,7 +78,11 @@ func runExplain(_ arguments: Arguments) throws {
   let format = try Explanation.Format(arguments)
   let (compilation, values) = try compileWithLeafValues(arguments)
   let output = try compilation.explainedOutput(arguments)
-  guard let explanation = output.flatMap({ Explanation(compilation, leaves: values, output: $0.symbol, element: $0.element) }) else {
+  guard
+    let explanation = output.flatMap({
+      Explanation(compilation, leaves: values, output: $0.symbol, element: $0.element)
+    })
+  else {
     throw Failure(status: .programErrors)
   }
   printOut(explanation.rendered(format))
@@ -83,11 +90,17 @@ func runExplain(_ arguments: Arguments) throws {
 
 func runGraph(_ arguments: Arguments) throws {
   let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-  let dot = path.split(separator: ":").map { "\($0)/dot" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+  let dot = path.split(separator: ":").map { "\($0)/dot" }.first {
+    FileManager.default.isExecutableFile(atPath: $0)
+  }
   let target = try GraphTarget(arguments, dotInstalled: dot != nil)
   let (compilation, values) = try compileWithLeafValues(arguments)
   let output = try compilation.explainedOutput(arguments)
-  guard let graph = output.flatMap({ Graph.dot(compilation, leaves: values, output: $0.symbol, element: $0.element) }) else {
+  guard
+    let graph = output.flatMap({
+      Graph.dot(compilation, leaves: values, output: $0.symbol, element: $0.element)
+    })
+  else {
     throw Failure(status: .programErrors)
   }
   switch target {
@@ -120,21 +133,26 @@ func runTrain(_ arguments: Arguments) throws {
     if let test { request.checkTest(test, against: data, program: program, into: &diagnostics) }
     try report(diagnostics, in: csv)
   }
-  let leaves = request.leafValues(compilation, settings: settings, data: data, seed: try arguments.seed(), into: &diagnostics)
+  let leaves = request.leafValues(
+    compilation, settings: settings, data: data, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   let steps = request.options.steps(rows: data?.rows.count ?? 1)
   do {
-    let result = try training.run(leaves: leaves ?? [], data: data, test: test, options: request.options) { step, value, held in
+    let result = try training.run(
+      leaves: leaves ?? [], data: data, test: test, options: request.options
+    ) { step, value, held in
       printError(request.progressLine(step: step, of: steps, loss: value, testLoss: held))
     }
     printError(TrainRequest.summary(result, symbols: program.symbols))
     var files: [(String, Data)] = []
     if let target = request.outputPath {
-      let bytes = Training.rewrite(compilation.file, tree: compilation.tree, symbols: program.symbols, result: result)
+      let bytes = Training.rewrite(
+        compilation.file, tree: compilation.tree, symbols: program.symbols, result: result)
       files.append((target, Data(bytes)))
     }
     if let plot = request.plotPath {
-      files.append((plot, Data(LossPlot.svg(losses: result.losses, testLosses: result.testLosses).utf8)))
+      files.append(
+        (plot, Data(LossPlot.svg(losses: result.losses, testLosses: result.testLosses).utf8)))
     }
     try writeAtomically(files)
     if request.json { printOut(Training.json(result, symbols: program.symbols)) }

@@ -65,7 +65,9 @@ import Testing
   /// each folder declares.
   static func declarations(_ code: [String: String]) -> [String: String] {
     var owner: [String: String] = [:]
-    let type = try! Regex(#"^(?:public |private |fileprivate |internal |final |indirect )*(?:struct|enum|class|protocol|typealias|actor) (\w+)"#)
+    let type = try! Regex(
+      #"^(?:public |private |fileprivate |internal |final |indirect )*(?:struct|enum|class|protocol|typealias|actor) (\w+)"#
+    )
     let member = try! Regex(#"^  (?:public |static |private |fileprivate |mutating )*func (\w+)"#)
     for (folder, text) in code {
       var inForeignExtension = false
@@ -78,7 +80,9 @@ import Testing
           inForeignExtension = ["String", "Double", "Array", "Int"].contains(String(extended))
         } else if line.hasPrefix("}") {
           inForeignExtension = false
-        } else if inForeignExtension, let match = line.firstMatch(of: member), let name = match.output[1].substring {
+        } else if inForeignExtension, let match = line.firstMatch(of: member),
+          let name = match.output[1].substring
+        {
           owner[String(name)] = folder
         }
       }
@@ -103,8 +107,11 @@ import Testing
   }
 
   @Test func everyFolderIsALayer() throws {
-    let folders = try FileManager.default.contentsOfDirectory(atPath: Self.sources.path).filter { !$0.hasPrefix(".") }
-    #expect(Set(folders) == Set(Self.layers), "folders \(folders.sorted()) vs layers \(Self.layers)")
+    let folders = try FileManager.default.contentsOfDirectory(atPath: Self.sources.path).filter {
+      !$0.hasPrefix(".")
+    }
+    #expect(
+      Set(folders) == Set(Self.layers), "folders \(folders.sorted()) vs layers \(Self.layers)")
   }
 
   /// Data flows one way: no folder uses one above it, so there is no cycle.
@@ -114,7 +121,9 @@ import Testing
     #expect(!edges.isEmpty)
     for (folder, uses) in edges.sorted(by: { $0.key < $1.key }) {
       for used in uses.sorted() {
-        #expect((rank[used] ?? 99) < (rank[folder] ?? -1), "\(folder) uses \(used), which is not below it")
+        #expect(
+          (rank[used] ?? 99) < (rank[folder] ?? -1), "\(folder) uses \(used), which is not below it"
+        )
       }
     }
   }
@@ -139,7 +148,9 @@ import Testing
       return String(line.dropFirst(10).prefix { $0.isLetter || $0.isNumber })
     }
     #expect(declared.count > 50)
-    #expect(declared == declared.sorted(), "out of order: \(zip(declared, declared.sorted()).first { $0 != $1 }.map { "\($0)" } ?? "")")
+    #expect(
+      declared == declared.sorted(),
+      "out of order: \(zip(declared, declared.sorted()).first { $0 != $1 }.map { "\($0)" } ?? "")")
     #expect(described == declared)
   }
 
@@ -148,7 +159,9 @@ import Testing
     #expect(DiagnosticMessage.redefinition("x").id == "redefinition")
     #expect(DiagnosticMessage.noOutput.id == "noOutput")
     #expect(DiagnosticMessage.dataEmpty(hasHeader: true).id == "dataEmpty")
-    #expect(DiagnosticMessage.unknownOption("--x", command: "eval", suggestion: nil).id == "unknownOption")
+    #expect(
+      DiagnosticMessage.unknownOption("--x", command: "eval", suggestion: nil).id == "unknownOption"
+    )
   }
 
   /// "; did you mean …" is spelled once, for program and command line alike.
@@ -160,7 +173,9 @@ import Testing
       .optionNamesUnknownName(option: "--loss", name: "los", suggestion: "loss"),
     ]
     for message in messages {
-      #expect(message.text.range(of: #"; did you mean '[^']+'\?$"#, options: .regularExpression) != nil, "\(message.text)")
+      #expect(
+        message.text.range(of: #"; did you mean '[^']+'\?$"#, options: .regularExpression) != nil,
+        "\(message.text)")
     }
   }
 }

@@ -21,7 +21,8 @@ import Testing
   static let batchSize = 100
   /// Compile the Swift of one batch in this many (swiftc is the slow part:
   /// about 0.8 s a program at -Onone on two cores). Every batch by default.
-  static let swiftEvery = max(1, Int(environment["BACKPROPC_ARRAY_DIFFERENTIAL_SWIFT_EVERY"] ?? "") ?? 1)
+  static let swiftEvery = max(
+    1, Int(environment["BACKPROPC_ARRAY_DIFFERENTIAL_SWIFT_EVERY"] ?? "") ?? 1)
   /// Set to keep the generated C and Swift of each batch for reading
   /// (the test prints nothing of where; Paths.scratch does).
   static let keep = environment["BACKPROPC_ARRAY_DIFFERENTIAL_KEEP"] != nil
@@ -45,12 +46,16 @@ import Testing
     /// Exercise the `_work` entry points instead of the stack ones: for odd
     /// seeds, and where the intermediates exceed the stack budget (SPEC §6.5:
     /// then only the `_work` forms exist).
-    var work: Bool { seed % 2 == 1 || !cSource.contains("void \(Naming.cPrefix(request.prefix))_gradient(const double *in") }
+    var work: Bool {
+      seed % 2 == 1
+        || !cSource.contains("void \(Naming.cPrefix(request.prefix))_gradient(const double *in")
+    }
   }
 
   struct Tally {
     var programs = 0, statements = 0, loops = 0, elements = 0, partials = 0, regenerated = 0
-    var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0, split = 0
+    var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0,
+      split = 0
     var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
     var disagreements: [String] = []
     /// Seconds in the compiler and interpreter, finite differences, cc and the C run, swiftc and the Swift run.
@@ -65,7 +70,8 @@ import Testing
       try Self.runBatch(from: next, count: size, &tally)
       next += size
     }
-    print("""
+    print(
+      """
       array differential: \(tally.programs) programs (\(tally.statements) statements, \(tally.loops) loop \
       nests, \(tally.elements) elements; \(tally.reductions) sums and \(tally.logsumexps) logsumexps; reads with \
       a repeated index \(tally.diagonals), transposed \(tally.transposes), a constant subscript \
@@ -77,7 +83,8 @@ import Testing
       unrolling \(Int(tally.seconds.inProcess)), finite differences \(Int(tally.seconds.finiteDifferences)), \
       C \(Int(tally.seconds.c)), Swift \(Int(tally.seconds.swift))
       """)
-    #expect(tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
+    #expect(
+      tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
     #expect(tally.programs == Self.count)
   }
 
@@ -124,29 +131,35 @@ import Testing
   /// by a later one only the later use.
   @Test func everyNamedAdjointIsTheTotalDerivative() throws {
     // E = 2·x[0] beside an array output: ∂E/∂E = 1, ∂y/∂y the identity.
-    let beside = try Compilation.valid("input x[2] = [1.5, -0.5]\nE = x[0] * 2\ny[i] = x[i] * 2\noutput E, y\n").0.evaluation()
+    let beside = try Compilation.valid(
+      "input x[2] = [1.5, -0.5]\nE = x[0] * 2\ny[i] = x[i] * 2\noutput E, y\n"
+    ).0.evaluation()
     #expect(beside.derivative("E", "E") == 1)
     #expect(beside.gradientElements[1][2] == [1, 0, 0, 1])
     // y = 2·sum + Σ_i x[i]·lse with lse = 2·sum: ∂y/∂sum = 2 + 2·(x[0] + x[1]) = 8,
     // ∂y/∂lse = x[0] + x[1] = 3, ∂y/∂x[i] = lse + ∂y/∂sum = 6 + 8 = 14.
-    let twice = try Compilation.valid("""
+    let twice = try Compilation.valid(
+      """
       input x[2] = [1, 2]
       sum = x[0] + x[1]
       logsumexp = sum * 2
       y = sum * 2 + sum(i, x[i] * logsumexp)
-      """).0.evaluation()
+      """
+    ).0.evaluation()
     #expect(twice.derivative("y", "sum") == 8)
     #expect(twice.derivative("y", "logsumexp") == 3)
     #expect(twice.gradientElements[0][0] == [14, 14])
     // A scalar output over an array, `output` naming it, an unused statement after.
-    let named = try Compilation.valid("""
+    let named = try Compilation.valid(
+      """
       input x[3] = [1, 2, 3]
       h[i] = x[i] * x[i]
       E = sum(i, h[i])
       F = E * 3
       g[i] = x[i] + 1
       output E
-      """).0.evaluation()
+      """
+    ).0.evaluation()
     #expect(named.derivative("E", "E") == 1)
     #expect(named.derivative("E", "F") == 0)
     #expect(named.gradientElements[0][1] == [1, 1, 1])
@@ -157,7 +170,8 @@ import Testing
   /// `logsumexp(i, logsumexp(j, e))`, to the bit (SPEC §6.3): 1e16 + 1 rounds
   /// to 1e16 in each row, so the nested fold gives 0 where a flat one gives 1.
   @Test func multiIndexReductionsFoldAsTheirNest() throws {
-    let (compilation, _) = try Compilation.valid("""
+    let (compilation, _) = try Compilation.valid(
+      """
       input a[2, 2] = [[1e16, 1], [-1e16, 1]], b[3, 2] = [[0.3, -1.7], [2.5, 0.25], [-0.6, 1.1]]
       s = sum(i, j, a[i, j])
       t = sum(i, sum(j, a[i, j]))
@@ -170,7 +184,9 @@ import Testing
     #expect(evaluation.value("t") == 0)
     let (u, v) = (try #require(evaluation.value("u")), try #require(evaluation.value("v")))
     #expect(u.bitPattern == v.bitPattern)
-    let (du, dv) = (try #require(evaluation.derivative("u", "b")), try #require(evaluation.derivative("v", "b")))
+    let (du, dv) = (
+      try #require(evaluation.derivative("u", "b")), try #require(evaluation.derivative("v", "b"))
+    )
     #expect(du.bitPattern == dv.bitPattern)
   }
 
@@ -184,7 +200,8 @@ import Testing
       outputs += evaluation.elements[output.symbol]
       for e in 0..<output.size {
         for leaf in layout.leaves {
-          gradient += evaluation.gradientElements[o][leaf.symbol][(e * leaf.size)..<((e + 1) * leaf.size)]
+          gradient +=
+            evaluation.gradientElements[o][leaf.symbol][(e * leaf.size)..<((e + 1) * leaf.size)]
         }
       }
     }
@@ -210,13 +227,19 @@ import Testing
     let file = SourceFile(name: "a\(seed).bp", text: source)
     let compilation = Compilation(file)
     var diagnostics = DiagnosticList()
-    guard let compiled = compilation.program, let leaves = compilation.leafValues([:], into: &diagnostics) else {
+    guard let compiled = compilation.program,
+      let leaves = compilation.leafValues([:], into: &diagnostics)
+    else {
       let rendered = compilation.diagnostics.rendered(in: file) + diagnostics.rendered(in: file)
-      return .disagreement("seed \(seed): the generated program does not compile:\n\(source)\n\(rendered)")
+      return .disagreement(
+        "seed \(seed): the generated program does not compile:\n\(source)\n\(rendered)")
     }
-    let evaluation = Evaluation(program: Optimizer.optimize(compiled, keeping: .outputsAndLeafGradients), input: leaves)
+    let evaluation = Evaluation(
+      program: Optimizer.optimize(compiled, keeping: .outputsAndLeafGradients), input: leaves)
     let (outputs, gradient) = flat(evaluation)
-    guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else { return .regenerate }
+    guard (outputs + gradient).allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else {
+      return .regenerate
+    }
 
     var request = EmitRequest(optimizing: compiled, file: file, prefix: "a\(seed)")
     // Half the programs are printed as parts of 1 to 8 statements (whatever
@@ -224,25 +247,40 @@ import Testing
     if seed / 2 % 2 == 1 { request.maxFunctionSize = 1 + Int(seed / 4 % 8) }
     let c = Case(
       seed: seed, program: program, source: source, compiled: compiled, request: request,
-      leaves: leaves, outputs: outputs, gradient: gradient, cSource: CEmitter.emit(request, headerName: nil).source)
+      leaves: leaves, outputs: outputs, gradient: gradient,
+      cSource: CEmitter.emit(request, headerName: nil).source)
     guard let program else { return .valid(c, unrolledStatements: 0) }
     let unrolled = program.unrolled(leafValues: leaves)
     guard unrolled.utf8.count <= unrolledLimit else { return .regenerate }
     let scalarFile = SourceFile(name: "u\(seed).bp", text: unrolled)
     let scalar = Compilation(scalarFile)
     var scalarDiagnostics = DiagnosticList()
-    guard let scalarProgram = scalar.program, let scalarLeaves = scalar.leafValues([:], into: &scalarDiagnostics),
+    guard let scalarProgram = scalar.program,
+      let scalarLeaves = scalar.leafValues([:], into: &scalarDiagnostics),
       scalarLeaves == leaves
     else {
-      let rendered = scalar.diagnostics.rendered(in: scalarFile) + scalarDiagnostics.rendered(in: scalarFile)
-      return .disagreement("seed \(seed): the unrolled program does not compile to the same leaves:\n\(source)\n\(rendered.prefix(2000))")
+      let rendered =
+        scalar.diagnostics.rendered(in: scalarFile) + scalarDiagnostics.rendered(in: scalarFile)
+      return .disagreement(
+        "seed \(seed): the unrolled program does not compile to the same leaves:\n\(source)\n\(rendered.prefix(2000))"
+      )
     }
-    let reference = flat(Evaluation(program: Optimizer.optimize(scalarProgram, keeping: .outputsAndLeafGradients), input: leaves))
-    func agree(_ a: [Double], _ b: [Double]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { close($0, $1, 1e-12) } }
+    let reference = flat(
+      Evaluation(
+        program: Optimizer.optimize(scalarProgram, keeping: .outputsAndLeafGradients), input: leaves
+      ))
+    func agree(_ a: [Double], _ b: [Double]) -> Bool {
+      a.count == b.count && zip(a, b).allSatisfy { close($0, $1, 1e-12) }
+    }
     guard agree(outputs, reference.outputs), agree(gradient, reference.gradient) else {
-      let o = zip(outputs, reference.outputs).enumerated().first { !close($0.element.0, $0.element.1, 1e-12) }
-      let g = zip(gradient, reference.gradient).enumerated().first { !close($0.element.0, $0.element.1, 1e-12) }
-      return .disagreement("""
+      let o = zip(outputs, reference.outputs).enumerated().first {
+        !close($0.element.0, $0.element.1, 1e-12)
+      }
+      let g = zip(gradient, reference.gradient).enumerated().first {
+        !close($0.element.0, $0.element.1, 1e-12)
+      }
+      return .disagreement(
+        """
         seed \(seed): the loops and the unrolled program differ (counts \(outputs.count)/\(reference.outputs.count) \
         outputs, \(gradient.count)/\(reference.gradient.count) partials; first output \(o.map { "\($0)" } ?? "-"), \
         first partial \(g.map { "\($0)" } ?? "-")):
@@ -251,10 +289,13 @@ import Testing
     }
     // Every named variable's adjoint (SPEC §2, §6.4: leaves, intermediates,
     // the outputs, ∂O/∂O), as `eval --json` reports it, element by element.
-    let named = Evaluation(program: Optimizer.optimize(compiled, keeping: .everything), input: leaves)
-    let twin = Evaluation(program: Optimizer.optimize(scalarProgram, keeping: .everything), input: leaves)
+    let named = Evaluation(
+      program: Optimizer.optimize(compiled, keeping: .everything), input: leaves)
+    let twin = Evaluation(
+      program: Optimizer.optimize(scalarProgram, keeping: .everything), input: leaves)
     if let mismatch = firstAdjointMismatch(named, twin) {
-      return .disagreement("seed \(seed): \(mismatch) (the loops against the unrolled program):\n\(source)")
+      return .disagreement(
+        "seed \(seed): \(mismatch) (the loops against the unrolled program):\n\(source)")
     }
     return .valid(c, unrolledStatements: scalarProgram.symbols.count - scalarProgram.leafCount)
   }
@@ -265,18 +306,25 @@ import Testing
   static func firstAdjointMismatch(_ loops: Evaluation, _ unrolled: Evaluation) -> String? {
     let program = loops.program
     let twin = unrolled.program
-    let symbolOf = Dictionary(twin.symbols.indices.map { (twin.symbols[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
-    let outputOf = Dictionary(twin.outputs.indices.map { (twin.symbols[twin.outputs[$0]].name, $0) }, uniquingKeysWith: { a, _ in a })
+    let symbolOf = Dictionary(
+      twin.symbols.indices.map { (twin.symbols[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+    let outputOf = Dictionary(
+      twin.outputs.indices.map { (twin.symbols[twin.outputs[$0]].name, $0) },
+      uniquingKeysWith: { a, _ in a })
     for (o, output) in program.outputs.enumerated() {
       let outputPoints = ArrayProgram.points(program.symbols[output].shape)
       for (e, outputPoint) in outputPoints.enumerated() {
         let outputName = ArrayProgram.elementName(program.symbols[output].name, outputPoint)
-        guard let twinOutput = outputOf[outputName] else { return "the unrolled program has no output \(outputName)" }
+        guard let twinOutput = outputOf[outputName] else {
+          return "the unrolled program has no output \(outputName)"
+        }
         for (s, symbol) in program.symbols.enumerated() {
           let points = ArrayProgram.points(symbol.shape)
           for (f, point) in points.enumerated() {
             let name = ArrayProgram.elementName(symbol.name, point)
-            guard let twinSymbol = symbolOf[name] else { return "the unrolled program has no \(name)" }
+            guard let twinSymbol = symbolOf[name] else {
+              return "the unrolled program has no \(name)"
+            }
             let got = loops.gradientElements[o][s][e * points.count + f]
             let expected = unrolled.gradientElements[twinOutput][twinSymbol][0]
             if !(close(got, expected, 1e-12) || got == expected) {
@@ -350,11 +398,16 @@ import Testing
           continue
         }
         for (what, got, expected) in [
-          ("forward", run.forward, c.outputs), ("outputs", run.outputs, c.outputs), ("gradient", run.gradient, c.gradient),
+          ("forward", run.forward, c.outputs), ("outputs", run.outputs, c.outputs),
+          ("gradient", run.gradient, c.gradient),
         ] where !sameBits(got, expected) {
-          let k = zip(got, expected).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }?.offset
+          let k =
+            zip(got, expected).enumerated().first {
+              $0.element.0.bitPattern != $0.element.1.bitPattern
+            }?.offset
             ?? min(got.count, expected.count)
-          tally.disagreements.append("""
+          tally.disagreements.append(
+            """
             seed \(c.seed): \(path)'s \(what) differs from the interpreter's at element \(k) \
             (\(k < got.count ? "\(got[k])" : "missing") vs \(k < expected.count ? "\(expected[k])" : "missing"))\
             \(c.work ? ", through the _work entry points" : ""):
@@ -375,14 +428,19 @@ import Testing
     guard let program = c.program else { return }
     tally.statements += program.statements.count
     tally.loops += program.statements.filter { !$0.left.isEmpty }.count
-    tally.elements += c.leaves.count + program.statements.reduce(0) { $0 + $1.left.reduce(1) { $0 * $1.extent } }
+    tally.elements +=
+      c.leaves.count + program.statements.reduce(0) { $0 + $1.left.reduce(1) { $0 * $1.extent } }
     tally.partials += c.gradient.count
-    let scalars = Set(program.leaves.filter(\.shape.isEmpty).map(\.name) + program.statements.filter(\.left.isEmpty).map(\.name))
+    let scalars = Set(
+      program.leaves.filter(\.shape.isEmpty).map(\.name)
+        + program.statements.filter(\.left.isEmpty).map(\.name))
     func walk(_ e: ArrayProgram.Expression, left: [String], inLoops: Bool) {
       switch e {
       case .number: break
       case .reference(let name, let subscripts):
-        let indices = subscripts.compactMap { s -> String? in if case .index(let i) = s { i } else { nil } }
+        let indices = subscripts.compactMap { s -> String? in
+          if case .index(let i) = s { i } else { nil }
+        }
         if Set(indices).count < indices.count { tally.diagonals += 1 }
         if indices.count == subscripts.count, indices.count > 1, left.count > 1, indices != left,
           Set(indices) == Set(left)
@@ -432,7 +490,8 @@ import Testing
         let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale) + 10 * fd.uncertainty
         if !(abs(analytic - fd.value) <= tolerance) {
           tally.disagreements.append(
-            "seed \(c.seed): ∂out[\(o)]/∂in[\(i)] is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)")
+            "seed \(c.seed): ∂out[\(o)]/∂in[\(i)] is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)"
+          )
           return
         }
       }
@@ -451,7 +510,8 @@ import Testing
       let p = Naming.cPrefix(c.request.prefix)
       let m = p.uppercased()
       source += c.cSource.replacingOccurrences(of: "bp_", with: "\(p)_bp_")
-      let gradient = c.work
+      let gradient =
+        c.work
         ? "\(p)_forward_work(in, out, work); show(\"\(p)\", \"forward\", out, \(m)_NUM_OUTPUTS);\n"
           + "        \(p)_gradient_work(in, out, grad, work);"
         : "\(p)_forward(in, out); show(\"\(p)\", \"forward\", out, \(m)_NUM_OUTPUTS);\n"
@@ -484,7 +544,8 @@ import Testing
 
       """
     try Data(source.utf8).write(to: dir.appendingPathComponent("all.c"))
-    let compile = try Run.process(cc, CompiledSamples.cFlags + ["-o", "run", "all.c", "-lm"], directory: dir)
+    let compile = try Run.process(
+      cc, CompiledSamples.cFlags + ["-o", "run", "all.c", "-lm"], directory: dir)
     try #require(compile.status == 0, "cc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
     try #require(run.status == 0, "the C program failed: \(run.stderr)")
@@ -495,14 +556,18 @@ import Testing
     let swiftc = try #require(Run.tool("swiftc"), "no swiftc")
     let dir = Paths.scratch("array-differential-swift")
     defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
-    var main = "func emit(_ name: String, _ kind: String, _ values: [Double]) { for v in values { print(\"\\(name) \\(kind) \\(v)\") } }\n"
+    var main =
+      "func emit(_ name: String, _ kind: String, _ values: [Double]) { for v in values { print(\"\\(name) \\(kind) \\(v)\") } }\n"
     var chunks = [String](repeating: "", count: 4)
     for (k, c) in cases.enumerated() {
       if keep { try Data(c.source.utf8).write(to: dir.appendingPathComponent("a\(c.seed).bp")) }
-      chunks[k % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(of: "import Foundation\n", with: "")
+      chunks[k % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(
+        of: "import Foundation\n", with: "")
       let type = Naming.swiftTypeName(c.request.prefix)
       let work = c.work ? ", work: &work" : ""
-      let workspace = c.work ? "var work = [Double](repeating: 0, count: \(type).workSize)" : "// the stack entry points"
+      let workspace =
+        c.work
+        ? "var work = [Double](repeating: 0, count: \(type).workSize)" : "// the stack entry points"
       main += """
         do {
             var input = [Double](repeating: 0, count: \(type).numInputs)
@@ -521,12 +586,17 @@ import Testing
     }
     var files: [String] = []
     for (k, chunk) in chunks.enumerated() where !chunk.isEmpty {
-      try Data(("import Foundation\n" + chunk).utf8).write(to: dir.appendingPathComponent("chunk\(k).swift"))
+      try Data(("import Foundation\n" + chunk).utf8).write(
+        to: dir.appendingPathComponent("chunk\(k).swift"))
       files.append("chunk\(k).swift")
     }
     try Data(main.utf8).write(to: dir.appendingPathComponent("main.swift"))
     let compile = try Run.process(
-      swiftc, ["-Onone", "-j2", "-warnings-as-errors", "-module-name", "Generated", "-o", "run", "main.swift"] + files,
+      swiftc,
+      [
+        "-Onone", "-j2", "-warnings-as-errors", "-module-name", "Generated", "-o", "run",
+        "main.swift",
+      ] + files,
       directory: dir)
     try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)

@@ -13,7 +13,7 @@ import Testing
 // MARK: - Running the executable (Support/TestSupport.swift: `Backpropc`, `Run`)
 
 /// A fresh directory, removed when the value goes away.
-fileprivate final class TemporaryDirectory {
+private final class TemporaryDirectory {
   let url: URL
 
   init() throws {
@@ -143,17 +143,31 @@ struct CommandLineTests {
 
   static let statuses: [StatusCase] = [
     .init(title: "eval of a good program", arguments: ["eval"], stdin: "2*3", status: 0),
-    .init(title: "--emit c of a good program", arguments: ["--emit", "c"], stdin: "A = x*2", status: 0),
-    .init(title: "--emit swift of a good program", arguments: ["--emit", "swift"], stdin: "A = x*2", status: 0),
-    .init(title: "eval of a program with an error", arguments: ["eval"], stdin: "A = sigmod(x)", status: 1),
-    .init(title: "--emit c of a program with an error", arguments: ["--emit", "c"], stdin: "A = )", status: 1),
-    .init(title: "eval of a program with no output", arguments: ["eval"], stdin: "x = 1", status: 1),
+    .init(
+      title: "--emit c of a good program", arguments: ["--emit", "c"], stdin: "A = x*2", status: 0),
+    .init(
+      title: "--emit swift of a good program", arguments: ["--emit", "swift"], stdin: "A = x*2",
+      status: 0),
+    .init(
+      title: "eval of a program with an error", arguments: ["eval"], stdin: "A = sigmod(x)",
+      status: 1),
+    .init(
+      title: "--emit c of a program with an error", arguments: ["--emit", "c"], stdin: "A = )",
+      status: 1),
+    .init(
+      title: "eval of a program with no output", arguments: ["eval"], stdin: "x = 1", status: 1),
     .init(title: "an unknown flag", arguments: ["eval", "--frobnicate"], stdin: "2*3", status: 2),
-    .init(title: "an unknown --emit language", arguments: ["--emit", "fortran"], stdin: "A = x*2", status: 2),
-    .init(title: "a file that does not exist", arguments: ["eval", "no-such-file.bp"], stdin: "", status: 2),
-    .init(title: "--set without '='", arguments: ["eval", "--set", "x"], stdin: "A = x*2", status: 2),
-    .init(title: "--set with a value that is not a number", arguments: ["eval", "--set", "x=abc"],
-          stdin: "A = x*2", status: 2),
+    .init(
+      title: "an unknown --emit language", arguments: ["--emit", "fortran"], stdin: "A = x*2",
+      status: 2),
+    .init(
+      title: "a file that does not exist", arguments: ["eval", "no-such-file.bp"], stdin: "",
+      status: 2),
+    .init(
+      title: "--set without '='", arguments: ["eval", "--set", "x"], stdin: "A = x*2", status: 2),
+    .init(
+      title: "--set with a value that is not a number", arguments: ["eval", "--set", "x=abc"],
+      stdin: "A = x*2", status: 2),
   ]
 
   @Test("exit status: 0 success, 1 program errors, 2 bad usage", arguments: statuses)
@@ -219,7 +233,9 @@ struct CommandLineTests {
     let valuesText = try #require(objectText(named: "values", in: raw))
     #expect(keysInOrder(valuesText) == order)
     let values = try #require(object["values"] as? [String: Any])
-    let expectedValues: [String: Double] = ["x": 100, "y": 2, "z": 1.1, "A": 200, "B": 220, "C": 48400]
+    let expectedValues: [String: Double] = [
+      "x": 100, "y": 2, "z": 1.1, "A": 200, "B": 220, "C": 48400,
+    ]
     for (name, expected) in expectedValues {
       #expect(close(number(values[name]), expected), "values.\(name)")
     }
@@ -231,7 +247,9 @@ struct CommandLineTests {
     let gradient = try #require(object["gradient"] as? [String: Any])
     let row = try #require(gradient["C"] as? [String: Any])
     // ∂C/∂B = 2B = 440, ∂C/∂A = 2B·z = 484, ∂C/∂C = 1 (SPEC §2).
-    let expectedRow: [String: Double] = ["x": 968, "y": 48400, "z": 88000, "A": 484, "B": 440, "C": 1]
+    let expectedRow: [String: Double] = [
+      "x": 968, "y": 48400, "z": 88000, "A": 484, "B": 440, "C": 1,
+    ]
     for (name, expected) in expectedRow {
       #expect(close(number(row[name]), expected), "gradient.C.\(name)")
     }
@@ -271,7 +289,8 @@ struct CommandLineTests {
 
   @Test("eval --json: leaves are keyed in order of first appearance, not by name")
   func leafOrderJSON() throws {
-    let result = try Backpropc.run(["eval", "--json", "--set", "a=2", "--set", "b=3"], stdin: "A = b * a")
+    let result = try Backpropc.run(
+      ["eval", "--json", "--set", "a=2", "--set", "b=3"], stdin: "A = b * a")
     #expect(result.status == 0, "\(result)")
     let raw = result.stdout[...]
     let valuesText = try #require(objectText(named: "values", in: raw))
@@ -346,18 +365,25 @@ struct CommandLineTests {
   }
 
   static let usages: [UsageCase] = [
-    .init(title: "eval --jsn suggests --json", arguments: ["eval", "--jsn"],
-          mentions: ["'--jsn'", "did you mean '--json'?"]),
-    .init(title: "--emitt suggests --emit", arguments: ["model.bp", "--emitt", "c"],
-          mentions: ["'--emitt'", "did you mean '--emit'?"]),
-    .init(title: "eval --sett suggests --set", arguments: ["eval", "--sett", "x=1"],
-          mentions: ["'--sett'", "did you mean '--set'?"]),
-    .init(title: "compiling without -o or --emit says what to add", arguments: ["model.bp"],
-          mentions: ["-o", "--emit"]),
-    .init(title: "compiling standard input without -o or --emit says what to add", arguments: ["-"],
-          mentions: ["-o", "--emit"]),
-    .init(title: "-o with an extension that is neither .swift nor .c", arguments: ["model.bp", "-o", "out.txt"],
-          mentions: ["out.txt", ".swift", ".c"]),
+    .init(
+      title: "eval --jsn suggests --json", arguments: ["eval", "--jsn"],
+      mentions: ["'--jsn'", "did you mean '--json'?"]),
+    .init(
+      title: "--emitt suggests --emit", arguments: ["model.bp", "--emitt", "c"],
+      mentions: ["'--emitt'", "did you mean '--emit'?"]),
+    .init(
+      title: "eval --sett suggests --set", arguments: ["eval", "--sett", "x=1"],
+      mentions: ["'--sett'", "did you mean '--set'?"]),
+    .init(
+      title: "compiling without -o or --emit says what to add", arguments: ["model.bp"],
+      mentions: ["-o", "--emit"]),
+    .init(
+      title: "compiling standard input without -o or --emit says what to add", arguments: ["-"],
+      mentions: ["-o", "--emit"]),
+    .init(
+      title: "-o with an extension that is neither .swift nor .c",
+      arguments: ["model.bp", "-o", "out.txt"],
+      mentions: ["out.txt", ".swift", ".c"]),
   ]
 
   @Test("bad usage: exit 2, and standard error says what to do", arguments: usages)
@@ -397,20 +423,26 @@ struct CommandLineTests {
     let directory = try TemporaryDirectory()
     try directory.write("apple.bp", appleTax)
     for (arguments, file) in [
-      (["apple.bp", "-o", "nowhere/apple.c"], "nowhere/apple.h"), (["apple.bp", "-o", "nowhere/Apple.swift"], "nowhere/Apple.swift"),
+      (["apple.bp", "-o", "nowhere/apple.c"], "nowhere/apple.h"),
+      (["apple.bp", "-o", "nowhere/Apple.swift"], "nowhere/Apple.swift"),
       (["apple.bp", "-o", "apple.bp/x.c"], "apple.bp/x.h"),
     ] {
       let result = try Backpropc.run(arguments, in: directory.url)
       #expect(result.status == 2, "\(arguments): \(result)")
       // The reason is the C library's: "No such file or directory", "Not a directory".
-      #expect(result.stderr.hasPrefix("backpropc: error: cannot write '\(file)': "), "\(arguments): \(result.stderr)")
-      #expect(result.stderr.split(separator: "\n")[0].count > "backpropc: error: cannot write '\(file)': ".count)
+      #expect(
+        result.stderr.hasPrefix("backpropc: error: cannot write '\(file)': "),
+        "\(arguments): \(result.stderr)")
+      #expect(
+        result.stderr.split(separator: "\n")[0].count
+          > "backpropc: error: cannot write '\(file)': ".count)
     }
     #expect(directory.listing() == ["apple.bp"], "a failed write must leave nothing behind")
   }
 
-  @Test("a file without read permission is bad usage, exit 2",
-        .enabled(if: getuid() != 0, "root can read a file whatever its permissions"))
+  @Test(
+    "a file without read permission is bad usage, exit 2",
+    .enabled(if: getuid() != 0, "root can read a file whatever its permissions"))
   func unreadableFile() throws {
     let directory = try TemporaryDirectory()
     let path = try directory.write("secret.bp", appleTax)
@@ -421,9 +453,11 @@ struct CommandLineTests {
     #expect(result.stderr.contains("secret.bp"), "\(result.stderr)")
   }
 
-  @Test("--help and --version work on every command, exit 0", arguments: [
-    ["--help"], ["--version"], ["eval", "--help"], ["eval", "--version"],
-  ])
+  @Test(
+    "--help and --version work on every command, exit 0",
+    arguments: [
+      ["--help"], ["--version"], ["eval", "--help"], ["eval", "--version"],
+    ])
   func helpAndVersion(_ arguments: [String]) throws {
     let result = try Backpropc.run(arguments)
     #expect(result.status == 0, "\(result)")
@@ -475,8 +509,9 @@ struct CommandLineTests {
     #expect(directory.listing() == ["X.swift", "apple.bp"], "no stray files")
   }
 
-  @Test("a program with errors leaves an existing output byte for byte, and creates none",
-        arguments: ["out.swift", "out.c"])
+  @Test(
+    "a program with errors leaves an existing output byte for byte, and creates none",
+    arguments: ["out.swift", "out.c"])
   func errorsTouchNoFile(_ output: String) throws {
     let directory = try TemporaryDirectory()
     try directory.write("bad.bp", "A = sigmod(x)\n")
@@ -496,9 +531,12 @@ struct CommandLineTests {
     let second = try Backpropc.run(["bad.bp", "-o", output], in: directory.url)
     #expect(second.status == 1, "\(second)")
     #expect(directory.read(output) == precious, "\(output) was touched")
-    if output.hasSuffix(".c") { #expect(directory.read(header) == precious, "\(header) was touched") }
+    if output.hasSuffix(".c") {
+      #expect(directory.read(header) == precious, "\(header) was touched")
+    }
     #expect(directory.listing() == listing)
-    #expect(second.stderr.contains("bad.bp:1:5: error: unknown function 'sigmod'"), "\(second.stderr)")
+    #expect(
+      second.stderr.contains("bad.bp:1:5: error: unknown function 'sigmod'"), "\(second.stderr)")
   }
 
   @Test("SPEC §2's diagnostic, exactly, on standard error")
@@ -508,13 +546,14 @@ struct CommandLineTests {
     let result = try Backpropc.run(["model.bp", "--emit", "c"], in: directory.url)
     #expect(result.status == 1, "\(result)")
     #expect(result.stdout == "")
-    #expect(result.stderr == """
-      model.bp:3:9: error: unknown function 'sigmod'; did you mean 'sigmoid'?
-        B = A * sigmod(z)
-                ^~~~~~
-      1 error generated.
+    #expect(
+      result.stderr == """
+        model.bp:3:9: error: unknown function 'sigmod'; did you mean 'sigmoid'?
+          B = A * sigmod(z)
+                  ^~~~~~
+        1 error generated.
 
-      """)
+        """)
   }
 
   // MARK: Names
@@ -528,20 +567,29 @@ struct CommandLineTests {
   }
 
   static let names: [NameCase] = [
-    .init(title: "my-model.bp gives C symbols my_model_*", file: "my-model.bp",
-          arguments: ["my-model.bp", "--emit", "c"], expected: ["my_model_forward(", "my_model_gradient("]),
-    .init(title: "my-model.bp gives the Swift enum MyModel", file: "my-model.bp",
-          arguments: ["my-model.bp", "--emit", "swift"], expected: ["enum MyModel"]),
-    .init(title: "--name my-model gives C symbols my_model_*", file: nil,
-          arguments: ["--name", "my-model", "--emit", "c"], expected: ["my_model_forward(", "my_model_gradient("]),
-    .init(title: "--name my-model gives the Swift enum MyModel", file: nil,
-          arguments: ["--name", "my-model", "--emit", "swift"], expected: ["enum MyModel"]),
-    .init(title: "--name overrides the file's name", file: "my-model.bp",
-          arguments: ["my-model.bp", "--name", "net", "--emit", "c"], expected: ["net_forward("]),
-    .init(title: "standard input is 'model'", file: nil, arguments: ["-", "--emit", "c"],
-          expected: ["model_forward("]),
-    .init(title: "standard input is 'Model' in Swift", file: nil, arguments: ["--emit", "swift"],
-          expected: ["enum Model"]),
+    .init(
+      title: "my-model.bp gives C symbols my_model_*", file: "my-model.bp",
+      arguments: ["my-model.bp", "--emit", "c"],
+      expected: ["my_model_forward(", "my_model_gradient("]),
+    .init(
+      title: "my-model.bp gives the Swift enum MyModel", file: "my-model.bp",
+      arguments: ["my-model.bp", "--emit", "swift"], expected: ["enum MyModel"]),
+    .init(
+      title: "--name my-model gives C symbols my_model_*", file: nil,
+      arguments: ["--name", "my-model", "--emit", "c"],
+      expected: ["my_model_forward(", "my_model_gradient("]),
+    .init(
+      title: "--name my-model gives the Swift enum MyModel", file: nil,
+      arguments: ["--name", "my-model", "--emit", "swift"], expected: ["enum MyModel"]),
+    .init(
+      title: "--name overrides the file's name", file: "my-model.bp",
+      arguments: ["my-model.bp", "--name", "net", "--emit", "c"], expected: ["net_forward("]),
+    .init(
+      title: "standard input is 'model'", file: nil, arguments: ["-", "--emit", "c"],
+      expected: ["model_forward("]),
+    .init(
+      title: "standard input is 'Model' in Swift", file: nil, arguments: ["--emit", "swift"],
+      expected: ["enum Model"]),
   ]
 
   @Test("the generated symbols' prefix", arguments: names)
@@ -561,7 +609,8 @@ struct CommandLineTests {
   @Test("-o X.c with --name: the header's constants use the prefix")
   func headerWithName() throws {
     let directory = try TemporaryDirectory()
-    let result = try Backpropc.run(["--name", "my-model", "-o", "X.c"], stdin: appleTax, in: directory.url)
+    let result = try Backpropc.run(
+      ["--name", "my-model", "-o", "X.c"], stdin: appleTax, in: directory.url)
     #expect(result.status == 0, "\(result)")
     let header = try #require(directory.text("X.h"))
     #expect(header.contains("#define MY_MODEL_NUM_INPUTS 3"))

@@ -33,7 +33,8 @@ import Testing
         let analytic = evaluation.gradient[0][leaf]
         #expect(
           close(analytic, numeric[0][leaf], 1e-6),
-          "\(f.rawValue) at \(settings): d/d\(program.symbols[leaf].name) = \(analytic), finite differences \(numeric[0][leaf])")
+          "\(f.rawValue) at \(settings): d/d\(program.symbols[leaf].name) = \(analytic), finite differences \(numeric[0][leaf])"
+        )
       }
       // The value row agrees with the math library the generated code calls.
       #expect(evaluation.values[program.outputs[0]].isFinite)
@@ -58,7 +59,8 @@ import Testing
 
   /// relu'(0) = 0, abs'(0) = 0, and max/min ties split the gradient evenly.
   @Test func kinkConventions() throws {
-    let (compilation, _) = try Compilation.valid("r = relu(a); s = abs(a); m = max(b, c); n = min(b, c); output r, s, m, n")
+    let (compilation, _) = try Compilation.valid(
+      "r = relu(a); s = abs(a); m = max(b, c); n = min(b, c); output r, s, m, n")
     let e = try compilation.evaluation(["a": 0, "b": 2, "c": 2])
     #expect(e.derivative("r", "a") == 0)
     #expect(e.derivative("s", "a") == 0)
@@ -120,7 +122,8 @@ import Testing
   /// Each name is its own node: equal right-hand sides and plain copies keep
   /// their own partial derivatives.
   @Test func namedValuesKeepTheirOwnPartials() throws {
-    let (compilation, _) = try Compilation.valid("A = x * y; B = x * y; C = A + 2 * B; D = A; E = A + D; output C, E")
+    let (compilation, _) = try Compilation.valid(
+      "A = x * y; B = x * y; C = A + 2 * B; D = A; E = A + D; output C, E")
     let e = try compilation.evaluation(["x": 2, "y": 5])
     #expect(e.derivative("C", "A") == 1)
     #expect(e.derivative("C", "B") == 2)

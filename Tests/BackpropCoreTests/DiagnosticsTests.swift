@@ -53,7 +53,6 @@ private func errors(_ compilation: Compilation) -> [Seen] {
   }
 }
 
-
 // MARK: - One error per program: id, message, location, underline
 
 /// A program with exactly one error, and everything about that error.
@@ -86,7 +85,8 @@ extension SingleErrorTests {
 
     var testDescription: String { "\(id): \(title)" }
 
-    static let nestedParens = "A = " + String(repeating: "(", count: 300) + "x"
+    static let nestedParens =
+      "A = " + String(repeating: "(", count: 300) + "x"
       + String(repeating: ")", count: 300)
     static let nestedMinus = "A = " + String(repeating: "-", count: 300) + "x"
     static let powerChain = "A = x" + String(repeating: "^x", count: 300)
@@ -95,20 +95,26 @@ extension SingleErrorTests {
     /// Inputs a text file cannot hold, or that are made by code; every
     /// other mistake lives as a file in `Errors/` that states its diagnostics.
     static let all: [ErrorCase] = [
-      .init("a lone 0xFF byte (invalid UTF-8)", "", bytes: Array("A = ".utf8) + [0xFF],
-            id: "invalidCharacter",
-            "invalid byte 0xFF (only ASCII is allowed outside comments)", at: 1, 5, length: 1),
-      .init("a NUL byte", "A = x \u{0} y", id: "invalidCharacter",
-            "invalid byte 0x00", at: 1, 7, length: 1),
-      .init("a very long bad literal is shortened in the message, not in the range",
-            longBadNumber, id: "invalidNumber",
-            "invalid number '" + String(repeating: "1", count: 40) + "…'", at: 1, 5, length: 51),
-      .init("300 nested parentheses", nestedParens, id: "nestingTooDeep",
-            "expression nested too deeply (the limit is 256 levels)", at: 1, 261, length: 1),
-      .init("300 unary minuses", nestedMinus, id: "nestingTooDeep",
-            "expression nested too deeply (the limit is 256 levels)", at: 1, 261, length: 1),
-      .init("a chain of 300 '^' (right associative, so nested)", powerChain, id: "nestingTooDeep",
-            "expression nested too deeply (the limit is 256 levels)", at: 1, 517, length: 1),
+      .init(
+        "a lone 0xFF byte (invalid UTF-8)", "", bytes: Array("A = ".utf8) + [0xFF],
+        id: "invalidCharacter",
+        "invalid byte 0xFF (only ASCII is allowed outside comments)", at: 1, 5, length: 1),
+      .init(
+        "a NUL byte", "A = x \u{0} y", id: "invalidCharacter",
+        "invalid byte 0x00", at: 1, 7, length: 1),
+      .init(
+        "a very long bad literal is shortened in the message, not in the range",
+        longBadNumber, id: "invalidNumber",
+        "invalid number '" + String(repeating: "1", count: 40) + "…'", at: 1, 5, length: 51),
+      .init(
+        "300 nested parentheses", nestedParens, id: "nestingTooDeep",
+        "expression nested too deeply (the limit is 256 levels)", at: 1, 261, length: 1),
+      .init(
+        "300 unary minuses", nestedMinus, id: "nestingTooDeep",
+        "expression nested too deeply (the limit is 256 levels)", at: 1, 261, length: 1),
+      .init(
+        "a chain of 300 '^' (right associative, so nested)", powerChain, id: "nestingTooDeep",
+        "expression nested too deeply (the limit is 256 levels)", at: 1, 517, length: 1),
     ]
   }
 }
@@ -163,13 +169,16 @@ struct NoteTests {
   }
 
   static let cases: [NoteCase] = [
-    .init(title: "redefinition points at the first definition", source: "x = 1\ny = 2\nx = 3",
-          error: (3, 1), note: (1, 1, 1), noteText: "'x' was first defined here"),
-    .init(title: "redefinition of a declared leaf points at the declaration",
-          source: "input abc = 1\nparam abc", error: (2, 7), note: (1, 7, 3),
-          noteText: "'abc' was first defined here"),
-    .init(title: "use before definition points at the definition",
-          source: "A = B + 1\nB = 2", error: (1, 5), note: (2, 1, 1), noteText: "'B' is defined here"),
+    .init(
+      title: "redefinition points at the first definition", source: "x = 1\ny = 2\nx = 3",
+      error: (3, 1), note: (1, 1, 1), noteText: "'x' was first defined here"),
+    .init(
+      title: "redefinition of a declared leaf points at the declaration",
+      source: "input abc = 1\nparam abc", error: (2, 7), note: (1, 7, 3),
+      noteText: "'abc' was first defined here"),
+    .init(
+      title: "use before definition points at the definition",
+      source: "A = B + 1\nB = 2", error: (1, 5), note: (2, 1, 1), noteText: "'B' is defined here"),
   ]
 
   @Test("the note's text and place", arguments: cases)
@@ -203,31 +212,43 @@ struct RecoveryTests {
   }
 
   static let cases: [RecoveryCase] = [
-    .init(title: "a parse error, a check error, a lex error on three lines",
-          source: "A = )\nB = sigmod(x)\nC = 2x",
-          expected: [("expectedExpression", 1, 5), ("unknownFunction", 2, 5), ("invalidNumber", 3, 5)]),
-    .init(title: "three lexer errors on three lines", source: "A = $\nB = 2x\nC = é",
-          expected: [("invalidCharacter", 1, 5), ("invalidNumber", 2, 5), ("invalidCharacter", 3, 5)]),
-    .init(title: "three statements on one line, separated by ';'",
-          source: "A = ); B = 2x; C = sigmod(1)",
-          expected: [("expectedExpression", 1, 5), ("invalidNumber", 1, 12), ("unknownFunction", 1, 20)]),
-    .init(title: "three bad declarations", source: "input 2\nparam = 1\noutput",
-          expected: [("expectedName", 1, 7), ("expectedName", 2, 7), ("expectedName", 3, 7)]),
-    .init(title: "four checker errors",
-          source: "A = B\nB = 1\nB = 2\n_1 = 3\noutput zzz",
-          expected: [("useBeforeDefinition", 1, 5), ("redefinition", 3, 1), ("reservedName", 4, 1),
-                     ("unknownOutput", 5, 8)]),
+    .init(
+      title: "a parse error, a check error, a lex error on three lines",
+      source: "A = )\nB = sigmod(x)\nC = 2x",
+      expected: [("expectedExpression", 1, 5), ("unknownFunction", 2, 5), ("invalidNumber", 3, 5)]),
+    .init(
+      title: "three lexer errors on three lines", source: "A = $\nB = 2x\nC = é",
+      expected: [("invalidCharacter", 1, 5), ("invalidNumber", 2, 5), ("invalidCharacter", 3, 5)]),
+    .init(
+      title: "three statements on one line, separated by ';'",
+      source: "A = ); B = 2x; C = sigmod(1)",
+      expected: [
+        ("expectedExpression", 1, 5), ("invalidNumber", 1, 12), ("unknownFunction", 1, 20),
+      ]),
+    .init(
+      title: "three bad declarations", source: "input 2\nparam = 1\noutput",
+      expected: [("expectedName", 1, 7), ("expectedName", 2, 7), ("expectedName", 3, 7)]),
+    .init(
+      title: "four checker errors",
+      source: "A = B\nB = 1\nB = 2\n_1 = 3\noutput zzz",
+      expected: [
+        ("useBeforeDefinition", 1, 5), ("redefinition", 3, 1), ("reservedName", 4, 1),
+        ("unknownOutput", 5, 8),
+      ]),
     // The parser reports the missing ')' at the end of line 1 so that line 2
     // "parses as the statement it probably is" (Parser.expectClosingParen).
-    .init(title: "an unclosed '(' does not hide an error on the next line",
-          source: "A = (x\nB = sigmod(1)",
-          expected: [("expectedClosingParen", 1, 7), ("unknownFunction", 2, 5)]),
-    .init(title: "an unclosed '(' does not hide a syntax error on the next line",
-          source: "A = (x\nB = )",
-          expected: [("expectedClosingParen", 1, 7), ("expectedExpression", 2, 5)]),
-    .init(title: "an unclosed call does not hide an error on the next line",
-          source: "A = max(x, 2\nB = 2x",
-          expected: [("expectedClosingParen", 1, 13), ("invalidNumber", 2, 5)]),
+    .init(
+      title: "an unclosed '(' does not hide an error on the next line",
+      source: "A = (x\nB = sigmod(1)",
+      expected: [("expectedClosingParen", 1, 7), ("unknownFunction", 2, 5)]),
+    .init(
+      title: "an unclosed '(' does not hide a syntax error on the next line",
+      source: "A = (x\nB = )",
+      expected: [("expectedClosingParen", 1, 7), ("expectedExpression", 2, 5)]),
+    .init(
+      title: "an unclosed call does not hide an error on the next line",
+      source: "A = max(x, 2\nB = 2x",
+      expected: [("expectedClosingParen", 1, 13), ("invalidNumber", 2, 5)]),
   ]
 
   @Test("every error, in line order", arguments: cases)
@@ -319,9 +340,11 @@ struct RenderingTests {
       // 4 + 300 + 1 + 300 bytes: the caret at the 257th '(' (column 261),
       // 60 bytes on each side of it.
       title: "a line over 500 bytes shows a window around the caret, its cut ends marked",
-      source: "A = " + String(repeating: "(", count: 300) + "x" + String(repeating: ")", count: 300),
+      source: "A = " + String(repeating: "(", count: 300) + "x"
+        + String(repeating: ")", count: 300),
       rendered: "model.bp:1:261: error: expression nested too deeply (the limit is 256 levels)\n"
-        + "  ..." + String(repeating: "(", count: 104) + "x" + String(repeating: ")", count: 15) + "...\n"
+        + "  ..." + String(repeating: "(", count: 104) + "x" + String(repeating: ")", count: 15)
+        + "...\n"
         + "     " + String(repeating: " ", count: 60) + "^\n"
         + "1 error generated.\n"),
     .init(
@@ -347,7 +370,9 @@ struct RenderingTests {
   func rendered(_ c: RenderCase) {
     let compilation = compile(c.source)
     let actual = compilation.diagnostics.rendered(in: compilation.file)
-    #expect(actual == c.rendered, "line diff (- expected, + actual):\n\(Golden.lineDiff(c.rendered, actual))")
+    #expect(
+      actual == c.rendered,
+      "line diff (- expected, + actual):\n\(Golden.lineDiff(c.rendered, actual))")
   }
 
   @Test("a program without problems renders as nothing")
@@ -368,11 +393,13 @@ struct EvaluationDiagnosticsTests {
     let values = compilation.leafValues([:], into: &diagnostics)
     #expect(values == nil)
     let seen = diagnostics.sorted().map { Seen($0, in: compilation.file) }
-    #expect(seen == [
-      Seen(id: "missingLeafValues",
-           text: "no value for leaf 'x'; give a default in the program or --set x=VALUE",
-           line: 1, column: 5, length: 1)
-    ])
+    #expect(
+      seen == [
+        Seen(
+          id: "missingLeafValues",
+          text: "no value for leaf 'x'; give a default in the program or --set x=VALUE",
+          line: 1, column: 5, length: 1)
+      ])
   }
 
   @Test("every missing leaf is listed in one error, given values are not")
@@ -382,11 +409,14 @@ struct EvaluationDiagnosticsTests {
     let values = compilation.leafValues(["y": 1], into: &diagnostics)
     #expect(values == nil)
     let seen = diagnostics.sorted().map { Seen($0, in: compilation.file) }
-    #expect(seen == [
-      Seen(id: "missingLeafValues",
-           text: "no value for leaves 'x', 'z'; give a default in the program or --set x=VALUE --set z=VALUE",
-           line: 1, column: 5, length: 1)
-    ])
+    #expect(
+      seen == [
+        Seen(
+          id: "missingLeafValues",
+          text:
+            "no value for leaves 'x', 'z'; give a default in the program or --set x=VALUE --set z=VALUE",
+          line: 1, column: 5, length: 1)
+      ])
   }
 
   @Test("defaults and settings give every leaf, in leaf order")
@@ -412,9 +442,12 @@ struct EvaluationDiagnosticsTests {
     let d = try #require(diagnostics.sorted().first)
     #expect(diagnostics.items.count == 1)
     #expect(d.severity == .warning)
-    #expect(Seen(d, in: compilation.file) == Seen(
-      id: "nonFiniteValue", text: "'A' is -Infinity; the first non-finite value arose in this expression",
-      line: 2, column: 5, length: 6))
+    #expect(
+      Seen(d, in: compilation.file)
+        == Seen(
+          id: "nonFiniteValue",
+          text: "'A' is -Infinity; the first non-finite value arose in this expression",
+          line: 2, column: 5, length: 6))
     #expect(value(of: "A", in: evaluation) == -.infinity)
   }
 
@@ -432,7 +465,10 @@ struct EvaluationDiagnosticsTests {
     #expect(d.severity == .warning)
     let seen = Seen(d, in: compilation.file)
     #expect(seen.id == "nonFiniteValue")
-    #expect(seen.text == "∂A/∂x is Infinity; the first non-finite value arose in the derivative of this expression")
+    #expect(
+      seen.text
+        == "∂A/∂x is Infinity; the first non-finite value arose in the derivative of this expression"
+    )
     #expect(seen.line == 2 && seen.column == 5)
     #expect(value(of: "A", in: evaluation) == 0)
     #expect(derivative(of: "A", withRespectTo: "x", in: evaluation) == .infinity)
@@ -443,20 +479,37 @@ struct EvaluationDiagnosticsTests {
   /// of its elements were affected and the first.
   @Test(arguments: [
     // exp(1000) = Infinity arises; Infinity · 0 makes y NaN.
-    ("x = 1000\ny = exp(x) * 0", "'y' is NaN; the first non-finite value, Infinity, arose in this expression", 5),
+    (
+      "x = 1000\ny = exp(x) * 0",
+      "'y' is NaN; the first non-finite value, Infinity, arose in this expression", 5
+    ),
     // The derivative: 0 · (1 / (2·sqrt(0))) is NaN from the start.
-    ("x = 0\ny = sqrt(x) * 0", "∂y/∂x is NaN; the first non-finite value arose in the derivative of this expression", 5),
+    (
+      "x = 0\ny = sqrt(x) * 0",
+      "∂y/∂x is NaN; the first non-finite value arose in the derivative of this expression", 5
+    ),
     // min hides the infinity: nothing reported is non-finite.
-    ("x = 1000\ny = min(exp(x), 1)", "a non-finite value, Infinity, arose in this expression, but 'y' stays finite", 9),
+    (
+      "x = 1000\ny = min(exp(x), 1)",
+      "a non-finite value, Infinity, arose in this expression, but 'y' stays finite", 9
+    ),
     // Every element: counted plainly.
-    ("input x[1000] = 0\ny[i] = log(x[i])",
-     "'y' is -Infinity at 1000 of 1000 elements, first y[0]; the first non-finite value arose in this expression", 8),
+    (
+      "input x[1000] = 0\ny[i] = log(x[i])",
+      "'y' is -Infinity at 1000 of 1000 elements, first y[0]; the first non-finite value arose in this expression",
+      8
+    ),
     // One element of four.
-    ("input x[4] = [1, 2, 0, 3]\ny[i] = log(x[i])",
-     "'y' is -Infinity at y[2]; the first non-finite value arose in this expression", 8),
+    (
+      "input x[4] = [1, 2, 0, 3]\ny[i] = log(x[i])",
+      "'y' is -Infinity at y[2]; the first non-finite value arose in this expression", 8
+    ),
     // In a sum's loop the place is a point of its loops; the gradient names an element.
-    ("input x[3] = 0\ny = sum(i, sqrt(x[i]))",
-     "∂y/∂x[0] is Infinity at 3 of 3 points, first i = 0; the first non-finite value arose in the derivative of this expression", 12),
+    (
+      "input x[3] = 0\ny = sum(i, sqrt(x[i]))",
+      "∂y/∂x[0] is Infinity at 3 of 3 points, first i = 0; the first non-finite value arose in the derivative of this expression",
+      12
+    ),
   ])
   func nonFiniteWarningsSayWhatIsNonFinite(_ source: String, _ text: String, _ column: Int) throws {
     let compilation = compile(source)
@@ -481,7 +534,9 @@ private func value(of name: String, in evaluation: Evaluation) -> Double? {
   symbolIndex(name, in: evaluation).map { evaluation.values[$0] }
 }
 
-private func derivative(of output: String, withRespectTo name: String, in evaluation: Evaluation) -> Double? {
+private func derivative(of output: String, withRespectTo name: String, in evaluation: Evaluation)
+  -> Double?
+{
   guard let s = symbolIndex(name, in: evaluation),
     let o = evaluation.program.outputNames.firstIndex(of: output)
   else { return nil }
@@ -506,84 +561,117 @@ extension LanguageRuleTests {
 @Suite("Language rules, checked through evaluation")
 struct LanguageRuleTests {
   static let precedence: [EvalCase] = [
-    .init(title: "-x^2 == -(x^2)", source: "x = 3\nA = -x^2",
-          values: [("A", -9)], derivatives: [("A", "x", -6)]),
+    .init(
+      title: "-x^2 == -(x^2)", source: "x = 3\nA = -x^2",
+      values: [("A", -9)], derivatives: [("A", "x", -6)]),
     .init(title: "-2^2 == -4", source: "A = -2^2", values: [("A", -4)]),
-    .init(title: "2^3^2 == 2^9 == 512 (right associative)", source: "A = 2^3^2", values: [("A", 512)]),
+    .init(
+      title: "2^3^2 == 2^9 == 512 (right associative)", source: "A = 2^3^2", values: [("A", 512)]),
     .init(title: "(2^3)^2 == 64", source: "A = (2^3)^2", values: [("A", 64)]),
     .init(title: "2^-1 == 0.5", source: "A = 2^-1", values: [("A", 0.5)]),
     .init(title: "2^-1^2 == 2^(-(1^2)) == 0.5", source: "A = 2^-1^2", values: [("A", 0.5)]),
-    .init(title: "echo 2*3 gives the anonymous output _1 = 6", source: "2*3",
-          outputs: ["_1"], values: [("_1", 6)]),
-    .init(title: "x = 3; x^2 gives _1 = 9 and ∂_1/∂x = 6", source: "x = 3; x^2",
-          outputs: ["_1"], values: [("_1", 9), ("x", 3)], derivatives: [("_1", "x", 6)]),
-    .init(title: "unary minus binds tighter than '*'", source: "x = 2\nA = -x * 3",
-          values: [("A", -6)], derivatives: [("A", "x", -3)]),
-    .init(title: "'-' is left associative: 2 - 3 - 4 == -5", source: "A = 2 - 3 - 4", values: [("A", -5)]),
-    .init(title: "'/' is left associative: 8 / 4 / 2 == 1", source: "A = 8 / 4 / 2", values: [("A", 1)]),
+    .init(
+      title: "echo 2*3 gives the anonymous output _1 = 6", source: "2*3",
+      outputs: ["_1"], values: [("_1", 6)]),
+    .init(
+      title: "x = 3; x^2 gives _1 = 9 and ∂_1/∂x = 6", source: "x = 3; x^2",
+      outputs: ["_1"], values: [("_1", 9), ("x", 3)], derivatives: [("_1", "x", 6)]),
+    .init(
+      title: "unary minus binds tighter than '*'", source: "x = 2\nA = -x * 3",
+      values: [("A", -6)], derivatives: [("A", "x", -3)]),
+    .init(
+      title: "'-' is left associative: 2 - 3 - 4 == -5", source: "A = 2 - 3 - 4",
+      values: [("A", -5)]),
+    .init(
+      title: "'/' is left associative: 8 / 4 / 2 == 1", source: "A = 8 / 4 / 2", values: [("A", 1)]),
     .init(title: "'*' before '+': 2 + 3 * 4 == 14", source: "A = 2 + 3 * 4", values: [("A", 14)]),
     .init(title: "'^' before '*': 2 * 3^2 == 18", source: "A = 2 * 3^2", values: [("A", 18)]),
-    .init(title: "(-2)^2 has a finite derivative", source: "a = -2\nA = a^2",
-          values: [("A", 4)], derivatives: [("A", "a", -4)]),
-    .init(title: "number forms .5, 1e-3, 2.5E+4", source: "A = .5 + 1e-3 + 2.5E+4",
-          values: [("A", 0.5 + 0.001 + 25_000)]),
+    .init(
+      title: "(-2)^2 has a finite derivative", source: "a = -2\nA = a^2",
+      values: [("A", 4)], derivatives: [("A", "a", -4)]),
+    .init(
+      title: "number forms .5, 1e-3, 2.5E+4", source: "A = .5 + 1e-3 + 2.5E+4",
+      values: [("A", 0.5 + 0.001 + 25_000)]),
   ]
 
   static let newlines: [EvalCase] = [
-    .init(title: "a newline inside parentheses continues", source: "x = 3\nA = (x\n+ 1)",
-          outputs: ["A"], values: [("A", 4)]),
-    .init(title: "a newline after a binary operator continues", source: "x = 3\nA = x +\n1",
-          outputs: ["A"], values: [("A", 4)]),
-    .init(title: "a newline after '=' continues", source: "x = 3\nA =\nx * 2",
-          outputs: ["A"], values: [("A", 6)]),
-    .init(title: "a newline after ',' in a declaration continues",
-          source: "input a = 1,\nb = 2\nA = a + b", outputs: ["A"], values: [("A", 3), ("b", 2)]),
-    .init(title: "a newline between call arguments continues", source: "x = 5\nA = max(x,\n2)",
-          outputs: ["A"], values: [("A", 5)]),
-    .init(title: "a newline after ',' in output continues",
-          source: "x = 2\nA = x * 2\nB = x + 1\noutput A,\nB", outputs: ["A", "B"],
-          values: [("A", 4), ("B", 3)]),
-    .init(title: "a newline before an operator ends the statement", source: "x = 2\nA = x\n- 1",
-          outputs: ["_1"], values: [("A", 2), ("_1", -1)]),
-    .init(title: "a name, a newline, then '(' is not a call", source: "A = exp\n(1)",
-          settings: ["exp": 2], outputs: ["_1"], values: [("A", 2), ("_1", 1)]),
-    .init(title: "comments with '#' and '//', even after an operator",
-          source: "x = 3 # price\nA = x + // continues\n1", outputs: ["A"], values: [("A", 4)]),
-    .init(title: "CRLF line ends", source: "x = 3\r\nA = x +\r\n1\r\nB = A * 2\r\n",
-          outputs: ["B"], values: [("A", 4), ("B", 8)]),
-    .init(title: "';' separates statements on one line", source: "x = 3; A = x * 2; A + 1",
-          outputs: ["_1"], values: [("A", 6), ("_1", 7)]),
-    .init(title: "comments may hold any bytes", source: "# 가격 \u{0} é $\nA = 2 * 3",
-          outputs: ["A"], values: [("A", 6)]),
-    .init(title: "an anonymous output may be used after it appears", source: "2*3\nA = _1 + 1",
-          outputs: ["_1"], values: [("_1", 6), ("A", 7)]),
-    .init(title: "output may name a name defined later", source: "output B\nx = 2\nB = x * 3",
-          outputs: ["B"], values: [("B", 6)], derivatives: [("B", "x", 3)]),
-    .init(title: "a builtin's name without '(' is an ordinary leaf", source: "exp = 2\ne = 3\nA = exp * e",
-          outputs: ["A"], values: [("A", 6)], derivatives: [("A", "exp", 3), ("A", "e", 2)]),
-    .init(title: "'_' and '_1a' are ordinary names", source: "_ = 2\n_1a = _ * 3",
-          outputs: ["_1a"], values: [("_1a", 6)]),
+    .init(
+      title: "a newline inside parentheses continues", source: "x = 3\nA = (x\n+ 1)",
+      outputs: ["A"], values: [("A", 4)]),
+    .init(
+      title: "a newline after a binary operator continues", source: "x = 3\nA = x +\n1",
+      outputs: ["A"], values: [("A", 4)]),
+    .init(
+      title: "a newline after '=' continues", source: "x = 3\nA =\nx * 2",
+      outputs: ["A"], values: [("A", 6)]),
+    .init(
+      title: "a newline after ',' in a declaration continues",
+      source: "input a = 1,\nb = 2\nA = a + b", outputs: ["A"], values: [("A", 3), ("b", 2)]),
+    .init(
+      title: "a newline between call arguments continues", source: "x = 5\nA = max(x,\n2)",
+      outputs: ["A"], values: [("A", 5)]),
+    .init(
+      title: "a newline after ',' in output continues",
+      source: "x = 2\nA = x * 2\nB = x + 1\noutput A,\nB", outputs: ["A", "B"],
+      values: [("A", 4), ("B", 3)]),
+    .init(
+      title: "a newline before an operator ends the statement", source: "x = 2\nA = x\n- 1",
+      outputs: ["_1"], values: [("A", 2), ("_1", -1)]),
+    .init(
+      title: "a name, a newline, then '(' is not a call", source: "A = exp\n(1)",
+      settings: ["exp": 2], outputs: ["_1"], values: [("A", 2), ("_1", 1)]),
+    .init(
+      title: "comments with '#' and '//', even after an operator",
+      source: "x = 3 # price\nA = x + // continues\n1", outputs: ["A"], values: [("A", 4)]),
+    .init(
+      title: "CRLF line ends", source: "x = 3\r\nA = x +\r\n1\r\nB = A * 2\r\n",
+      outputs: ["B"], values: [("A", 4), ("B", 8)]),
+    .init(
+      title: "';' separates statements on one line", source: "x = 3; A = x * 2; A + 1",
+      outputs: ["_1"], values: [("A", 6), ("_1", 7)]),
+    .init(
+      title: "comments may hold any bytes", source: "# 가격 \u{0} é $\nA = 2 * 3",
+      outputs: ["A"], values: [("A", 6)]),
+    .init(
+      title: "an anonymous output may be used after it appears", source: "2*3\nA = _1 + 1",
+      outputs: ["_1"], values: [("_1", 6), ("A", 7)]),
+    .init(
+      title: "output may name a name defined later", source: "output B\nx = 2\nB = x * 3",
+      outputs: ["B"], values: [("B", 6)], derivatives: [("B", "x", 3)]),
+    .init(
+      title: "a builtin's name without '(' is an ordinary leaf",
+      source: "exp = 2\ne = 3\nA = exp * e",
+      outputs: ["A"], values: [("A", 6)], derivatives: [("A", "exp", 3), ("A", "e", 2)]),
+    .init(
+      title: "'_' and '_1a' are ordinary names", source: "_ = 2\n_1a = _ * 3",
+      outputs: ["_1a"], values: [("_1a", 6)]),
   ]
 
   static let outputRules: [EvalCase] = [
-    .init(title: "output chooses the outputs, in its order",
-          source: "x = 2\nA = x*2\nB = x+1\noutput B, A", outputs: ["B", "A"],
-          values: [("A", 4), ("B", 3)], derivatives: [("B", "x", 1), ("A", "x", 2)]),
-    .init(title: "named and anonymous outputs, in source order",
-          source: "x = 2\nA = x*2\noutput A\nx + 1", outputs: ["A", "_1"], values: [("_1", 3)]),
-    .init(title: "an anonymous output before an output statement comes first",
-          source: "x = 2\nx + 1\nA = x*2\noutput A", outputs: ["_1", "A"], values: [("A", 4)]),
-    .init(title: "with neither, the last defined non-leaf name (a literal is a leaf)",
-          source: "x = 2\nA = x*2\nB = A+1\nc = 5", outputs: ["B"], values: [("B", 5), ("c", 5)],
-          derivatives: [("B", "x", 2), ("B", "A", 1), ("B", "c", 0)]),
-    .init(title: "output may name an anonymous output before it appears",
-          source: "output _1\nx = 2\nx*3", outputs: ["_1"], values: [("_1", 6)],
-          derivatives: [("_1", "x", 3)]),
+    .init(
+      title: "output chooses the outputs, in its order",
+      source: "x = 2\nA = x*2\nB = x+1\noutput B, A", outputs: ["B", "A"],
+      values: [("A", 4), ("B", 3)], derivatives: [("B", "x", 1), ("A", "x", 2)]),
+    .init(
+      title: "named and anonymous outputs, in source order",
+      source: "x = 2\nA = x*2\noutput A\nx + 1", outputs: ["A", "_1"], values: [("_1", 3)]),
+    .init(
+      title: "an anonymous output before an output statement comes first",
+      source: "x = 2\nx + 1\nA = x*2\noutput A", outputs: ["_1", "A"], values: [("A", 4)]),
+    .init(
+      title: "with neither, the last defined non-leaf name (a literal is a leaf)",
+      source: "x = 2\nA = x*2\nB = A+1\nc = 5", outputs: ["B"], values: [("B", 5), ("c", 5)],
+      derivatives: [("B", "x", 2), ("B", "A", 1), ("B", "c", 0)]),
+    .init(
+      title: "output may name an anonymous output before it appears",
+      source: "output _1\nx = 2\nx*3", outputs: ["_1"], values: [("_1", 6)],
+      derivatives: [("_1", "x", 3)]),
     // SPEC §1: output may name any name of the file, but not the same name
     // twice; here `_1` is named once.
-    .init(title: "output may name an anonymous output after it appears",
-          source: "x = 2\nx*3\noutput _1", outputs: ["_1"], values: [("_1", 6)],
-          derivatives: [("_1", "x", 3)]),
+    .init(
+      title: "output may name an anonymous output after it appears",
+      source: "x = 2\nx*3\noutput _1", outputs: ["_1"], values: [("_1", 6)],
+      derivatives: [("_1", "x", 3)]),
   ]
 
   @Test("which names are the outputs", arguments: outputRules)
@@ -603,18 +691,21 @@ struct LanguageRuleTests {
     let leaves = try #require(maybeLeaves, sourceLocation: sourceLocation)
     let maybeEvaluation = compilation.evaluate(leaves, into: &diagnostics)
     let evaluation = try #require(maybeEvaluation, sourceLocation: sourceLocation)
-    #expect(diagnostics.items.isEmpty, "\(diagnostics.items.map(\.message.text))",
-            sourceLocation: sourceLocation)
+    #expect(
+      diagnostics.items.isEmpty, "\(diagnostics.items.map(\.message.text))",
+      sourceLocation: sourceLocation)
     if let outputs = c.outputs {
       #expect(evaluation.program.outputNames == outputs, sourceLocation: sourceLocation)
     }
     for (name, expected) in c.values {
-      #expect(value(of: name, in: evaluation) == expected, "value of \(name)",
-              sourceLocation: sourceLocation)
+      #expect(
+        value(of: name, in: evaluation) == expected, "value of \(name)",
+        sourceLocation: sourceLocation)
     }
     for (output, name, expected) in c.derivatives {
-      #expect(derivative(of: output, withRespectTo: name, in: evaluation) == expected,
-              "∂\(output)/∂\(name)", sourceLocation: sourceLocation)
+      #expect(
+        derivative(of: output, withRespectTo: name, in: evaluation) == expected,
+        "∂\(output)/∂\(name)", sourceLocation: sourceLocation)
     }
   }
 

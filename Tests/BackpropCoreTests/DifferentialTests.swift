@@ -48,14 +48,16 @@ import Testing
       try Self.runBatch(from: next, count: size, &tally)
       next += size
     }
-    print("""
+    print(
+      """
       differential: \(tally.programs) programs (\(tally.statements) statements, \
       \(tally.regenerated) regenerated for non-finite or huge values), \(tally.partials) partials \
       compared interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts); \(tally.finiteDifferenceChecked) programs also against \
       finite differences (\(tally.nearKinkSkipped) skipped: a kink within reach of the step); \
       \(tally.disagreements.count) disagreements
       """)
-    #expect(tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
+    #expect(
+      tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
     #expect(tally.programs == Self.count)
   }
 
@@ -78,7 +80,9 @@ import Testing
     // Every other program is printed as split functions, in parts of 1 to 8
     // statements: split code must compute what whole code computes.
     if seed % 2 == 1 { request.maxFunctionSize = 1 + Int(seed / 2 % 8) }
-    return Case(seed: seed, source: source, program: program, request: request, outputs: outputs, gradient: gradient)
+    return Case(
+      seed: seed, source: source, program: program, request: request, outputs: outputs,
+      gradient: gradient)
   }
 
   static func runBatch(from start: Int, count: Int, _ tally: inout Tally) throws {
@@ -116,7 +120,8 @@ import Testing
         }
         if !same(run.outputs, item.outputs) || !same(run.gradient, item.gradient) {
           tally.disagreements.append(
-            "seed \(item.seed): \(path) gives outputs \(run.outputs) gradient \(run.gradient); interpreter \(item.outputs) \(item.gradient)\n\(item.source)")
+            "seed \(item.seed): \(path) gives outputs \(run.outputs) gradient \(run.gradient); interpreter \(item.outputs) \(item.gradient)\n\(item.source)"
+          )
         }
       }
     }
@@ -157,7 +162,8 @@ import Testing
       let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale) + 10 * fd.uncertainty
       if !(abs(analytic - fd.value) <= tolerance) {
         tally.disagreements.append(
-          "seed \(c.seed): partial \(i) is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)")
+          "seed \(c.seed): partial \(i) is \(analytic), finite differences say \(fd.value) ± \(fd.uncertainty)\n\(c.source)"
+        )
         return
       }
     }
@@ -176,7 +182,8 @@ import Testing
       source += CEmitter.emit(c.request, headerName: nil).source
         .replacingOccurrences(of: "bp_", with: "\(p)_bp_")
       let m = p.uppercased()
-      calls += "    run(\"\(p)\", \(m)_NUM_INPUTS, \(m)_NUM_OUTPUTS, \(p)_default_inputs, \(p)_gradient);\n"
+      calls +=
+        "    run(\"\(p)\", \(m)_NUM_INPUTS, \(m)_NUM_OUTPUTS, \(p)_default_inputs, \(p)_gradient);\n"
     }
     source += """
 
@@ -198,7 +205,8 @@ import Testing
       """
     try Data(source.utf8).write(to: dir.appendingPathComponent("all.c"))
     let compile = try Run.process(
-      cc, ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O0", "-o", "run", "all.c", "-lm"],
+      cc,
+      ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O0", "-o", "run", "all.c", "-lm"],
       directory: dir)
     try #require(compile.status == 0, "cc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
@@ -211,11 +219,13 @@ import Testing
     let dir = Paths.scratch("differential-swift")
     defer { try? FileManager.default.removeItem(at: dir) }
     var files: [String] = []
-    var main = "func emit(_ name: String, _ kind: String, _ values: [Double]) { for v in values { print(\"\\(name) \\(kind) \\(v)\") } }\n"
+    var main =
+      "func emit(_ name: String, _ kind: String, _ values: [Double]) { for v in values { print(\"\\(name) \\(kind) \\(v)\") } }\n"
     // A few files, so the frontend can work on two at once.
     var chunks = [String](repeating: "", count: 4)
     for (i, c) in cases.enumerated() {
-      chunks[i % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(of: "import Foundation\n", with: "")
+      chunks[i % chunks.count] += SwiftEmitter.emit(c.request).replacingOccurrences(
+        of: "import Foundation\n", with: "")
       let type = Naming.swiftTypeName(c.request.prefix)
       let n = c.request.layout.numInputs
       let m = c.request.layout.numOutputs
@@ -231,12 +241,17 @@ import Testing
         """
     }
     for (i, chunk) in chunks.enumerated() where !chunk.isEmpty {
-      try Data(("import Foundation\n" + chunk).utf8).write(to: dir.appendingPathComponent("chunk\(i).swift"))
+      try Data(("import Foundation\n" + chunk).utf8).write(
+        to: dir.appendingPathComponent("chunk\(i).swift"))
       files.append("chunk\(i).swift")
     }
     try Data(main.utf8).write(to: dir.appendingPathComponent("main.swift"))
     let compile = try Run.process(
-      swiftc, ["-Onone", "-j2", "-warnings-as-errors", "-module-name", "Generated", "-o", "run", "main.swift"] + files,
+      swiftc,
+      [
+        "-Onone", "-j2", "-warnings-as-errors", "-module-name", "Generated", "-o", "run",
+        "main.swift",
+      ] + files,
       directory: dir)
     try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)

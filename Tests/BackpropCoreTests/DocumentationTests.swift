@@ -13,13 +13,16 @@ import Testing
   @Test(arguments: Callee.callableNames)
   func readmeListsEveryBuiltin(_ name: String) throws {
     let table = try Self.readme().components(separatedBy: "### Builtin functions").last ?? ""
-    #expect(table.range(of: "\\b\(name)\\b", options: .regularExpression) != nil, "README's builtin table lacks \(name)")
+    #expect(
+      table.range(of: "\\b\(name)\\b", options: .regularExpression) != nil,
+      "README's builtin table lacks \(name)")
   }
 
   /// CI must run exactly the test command the README gives.
   @Test func ciRunsTheReadmesTestCommand() throws {
     let readme = try Self.readme()
-    let ci = try String(contentsOf: Paths.packageRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
+    let ci = try String(
+      contentsOf: Paths.packageRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
     #expect(readme.contains("\nswift test\n"))
     #expect(ci.contains("\nswift test 2>&1"))
     #expect(readme.contains("swift run backpropc eval samples/mazur.bp"))
@@ -28,9 +31,13 @@ import Testing
 
   /// The README shows the apple example's gradient as the compiler prints it.
   @Test func readmeShowsTheGeneratedAppleGradient() throws {
-    let golden = try String(contentsOf: Paths.golden.appendingPathComponent("apple.c"), encoding: .utf8)
+    let golden = try String(
+      contentsOf: Paths.golden.appendingPathComponent("apple.c"), encoding: .utf8)
     let readme = try Self.readme()
-    for line in ["const double dC_dB = 2.0 * B;", "const double dC_dA = dC_dB * z;", "const double C = B * B;  /* line 7 */"] {
+    for line in [
+      "const double dC_dB = 2.0 * B;", "const double dC_dA = dC_dB * z;",
+      "const double C = B * B;  /* line 7 */",
+    ] {
       #expect(golden.contains(line), "golden apple.c lacks \(line)")
       #expect(readme.contains(line), "README lacks \(line)")
     }

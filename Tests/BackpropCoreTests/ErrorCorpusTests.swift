@@ -53,10 +53,12 @@ import Testing
     let text = try Self.text(name)
     let expected = Self.annotations(text)
     #expect(!expected.isEmpty, "\(name).bp states no diagnostic")
-    let args = text.split(separator: "\n").first { $0.hasPrefix("# args: ") }
+    let args =
+      text.split(separator: "\n").first { $0.hasPrefix("# args: ") }
       .map { $0.dropFirst("# args: ".count).split(separator: " ").map(String.init) } ?? ["eval"]
     let result = try Backpropc.run(args + ["\(name).bp"], in: Self.directory)
-    #expect(Self.reported(result.stderr, file: "\(name).bp").sorted() == expected.sorted(), "\(result)")
+    #expect(
+      Self.reported(result.stderr, file: "\(name).bp").sorted() == expected.sorted(), "\(result)")
     #expect(result.status == (expected.contains { $0.hasPrefix("error") } ? 1 : 0), "\(result)")
     Golden.check(result.stderr, file: "\(name).stderr")
   }
@@ -73,12 +75,15 @@ import Testing
       }
     }
     let compileTime: Set<String> = [
-      "definedHere", "duplicateOutput", "expectedClosingParen", "expectedExpression", "expectedName",
+      "definedHere", "duplicateOutput", "expectedClosingParen", "expectedExpression",
+      "expectedName",
       "expectedDefault", "expectedStatementEnd", "firstDefinedHere", "invalidAssignmentTarget",
       "invalidCharacter", "invalidNumber", "nestingTooDeep", "noOutput", "numberOutOfRange",
       "redefinition", "reservedName", "undefinedNameLooksLikeTypo", "unknownAnonymousOutput",
       "unknownFunction", "unknownOutput", "unusedName", "useBeforeDefinition", "wrongArity",
     ]
-    #expect(compileTime.subtracting(covered).isEmpty, "uncovered: \(compileTime.subtracting(covered).sorted())")
+    #expect(
+      compileTime.subtracting(covered).isEmpty,
+      "uncovered: \(compileTime.subtracting(covered).sorted())")
   }
 }

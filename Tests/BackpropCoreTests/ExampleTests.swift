@@ -13,7 +13,8 @@ import Testing
   /// package root, BACKPROPC the executable the other tests run, and expects
   /// exit 0.
   static func check(
-    _ example: String, with tool: String, at interpreter: String?, _ script: String, _ arguments: [String] = [],
+    _ example: String, with tool: String, at interpreter: String?, _ script: String,
+    _ arguments: [String] = [],
     timeLimit: TimeInterval = 300, sourceLocation: SourceLocation = #_sourceLocation
   ) throws {
     guard let interpreter else {
@@ -27,8 +28,11 @@ import Testing
       sourceLocation: sourceLocation)
     let path = examples.appendingPathComponent(script).path
     let result = try Run.process(
-      interpreter, [path] + arguments + [backpropc.path], directory: Paths.packageRoot, timeLimit: timeLimit)
-    #expect(result.status == 0 && !result.timedOut, "\(example) example failed:\n\(result)", sourceLocation: sourceLocation)
+      interpreter, [path] + arguments + [backpropc.path], directory: Paths.packageRoot,
+      timeLimit: timeLimit)
+    #expect(
+      result.status == 0 && !result.timedOut, "\(example) example failed:\n\(result)",
+      sourceLocation: sourceLocation)
     for line in result.stdout.split(separator: "\n") where line.hasPrefix("skipped:") {
       print("\(line) (\(example) example)")
     }
@@ -56,6 +60,8 @@ import Testing
   /// Examples/dask/train_dask.py: distributed gradients and three steps of
   /// descent on a LocalCluster, against `train`.
   @Test func daskTrainingMatchesTrain() throws {
-    try Self.check("dask", with: "python3", at: Self.python, "dask/train_dask.py", ["--backpropc"], timeLimit: 600)
+    try Self.check(
+      "dask", with: "python3", at: Self.python, "dask/train_dask.py", ["--backpropc"],
+      timeLimit: 600)
   }
 }

@@ -22,7 +22,9 @@ import Testing
       "h[j] = tanh(sum(i, W[j, i] * x[i]))",
       "a0 = sum(j, h[j] * h[j])",
     ]
-    for k in 1..<40 { lines.append("a\(k) = sin(a\(k - 1)) * 0.9 + exp(-a\(k / 2)) * 0.1 + h[\(k % 3)]") }
+    for k in 1..<40 {
+      lines.append("a\(k) = sin(a\(k - 1)) * 0.9 + exp(-a\(k / 2)) * 0.1 + h[\(k % 3)]")
+    }
     lines += ["g[j] = h[j] * a39", "E = sum(j, g[j] * g[j]) + a20"]
     return SourceFile(name: "tail.bp", text: lines.joined(separator: "\n") + "\n")
   }()
@@ -31,7 +33,8 @@ import Testing
 
   static func request(_ name: String, prefix: String, maxSize: Int) throws -> EmitRequest {
     let compilation = Compilation(file(name))
-    var request = EmitRequest(optimizing: try #require(compilation.program), file: compilation.file, prefix: prefix)
+    var request = EmitRequest(
+      optimizing: try #require(compilation.program), file: compilation.file, prefix: prefix)
     request.maxFunctionSize = maxSize
     return request
   }
@@ -43,9 +46,13 @@ import Testing
   static func counted(_ body: [Substring]) -> Int {
     body.filter { line in
       let text = line.trimmingCharacters(in: .whitespaces)
-      if text.hasPrefix("const double ") { return !text.contains("= in[") && !text.contains("= work[") }
+      if text.hasPrefix("const double ") {
+        return !text.contains("= in[") && !text.contains("= work[")
+      }
       if text.hasPrefix("work[") {
-        let value = text.split(separator: "=", maxSplits: 1).last?.trimmingCharacters(in: CharacterSet(charactersIn: " ;")) ?? ""
+        let value =
+          text.split(separator: "=", maxSplits: 1).last?.trimmingCharacters(
+            in: CharacterSet(charactersIn: " ;")) ?? ""
         return !value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
       }
       return text.hasPrefix("out[") || text.hasPrefix("grad[")
@@ -54,12 +61,15 @@ import Testing
 
   @Test(arguments: samples)
   func partsHoldAtMostTheLimitAndSayWhatTheyCover(_ name: String) throws {
-    let whole = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: EmitRequest.defaultMaxFunctionSize), headerName: nil)
+    let whole = CEmitter.emit(
+      try Self.request(name, prefix: "m", maxSize: EmitRequest.defaultMaxFunctionSize),
+      headerName: nil)
     #expect(!whole.source.contains("_part"), "\(name) is small: one function")
     #expect(whole.source.contains("(void)work;"))
 
     let limit = 3
-    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: limit), headerName: nil).source
+    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: limit), headerName: nil)
+      .source
     let lines = split.split(separator: "\n", omittingEmptySubsequences: false)
     var parts = 0
     var k = 0
@@ -69,8 +79,12 @@ import Testing
         continue
       }
       parts += 1
-      #expect(lines[k - 1].hasPrefix("/* m_forward, part ") || lines[k - 1].hasPrefix("/* m_gradient, part "))
-      #expect(lines[k - 1].contains(" of \(name).bp") || lines[k - 1].contains("stores"), "\(lines[k - 1])")
+      #expect(
+        lines[k - 1].hasPrefix("/* m_forward, part ")
+          || lines[k - 1].hasPrefix("/* m_gradient, part "))
+      #expect(
+        lines[k - 1].contains(" of \(name).bp") || lines[k - 1].contains("stores"),
+        "\(lines[k - 1])")
       let end = try #require(lines[k...].firstIndex(of: "}"))
       let body = Array(lines[(k + 2)..<end])
       #expect(Self.counted(body) <= limit, "\(lines[k]) holds \(Self.counted(body)) statements")
@@ -79,7 +93,10 @@ import Testing
     }
     #expect(parts >= 4, "\(name) split in \(parts) parts")
     // Every slot the parts use lies within WORK_SIZE.
-    let workSize = try #require(lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap { Int($0.split(separator: " ").last!) })
+    let workSize = try #require(
+      lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap {
+        Int($0.split(separator: " ").last!)
+      })
     let slots = split.matches(of: /work\[(\d+)\]/).compactMap { Int($0.1) }
     #expect(!slots.isEmpty)
     #expect(slots.allSatisfy { $0 < workSize }, "a slot beyond WORK_SIZE \(workSize)")
@@ -94,7 +111,8 @@ import Testing
     let limit = name == "tail" ? 1_000 : EmitRequest.defaultMaxFunctionSize
     let whole = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: limit), headerName: nil)
     #expect(!whole.source.contains("_part"), "\(name) is small: one function")
-    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3), headerName: nil).source
+    let split = CEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3), headerName: nil)
+      .source
     let lines = split.split(separator: "\n", omittingEmptySubsequences: false)
     let heads = lines.indices.filter { lines[$0].hasPrefix("BP_PART void m_gradient_part") }
     #expect(heads.count >= 2, "\(name) split in \(heads.count) parts")
@@ -103,14 +121,21 @@ import Testing
       #expect(lines[k - 1].contains(" of \(name).bp"), "\(lines[k - 1])")
     }
     #expect(split.matches(of: /m_gradient_part\d+\(in, out, grad, work\);/).count == heads.count)
-    let workSize = try #require(lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap { Int($0.split(separator: " ").last!) })
-    #expect(split.matches(of: /work\[(\d+)\]/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
-    #expect(split.matches(of: /work \+ (\d+)/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
+    let workSize = try #require(
+      lines.first { $0.hasPrefix("#define M_WORK_SIZE ") }.flatMap {
+        Int($0.split(separator: " ").last!)
+      })
+    #expect(
+      split.matches(of: /work\[(\d+)\]/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
+    #expect(
+      split.matches(of: /work \+ (\d+)/).compactMap { Int($0.1) }.allSatisfy { $0 < workSize })
     if name == "tail" {
       // 40 scalar statements in parts of 3: the run itself is cut.
       #expect(heads.count >= 13, "\(heads.count) parts")
       let swift = SwiftEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3))
-      #expect(swift.matches(of: /@inline\(never\)\n +private static func gradientPart\d+\(/).count == heads.count)
+      #expect(
+        swift.matches(of: /@inline\(never\)\n +private static func gradientPart\d+\(/).count
+          == heads.count)
     }
   }
 
@@ -126,11 +151,14 @@ import Testing
     var source = "#include <stdio.h>\n#include <stdlib.h>\n"
     var calls = ""
     for (prefix, size) in variants {
-      source += CEmitter.emit(try Self.request(name, prefix: prefix, maxSize: size), headerName: nil).source
+      source += CEmitter.emit(
+        try Self.request(name, prefix: prefix, maxSize: size), headerName: nil
+      ).source
         .replacingOccurrences(of: "bp_", with: "\(prefix)_bp_")
         .replacingOccurrences(of: "#define BP_PART", with: "#undef BP_PART\n#define BP_PART")
         .replacingOccurrences(of: "#define BP_NOIPA", with: "#undef BP_NOIPA\n#define BP_NOIPA")
-        .replacingOccurrences(of: "#define BP_INDEPENDENT", with: "#undef BP_INDEPENDENT\n#define BP_INDEPENDENT")
+        .replacingOccurrences(
+          of: "#define BP_INDEPENDENT", with: "#undef BP_INDEPENDENT\n#define BP_INDEPENDENT")
       let m = prefix.uppercased()
       calls += """
             {
@@ -154,7 +182,9 @@ import Testing
     source += "int main(void)\n{\n\(calls)    return 0;\n}\n"
     try Data(source.utf8).write(to: dir.appendingPathComponent("all.c"))
     let compile = try Run.process(
-      cc, ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O2", "-o", "run", "all.c", "-lm"], directory: dir)
+      cc,
+      ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O2", "-o", "run", "all.c", "-lm"],
+      directory: dir)
     try #require(compile.status == 0, "cc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
     try #require(run.status == 0)
@@ -166,10 +196,18 @@ import Testing
       let split = try #require(runs[prefix])
       let fromWork = try #require(runs[prefix + "_work"])
       // Bit for bit: splitting moves statements, it changes no operation.
-      #expect(split.forward.map(\.bitPattern) == whole.forward.map(\.bitPattern), "\(name) \(prefix) forward")
-      #expect(split.outputs.map(\.bitPattern) == whole.outputs.map(\.bitPattern), "\(name) \(prefix) outputs")
-      #expect(split.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern), "\(name) \(prefix) gradient")
-      #expect(fromWork.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern), "\(name) \(prefix) gradient_work")
+      #expect(
+        split.forward.map(\.bitPattern) == whole.forward.map(\.bitPattern),
+        "\(name) \(prefix) forward")
+      #expect(
+        split.outputs.map(\.bitPattern) == whole.outputs.map(\.bitPattern),
+        "\(name) \(prefix) outputs")
+      #expect(
+        split.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern),
+        "\(name) \(prefix) gradient")
+      #expect(
+        fromWork.gradient.map(\.bitPattern) == whole.gradient.map(\.bitPattern),
+        "\(name) \(prefix) gradient_work")
     }
   }
 
@@ -179,10 +217,12 @@ import Testing
     let swift = SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 4))
     let parts = swift.matches(of: /private static func gradientPart(\d+)\(/).count
     #expect(parts >= 4)
-    #expect(swift.matches(of: /@inline\(never\)\n +private static func (forward|gradient)Part\d+\(/).count
-      == swift.matches(of: /private static func (forward|gradient)Part\d+\(/).count)
+    #expect(
+      swift.matches(of: /@inline\(never\)\n +private static func (forward|gradient)Part\d+\(/).count
+        == swift.matches(of: /private static func (forward|gradient)Part\d+\(/).count)
     #expect(swift.contains("work.count >= "))
-    #expect(!SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 200)).contains("Part1"))
+    #expect(
+      !SwiftEmitter.emit(try Self.request("mazur", prefix: "m", maxSize: 200)).contains("Part1"))
   }
 
   /// A scalar program with more leaves than a function's statements: its
@@ -191,10 +231,12 @@ import Testing
   @Test func manyLeavesFillFromTheTableAndListTheirOffsets() throws {
     let swiftc = try #require(Run.tool("swiftc"), "no swiftc")
     let n = 80
-    let text = (0..<n).map { "input a\($0) = \(Double($0) / 100)" }.joined(separator: "\n")
+    let text =
+      (0..<n).map { "input a\($0) = \(Double($0) / 100)" }.joined(separator: "\n")
       + "\nL = " + (0..<n).map { "a\($0) * a\($0)" }.joined(separator: " + ") + "\noutput L\n"
     let file = SourceFile(name: "many.bp", text: text)
-    var request = EmitRequest(optimizing: try #require(Compilation(file).program), file: file, prefix: "many")
+    var request = EmitRequest(
+      optimizing: try #require(Compilation(file).program), file: file, prefix: "many")
     request.maxFunctionSize = 10
     let c = CEmitter.emit(request, headerName: nil).source
     #expect(c.contains("for (int i = 0; i < MANY_NUM_INPUTS; i++) in[i] = many_default_inputs[i];"))
@@ -203,7 +245,8 @@ import Testing
     let dir = Paths.scratch("many-leaves")
     defer { try? FileManager.default.removeItem(at: dir) }
     try Data(swift.utf8).write(to: dir.appendingPathComponent("Many.swift"))
-    try Data("""
+    try Data(
+      """
       var input = [Double](repeating: 0, count: Many.numInputs)
       Many.fillDefaults(&input)
       var output = [0.0]
@@ -211,8 +254,10 @@ import Testing
       var work = [Double](repeating: 0, count: Many.workSize)
       Many.gradient(input, &output, &gradient, work: &work)
       print(Many.leaves.count, Many.leaves[79].name, Many.leaves[79].offset, Many.outputs[0].name, input[79], gradient[79])
-      """.utf8).write(to: dir.appendingPathComponent("main.swift"))
-    let compile = try Run.process(swiftc, ["-warnings-as-errors", "-o", "run", "main.swift", "Many.swift"], directory: dir)
+      """.utf8
+    ).write(to: dir.appendingPathComponent("main.swift"))
+    let compile = try Run.process(
+      swiftc, ["-warnings-as-errors", "-o", "run", "main.swift", "Many.swift"], directory: dir)
     try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr.prefix(3000))")
     let run = try Run.process(dir.appendingPathComponent("run").path, [], directory: dir)
     // dL/da79 = 2 · 0.79.
@@ -225,9 +270,11 @@ import Testing
     }
     #expect(try request().maxFunctionSize == EmitRequest.defaultMaxFunctionSize)
     #expect(try request("--max-function-size", "12").maxFunctionSize == 12)
-    #expect(DriverTests.usageError { _ = try request("--max-function-size", "0") }
-      == .notAWholeNumber(option: "--max-function-size", value: "0"))
-    #expect(DriverTests.usageError { _ = try request("--max-function-size", "many") }
-      == .notAWholeNumber(option: "--max-function-size", value: "many"))
+    #expect(
+      DriverTests.usageError { _ = try request("--max-function-size", "0") }
+        == .notAWholeNumber(option: "--max-function-size", value: "0"))
+    #expect(
+      DriverTests.usageError { _ = try request("--max-function-size", "many") }
+        == .notAWholeNumber(option: "--max-function-size", value: "many"))
   }
 }

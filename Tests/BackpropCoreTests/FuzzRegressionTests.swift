@@ -21,7 +21,9 @@ import Testing
     let compilation = Compilation(file)
     let rendered = compilation.diagnostics.rendered(in: file)
     guard let program = compilation.program else {
-      #expect(compilation.diagnostics.hasErrors && rendered.contains("error:"), "\(url.lastPathComponent): no program and no error")
+      #expect(
+        compilation.diagnostics.hasErrors && rendered.contains("error:"),
+        "\(url.lastPathComponent): no program and no error")
       return
     }
     let request = EmitRequest(optimizing: program, file: file, prefix: "fuzz")
@@ -31,7 +33,9 @@ import Testing
     var diagnostics = DiagnosticList()
     let layout = Layout(program)
     // The fuzz target's bound on what it evaluates (Fuzz/FuzzEntry.swift).
-    guard layout.numInputs <= 1 << 16, program.symbols.reduce(0, { $0 + $1.size }) <= 1 << 18 else { return }
+    guard layout.numInputs <= 1 << 16, program.symbols.reduce(0, { $0 + $1.size }) <= 1 << 18 else {
+      return
+    }
     var leaves = [Double](repeating: 0.75, count: layout.numInputs)
     for (l, leaf) in program.leaves.enumerated() {
       if let value = leaf.defaultValue { leaves[layout.input(l)] = value }

@@ -30,9 +30,12 @@ import Testing
   }
 
   static func expectSame(
-    _ actual: [Double], _ expected: [Double], _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    _ actual: [Double], _ expected: [Double], _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+    #expect(
+      actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)",
+      sourceLocation: sourceLocation)
     for (i, (a, e)) in zip(actual, expected).enumerated() where !close(a, e, 1e-12) {
       Issue.record("\(what)[\(i)] = \(a), interpreter says \(e)", sourceLocation: sourceLocation)
     }
@@ -76,10 +79,16 @@ import Testing
   func batchFormsMatchSingleCalls(_ name: String) throws {
     let cRuns = try CompiledSamples.c.get()
     let c = try #require(cRuns[name], "the C driver printed nothing for \(name)")
-    #expect(c.batchMismatches == 0, "\(name): C batch forms differ from single calls in \(c.batchMismatches.map(String.init) ?? "unknown") values")
+    #expect(
+      c.batchMismatches == 0,
+      "\(name): C batch forms differ from single calls in \(c.batchMismatches.map(String.init) ?? "unknown") values"
+    )
     let swiftRuns = try CompiledSamples.swift.get()
     let swift = try #require(swiftRuns[name], "the Swift driver printed nothing for \(name)")
-    #expect(swift.batchMismatches == 0, "\(name): Swift batch forms differ from single calls in \(swift.batchMismatches.map(String.init) ?? "unknown") values")
+    #expect(
+      swift.batchMismatches == 0,
+      "\(name): Swift batch forms differ from single calls in \(swift.batchMismatches.map(String.init) ?? "unknown") values"
+    )
   }
 
   /// The reverse pass against central differences of the forward program.
@@ -100,7 +109,8 @@ import Testing
       let tolerance = 1e-6 * max(1, abs(a)) + 1e-9 * scale
       #expect(
         abs(a - n) <= tolerance,
-        "\(name): output element \(k / leaves.count), input element \(k % leaves.count): \(a), finite differences say \(n)")
+        "\(name): output element \(k / leaves.count), input element \(k % leaves.count): \(a), finite differences say \(n)"
+      )
     }
   }
 
@@ -123,7 +133,9 @@ import Testing
     }
     try Data((includes + "int main() {\n" + uses + "  return 0;\n}\n").utf8)
       .write(to: dir.appendingPathComponent("main.cpp"))
-    let result = try Run.process(cxx, ["-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "main.cpp"], directory: dir)
+    let result = try Run.process(
+      cxx, ["-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "main.cpp"],
+      directory: dir)
     #expect(result.status == 0, "the headers do not compile as C++:\n\(result.stderr)")
   }
 
@@ -187,11 +199,16 @@ import Testing
       print(total)
       """
     try Data(main.utf8).write(to: dir.appendingPathComponent("main.swift"))
-    let compile = try Run.process(swiftc, ["-O", "-o", "driver", "main.swift", "\(type).swift"], directory: dir)
+    let compile = try Run.process(
+      swiftc, ["-O", "-o", "driver", "main.swift", "\(type).swift"], directory: dir)
     try #require(compile.status == 0, "swiftc failed:\n\(compile.stderr)")
     func allocations(_ calls: Int) throws -> Int? {
       let run = try Run.process(valgrind, ["./driver", String(calls)], directory: dir)
-      guard let line = run.stderr.split(separator: "\n").first(where: { $0.contains("total heap usage:") }) else { return nil }
+      guard
+        let line = run.stderr.split(separator: "\n").first(where: {
+          $0.contains("total heap usage:")
+        })
+      else { return nil }
       let words = line.split(separator: " ")
       guard let at = words.firstIndex(of: "allocs,") else { return nil }
       return Int(words[at - 1].replacingOccurrences(of: ",", with: ""))

@@ -28,7 +28,8 @@ import Testing
     let explanation = try #require(Explanation(compilation, leaves: leaves, output: output))
     Golden.check(explanation.rendered(.text), file: "\(name).explain.txt")
     Golden.check(explanation.rendered(.markdown), file: "\(name).explain.md")
-    Golden.check(try #require(Graph.dot(compilation, leaves: leaves, output: output)), file: "\(name).dot")
+    Golden.check(
+      try #require(Graph.dot(compilation, leaves: leaves, output: output)), file: "\(name).dot")
   }
 
   /// A golden whose sample is gone would never be checked again.

@@ -38,7 +38,8 @@ import Testing
 
   @Test func grammarFileAndParserAgree() throws {
     let root = Paths.packageRoot
-    let grammar = try String(contentsOf: root.appendingPathComponent("Grammar/backprop.ebnf"), encoding: .utf8)
+    let grammar = try String(
+      contentsOf: root.appendingPathComponent("Grammar/backprop.ebnf"), encoding: .utf8)
     var quoted = Set<String>()
     for file in ["Parser.swift", "Lexer.swift"] {
       let url = root.appendingPathComponent("Sources/BackpropCore/Syntax/\(file)")
@@ -46,8 +47,12 @@ import Testing
     }
     let written = Self.productions(inGrammar: grammar)
     #expect(written.count >= 12)
-    #expect(written.subtracting(quoted).isEmpty, "in the grammar but not quoted by the parser: \(written.subtracting(quoted).sorted())")
-    #expect(quoted.subtracting(written).isEmpty, "quoted by the parser but not in the grammar: \(quoted.subtracting(written).sorted())")
+    #expect(
+      written.subtracting(quoted).isEmpty,
+      "in the grammar but not quoted by the parser: \(written.subtracting(quoted).sorted())")
+    #expect(
+      quoted.subtracting(written).isEmpty,
+      "quoted by the parser but not in the grammar: \(quoted.subtracting(written).sorted())")
   }
 
   /// Grammar/backprop.tmLanguage.json, for editors: each keyword, reduction,
@@ -55,7 +60,8 @@ import Testing
   /// the rule of its scope, and so are a comment and the number forms.
   @Test func editorGrammarKnowsEveryKeywordAndBuiltin() throws {
     let url = Paths.packageRoot.appendingPathComponent("Grammar/backprop.tmLanguage.json")
-    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     #expect(json["scopeName"] as? String == "source.backprop")
     let repository = try #require(json["repository"] as? [String: [String: Any]])
     /// Whether the rule's pattern matches `text` from its start, covering `word`.
@@ -78,7 +84,8 @@ import Testing
     #expect(Callee.callableNames.count >= 20)
     for name in Callee.callableNames {
       #expect(try matches("builtin", name + "(x)", word: name), "the editor grammar lacks \(name)")
-      #expect(try !matches("builtin", name + "2(x)", word: name), "\(name) matched inside a longer name")
+      #expect(
+        try !matches("builtin", name + "2(x)", word: name), "\(name) matched inside a longer name")
     }
     for number in ["1", "2.5", ".5", "1e-3", "2.5E+4"] {
       #expect(try matches("number", number, word: number), "\(number)")

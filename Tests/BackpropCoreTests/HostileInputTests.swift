@@ -7,14 +7,17 @@ import Testing
 /// stack overflow (SPEC §2).
 @Suite struct HostileInputTests {
   @Test func hundredThousandOpenParenthesesIsADiagnostic() {
-    let compilation = Compilation(name: "deep.bp", source: "y = " + String(repeating: "(", count: 100_000) + "x")
+    let compilation = Compilation(
+      name: "deep.bp", source: "y = " + String(repeating: "(", count: 100_000) + "x")
     #expect(compilation.diagnostics.items.contains { $0.message.id == "nestingTooDeep" })
     #expect(compilation.program == nil)
   }
 
   @Test func deepParenthesesThatCloseAreADiagnosticToo() {
     let n = 100_000
-    let source = "y = " + String(repeating: "(", count: n) + "x" + String(repeating: ")", count: n) + "\nz = 2 +"
+    let source =
+      "y = " + String(repeating: "(", count: n) + "x" + String(repeating: ")", count: n)
+      + "\nz = 2 +"
     let compilation = Compilation(name: "deep.bp", source: source)
     let ids = compilation.diagnostics.items.map(\.message.id)
     // The deep line is one error; the parser recovers and finds the next line's.
@@ -22,8 +25,10 @@ import Testing
   }
 
   @Test func deepUnaryMinusAndPowerChainsAreBounded() {
-    for source in ["y = " + String(repeating: "-", count: 50_000) + "x",
-                   "y = " + Array(repeating: "x", count: 50_000).joined(separator: "^")] {
+    for source in [
+      "y = " + String(repeating: "-", count: 50_000) + "x",
+      "y = " + Array(repeating: "x", count: 50_000).joined(separator: "^"),
+    ] {
       let compilation = Compilation(name: "deep.bp", source: source)
       #expect(compilation.diagnostics.items.contains { $0.message.id == "nestingTooDeep" })
     }
@@ -38,7 +43,8 @@ import Testing
     let settings = Dictionary(uniqueKeysWithValues: program.leaves.map { ($0.name, 1.0) })
     let evaluation = try compilation.evaluation(settings)
     #expect(evaluation.value("y") == Double(n))
-    let c = CEmitter.emit(EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil)
+    let c = CEmitter.emit(
+      EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil)
     #expect(c.source.contains("void m_gradient("))
   }
 
@@ -83,7 +89,8 @@ import Testing
     let measured = FileManager.default.isExecutableFile(atPath: time)
     let start = Date()
     let command = ["eval", file.path] + arguments
-    var result = measured
+    var result =
+      measured
       ? try Run.process(time, ["-f", "peak-kb %M"] + [executable.path] + command, timeLimit: 300)
       : try Backpropc.run(command, timeLimit: 300)
     let seconds = Date().timeIntervalSince(start)
@@ -92,19 +99,28 @@ import Testing
       peak = Int(line.dropFirst(8))
       result.stderr = result.stderr.split(separator: "\n").dropLast().joined(separator: "\n")
     }
-    print("hostile \(name): \(bytes.count) bytes, exit \(result.status), \(String(format: "%.2f", seconds)) s, peak \(peak.map { "\($0 / 1024) MB" } ?? "not measured")")
+    print(
+      "hostile \(name): \(bytes.count) bytes, exit \(result.status), \(String(format: "%.2f", seconds)) s, peak \(peak.map { "\($0 / 1024) MB" } ?? "not measured")"
+    )
     return Outcome(result: result, seconds: seconds, peakKilobytes: peak)
   }
 
   /// Exit 0 or 1, never a signal; diagnostics bounded; memory linear.
-  static func expectGraceful(_ outcome: Outcome, inputBytes: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+  static func expectGraceful(
+    _ outcome: Outcome, inputBytes: Int, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     #expect(!outcome.result.timedOut, "timed out", sourceLocation: sourceLocation)
-    #expect([0, 1].contains(outcome.result.status), "\(outcome.result)", sourceLocation: sourceLocation)
-    #expect(outcome.result.stderr.utf8.count < 64 * 1024, "stderr holds \(outcome.result.stderr.utf8.count) bytes", sourceLocation: sourceLocation)
+    #expect(
+      [0, 1].contains(outcome.result.status), "\(outcome.result)", sourceLocation: sourceLocation)
+    #expect(
+      outcome.result.stderr.utf8.count < 64 * 1024,
+      "stderr holds \(outcome.result.stderr.utf8.count) bytes", sourceLocation: sourceLocation)
     if let peak = outcome.peakKilobytes {
       // A generous linear bound: 200 bytes of memory per byte of input, plus
       // the runtime's own 256 MB.
-      #expect(peak * 1024 <= 256 * 1024 * 1024 + 200 * inputBytes, "peak \(peak) KB for \(inputBytes) bytes", sourceLocation: sourceLocation)
+      #expect(
+        peak * 1024 <= 256 * 1024 * 1024 + 200 * inputBytes,
+        "peak \(peak) KB for \(inputBytes) bytes", sourceLocation: sourceLocation)
     }
   }
 
@@ -132,7 +148,9 @@ import Testing
     #expect(outcome.result.status == 0)
     // d total/dx is the sum of all coefficients; total is half of it.
     let lines2 = outcome.result.stdout.split(separator: "\n")
-    let derivative = lines2.first { $0.hasPrefix("∂total/∂x = ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    let derivative = lines2.first { $0.hasPrefix("∂total/∂x = ") }.flatMap {
+      Double($0.split(separator: " ").last ?? "")
+    }
     #expect(close(try #require(derivative), expected, 1e-9))
   }
 
@@ -148,7 +166,9 @@ import Testing
     let outcome = try Self.evaluate(bytes, name: "chain.bp")
     Self.expectGraceful(outcome, inputBytes: bytes.count)
     #expect(outcome.result.status == 0)
-    let value = outcome.result.stdout.split(separator: "\n").first.flatMap { Double($0.split(separator: " ").last ?? "") }
+    let value = outcome.result.stdout.split(separator: "\n").first.flatMap {
+      Double($0.split(separator: " ").last ?? "")
+    }
     #expect(close(try #require(value), v[n - 1], 1e-12))
   }
 
@@ -166,7 +186,9 @@ import Testing
     let outcome = try Self.evaluate(bytes, name: "utf8.bp")
     Self.expectGraceful(outcome, inputBytes: bytes.count)
     #expect(outcome.result.status == 1)
-    #expect(outcome.result.stderr.contains("utf8.bp:1:6: error: invalid bytes 0xFF 0xFE (only ASCII is allowed outside comments)"))
+    #expect(
+      outcome.result.stderr.contains(
+        "utf8.bp:1:6: error: invalid bytes 0xFF 0xFE (only ASCII is allowed outside comments)"))
   }
 
   @Test func oneMegabyteIdentifier() throws {
@@ -200,7 +222,8 @@ import Testing
     let outcome = try Self.evaluate(bytes, name: "deep.bp")
     Self.expectGraceful(outcome, inputBytes: bytes.count)
     #expect(outcome.result.status == 1)
-    #expect(outcome.result.stderr.contains("expression nested too deeply (the limit is 256 levels)"))
+    #expect(
+      outcome.result.stderr.contains("expression nested too deeply (the limit is 256 levels)"))
   }
 
   // MARK: Arrays (SPEC §6.6's robustness list)
@@ -222,16 +245,22 @@ import Testing
 
   /// 10,000 nested brackets: one diagnostic (a list is at most 4 deep), no recursion.
   @Test func tenThousandNestedBrackets() throws {
-    let text = "input x[1] = " + String(repeating: "[", count: 10_000) + "1" + String(repeating: "]", count: 10_000) + "\ny = x[0]\n"
+    let text =
+      "input x[1] = " + String(repeating: "[", count: 10_000) + "1"
+      + String(repeating: "]", count: 10_000) + "\ny = x[0]\n"
     let outcome = try Self.evaluate(Array(text.utf8), name: "brackets.bp")
     Self.expectGraceful(outcome, inputBytes: text.utf8.count)
     #expect(outcome.result.status == 1)
-    #expect(outcome.result.stderr.contains("brackets.bp:1:18: error: a list nests at most 4 deep (arrays have rank 1 to 4)"))
+    #expect(
+      outcome.result.stderr.contains(
+        "brackets.bp:1:18: error: a list nests at most 4 deep (arrays have rank 1 to 4)"))
   }
 
   /// Nested subscripts and reductions deep enough to overflow a recursive parser.
   @Test func tenThousandNestedSums() throws {
-    let text = "input x[2] = 1\ny = " + String(repeating: "sum(i, ", count: 10_000) + "x[i]" + String(repeating: ")", count: 10_000) + "\n"
+    let text =
+      "input x[2] = 1\ny = " + String(repeating: "sum(i, ", count: 10_000) + "x[i]"
+      + String(repeating: ")", count: 10_000) + "\n"
     let outcome = try Self.evaluate(Array(text.utf8), name: "sums.bp")
     Self.expectGraceful(outcome, inputBytes: text.utf8.count)
     #expect(outcome.result.status == 1)
@@ -240,7 +269,10 @@ import Testing
 
   /// Declarations past the limits are errors before anything is allocated.
   @Test(arguments: [
-    ("input x[100000, 100000]\ny = x[0, 0]\n", "'x' has 10000000000 elements; an array holds at most 16777216 (2^24)"),
+    (
+      "input x[100000, 100000]\ny = x[0, 0]\n",
+      "'x' has 10000000000 elements; an array holds at most 16777216 (2^24)"
+    ),
     ("input x[2] = 0\ny = x[99999999999999999999]\n", "subscript beyond 2^63 is out of range"),
     ("input x[99999999999999999999]\ny = x[0]\n", "'x' has more than 9223372036854775807 elements"),
     ("input a[65536] = 0\ny = sum(i, j, k, a[i] * a[j] * a[k])\n", "at most 4294967296 (2^32)"),

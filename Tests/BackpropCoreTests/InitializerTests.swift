@@ -12,7 +12,8 @@ import Testing
   static func elements(_ source: String, _ name: String, seed: UInt64 = 0) throws -> [Double] {
     let (compilation, program) = try Compilation.valid(source)
     var diagnostics = DiagnosticList()
-    let leaves = try #require(compilation.leafValues([LeafSetting](), seed: seed, into: &diagnostics))
+    let leaves = try #require(
+      compilation.leafValues([LeafSetting](), seed: seed, into: &diagnostics))
     let l = try #require(program.leaves.firstIndex { $0.name == name })
     let layout = Layout(program)
     return (0..<program.symbols[l].size).map { leaves[layout.input(l, element: $0)] }
@@ -103,7 +104,8 @@ import Testing
   @Test func addingAParamChangesNoOther() throws {
     let alone = try Self.elements("param W[4, 4] = uniform(-1, 1)\ny = sum(i, j, W[i, j])", "W")
     let withOthers = try Self.elements(
-      "param A[3] = he, W[4, 4] = uniform(-1, 1), B[5] = xavier\ny = sum(i, j, W[i, j]) + sum(i, A[i]) + sum(i, B[i])", "W")
+      "param A[3] = he, W[4, 4] = uniform(-1, 1), B[5] = xavier\ny = sum(i, j, W[i, j]) + sum(i, A[i]) + sum(i, B[i])",
+      "W")
     #expect(alone == withOthers)
     // Two params with the same initialiser draw different numbers.
     let both = "param P[16] = xavier, Q[16] = xavier\ny = sum(i, P[i] + Q[i])"
@@ -114,7 +116,8 @@ import Testing
   @Test func seedOption() throws {
     let dir = Paths.scratch("seed")
     defer { try? FileManager.default.removeItem(at: dir) }
-    try Data("param w[3] = uniform(0, 1)\ny = sum(i, w[i])\n".utf8).write(to: dir.appendingPathComponent("s.bp"))
+    try Data("param w[3] = uniform(0, 1)\ny = sum(i, w[i])\n".utf8).write(
+      to: dir.appendingPathComponent("s.bp"))
     let zero = try Backpropc.run(["eval", "s.bp"], in: dir)
     let explicitZero = try Backpropc.run(["eval", "s.bp", "--seed", "0"], in: dir)
     let five = try Backpropc.run(["eval", "--seed", "5", "s.bp"], in: dir)
@@ -149,7 +152,8 @@ import Testing
       """
     let (compilation, program) = try Compilation.valid(source, name: "init.bp")
     var diagnostics = DiagnosticList()
-    let expected = try #require(compilation.leafValues([LeafSetting](), seed: 9, into: &diagnostics))
+    let expected = try #require(
+      compilation.leafValues([LeafSetting](), seed: 9, into: &diagnostics))
     let request = EmitRequest(optimizing: program, file: compilation.file, prefix: "init", seed: 9)
     let emitted = CEmitter.emit(request, headerName: "init.h")
     let dir = Paths.scratch("fill")
@@ -167,13 +171,19 @@ import Testing
       }
       """
     try Data(main.utf8).write(to: dir.appendingPathComponent("main.c"))
-    let build = try Run.process(cc, ["-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", "-o", "fill", "main.c", "init.c", "-lm"], directory: dir)
+    let build = try Run.process(
+      cc,
+      [
+        "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", "-o", "fill", "main.c",
+        "init.c", "-lm",
+      ], directory: dir)
     try #require(build.status == 0, "cc failed:\n\(build.stderr)")
     let run = try Run.process(dir.appendingPathComponent("fill").path, [], directory: dir)
     let printed = run.stdout.split(separator: "\n").map { Double(String($0)) }
     #expect(printed.count == expected.count)
     for (i, (c, e)) in zip(printed, expected).enumerated() {
-      #expect(c?.bitPattern == e.bitPattern, "input \(i): C fills \(c.map { "\($0)" } ?? "?"), eval \(e)")
+      #expect(
+        c?.bitPattern == e.bitPattern, "input \(i): C fills \(c.map { "\($0)" } ?? "?"), eval \(e)")
     }
   }
 }

@@ -21,7 +21,9 @@ import Testing
     let dB = try #require(Self.named("dC_dB", in: program))
     #expect(dB.op == .mul)
     #expect(program.straightLine[dB.lhs].op == .constant(2))
-    #expect(program.straightLine[dB.rhs].name == .variable(program.symbols.firstIndex { $0.name == "B" }!))
+    #expect(
+      program.straightLine[dB.rhs].name == .variable(program.symbols.firstIndex { $0.name == "B" }!)
+    )
     // No `0` and no `1` survive as operands anywhere.
     for instruction in program.straightLine.instructions {
       for operand in instruction.operands {
@@ -68,7 +70,9 @@ import Testing
   /// Generated names come from the source, and temporaries from their statement.
   @Test func temporariesAreNamedAfterTheirStatement() throws {
     let (compilation, program) = try Compilation.valid("E = 0.5 * (t - o)^2")
-    let c = CEmitter.emit(EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil).source
+    let c = CEmitter.emit(
+      EmitRequest(optimizing: program, file: compilation.file, prefix: "m"), headerName: nil
+    ).source
     #expect(c.contains("const double E_1 = t - o;"))
     #expect(c.contains("const double E = 0.5 * (E_1 * E_1);"))
     #expect(!c.contains(" t1") && !c.contains("tmp"))
@@ -92,7 +96,9 @@ import Testing
 /// name still read back as set.
 @Test func instructionsAreCompactAndKeepTheirRoleAndName() {
   #expect(MemoryLayout<Instruction>.stride == 48)
-  var i = Instruction(op: .add, lhs: ValueID(0), rhs: ValueID(1), range: SourceRange(0, 0), owner: 3, role: .forward, name: nil)
+  var i = Instruction(
+    op: .add, lhs: ValueID(0), rhs: ValueID(1), range: SourceRange(0, 0), owner: 3, role: .forward,
+    name: nil)
   #expect(i.role == .forward && i.name == nil)
   i.role = .adjoint(output: 7)
   i.name = .adjoint(output: 7, of: 2)

@@ -86,18 +86,31 @@ import Testing
       let text = String(decoding: Paths.sample(name).bytes, as: UTF8.self)
       let lines = text.split(separator: "\n").filter { $0.hasPrefix("# expect") }
       #expect(!lines.isEmpty, "samples/\(name).bp has no '# expect' line")
-      #expect(Expectation.all(in: text).count == lines.count, "samples/\(name).bp has an '# expect' line that does not parse")
+      #expect(
+        Expectation.all(in: text).count == lines.count,
+        "samples/\(name).bp has an '# expect' line that does not parse")
     }
   }
 
   @Test func theParserReadsEachForm() {
-    let e = Expectation.all(in: "# expect: ∂C/∂x = 968\n# expect: p ≈ 0.5987\n# expect after one step at rate 0.5: w ≈ 0.15\n")
+    let e = Expectation.all(
+      in:
+        "# expect: ∂C/∂x = 968\n# expect: p ≈ 0.5987\n# expect after one step at rate 0.5: w ≈ 0.15\n"
+    )
     #expect(e.count == 3)
     #expect(e[0].within == nil && e[0].expected == 968)
     #expect(e[1].within == 0.0001)
     #expect(e[2].within == 0.01)
-    if case .derivative(let o, let v) = e[0].quantity { #expect(o == "C" && v == "x") } else { Issue.record("not ∂") }
-    if case .stepped(let w, let rate) = e[2].quantity { #expect(w == "w" && rate == 0.5) } else { Issue.record("not a step") }
+    if case .derivative(let o, let v) = e[0].quantity {
+      #expect(o == "C" && v == "x")
+    } else {
+      Issue.record("not ∂")
+    }
+    if case .stepped(let w, let rate) = e[2].quantity {
+      #expect(w == "w" && rate == 0.5)
+    } else {
+      Issue.record("not a step")
+    }
   }
 
   @Test(arguments: cases.map { "\($0.sample) \($0.path.rawValue)" })
@@ -121,16 +134,21 @@ import Testing
     /// A name or an element name (`W2[0,1]`): its symbol and row-major element.
     func element(_ text: String) -> (symbol: Int, element: Int)? {
       let parsed = LeafSetting(parsing: text + "=0")
-      guard let name = parsed?.name, let s = program.symbols.firstIndex(where: { $0.name == name }) else { return nil }
+      guard let name = parsed?.name, let s = program.symbols.firstIndex(where: { $0.name == name })
+      else { return nil }
       return (s, Layout.flatIndex(parsed?.element ?? [], shape: program.symbols[s].shape))
     }
     func output(_ text: String) -> (position: Int, element: Int)? {
-      guard let (s, e) = element(text), let o = program.outputs.firstIndex(of: s) else { return nil }
+      guard let (s, e) = element(text), let o = program.outputs.firstIndex(of: s) else {
+        return nil
+      }
       return (o, e)
     }
     /// A value as this path computes it, or nil when the path cannot see it.
     func value(_ name: String) -> Double? {
-      guard let native else { return element(name).map { evaluation.elements[$0.symbol][$0.element] } }
+      guard let native else {
+        return element(name).map { evaluation.elements[$0.symbol][$0.element] }
+      }
       return output(name).map { native.outputs[layout.output($0.position, element: $0.element)] }
     }
     func derivative(_ o: String, _ v: String) -> Double? {
@@ -139,16 +157,20 @@ import Testing
         return evaluation.gradientElements[position][s][e * program.symbols[s].size + f]
       }
       guard s < program.leafCount else { return nil }
-      return native.gradient[layout.gradient(output: position, outputElement: e, leaf: s, leafElement: f)]
+      return native.gradient[
+        layout.gradient(output: position, outputElement: e, leaf: s, leafElement: f)]
     }
-    for expectation in Expectation.all(in: String(decoding: compilation.file.bytes, as: UTF8.self)) {
+    for expectation in Expectation.all(in: String(decoding: compilation.file.bytes, as: UTF8.self))
+    {
       let actual: Double?
       switch expectation.quantity {
       case .value(let v): actual = value(v)
       case .derivative(let o, let v): actual = derivative(o, v)
       case .stepped(let w, let rate):
         let first = program.symbols[program.outputs[0]].name
-        let start = element(w).flatMap { w in program.symbols[w.symbol].defaultElements(seed: 0)?[w.element] }
+        let start = element(w).flatMap { w in
+          program.symbols[w.symbol].defaultElements(seed: 0)?[w.element]
+        }
         actual = start.flatMap { start in derivative(first, w).map { start - rate * $0 } }
       }
       guard let actual else {
@@ -156,7 +178,9 @@ import Testing
         #expect(path != .interpreter, "\(name): the interpreter cannot find '\(expectation)'")
         continue
       }
-      let ok = expectation.within.map { abs(actual - expectation.expected) <= $0 } ?? close(actual, expectation.expected, 1e-12)
+      let ok =
+        expectation.within.map { abs(actual - expectation.expected) <= $0 }
+        ?? close(actual, expectation.expected, 1e-12)
       #expect(ok, "\(name) via \(path): \(expectation) but got \(actual)")
     }
   }

@@ -18,7 +18,8 @@ import Testing
   }
 
   @Test func lexerProducesKindsTextsAndLineBreaks() {
-    let tokens = Self.tokens("input x = -0.5 # note\nB = .5*x^2e3 // more\n\n  f(a, 1E-3); output B")
+    let tokens = Self.tokens(
+      "input x = -0.5 # note\nB = .5*x^2e3 // more\n\n  f(a, 1E-3); output B")
     let expected: [(Token.Kind, String, Bool)] = [
       (.keywordInput, "input", true), (.identifier, "x", false), (.equals, "=", false),
       (.minus, "-", false), (.number, "0.5", false),
@@ -30,7 +31,9 @@ import Testing
     ]
     #expect(tokens.count == expected.count)
     for (actual, wanted) in zip(tokens, expected) {
-      #expect(actual.0 == wanted.0 && actual.1 == wanted.1 && actual.2 == wanted.2, "\(actual) != \(wanted)")
+      #expect(
+        actual.0 == wanted.0 && actual.1 == wanted.1 && actual.2 == wanted.2,
+        "\(actual) != \(wanted)")
     }
   }
 
@@ -58,18 +61,23 @@ import Testing
       case .number(let v): text[i] = NumberFormat.shortest(v)
       case .name(let n): text[i] = n
       case .negate(let x): text[i] = "(-\(text[x.index]))"
-      case .binary(let op, let x, let y): text[i] = "(\(text[x.index]) \(op.rawValue) \(text[y.index]))"
-      case .call(let f, _, let args): text[i] = "\(f)(" + args.map { text[$0.index] }.joined(separator: ", ") + ")"
+      case .binary(let op, let x, let y):
+        text[i] = "(\(text[x.index]) \(op.rawValue) \(text[y.index]))"
+      case .call(let f, _, let args):
+        text[i] = "\(f)(" + args.map { text[$0.index] }.joined(separator: ", ") + ")"
       case .parenthesized(let x): text[i] = text[x.index]
       case .element(let n, _, let subscripts):
-        text[i] = n + "[" + subscripts.map { s -> String in
-          switch s {
-          case .index(let index): index.name
-          case .constant(let c, _): String(c)
-          }
-        }.joined(separator: ", ") + "]"
+        text[i] =
+          n + "["
+          + subscripts.map { s -> String in
+            switch s {
+            case .index(let index): index.name
+            case .constant(let c, _): String(c)
+            }
+          }.joined(separator: ", ") + "]"
       case .reduction(let r, _, let indices, let body):
-        text[i] = "\(r.rawValue)(" + indices.map(\.name).joined(separator: ", ") + ", \(text[body.index]))"
+        text[i] =
+          "\(r.rawValue)(" + indices.map(\.name).joined(separator: ", ") + ", \(text[body.index]))"
       case .error: text[i] = "error"
       }
     }
@@ -103,12 +111,16 @@ import Testing
     let tree = Parser.parse(SourceFile(name: "t.bp", text: "y = a\n- b"), into: &diagnostics)
     #expect(!diagnostics.hasErrors)
     #expect(tree.statements.count == 2)
-    if case .expression = tree.statements[1].kind {} else { Issue.record("the second line is not an expression statement") }
+    if case .expression = tree.statements[1].kind {
+    } else {
+      Issue.record("the second line is not an expression statement")
+    }
   }
 
   @Test func declarationsKeepSignedDefaults() {
     var diagnostics = DiagnosticList()
-    let tree = Parser.parse(SourceFile(name: "t.bp", text: "param a = -0.5, b, c = 2e1"), into: &diagnostics)
+    let tree = Parser.parse(
+      SourceFile(name: "t.bp", text: "param a = -0.5, b, c = 2e1"), into: &diagnostics)
     guard case .declaration(let kind, let leaves)? = tree.statements.first?.kind else {
       Issue.record("not a declaration")
       return
@@ -128,7 +140,8 @@ import Testing
   }
 
   @Test func outputsFollowSourceOrder() throws {
-    let (_, program) = try Compilation.valid("x = 2; x + 1; output B, A; A = x * 2; B = A - 1; A * B")
+    let (_, program) = try Compilation.valid(
+      "x = 2; x + 1; output B, A; A = x * 2; B = A - 1; A * B")
     #expect(program.outputNames == ["_1", "B", "A", "_2"])
   }
 }
@@ -137,10 +150,22 @@ import Testing
 /// probably meant, and that the intended one is unused.
 @Test func likelyTypoOfADefinedNameIsAWarning() throws {
   let compilation = Compilation(name: "t.bp", source: "price = 1.1\nA = 2 * prcie\n")
-  let messages = compilation.diagnostics.items.map { ($0.severity, $0.message.text, compilation.file.location(of: $0.range.start).line) }
+  let messages = compilation.diagnostics.items.map {
+    ($0.severity, $0.message.text, compilation.file.location(of: $0.range.start).line)
+  }
   #expect(!compilation.diagnostics.hasErrors)
-  #expect(messages.contains { $0.0 == .warning && $0.1 == "'prcie' is never defined, so it is a leaf with no default; did you mean 'price'?" && $0.2 == 2 })
-  #expect(messages.contains { $0.0 == .warning && $0.1 == "leaf 'price' is never used; the outputs do not depend on it" && $0.2 == 1 })
+  #expect(
+    messages.contains {
+      $0.0 == .warning
+        && $0.1
+          == "'prcie' is never defined, so it is a leaf with no default; did you mean 'price'?"
+        && $0.2 == 2
+    })
+  #expect(
+    messages.contains {
+      $0.0 == .warning && $0.1 == "leaf 'price' is never used; the outputs do not depend on it"
+        && $0.2 == 1
+    })
   // Short names, and names far from every defined one, are not typos.
   #expect(Compilation(name: "t.bp", source: "k = 2\nA = k * x * price\n").diagnostics.items.isEmpty)
 }

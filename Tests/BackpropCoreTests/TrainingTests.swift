@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import BackpropCore
+
 #if canImport(FoundationXML)
   import FoundationXML
 #endif
-
-@testable import BackpropCore
 
 /// `train`'s optimizers, epochs, shuffling and held-out loss (SPEC §5)
 /// against a descent written again here from SPEC's formulas, step by step;
@@ -36,10 +36,15 @@ import Testing
       return (evaluation.elements[program.outputs[0]][0], parameters.map { gradient[$0] })
     }
 
-    enum Rule { case sgd, momentum(Double), adam(Double, Double, Double) }
+    enum Rule {
+      case sgd
+      case momentum(Double)
+      case adam(Double, Double, Double)
+    }
 
     func run(
-      _ start: [Double], rows: [[Double]], columns: [Int], lr: Double, rule: Rule, steps: Int?, epochs: Int?,
+      _ start: [Double], rows: [[Double]], columns: [Int], lr: Double, rule: Rule, steps: Int?,
+      epochs: Int?,
       batch: Int?, shuffle: Bool, seed: UInt64
     ) -> (losses: [Double], parameters: [Double]) {
       var input = start
@@ -130,19 +135,31 @@ import Testing
 
   static let cases: [Case] = [
     Case(sample: "mazur", arguments: ["--lr", "0.5", "--steps", "120"]),
-    Case(sample: "mazur", arguments: ["--lr", "0.1", "--steps", "120", "--optimizer", "momentum", "--momentum", "0.8"]),
+    Case(
+      sample: "mazur",
+      arguments: ["--lr", "0.1", "--steps", "120", "--optimizer", "momentum", "--momentum", "0.8"]),
     Case(sample: "mazur", arguments: ["--lr", "0.05", "--steps", "120", "--optimizer", "adam"]),
-    Case(sample: "mazur_array", arguments: ["--lr", "0.5", "--steps", "100", "--optimizer", "momentum"]),
-    Case(sample: "mazur_array", arguments: [
-      "--lr", "0.02", "--steps", "100", "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6",
-    ]),
+    Case(
+      sample: "mazur_array",
+      arguments: ["--lr", "0.5", "--steps", "100", "--optimizer", "momentum"]),
+    Case(
+      sample: "mazur_array",
+      arguments: [
+        "--lr", "0.02", "--steps", "100", "--optimizer", "adam", "--beta1", "0.8", "--beta2",
+        "0.99", "--eps", "1e-6",
+      ]),
     Case(sample: "logistic", data: "logistic.csv", arguments: ["--lr", "0.5", "--epochs", "100"]),
-    Case(sample: "logistic", data: "logistic.csv", arguments: [
-      "--lr", "0.05", "--steps", "150", "--batch", "8", "--shuffle", "--optimizer", "adam", "--seed", "7",
-    ]),
-    Case(sample: "logistic", data: "logistic.csv", arguments: [
-      "--lr", "0.1", "--epochs", "15", "--batch", "7", "--shuffle", "--optimizer", "momentum",
-    ]),
+    Case(
+      sample: "logistic", data: "logistic.csv",
+      arguments: [
+        "--lr", "0.05", "--steps", "150", "--batch", "8", "--shuffle", "--optimizer", "adam",
+        "--seed", "7",
+      ]),
+    Case(
+      sample: "logistic", data: "logistic.csv",
+      arguments: [
+        "--lr", "0.1", "--epochs", "15", "--batch", "7", "--shuffle", "--optimizer", "momentum",
+      ]),
   ]
 
   /// Every step's loss and the trained parameters equal the reference to 1e-12.
@@ -157,10 +174,13 @@ import Testing
     let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
     var data: TrainingData?
     if let name = c.data {
-      let csv = SourceFile(name: name, bytes: Array(try Data(contentsOf: Paths.samples.appendingPathComponent(name))))
+      let csv = SourceFile(
+        name: name, bytes: Array(try Data(contentsOf: Paths.samples.appendingPathComponent(name))))
       data = TrainingData.read(csv, program: training.program, into: &diagnostics)
     }
-    let start = try #require(request.leafValues(compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    let start = try #require(
+      request.leafValues(
+        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
     let result = try training.run(leaves: start, data: data, options: request.options)
 
     let reference = try ReferenceDescent(compilation)
@@ -174,20 +194,24 @@ import Testing
       default: .sgd
       }
     let expected = reference.run(
-      start, rows: data?.rows ?? [[]], columns: columns, lr: try #require(value("--lr")), rule: rule,
-      steps: parsed.value("--steps").flatMap { Int($0) }, epochs: parsed.value("--epochs").flatMap { Int($0) },
+      start, rows: data?.rows ?? [[]], columns: columns, lr: try #require(value("--lr")),
+      rule: rule,
+      steps: parsed.value("--steps").flatMap { Int($0) },
+      epochs: parsed.value("--epochs").flatMap { Int($0) },
       batch: parsed.value("--batch").flatMap { Int($0) }, shuffle: parsed.has("--shuffle"),
       seed: UInt64(parsed.value("--seed") ?? "0")!)
     #expect(expected.losses.count >= 100)
     #expect(result.steps == expected.losses.count)
     #expect(result.losses.map { $0.step } == Array(1...expected.losses.count))
-    for (k, (got, want)) in zip(result.losses.map { $0.loss }, expected.losses).enumerated() where !close(got, want, 1e-12) {
+    for (k, (got, want)) in zip(result.losses.map { $0.loss }, expected.losses).enumerated()
+    where !close(got, want, 1e-12) {
       Issue.record("step \(k + 1): loss \(got), reference \(want)")
       break
     }
     let trained = result.parameters.flatMap { $0.values }
     #expect(trained.count == expected.parameters.count)
-    for (k, (got, want)) in zip(trained, expected.parameters).enumerated() where !close(got, want, 1e-12) {
+    for (k, (got, want)) in zip(trained, expected.parameters).enumerated()
+    where !close(got, want, 1e-12) {
       Issue.record("parameter element \(k): \(got), reference \(want)")
     }
     // The descent moved: a trajectory that stands still would pass trivially.
@@ -198,8 +222,11 @@ import Testing
   @Test func shuffleIsSeededAndChangesTheOrder() throws {
     func losses(_ extra: [String]) throws -> [Double] {
       let result = try Backpropc.run(
-        ["train", "logistic.bp", "--data", "logistic.csv", "--lr", "0.1", "--steps", "10", "--batch", "6", "--every", "1",
-         "--json"] + extra, in: Paths.samples)
+        [
+          "train", "logistic.bp", "--data", "logistic.csv", "--lr", "0.1", "--steps", "10",
+          "--batch", "6", "--every", "1",
+          "--json",
+        ] + extra, in: Paths.samples)
       #expect(result.status == 0, "\(result.stderr)")
       let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
       return try #require(json?["loss"] as? [Double])
@@ -215,10 +242,13 @@ import Testing
   /// equal to the mean loss over the test rows at those parameters.
   @Test func heldOutLossIsReported() throws {
     let result = try Backpropc.run(
-      ["train", "logistic.bp", "--data", "logistic.csv", "--test", "logistic.csv", "--epochs", "4",
-       "--optimizer", "adam", "--lr", "0.1", "--json"], in: Paths.samples)
+      [
+        "train", "logistic.bp", "--data", "logistic.csv", "--test", "logistic.csv", "--epochs", "4",
+        "--optimizer", "adam", "--lr", "0.1", "--json",
+      ], in: Paths.samples)
     #expect(result.status == 0, "\(result.stderr)")
-    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     let loss = try #require(json["loss"] as? [Double])
     let test = try #require(json["test_loss"] as? [Double])
     #expect(json["epochs"] as? Int == 4)
@@ -229,7 +259,10 @@ import Testing
     // Full batches over the same rows: each test loss is that step's loss.
     #expect(loss.count == 4 && test.count == 4)
     for (a, b) in zip(loss, test) { #expect(close(a, b, 1e-15)) }
-    #expect(close(try #require(json["final_test_loss"] as? Double), try #require(json["final_loss"] as? Double), 1e-15))
+    #expect(
+      close(
+        try #require(json["final_test_loss"] as? Double),
+        try #require(json["final_loss"] as? Double), 1e-15))
     #expect(result.stderr.contains("test loss"))
     #expect(result.stderr.contains("final test loss"))
   }
@@ -241,10 +274,15 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let trained = dir.appendingPathComponent("trained.bp").path
     let train = try Backpropc.run(
-      ["train", "moons.bp", "--data", "moons.csv", "--test", "moons_test.csv", "--optimizer", "adam", "--lr", "0.01",
-       "--epochs", "60", "--batch", "20", "--shuffle", "-o", trained], in: Paths.samples, timeLimit: 300)
+      [
+        "train", "moons.bp", "--data", "moons.csv", "--test", "moons_test.csv", "--optimizer",
+        "adam", "--lr", "0.01",
+        "--epochs", "60", "--batch", "20", "--shuffle", "-o", trained,
+      ], in: Paths.samples, timeLimit: 300)
     #expect(train.status == 0, "\(train.stderr)")
-    let compilation = Compilation(SourceFile(name: "trained.bp", bytes: Array(try Data(contentsOf: URL(fileURLWithPath: trained)))))
+    let compilation = Compilation(
+      SourceFile(
+        name: "trained.bp", bytes: Array(try Data(contentsOf: URL(fileURLWithPath: trained)))))
     let program = Optimizer.optimize(try #require(compilation.program), keeping: .everything)
     let z = try #require(program.symbols.firstIndex { $0.name == "z" })
     var diagnostics = DiagnosticList()
@@ -252,11 +290,15 @@ import Testing
     let layout = Layout(program)
     let x = try #require(layout.leaves.first { $0.name == "x" })
     for file in ["moons.csv", "moons_test.csv"] {
-      let lines = try String(contentsOf: Paths.samples.appendingPathComponent(file), encoding: .utf8)
-        .split(separator: "\n").dropFirst()
+      let lines = try String(
+        contentsOf: Paths.samples.appendingPathComponent(file), encoding: .utf8
+      )
+      .split(separator: "\n").dropFirst()
       var right = 0
       for line in lines {
-        let cells = line.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces))! }
+        let cells = line.split(separator: ",").map {
+          Double($0.trimmingCharacters(in: .whitespaces))!
+        }
         var input = base
         input[x.offset] = cells[0]
         input[x.offset + 1] = cells[1]
@@ -278,7 +320,8 @@ import Testing
     private var currentClass: String?
 
     func parser(
-      _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+      _ parser: XMLParser, didStartElement element: String, namespaceURI: String?,
+      qualifiedName: String?,
       attributes: [String: String] = [:]
     ) {
       if root == nil { root = element }
@@ -296,7 +339,10 @@ import Testing
       if let currentClass { texts.append((currentClass, string)) }
     }
 
-    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+    func parser(
+      _ parser: XMLParser, didEndElement element: String, namespaceURI: String?,
+      qualifiedName: String?
+    ) {
       currentClass = nil
     }
 
@@ -304,7 +350,9 @@ import Testing
       let reader = SVGReader()
       let parser = XMLParser(data: Data(svg.utf8))
       parser.delegate = reader
-      #expect(parser.parse(), "the plot is not well-formed XML: \(String(describing: parser.parserError))")
+      #expect(
+        parser.parse(), "the plot is not well-formed XML: \(String(describing: parser.parserError))"
+      )
       return reader
     }
   }
@@ -316,7 +364,9 @@ import Testing
     #expect(reader.root == "svg")
     #expect(reader.polylines.map(\.name) == ["training loss", "test loss"])
     #expect(reader.polylines.allSatisfy { $0.points.count == 30 })
-    #expect(reader.texts.contains { $0.text == "training loss" } && reader.texts.contains { $0.text == "test loss" })
+    #expect(
+      reader.texts.contains { $0.text == "training loss" }
+        && reader.texts.contains { $0.text == "test loss" })
     // 2.6 down to 0.0064: more than two decades, so a log axis of whole decades covering the data.
     let yTicks = reader.texts.filter { $0.className == "y-tick" }.map { Double($0.text)! }
     #expect(yTicks == [0.001, 0.01, 0.1, 1, 10])
@@ -350,8 +400,11 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let plot = dir.appendingPathComponent("loss.svg")
     let result = try Backpropc.run(
-      ["train", "moons.bp", "--data", "moons.csv", "--test", "moons_test.csv", "--optimizer", "adam", "--lr", "0.01",
-       "--epochs", "8", "--batch", "20", "--shuffle", "--every", "4", "--plot", plot.path], in: Paths.samples, timeLimit: 120)
+      [
+        "train", "moons.bp", "--data", "moons.csv", "--test", "moons_test.csv", "--optimizer",
+        "adam", "--lr", "0.01",
+        "--epochs", "8", "--batch", "20", "--shuffle", "--every", "4", "--plot", plot.path,
+      ], in: Paths.samples, timeLimit: 120)
     #expect(result.status == 0, "\(result.stderr)")
     let svg = try String(contentsOf: plot, encoding: .utf8)
     let reader = try SVGReader.read(svg)
@@ -383,7 +436,8 @@ import Testing
   func badOptionsAreBadUsageAndWriteNothing(_ extra: [String]) throws {
     let dir = Paths.scratch("bad-train")
     defer { try? FileManager.default.removeItem(at: dir) }
-    try FileManager.default.copyItem(at: Paths.samples.appendingPathComponent("mazur.bp"), to: dir.appendingPathComponent("m.bp"))
+    try FileManager.default.copyItem(
+      at: Paths.samples.appendingPathComponent("mazur.bp"), to: dir.appendingPathComponent("m.bp"))
     var arguments = ["train", "m.bp", "--lr", "0.5", "--plot", "loss.svg", "-o", "trained.bp"]
     if !extra.contains("--epochs") { arguments += ["--steps", "3"] }
     if extra.contains("--plot") { arguments = ["train", "m.bp", "--lr", "0.5", "--steps", "3"] }
@@ -399,17 +453,25 @@ import Testing
     let dir = Paths.scratch("bad-test")
     defer { try? FileManager.default.removeItem(at: dir) }
     for name in ["logistic.bp", "logistic.csv"] {
-      try FileManager.default.copyItem(at: Paths.samples.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+      try FileManager.default.copyItem(
+        at: Paths.samples.appendingPathComponent(name), to: dir.appendingPathComponent(name))
     }
-    try Data("x[0], x[1], y\n0.1, 0.2, 1\n0.3, 0.4\n".utf8).write(to: dir.appendingPathComponent("ragged.csv"))
+    try Data("x[0], x[1], y\n0.1, 0.2, 1\n0.3, 0.4\n".utf8).write(
+      to: dir.appendingPathComponent("ragged.csv"))
     try Data("x[0], x[1]\n0.1, 1\n".utf8).write(to: dir.appendingPathComponent("narrow.csv"))
-    let base = ["train", "logistic.bp", "--data", "logistic.csv", "--lr", "0.5", "--steps", "3", "--plot", "loss.svg"]
+    let base = [
+      "train", "logistic.bp", "--data", "logistic.csv", "--lr", "0.5", "--steps", "3", "--plot",
+      "loss.svg",
+    ]
     let ragged = try Backpropc.run(base + ["--test", "ragged.csv"], in: dir)
     #expect(ragged.status == 1)
     #expect(ragged.stderr.hasPrefix("ragged.csv:3:"), "\(ragged.stderr)")
     let narrow = try Backpropc.run(base + ["--test", "narrow.csv"], in: dir)
     #expect(narrow.status == 1)
-    #expect(narrow.stderr.hasPrefix("narrow.csv:1:1: error: the test file must have exactly the columns of --data; it lacks 'y'"),
+    #expect(
+      narrow.stderr.hasPrefix(
+        "narrow.csv:1:1: error: the test file must have exactly the columns of --data; it lacks 'y'"
+      ),
       "\(narrow.stderr)")
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.svg").path))
   }
@@ -443,25 +505,37 @@ import Testing
     let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
     let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
     let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
-    let start = try #require(request.leafValues(compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    let start = try #require(
+      request.leafValues(
+        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
     func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
     var results: [Training.Result] = []
     for threads in 1...3 {
       var options = request.options
       options.threads = threads
       let result = try training.run(leaves: start, data: data, options: options)
-      #expect(result.threads == threads, "\(sample) \(schedule): \(result.threads) threads ran, not \(threads)")
+      #expect(
+        result.threads == threads,
+        "\(sample) \(schedule): \(result.threads) threads ran, not \(threads)")
       results.append(result)
     }
     for (k, result) in results.enumerated().dropFirst() {
       let what = "\(sample) \(schedule), \(k + 1) threads"
-      #expect(bits(result.losses.map(\.loss)) == bits(results[0].losses.map(\.loss)), "\(what): losses differ")
-      #expect(bits(result.parameters.flatMap(\.values)) == bits(results[0].parameters.flatMap(\.values)), "\(what): parameters differ")
-      #expect(result.finalLoss.bitPattern == results[0].finalLoss.bitPattern, "\(what): final loss differs")
+      #expect(
+        bits(result.losses.map(\.loss)) == bits(results[0].losses.map(\.loss)),
+        "\(what): losses differ")
+      #expect(
+        bits(result.parameters.flatMap(\.values)) == bits(results[0].parameters.flatMap(\.values)),
+        "\(what): parameters differ")
+      #expect(
+        result.finalLoss.bitPattern == results[0].finalLoss.bitPattern,
+        "\(what): final loss differs")
     }
     // The parameters moved: a run that stands still would pass trivially.
     let layout = Layout(training.program)
-    let trained = results[0].parameters.flatMap { p in p.values.indices.map { (p.values[$0], start[layout.input(p.symbol, element: $0)]) } }
+    let trained = results[0].parameters.flatMap { p in
+      p.values.indices.map { (p.values[$0], start[layout.input(p.symbol, element: $0)]) }
+    }
     #expect(trained.contains { $0.0 != $0.1 }, "\(sample) \(schedule): no parameter moved")
   }
 
@@ -470,7 +544,10 @@ import Testing
     var outputs: [String] = []
     for threads in ["1", "2"] {
       let result = try Backpropc.run(
-        ["train", "moons.bp", "--data", "moons.csv", "--lr", "0.05", "--steps", "3", "--json", "--threads", threads],
+        [
+          "train", "moons.bp", "--data", "moons.csv", "--lr", "0.05", "--steps", "3", "--json",
+          "--threads", threads,
+        ],
         in: Paths.samples)
       #expect(result.status == 0, "\(result.stderr)")
       outputs.append(result.stdout)
@@ -484,17 +561,24 @@ import Testing
   @Test func divergenceIsFoundAtTheSameRowOnAnyThreadCount() throws {
     let dir = Paths.scratch("threads-diverge")
     defer { try? FileManager.default.removeItem(at: dir) }
-    try Data("input x = 1\nparam w = 1\nL = log(x) * w\n".utf8).write(to: dir.appendingPathComponent("d.bp"))
+    try Data("input x = 1\nparam w = 1\nL = log(x) * w\n".utf8).write(
+      to: dir.appendingPathComponent("d.bp"))
     let rows = (0..<5000).map { $0 == 1000 ? "0" : $0 == 3000 ? "-1" : "\(1 + Double($0) / 100)" }
-    try Data(("x\n" + rows.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("rows.csv"))
+    try Data(("x\n" + rows.joined(separator: "\n") + "\n").utf8).write(
+      to: dir.appendingPathComponent("rows.csv"))
     var messages: [String] = []
     for threads in ["1", "2"] {
       let result = try Backpropc.run(
-        ["train", "d.bp", "--data", "rows.csv", "--lr", "0.1", "--steps", "2", "--threads", threads], in: dir)
+        [
+          "train", "d.bp", "--data", "rows.csv", "--lr", "0.1", "--steps", "2", "--threads",
+          threads,
+        ], in: dir)
       #expect(result.status == 1, "\(result.stderr)")
       messages.append(result.stderr)
     }
-    #expect(messages[0].hasPrefix("d.bp:3:5: error: training stopped at step 1: the loss 'L' is -Infinity"), "\(messages[0])")
+    #expect(
+      messages[0].hasPrefix(
+        "d.bp:3:5: error: training stopped at step 1: the loss 'L' is -Infinity"), "\(messages[0])")
     #expect(messages[1] == messages[0])
   }
 
@@ -504,7 +588,10 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     try Data("param w = 1\nL = exp(w * w)\n".utf8).write(to: dir.appendingPathComponent("d.bp"))
     let result = try Backpropc.run(
-      ["train", "d.bp", "--lr", "10", "--steps", "50", "--optimizer", "momentum", "--plot", "loss.svg", "-o", "t.bp"], in: dir)
+      [
+        "train", "d.bp", "--lr", "10", "--steps", "50", "--optimizer", "momentum", "--plot",
+        "loss.svg", "-o", "t.bp",
+      ], in: dir)
     #expect(result.status == 1, "\(result.stderr)")
     #expect(result.stderr.contains("training stopped at step"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["d.bp"])

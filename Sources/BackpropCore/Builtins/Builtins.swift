@@ -113,236 +113,304 @@ extension Builtin {
     return switch self {
     //       arity  value                          adjoint (g upstream, x y arguments, r result)
     case .exp:
-      .unary({ x in Foundation.exp(x) }, (g * r, nil),
-             "exp", "e^x", explain: .result)
+      .unary(
+        { x in Foundation.exp(x) }, (g * r, nil),
+        "exp", "e^x", explain: .result)
     case .log:
-      .unary({ x in Foundation.log(x) }, (g / x, nil),
-             "log", "natural logarithm")
+      .unary(
+        { x in Foundation.log(x) }, (g / x, nil),
+        "log", "natural logarithm")
     case .sqrt:
-      .unary({ x in x.squareRoot() },
-             (g / (2 * r), nil),
-             "sqrt", "square root", explain: .halfReciprocalOfResult)
+      .unary(
+        { x in x.squareRoot() },
+        (g / (2 * r), nil),
+        "sqrt", "square root", explain: .halfReciprocalOfResult)
     case .sin:
-      .unary({ x in Foundation.sin(x) }, (g * .call(.cos, x), nil),
-             "sin", "sine")
+      .unary(
+        { x in Foundation.sin(x) }, (g * .call(.cos, x), nil),
+        "sin", "sine")
     case .cos:
-      .unary({ x in Foundation.cos(x) },
-             (-(g * .call(.sin, x)), nil),
-             "cos", "cosine")
+      .unary(
+        { x in Foundation.cos(x) },
+        (-(g * .call(.sin, x)), nil),
+        "cos", "cosine")
     case .tan:
-      .unary({ x in Foundation.tan(x) },
-             (g * (1 + r * r), nil),
-             "tan", "tangent", explain: .onePlusResultSquared)
+      .unary(
+        { x in Foundation.tan(x) },
+        (g * (1 + r * r), nil),
+        "tan", "tangent", explain: .onePlusResultSquared)
     case .tanh:
-      .unary({ x in Foundation.tanh(x) },
-             (g * (1 - r * r), nil),
-             "tanh", "hyperbolic tangent", explain: .oneMinusResultSquared)
+      .unary(
+        { x in Foundation.tanh(x) },
+        (g * (1 - r * r), nil),
+        "tanh", "hyperbolic tangent", explain: .oneMinusResultSquared)
     case .sigmoid:
-      .init(arity: 1, callable: true, value: { x, _ in Self.sigmoid(x) },
-            adjoint: (g * (r * (1 - r)), nil),
-            swift: .helper(name: "sigmoid", definition: """
-              private static func sigmoid(_ x: Double) -> Double {
-                  // Stable for large |x|: exp never overflows.
-                  if x >= 0 { return 1 / (1 + exp(-x)) }
-                  let e = exp(x)
-                  return e / (1 + e)
-              }
-              """),
-            c: .helper(name: "bp_sigmoid", definition: """
-              static double bp_sigmoid(double x)
-              {
-                  /* Stable for large |x|: exp never overflows. */
-                  if (x >= 0.0) {
-                      return 1.0 / (1.0 + exp(-x));
-                  }
-                  const double e = exp(x);
-                  return e / (1.0 + e);
-              }
-              """),
-            summary: "1 / (1 + e^-x), stable for large |x|",
-            derivativeOfResult: .resultTimesOneMinusResult)
+      .init(
+        arity: 1, callable: true, value: { x, _ in Self.sigmoid(x) },
+        adjoint: (g * (r * (1 - r)), nil),
+        swift: .helper(
+          name: "sigmoid",
+          definition: """
+            private static func sigmoid(_ x: Double) -> Double {
+                // Stable for large |x|: exp never overflows.
+                if x >= 0 { return 1 / (1 + exp(-x)) }
+                let e = exp(x)
+                return e / (1 + e)
+            }
+            """),
+        c: .helper(
+          name: "bp_sigmoid",
+          definition: """
+            static double bp_sigmoid(double x)
+            {
+                /* Stable for large |x|: exp never overflows. */
+                if (x >= 0.0) {
+                    return 1.0 / (1.0 + exp(-x));
+                }
+                const double e = exp(x);
+                return e / (1.0 + e);
+            }
+            """),
+        summary: "1 / (1 + e^-x), stable for large |x|",
+        derivativeOfResult: .resultTimesOneMinusResult)
     case .relu:
-      .init(arity: 1, callable: true, value: { x, _ in x < 0 ? 0 : x },
-            adjoint: (.call(.gate, x, g), nil),
-            swift: .helper(name: "relu", definition: """
-              private static func relu(_ x: Double) -> Double {
-                  x < 0 ? 0 : x
-              }
-              """),
-            c: .helper(name: "bp_relu", definition: """
-              static double bp_relu(double x)
-              {
-                  return x < 0.0 ? 0.0 : x;
-              }
-              """),
-            summary: "max(x, 0); relu'(0) = 0",
-            kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"))
+      .init(
+        arity: 1, callable: true, value: { x, _ in x < 0 ? 0 : x },
+        adjoint: (.call(.gate, x, g), nil),
+        swift: .helper(
+          name: "relu",
+          definition: """
+            private static func relu(_ x: Double) -> Double {
+                x < 0 ? 0 : x
+            }
+            """),
+        c: .helper(
+          name: "bp_relu",
+          definition: """
+            static double bp_relu(double x)
+            {
+                return x < 0.0 ? 0.0 : x;
+            }
+            """),
+        summary: "max(x, 0); relu'(0) = 0",
+        kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"))
     case .abs:
-      .init(arity: 1, callable: true, value: { x, _ in x.magnitude },
-            adjoint: (g * .call(.sign, x), nil),
-            swift: .library("abs"), c: .library("fabs"),
-            summary: "absolute value; abs'(0) = 0",
-            kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"))
+      .init(
+        arity: 1, callable: true, value: { x, _ in x.magnitude },
+        adjoint: (g * .call(.sign, x), nil),
+        swift: .library("abs"), c: .library("fabs"),
+        summary: "absolute value; abs'(0) = 0",
+        kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"))
     case .softplus:
-      .init(arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
-            adjoint: (g * .call(.sigmoid, x), nil),
-            swift: .helper(name: "softplus", definition: """
-              private static func softplus(_ x: Double) -> Double {
-                  // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
-                  Double.maximum(x, 0) + log1p(exp(-abs(x)))
-              }
-              """),
-            c: .helper(name: "bp_softplus", definition: """
-              static double bp_softplus(double x)
-              {
-                  /* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
-                  return fmax(x, 0.0) + log1p(exp(-fabs(x)));
-              }
-              """),
-            summary: "log(1 + e^x), stable for large |x|")
+      .init(
+        arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
+        adjoint: (g * .call(.sigmoid, x), nil),
+        swift: .helper(
+          name: "softplus",
+          definition: """
+            private static func softplus(_ x: Double) -> Double {
+                // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
+                Double.maximum(x, 0) + log1p(exp(-abs(x)))
+            }
+            """),
+        c: .helper(
+          name: "bp_softplus",
+          definition: """
+            static double bp_softplus(double x)
+            {
+                /* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+                return fmax(x, 0.0) + log1p(exp(-fabs(x)));
+            }
+            """),
+        summary: "log(1 + e^x), stable for large |x|")
     case .min:
-      .init(arity: 2, callable: true, value: { x, y in Double.minimum(x, y) },
-            adjoint: (g * .call(.maxShare, y, x), g * .call(.maxShare, x, y)),
-            swift: .library("Double.minimum"), c: .library("fmin"),
-            summary: "smaller argument; a tie splits the gradient evenly",
-            kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'min' gets half of the gradient"))
+      .init(
+        arity: 2, callable: true, value: { x, y in Double.minimum(x, y) },
+        adjoint: (g * .call(.maxShare, y, x), g * .call(.maxShare, x, y)),
+        swift: .library("Double.minimum"), c: .library("fmin"),
+        summary: "smaller argument; a tie splits the gradient evenly",
+        kink: .init(
+          isHit: { x, y in x == y },
+          convention: "at a tie each argument of 'min' gets half of the gradient"))
     case .max:
-      .init(arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
-            adjoint: (g * .call(.maxShare, x, y), g * .call(.maxShare, y, x)),
-            swift: .library("Double.maximum"), c: .library("fmax"),
-            summary: "larger argument; a tie splits the gradient evenly",
-            kink: .init(isHit: { x, y in x == y }, convention: "at a tie each argument of 'max' gets half of the gradient"))
+      .init(
+        arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
+        adjoint: (g * .call(.maxShare, x, y), g * .call(.maxShare, y, x)),
+        swift: .library("Double.maximum"), c: .library("fmax"),
+        summary: "larger argument; a tie splits the gradient evenly",
+        kink: .init(
+          isHit: { x, y in x == y },
+          convention: "at a tie each argument of 'max' gets half of the gradient"))
     case .asin:
-      .unary({ x in Foundation.asin(x) },
-             (g / .call(.sqrt, 1 - x * x), nil),
-             "asin", "arcsine")
+      .unary(
+        { x in Foundation.asin(x) },
+        (g / .call(.sqrt, 1 - x * x), nil),
+        "asin", "arcsine")
     case .acos:
-      .unary({ x in Foundation.acos(x) },
-             (-(g / .call(.sqrt, 1 - x * x)), nil),
-             "acos", "arccosine")
+      .unary(
+        { x in Foundation.acos(x) },
+        (-(g / .call(.sqrt, 1 - x * x)), nil),
+        "acos", "arccosine")
     case .atan:
-      .unary({ x in Foundation.atan(x) },
-             (g / (1 + x * x), nil),
-             "atan", "arctangent")
+      .unary(
+        { x in Foundation.atan(x) },
+        (g / (1 + x * x), nil),
+        "atan", "arctangent")
     case .sinh:
-      .unary({ x in Foundation.sinh(x) }, (g * .call(.cosh, x), nil),
-             "sinh", "hyperbolic sine")
+      .unary(
+        { x in Foundation.sinh(x) }, (g * .call(.cosh, x), nil),
+        "sinh", "hyperbolic sine")
     case .cosh:
-      .unary({ x in Foundation.cosh(x) }, (g * .call(.sinh, x), nil),
-             "cosh", "hyperbolic cosine")
+      .unary(
+        { x in Foundation.cosh(x) }, (g * .call(.sinh, x), nil),
+        "cosh", "hyperbolic cosine")
     case .log1p:
-      .unary({ x in Foundation.log1p(x) },
-             (g / (1 + x), nil),
-             "log1p", "log(1 + x), accurate near 0")
+      .unary(
+        { x in Foundation.log1p(x) },
+        (g / (1 + x), nil),
+        "log1p", "log(1 + x), accurate near 0")
     case .expm1:
-      .unary({ x in Foundation.expm1(x) },
-             (g * (r + 1), nil),
-             "expm1", "e^x - 1, accurate near 0", explain: .resultPlusOne)
+      .unary(
+        { x in Foundation.expm1(x) },
+        (g * (r + 1), nil),
+        "expm1", "e^x - 1, accurate near 0", explain: .resultPlusOne)
 
     // MARK: Internal rows
     case .gate:
-      .init(arity: 2, callable: false, value: { x, g in x > 0 ? g : 0 },
-            adjoint: (nil, .call(.gate, x, g)),
-            swift: .helper(name: "gate", definition: """
-              private static func gate(_ x: Double, _ g: Double) -> Double {
-                  x > 0 ? g : 0
-              }
-              """),
-            c: .helper(name: "bp_gate", definition: """
-              static double bp_gate(double x, double g)
-              {
-                  return x > 0.0 ? g : 0.0;
-              }
-              """),
-            summary: "relu's adjoint: g where x > 0, else 0")
+      .init(
+        arity: 2, callable: false, value: { x, g in x > 0 ? g : 0 },
+        adjoint: (nil, .call(.gate, x, g)),
+        swift: .helper(
+          name: "gate",
+          definition: """
+            private static func gate(_ x: Double, _ g: Double) -> Double {
+                x > 0 ? g : 0
+            }
+            """),
+        c: .helper(
+          name: "bp_gate",
+          definition: """
+            static double bp_gate(double x, double g)
+            {
+                return x > 0.0 ? g : 0.0;
+            }
+            """),
+        summary: "relu's adjoint: g where x > 0, else 0")
     case .sign:
-      .init(arity: 1, callable: false, value: { x, _ in Self.sign(x) },
-            adjoint: (nil, nil),
-            swift: .helper(name: "sign", definition: """
-              private static func sign(_ x: Double) -> Double {
-                  x > 0 ? 1 : (x < 0 ? -1 : 0)
-              }
-              """),
-            c: .helper(name: "bp_sign", definition: """
-              static double bp_sign(double x)
-              {
-                  return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
-              }
-              """),
-            summary: "abs's derivative: -1, 0 or 1")
+      .init(
+        arity: 1, callable: false, value: { x, _ in Self.sign(x) },
+        adjoint: (nil, nil),
+        swift: .helper(
+          name: "sign",
+          definition: """
+            private static func sign(_ x: Double) -> Double {
+                x > 0 ? 1 : (x < 0 ? -1 : 0)
+            }
+            """),
+        c: .helper(
+          name: "bp_sign",
+          definition: """
+            static double bp_sign(double x)
+            {
+                return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+            }
+            """),
+        summary: "abs's derivative: -1, 0 or 1")
     case .maxShare:
-      .init(arity: 2, callable: false, value: { x, y in x > y ? 1 : (x == y ? 0.5 : 0) },
-            adjoint: (nil, nil),
-            swift: .helper(name: "maxShare", definition: """
-              private static func maxShare(_ x: Double, _ y: Double) -> Double {
-                  x > y ? 1 : (x == y ? 0.5 : 0)
-              }
-              """),
-            c: .helper(name: "bp_max_share", definition: """
-              static double bp_max_share(double x, double y)
-              {
-                  return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
-              }
-              """),
-            summary: "max's share of the gradient: 1, 0.5 at a tie, else 0")
+      .init(
+        arity: 2, callable: false, value: { x, y in x > y ? 1 : (x == y ? 0.5 : 0) },
+        adjoint: (nil, nil),
+        swift: .helper(
+          name: "maxShare",
+          definition: """
+            private static func maxShare(_ x: Double, _ y: Double) -> Double {
+                x > y ? 1 : (x == y ? 0.5 : 0)
+            }
+            """),
+        c: .helper(
+          name: "bp_max_share",
+          definition: """
+            static double bp_max_share(double x, double y)
+            {
+                return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
+            }
+            """),
+        summary: "max's share of the gradient: 1, 0.5 at a tie, else 0")
     case .powLog:
-      .init(arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
-            adjoint: // d/da (y·log x) = y/x; d/dy = log x, guarded at x = 0 like the value.
-            (g * y / x, .call(.powLog, x, g)),
-            swift: .helper(name: "powLog", definition: """
-              private static func powLog(_ a: Double, _ r: Double) -> Double {
-                  // The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0.
-                  a == 0 ? 0 : r * log(a)
-              }
-              """),
-            c: .helper(name: "bp_pow_log", definition: """
-              static double bp_pow_log(double a, double r)
-              {
-                  /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
-                  return a == 0.0 ? 0.0 : r * log(a);
-              }
-              """),
-            summary: "the exponent's partial of a^b")
+      .init(
+        arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
+        adjoint:  // d/da (y·log x) = y/x; d/dy = log x, guarded at x = 0 like the value.
+        (g * y / x, .call(.powLog, x, g)),
+        swift: .helper(
+          name: "powLog",
+          definition: """
+            private static func powLog(_ a: Double, _ r: Double) -> Double {
+                // The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0.
+                a == 0 ? 0 : r * log(a)
+            }
+            """),
+        c: .helper(
+          name: "bp_pow_log",
+          definition: """
+            static double bp_pow_log(double a, double r)
+            {
+                /* The exponent's partial of a^b (r = a^b): 0 at a = 0, NaN for a < 0. */
+                return a == 0.0 ? 0.0 : r * log(a);
+            }
+            """),
+        summary: "the exponent's partial of a^b")
     case .powBase:
       // d/da (b·a^(b−1)) = b·powBase(a, b − 1). No rule for b: this row is
       // made only by the reverse pass, which nothing differentiates again.
-      .init(arity: 2, callable: false, value: { a, b in b == 0 ? 0 : b * Foundation.pow(a, b - 1) },
-            adjoint: (g * y * .call(.powBase, x, y - 1), nil),
-            swift: .helper(name: "powBase", definition: """
-              private static func powBase(_ a: Double, _ b: Double) -> Double {
-                  // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
-                  b == 0 ? 0 : b * pow(a, b - 1)
-              }
-              """),
-            c: .helper(name: "bp_pow_base", definition: """
-              static double bp_pow_base(double a, double b)
-              {
-                  /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
-                  return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
-              }
-              """),
-            summary: "the base's partial of a^b: b * a^(b - 1), exactly 0 where b = 0")
+      .init(
+        arity: 2, callable: false, value: { a, b in b == 0 ? 0 : b * Foundation.pow(a, b - 1) },
+        adjoint: (g * y * .call(.powBase, x, y - 1), nil),
+        swift: .helper(
+          name: "powBase",
+          definition: """
+            private static func powBase(_ a: Double, _ b: Double) -> Double {
+                // The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant).
+                b == 0 ? 0 : b * pow(a, b - 1)
+            }
+            """),
+        c: .helper(
+          name: "bp_pow_base",
+          definition: """
+            static double bp_pow_base(double a, double b)
+            {
+                /* The base's partial of a^b: 0 where b = 0, even at a = 0 (x^0 is constant). */
+                return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+            }
+            """),
+        summary: "the base's partial of a^b: b * a^(b - 1), exactly 0 where b = 0")
     case .equal:
-      .internal({ a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
-                swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",
-                summary: "1 where the arguments are equal, else 0")
+      .internal(
+        { a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
+        swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",
+        summary: "1 where the arguments are equal, else 0")
     case .lseExp:
-      .internal({ e, m in e == m ? 1 : Foundation.exp(e - m) }, (g * r, nil), "lseExp", "bp_lse_exp", ("e", "m"),
-                swift: "e == m ? 1 : exp(e - m)", c: "e == m ? 1.0 : exp(e - m)",
-                summary: "a logsumexp term, exp(e - m), 1 where e is the maximum m")
+      .internal(
+        { e, m in e == m ? 1 : Foundation.exp(e - m) }, (g * r, nil), "lseExp", "bp_lse_exp",
+        ("e", "m"),
+        swift: "e == m ? 1 : exp(e - m)", c: "e == m ? 1.0 : exp(e - m)",
+        summary: "a logsumexp term, exp(e - m), 1 where e is the maximum m")
     case .lseResult:
-      .internal({ m, s in m.isInfinite ? m : m + Foundation.log(s) },
-                (g * .call(.isInfinite, x), g * .call(.lseScale, x, y)), "lseResult", "bp_lse_result", ("m", "s"),
-                swift: "m.isInfinite ? m : m + log(s)", c: "isinf(m) ? m : m + log(s)",
-                summary: "a logsumexp, m + log(s), m itself where m is infinite")
+      .internal(
+        { m, s in m.isInfinite ? m : m + Foundation.log(s) },
+        (g * .call(.isInfinite, x), g * .call(.lseScale, x, y)), "lseResult", "bp_lse_result",
+        ("m", "s"),
+        swift: "m.isInfinite ? m : m + log(s)", c: "isinf(m) ? m : m + log(s)",
+        summary: "a logsumexp, m + log(s), m itself where m is infinite")
     case .isInfinite:
-      .internal({ m, _ in m.isInfinite ? 1 : 0 }, (nil, nil), "isInfinite", "bp_is_infinite", ("m", nil),
-                swift: "m.isInfinite ? 1 : 0", c: "isinf(m) ? 1.0 : 0.0",
-                summary: "1 where the argument is infinite, else 0")
+      .internal(
+        { m, _ in m.isInfinite ? 1 : 0 }, (nil, nil), "isInfinite", "bp_is_infinite", ("m", nil),
+        swift: "m.isInfinite ? 1 : 0", c: "isinf(m) ? 1.0 : 0.0",
+        summary: "1 where the argument is infinite, else 0")
     case .lseScale:
-      .internal({ m, s in m.isInfinite ? 0 : 1 / s }, (nil, nil), "lseScale", "bp_lse_scale", ("m", "s"),
-                swift: "m.isInfinite ? 0 : 1 / s", c: "isinf(m) ? 0.0 : 1.0 / s",
-                summary: "the partial of a logsumexp by its sum")
+      .internal(
+        { m, s in m.isInfinite ? 0 : 1 / s }, (nil, nil), "lseScale", "bp_lse_scale", ("m", "s"),
+        swift: "m.isInfinite ? 0 : 1 / s", c: "isinf(m) ? 0.0 : 1.0 / s",
+        summary: "the partial of a logsumexp by its sum")
     }
   }
 
@@ -383,17 +451,21 @@ extension BuiltinSpec {
     let cParameters = "double \(a)" + (b.map { ", double \($0)" } ?? "")
     return BuiltinSpec(
       arity: b == nil ? 1 : 2, callable: false, value: value, adjoint: adjoint,
-      swift: .helper(name: swiftName, definition: """
-        private static func \(swiftName)(\(swiftParameters)) -> Double {
-            \(swift)
-        }
-        """),
-      c: .helper(name: cName, definition: """
-        static double \(cName)(\(cParameters))
-        {
-            return \(c);
-        }
-        """),
+      swift: .helper(
+        name: swiftName,
+        definition: """
+          private static func \(swiftName)(\(swiftParameters)) -> Double {
+              \(swift)
+          }
+          """),
+      c: .helper(
+        name: cName,
+        definition: """
+          static double \(cName)(\(cParameters))
+          {
+              return \(c);
+          }
+          """),
       summary: summary)
   }
 }

@@ -63,7 +63,9 @@ private struct Pass {
           d[i] = instruction.operands.contains { d[$0.int] }
         }
       }
-      for store in kernel.stores where d[store.value.int] { dependent.insert(kernel.accesses[store.access].array) }
+      for store in kernel.stores where d[store.value.int] {
+        dependent.insert(kernel.accesses[store.access].array)
+      }
       depends.append(d)
     }
     dependsOnLeaf = depends
@@ -130,7 +132,9 @@ private struct Sweep {
     self.reverse = reverse
     self.output = output
     let shape = reverse.forward.symbols[output].shape
-    seedLoops = shape.enumerated().map { Loop(name: "o\($0.offset)", extent: $0.element, range: SourceRange(0, 0)) }
+    seedLoops = shape.enumerated().map {
+      Loop(name: "o\($0.offset)", extent: $0.element, range: SourceRange(0, 0))
+    }
     if !shape.isEmpty { seedIdentity() }
   }
 
@@ -172,7 +176,8 @@ private struct Sweep {
     var names: [String] = []
     switch array {
     case .adjoint(let o, let s): names = indexNames(.variable(o)) + indexNames(.variable(s))
-    case .temporaryAdjoint(let o, let k): names = indexNames(.variable(o)) + indexNames(.temporary(k))
+    case .temporaryAdjoint(let o, let k):
+      names = indexNames(.variable(o)) + indexNames(.temporary(k))
     case .variable, .temporary, .output: names = indexNames(array)
     }
     // Distinct within the nest: a Jacobian's `k` by `k` is `k`, `k2`.
@@ -180,13 +185,17 @@ private struct Sweep {
     for d in names.indices {
       var name = names[d]
       var n = 2
-      while taken.contains(name) { name = names[d] + String(n); n += 1 }
+      while taken.contains(name) {
+        name = names[d] + String(n)
+        n += 1
+      }
       names[d] = name
       taken.insert(name)
     }
-    var b = builder(loops: shape.enumerated().map { d, extent in
-      Loop(name: d < names.count ? names[d] : "i\(d)", extent: extent, range: SourceRange(0, 0))
-    })
+    var b = builder(
+      loops: shape.enumerated().map { d, extent in
+        Loop(name: d < names.count ? names[d] : "i\(d)", extent: extent, range: SourceRange(0, 0))
+      })
     let constant = b.constant(value)
     b.store(Access(array, shape.indices.map { .loop($0) }), constant)
     return b.kernel
@@ -200,7 +209,9 @@ private struct Sweep {
       for store in kernel.stores where kernel.accesses[store.access].array == array {
         let subscripts = kernel.accesses[store.access].subscripts
         let names = subscripts.map { $0.loop.map { kernel.loops[$0].name } }
-        if names.allSatisfy({ $0 != nil }) && Set(names).count == rank { return names.compactMap { $0 } }
+        if names.allSatisfy({ $0 != nil }) && Set(names).count == rank {
+          return names.compactMap { $0 }
+        }
       }
     }
     return Array(["i", "j", "k", "l"].prefix(rank))
@@ -294,7 +305,8 @@ private struct Sweep {
       }
     }
     let swept = walk.run(
-      kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b, firstNew: b.kernel.instructions.count,
+      kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b,
+      firstNew: b.kernel.instructions.count,
       access: { shifted(kernel.accesses[$0]) }, total: { named[$0]?.access.array })
     storeAdjoints(swept.loads, in: &b, loops: b.kernel.loops.count, seed: seed)
     for (v, sum) in swept.totals {
@@ -323,7 +335,9 @@ private struct Sweep {
     // program reads its leaves) has ∂O/∂V as its total, named so.
     var named: [Int: ArrayName] = [:]
     for store in kernel.stores where store.mode == .assign {
-      if case .variable(let s) = kernel.accesses[store.access].array { named[store.value.int] = .adjoint(output: output, of: s) }
+      if case .variable(let s) = kernel.accesses[store.access].array {
+        named[store.value.int] = .adjoint(output: output, of: s)
+      }
     }
     for (i, instruction) in kernel.instructions.enumerated() {
       guard case .load(let a) = instruction.op, case .variable(let s) = kernel.accesses[a].array,
@@ -332,7 +346,8 @@ private struct Sweep {
       named[i] = .adjoint(output: output, of: s)
     }
     let swept = walk.run(
-      kernel.instructions, kernel.instructions.indices.map(ValueID.init), dependsOnLeaf: dependsOnLeaf, &b,
+      kernel.instructions, kernel.instructions.indices.map(ValueID.init),
+      dependsOnLeaf: dependsOnLeaf, &b,
       firstNew: firstNew, access: { kernel.accesses[$0] }, total: { named[$0] })
     // Scalars read (one load each) or defined here are stored by
     // storeScalarAdjoints; the other loads' adjoints go to their arrays now.
@@ -380,7 +395,8 @@ private struct Sweep {
   /// this kernel has an adjoint; else an accumulation, into zeroes filled
   /// first if need be.
   private mutating func storeAdjoints(
-    _ loads: [(access: Access, adjoint: ValueID)], in b: inout Builder, loops: Int, seed: [Subscript]
+    _ loads: [(access: Access, adjoint: ValueID)], in b: inout Builder, loops: Int,
+    seed: [Subscript]
   ) {
     var perArray: [ArrayName: Int] = [:]
     for load in loads { if let d = adjoint(of: load.access.array) { perArray[d, default: 0] += 1 } }
@@ -424,7 +440,8 @@ private struct Walk {
   mutating func run(
     _ instructions: [Instruction], _ values: [ValueID], dependsOnLeaf: [Bool], _ b: inout Builder,
     firstNew: Int, access: (Int) -> Access, total: (Int) -> ArrayName?
-  ) -> (loads: [(access: Access, adjoint: ValueID)], totals: [(instruction: Int, adjoint: ValueID)]) {
+  ) -> (loads: [(access: Access, adjoint: ValueID)], totals: [(instruction: Int, adjoint: ValueID)])
+  {
     var loads: [(access: Access, adjoint: ValueID)] = []
     var totals: [(instruction: Int, adjoint: ValueID)] = []
     for i in stride(from: instructions.count - 1, through: 0, by: -1) where head[i] >= 0 {
@@ -453,11 +470,11 @@ private struct Walk {
       local.lhs = instruction.lhs == .none ? .none : values[instruction.lhs.int]
       local.rhs = instruction.rhs == .none ? .none : values[instruction.rhs.int]
       let exponentIsActive = instruction.rhs != .none && dependsOnLeaf[instruction.rhs.int]
-      let (da, db) = Reverse.localAdjoints(local, values[i], upstream: sum, exponentIsActive: exponentIsActive, &b)
+      let (da, db) = Reverse.localAdjoints(
+        local, values[i], upstream: sum, exponentIsActive: exponentIsActive, &b)
       contribute(instruction.lhs == .none ? -1 : instruction.lhs.int, da)
       contribute(instruction.rhs == .none ? -1 : instruction.rhs.int, db)
     }
     return (loads, totals)
   }
 }
-

@@ -228,7 +228,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `train`: the loss or its gradient stopped being finite (the rest as
   /// for ``nonFiniteValue(reported:arose:subject:inDerivative:at:)``).
   /// `step` is nil for the final loss, after the last step.
-  case trainingDiverged(step: Int?, reported: ReportedValue?, arose: String, subject: String, inDerivative: Bool)
+  case trainingDiverged(
+    step: Int?, reported: ReportedValue?, arose: String, subject: String, inDerivative: Bool)
   /// A name used with subscripts that no declaration or definition makes an array.
   case undeclaredArray(String, example: String, suggestion: String?)
   /// A name used but never defined (so a free leaf) that looks like a typo.
@@ -279,7 +280,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .batchTooLarge(let batch, let rows):
       return "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data"
     case .constantOnTheLeft:
-      return "the left side's subscripts must be index names; an element cannot be defined on its own"
+      return
+        "the left side's subscripts must be index names; an element cannot be defined on its own"
     case .dataColumnElement(let cell, let shape):
       return shape.isEmpty
         ? "column \(Self.quoted(cell)) names an element of a scalar input"
@@ -293,19 +295,23 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .dataNotANumber(let cell):
       return "\(Self.quoted(cell)) is not a number"
     case .dataPartialArray(let name, let present, let size, let missing):
-      return "the header has \(present) of the \(size) elements of \(Self.quoted(name)) (no column \(Self.quoted(missing))); give all of them or none"
+      return
+        "the header has \(present) of the \(size) elements of \(Self.quoted(name)) (no column \(Self.quoted(missing))); give all of them or none"
     case .dataRaggedRow(let expected, let got):
       return "this row has \(got) cell\(got == 1 ? "" : "s"); the header has \(expected)"
     case .dataUnknownColumn(let name, let suggestion):
-      return "column \(Self.quoted(name)) is not an 'input' of the program" + Self.didYouMean(suggestion)
+      return "column \(Self.quoted(name)) is not an 'input' of the program"
+        + Self.didYouMean(suggestion)
     case .defaultShapeMismatch(let name, let declared, let given):
-      return "the default has shape \(Self.shape(given)), but \(Self.quoted(name)) is declared \(Self.shape(declared))"
+      return
+        "the default has shape \(Self.shape(given)), but \(Self.quoted(name)) is declared \(Self.shape(declared))"
     case .definedHere(let name):
       return "\(Self.quoted(name)) is defined here"
     case .dotFailed(let message):
       return "dot failed: \(message)"
     case .dotNotInstalled(let format):
-      return "writing .\(format) needs Graphviz's 'dot', which is not installed (apt-get install graphviz); or write DOT with -o graph.dot"
+      return
+        "writing .\(format) needs Graphviz's 'dot', which is not installed (apt-get install graphviz); or write DOT with -o graph.dot"
     case .duplicateOutput(let name):
       return "\(Self.quoted(name)) is already an output"
     case .emptyList:
@@ -315,13 +321,15 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .expectedClosingParen(let line, let found):
       return "expected ')' (to close '(' at line \(line)), found \(found)"
     case .expectedDefault(let found):
-      return "expected a default value (a number, a list, or xavier, he, uniform(a, b), normal(mean, std)), found \(found)"
+      return
+        "expected a default value (a number, a list, or xavier, he, uniform(a, b), normal(mean, std)), found \(found)"
     case .expectedExpression(let found):
       return "expected expression, found \(found)"
     case .expectedExtent(let found):
       return "expected an extent (a whole number >= 1), found \(found)"
     case .expectedInitializerArguments(let name, let found):
-      return "\(Self.quoted(name)) takes two number literals (digits with an optional '-', no arithmetic), e.g. \(name == "normal" ? "normal(0, 1)" : "uniform(-1, 1)"); found \(found)"
+      return
+        "\(Self.quoted(name)) takes two number literals (digits with an optional '-', no arithmetic), e.g. \(name == "normal" ? "normal(0, 1)" : "uniform(-1, 1)"); found \(found)"
     case .expectedListItem(let found):
       return "expected a number or a list, found \(found)"
     case .expectedName(let keyword, let found):
@@ -329,9 +337,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .expectedStatementEnd(let found):
       return "expected ';' or a new line after the statement, found \(found)"
     case .expectedSubscript(let found):
-      return "a subscript is an index name or a whole number (affine subscripts such as i+1 are not supported yet), found \(found)"
+      return
+        "a subscript is an index name or a whole number (affine subscripts such as i+1 are not supported yet), found \(found)"
     case .extentMismatch(let index, let here, let first):
-      return "index \(Self.quoted(index)) runs over \(here) element\(here == 1 ? "" : "s") here, but over \(first) where it is first used"
+      return
+        "index \(Self.quoted(index)) runs over \(here) element\(here == 1 ? "" : "s") here, but over \(first) where it is first used"
     case .extentZero:
       return "an extent is at least 1"
     case .fileNotFound(let path):
@@ -345,13 +355,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .firstDefinedHere(let name):
       return "\(Self.quoted(name)) was first defined here"
     case .firstUsedHere(let index, let extent):
-      return "\(Self.quoted(index)) is first used here, over \(extent) element\(extent == 1 ? "" : "s")"
+      return
+        "\(Self.quoted(index)) is first used here, over \(extent) element\(extent == 1 ? "" : "s")"
     case .functionSubscripted(let name):
       return "\(Self.quoted(name)) is a function, not an array; call it as \(name)(x)"
     case .gradientTooLarge(let output, let elements):
-      return "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
+      return
+        "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
     case .hyperparameterOfOtherOptimizer(let option, let optimizer, let chosen):
-      return "\(option) is a hyperparameter of \(optimizer), not of \(chosen); add --optimizer \(optimizer)"
+      return
+        "\(option) is a hyperparameter of \(optimizer), not of \(chosen); add --optimizer \(optimizer)"
     case .hyperparameterOutOfRange(let option, let value, let range, let example):
       return "\(option) \(value): give a finite number \(range), e.g. \(example)"
     case .indexAsValue(let index):
@@ -359,7 +372,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .indexBoundTwice(let index):
       return "index \(Self.quoted(index)) is already bound here"
     case .indexNotBound(let index):
-      return "index \(Self.quoted(index)) is not bound here; did you mean sum(\(Self.shortened(index)), …)?"
+      return
+        "index \(Self.quoted(index)) is not bound here; did you mean sum(\(Self.shortened(index)), …)?"
     case .indexNotFresh(let index, let what):
       return "index \(Self.quoted(index)) must be a fresh name, but it is \(what)"
     case .indexSubscriptsNothing(let index):
@@ -369,7 +383,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .initializerOnInput(let name):
       return "initialisers are for params; \(Self.quoted(name)) is an input"
     case .initializerTakesNoArguments(let name):
-      return "\(Self.quoted(name)) takes no arguments (its scale comes from the shape); write '= \(name)'"
+      return
+        "\(Self.quoted(name)) takes no arguments (its scale comes from the shape); write '= \(name)'"
     case .invalidAssignmentTarget:
       return "only a name can be assigned to"
     case .invalidCharacter(let description):
@@ -379,7 +394,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .iterationSpaceTooLarge(let points):
       return "this statement runs over \(points) points; at most 4294967296 (2^32)"
     case .kinkHit(let function, let convention, let at):
-      return "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(at)); \(convention)"
+      return
+        "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(at)); \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
     case .lengthNotGiven(let both):
@@ -391,7 +407,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
         ? "expected a list here, as the first item at this depth is"
         : "expected a number here, as the first item at this depth is"
     case .listLength(let expected, let got):
-      return got.map { "this list has \($0) item\($0 == 1 ? "" : "s"), but the first list at this depth has \(expected)" }
+      return got.map {
+        "this list has \($0) item\($0 == 1 ? "" : "s"), but the first list at this depth has \(expected)"
+      }
         ?? "this item is one too many: the first list at this depth has \(expected)"
     case .listNeedsShape(let name, let example):
       return "\(Self.quoted(name)) is declared without a shape; declare it as \(example)"
@@ -400,7 +418,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .listTooDeep(let limit):
       return "a list nests at most \(limit) deep (arrays have rank 1 to \(limit))"
     case .lossNotChosen(let outputs):
-      return "the program has several outputs (\(outputs.joined(separator: ", "))); choose the loss with --loss NAME"
+      return
+        "the program has several outputs (\(outputs.joined(separator: ", "))); choose the loss with --loss NAME"
     case .missingLeafValues(let names, let more):
       var list = names.map(Self.quoted).joined(separator: ", ")
       if more > 0 { list += " and \(more) more element\(more == 1 ? "" : "s")" }
@@ -425,7 +444,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .noParameters:
       return "the program has no 'param' leaf to train; declare one, e.g. 'param w = 0.5'"
     case .noScalarOutput(let option, let example):
-      return "every output is an array; choose one element with \(option), e.g. \(option) '\(example)'"
+      return
+        "every output is an array; choose one element with \(option), e.g. \(option) '\(example)'"
     case .nonFiniteValue(let reported, let arose, let subject, let inDerivative, let at):
       return Self.nonFinite(reported, arose, subject, inDerivative, at)
     case .notAWholeNumber(let option, let value):
@@ -433,13 +453,15 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .notAnArray(let name):
       return "\(Self.quoted(name)) is a scalar, so it takes no subscripts"
     case .nothingToDo:
-      return "nothing to do: add -o FILE.swift, -o FILE.c, or --emit swift|c (or run 'backpropc eval')"
+      return
+        "nothing to do: add -o FILE.swift, -o FILE.c, or --emit swift|c (or run 'backpropc eval')"
     case .numberOutOfRange(let literal):
       return "number \(Self.quoted(literal)) is too large for a 64-bit float"
     case .optionNamesArray(let option, let name, let example):
       return "\(option) is the array '\(name)'; name a scalar or one element, e.g. '\(example)'"
     case .optionNamesUnknownName(let option, let name, let suggestion):
-      return "\(option) names '\(name)', which the program does not define" + Self.didYouMean(suggestion)
+      return "\(option) names '\(name)', which the program does not define"
+        + Self.didYouMean(suggestion)
     case .optionNeedsValue(let name, let placeholder):
       return "'\(name)' needs a value (\(placeholder))"
     case .optionRepeated(let name):
@@ -449,7 +471,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .outputAndEmit:
       return "give either -o FILE or --emit LANGUAGE, not both"
     case .parameterDiverged(let step, let name, let value):
-      return "training stopped at step \(step): the update made parameter \(Self.quoted(name)) \(value)"
+      return
+        "training stopped at step \(step): the update made parameter \(Self.quoted(name)) \(value)"
     case .plotIsOutput(let path):
       return "--plot \(path): that is the file -o writes; give the plot its own name"
     case .plotNotSVG(let path):
@@ -461,10 +484,13 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .redefinition(let name):
       return "\(Self.quoted(name)) is defined more than once"
     case .reductionNeedsIndex(let reduction):
-      return "\(Self.quoted(reduction)) takes its indices, then the expression to reduce: \(reduction)(i, x[i])"
+      return
+        "\(Self.quoted(reduction)) takes its indices, then the expression to reduce: \(reduction)(i, x[i])"
     case .reductionNotSupported(let function, let index):
       let i = Self.shortened(index)
-      let smooth = function == "max" ? "logsumexp(\(i), …) for a smooth maximum" : "-logsumexp(\(i), -…) for a smooth minimum"
+      let smooth =
+        function == "max"
+        ? "logsumexp(\(i), …) for a smooth maximum" : "-logsumexp(\(i), -…) for a smooth minimum"
       return "\(function) over an index, \(function)(\(i), …), is not supported yet; "
         + "write \(function)(x[0], \(function)(x[1], …)) for a few elements, or \(smooth)"
     case .reservedName(let name):
@@ -472,56 +498,75 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .seedInvalid(let text):
       return "--seed \(text): give a whole number from 0 to 18446744073709551615"
     case .settingElementOutOfRange(let name, let element, let shape):
-      return "--set \(Layout.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
+      return
+        "--set \(Layout.elementName(name, element)): no such element; '\(name)' has shape \(Self.shape(shape))"
     case .settingOfComputedName(let name, let suggestion):
-      return "'\(name)' is not a leaf (it is computed by the program), so --set cannot give it a value"
+      return
+        "'\(name)' is not a leaf (it is computed by the program), so --set cannot give it a value"
         + Self.didYouMean(suggestion)
     case .settingOfUnknownName(let name, let suggestion):
-      return "--set names '\(name)', which is not a leaf of the program" + Self.didYouMean(suggestion)
+      return "--set names '\(name)', which is not a leaf of the program"
+        + Self.didYouMean(suggestion)
     case .settingOnScalar(let name):
       return "--set \(name)[…]: '\(name)' is a scalar; give it one number, --set \(name)=VALUE"
     case .settingShapeMismatch(let name, let given, let shape):
-      return "--set \(name): the list has shape \(Self.shape(given)), but '\(name)' has shape \(Self.shape(shape))"
+      return
+        "--set \(name): the list has shape \(Self.shape(given)), but '\(name)' has shape \(Self.shape(shape))"
     case .settingSyntax(let setting):
       return "--set needs NAME=VALUE, got '\(setting)'"
     case .settingValueInvalid(let name, let value, let problem, let shape):
-      let needs = shape.isEmpty
+      let needs =
+        shape.isEmpty
         ? "give \(Self.quoted(name)) one finite number"
         : "\(Self.quoted(name)) has shape \(Self.shape(shape)): give a list of that shape, e.g. \(Self.zeros(shape)), or one number to fill it"
-      let what = switch problem {
-      case .syntax, .malformed: "the value is not a number or a list of numbers"
-      case .notANumber(let text): "\(Self.quoted(text)) is not a finite number"
-      case .ragged(let expected, let got):
-        "the list is ragged: a list has \(got) item\(got == 1 ? "" : "s"), but the first at its depth has \(expected)"
-      case .mixed: "the list mixes numbers and lists at one depth"
-      case .tooDeep: "the list nests deeper than 4, the most dimensions an array has"
-      }
+      let what =
+        switch problem {
+        case .syntax, .malformed: "the value is not a number or a list of numbers"
+        case .notANumber(let text): "\(Self.quoted(text)) is not a finite number"
+        case .ragged(let expected, let got):
+          "the list is ragged: a list has \(got) item\(got == 1 ? "" : "s"), but the first at its depth has \(expected)"
+        case .mixed: "the list mixes numbers and lists at one depth"
+        case .tooDeep: "the list nests deeper than 4, the most dimensions an array has"
+        }
       return "--set \(Self.shortened(name))=\(Self.shortened(value)): \(what); \(needs)"
     case .shuffleNeedsBatches:
       return "--shuffle needs --data and --batch: it permutes the rows that batches are taken from"
     case .subscriptNotAllowed:
       return "only a name takes subscripts, and one list of them: write A[i, j]"
     case .subscriptOutOfRange(let name, let value, let extent):
-      return "subscript \(value == Int.max ? "beyond 2^63" : String(value)) is out of range: this dimension of \(Self.quoted(name)) has \(extent) element\(extent == 1 ? "" : "s") (0 to \(extent - 1))"
+      return
+        "subscript \(value == Int.max ? "beyond 2^63" : String(value)) is out of range: this dimension of \(Self.quoted(name)) has \(extent) element\(extent == 1 ? "" : "s") (0 to \(extent - 1))"
     case .systemError(let description):
       return description
     case .testColumnsDiffer(let missing, let extra):
       var parts: [String] = []
-      if !missing.isEmpty { parts.append("lacks " + missing.map(Self.quoted).joined(separator: ", ")) }
-      if !extra.isEmpty { parts.append("has " + extra.map(Self.quoted).joined(separator: ", ") + " that --data has not") }
-      return "the test file must have exactly the columns of --data; it " + parts.joined(separator: " and ")
+      if !missing.isEmpty {
+        parts.append("lacks " + missing.map(Self.quoted).joined(separator: ", "))
+      }
+      if !extra.isEmpty {
+        parts.append(
+          "has " + extra.map(Self.quoted).joined(separator: ", ") + " that --data has not")
+      }
+      return "the test file must have exactly the columns of --data; it "
+        + parts.joined(separator: " and ")
     case .toleranceInvalid(let text):
       return "--tolerance \(text): give a finite number >= 0, e.g. 1e-6"
     case .trainingDiverged(let step, let reported, let arose, let subject, let inDerivative):
-      let when = step.map { "training stopped at step \($0)" } ?? "after the last step, the final loss is not finite"
+      let when =
+        step.map { "training stopped at step \($0)" }
+        ?? "after the last step, the final loss is not finite"
       return when + ": " + Self.nonFinite(reported, arose, subject, inDerivative, nil)
     case .undeclaredArray(let name, let example, let suggestion):
       guard suggestion == nil else {
-        return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this" + Self.didYouMean(suggestion)
+        return
+          "\(Self.quoted(name)) is used with subscripts but is not an array defined before this"
+          + Self.didYouMean(suggestion)
       }
-      return "\(Self.quoted(name)) is used with subscripts but is not an array defined before this; declare it, e.g. \(example)"
+      return
+        "\(Self.quoted(name)) is used with subscripts but is not an array defined before this; declare it, e.g. \(example)"
     case .undefinedNameLooksLikeTypo(let name, let suggestion):
-      return "\(Self.quoted(name)) is never defined, so it is a leaf with no default" + Self.didYouMean(suggestion)
+      return "\(Self.quoted(name)) is never defined, so it is a leaf with no default"
+        + Self.didYouMean(suggestion)
     case .unknownAnonymousOutput(let name):
       return "\(Self.quoted(name)) names an anonymous output that the program does not have"
     case .unknownEmitLanguage(let language):
@@ -535,7 +580,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .unknownLanguage(let path):
       return "cannot tell the language of '\(path)'; name it *.swift or *.c, or use --emit swift|c"
     case .unknownOptimizer(let name, let suggestion):
-      return "unknown optimizer \(Self.quoted(name))" + (suggestion == nil ? "; choose sgd, momentum or adam" : Self.didYouMean(suggestion))
+      return "unknown optimizer \(Self.quoted(name))"
+        + (suggestion == nil ? "; choose sgd, momentum or adam" : Self.didYouMean(suggestion))
     case .unknownOption(let name, let command, let suggestion):
       return "unknown option '\(name)' for '\(command)'" + Self.didYouMean(suggestion)
     case .unknownOutput(let name, let suggestion):
@@ -551,9 +597,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(name)) is used here as a variable (a leaf, as it is never defined)"
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
-      return "\(Self.quoted(function)) takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
+      return
+        "\(Self.quoted(function)) takes \(expected) \(noun), but \(got) \(got == 1 ? "was" : "were") given"
     case .wrongSubscriptCount(let name, let rank, let got):
-      return "\(Self.quoted(name)) has \(rank) dimension\(rank == 1 ? "" : "s"), but \(got) subscript\(got == 1 ? " was" : "s were") given"
+      return
+        "\(Self.quoted(name)) has \(rank) dimension\(rank == 1 ? "" : "s"), but \(got) subscript\(got == 1 ? " was" : "s were") given"
     }
   }
 
@@ -569,13 +617,17 @@ public enum DiagnosticMessage: Hashable, Sendable {
 
   /// What became non-finite, and where the first non-finite value arose.
   private static func nonFinite(
-    _ reported: ReportedValue?, _ arose: String, _ subject: String, _ inDerivative: Bool, _ at: Occurrence?
+    _ reported: ReportedValue?, _ arose: String, _ subject: String, _ inDerivative: Bool,
+    _ at: Occurrence?
   ) -> String {
     let expression = inDerivative ? "the derivative of this expression" : "this expression"
     guard let reported else {
-      return "a non-finite value, \(arose), arose in \(expression)\(Self.where(at)), but \(subject) stays finite"
+      return
+        "a non-finite value, \(arose), arose in \(expression)\(Self.where(at)), but \(subject) stays finite"
     }
-    let first = reported.value == arose ? "the first non-finite value" : "the first non-finite value, \(arose),"
+    let first =
+      reported.value == arose
+      ? "the first non-finite value" : "the first non-finite value, \(arose),"
     return "\(reported.name) is \(reported.value)\(Self.where(at)); \(first) arose in \(expression)"
   }
 
@@ -583,15 +635,19 @@ public enum DiagnosticMessage: Hashable, Sendable {
   private static func `where`(_ at: Occurrence?) -> String {
     guard let at else { return "" }
     guard at.count > 1 else { return " at \(at.place)" }
-    return " at \(at.count) of \(at.total) \(at.isElement ? "elements" : "points"), first \(at.place)"
+    return
+      " at \(at.count) of \(at.total) \(at.isElement ? "elements" : "points"), first \(at.place)"
   }
 
   /// `[[0, 0, 0], [0, 0, 0]]`, or `[[0, …], …]` past 8 elements.
   static func zeros(_ shape: [Int]) -> String {
     guard shape.reduce(1, { $0 * min($1, 9) }) <= 8 else {
-      return String(repeating: "[", count: shape.count) + "0, …" + String(repeating: "], …", count: shape.count - 1) + "]"
+      return String(repeating: "[", count: shape.count) + "0, …"
+        + String(repeating: "], …", count: shape.count - 1) + "]"
     }
-    return shape.reversed().reduce("0") { inner, extent in "[" + [String](repeating: inner, count: extent).joined(separator: ", ") + "]" }
+    return shape.reversed().reduce("0") { inner, extent in
+      "[" + [String](repeating: inner, count: extent).joined(separator: ", ") + "]"
+    }
   }
 
   /// `[2, 3]`

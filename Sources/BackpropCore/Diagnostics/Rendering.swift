@@ -26,7 +26,8 @@ extension Diagnostic {
     // window of it around the caret, its cut ends marked `...`.
     var source = whole[...]
     if whole.count > Self.longLine {
-      let from = max(whole.startIndex, min(range.start - Self.context, whole.endIndex - 2 * Self.context))
+      let from = max(
+        whole.startIndex, min(range.start - Self.context, whole.endIndex - 2 * Self.context))
       let to = min(whole.endIndex, from + 2 * Self.context)
       source = whole[from..<to]
       if from > whole.startIndex {

@@ -34,21 +34,33 @@ public enum Command: String, CaseIterable, Sendable {
 
   /// The options each command takes: one table drives parsing and `--help`.
   public var options: [OptionSpec] {
-    let set = OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value (repeatable)")
+    let set = OptionSpec(
+      name: "--set", value: "NAME=VALUE", repeatable: true,
+      help: "give leaf NAME a value (repeatable)")
     let common = [
-      OptionSpec(name: "--seed", value: "N", help: "seed of the initialisers xavier, he, uniform, normal (default 0)"),
+      OptionSpec(
+        name: "--seed", value: "N",
+        help: "seed of the initialisers xavier, he, uniform, normal (default 0)"),
       OptionSpec(name: "--help", help: "show this help"),
       OptionSpec(name: "--version", help: "show the compiler's version"),
     ]
     switch self {
     case .compile:
       return [
-        OptionSpec(name: "-o", value: "FILE", help: "write FILE.swift, or FILE.c and FILE.h; the extension picks the language"),
-        OptionSpec(name: "--emit", value: "swift|c|ir", help: "print to standard output instead (ir: the optimised gradient program)"),
-        OptionSpec(name: "--name", value: "NAME", help: "prefix of the generated symbols (default: the file's base name)"),
+        OptionSpec(
+          name: "-o", value: "FILE",
+          help: "write FILE.swift, or FILE.c and FILE.h; the extension picks the language"),
+        OptionSpec(
+          name: "--emit", value: "swift|c|ir",
+          help: "print to standard output instead (ir: the optimised gradient program)"),
+        OptionSpec(
+          name: "--name", value: "NAME",
+          help: "prefix of the generated symbols (default: the file's base name)"),
         OptionSpec(
           name: "--max-function-size", value: "N",
-          help: "split functions longer than N statements into parts (default \(EmitRequest.defaultMaxFunctionSize))"),
+          help:
+            "split functions longer than N statements into parts (default \(EmitRequest.defaultMaxFunctionSize))"
+        ),
       ] + common
     case .eval:
       return [
@@ -58,52 +70,90 @@ public enum Command: String, CaseIterable, Sendable {
     case .check:
       return [
         set,
-        OptionSpec(name: "--tolerance", value: "T", help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
+        OptionSpec(
+          name: "--tolerance", value: "T",
+          help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
       ] + common
     case .explain:
       return [
         set,
-        OptionSpec(name: "--output", value: "O", help: "the name to explain (default: the first output)"),
-        OptionSpec(name: "--format", value: "text|markdown", help: "plain text, or Markdown with LaTeX formulas"),
+        OptionSpec(
+          name: "--output", value: "O", help: "the name to explain (default: the first output)"),
+        OptionSpec(
+          name: "--format", value: "text|markdown",
+          help: "plain text, or Markdown with LaTeX formulas"),
       ] + common
     case .graph:
       return [
         set,
-        OptionSpec(name: "--output", value: "O", help: "whose adjoints to show (default: the first output)"),
-        OptionSpec(name: "-o", value: "FILE", help: "write FILE.dot, or FILE.svg / FILE.png through Graphviz's dot"),
+        OptionSpec(
+          name: "--output", value: "O", help: "whose adjoints to show (default: the first output)"),
+        OptionSpec(
+          name: "-o", value: "FILE",
+          help: "write FILE.dot, or FILE.svg / FILE.png through Graphviz's dot"),
       ] + common
     case .train:
       return [
         OptionSpec(name: "--lr", value: "RATE", help: "learning rate (required)"),
-        OptionSpec(name: "--steps", value: "N", help: "gradient steps (this or --epochs is required)"),
-        OptionSpec(name: "--epochs", value: "E", help: "passes over the rows, in batches of --batch, the last one short"),
-        OptionSpec(name: "--set", value: "NAME=VALUE", repeatable: true, help: "give leaf NAME a value; for a param, its starting value"),
-        OptionSpec(name: "--data", value: "FILE.csv", help: "samples: a header of input names, one row per sample"),
-        OptionSpec(name: "--batch", value: "B", help: "rows per step, taken in order, wrapping around (default: all)"),
-        OptionSpec(name: "--loss", value: "O", help: "the output to minimise (required when there are several)"),
-        OptionSpec(name: "--shuffle", help: "permute the rows (seeded by --seed) at the start and at each epoch or wrap"),
-        OptionSpec(name: "--optimizer", value: "sgd|momentum|adam", help: "the update rule (default: sgd)"),
-        OptionSpec(name: "--momentum", value: "BETA", help: "momentum's decay, in [0, 1) (default 0.9)"),
-        OptionSpec(name: "--beta1", value: "B1", help: "Adam's first-moment decay, in [0, 1) (default 0.9)"),
-        OptionSpec(name: "--beta2", value: "B2", help: "Adam's second-moment decay, in [0, 1) (default 0.999)"),
+        OptionSpec(
+          name: "--steps", value: "N", help: "gradient steps (this or --epochs is required)"),
+        OptionSpec(
+          name: "--epochs", value: "E",
+          help: "passes over the rows, in batches of --batch, the last one short"),
+        OptionSpec(
+          name: "--set", value: "NAME=VALUE", repeatable: true,
+          help: "give leaf NAME a value; for a param, its starting value"),
+        OptionSpec(
+          name: "--data", value: "FILE.csv",
+          help: "samples: a header of input names, one row per sample"),
+        OptionSpec(
+          name: "--batch", value: "B",
+          help: "rows per step, taken in order, wrapping around (default: all)"),
+        OptionSpec(
+          name: "--loss", value: "O",
+          help: "the output to minimise (required when there are several)"),
+        OptionSpec(
+          name: "--shuffle",
+          help: "permute the rows (seeded by --seed) at the start and at each epoch or wrap"),
+        OptionSpec(
+          name: "--optimizer", value: "sgd|momentum|adam", help: "the update rule (default: sgd)"),
+        OptionSpec(
+          name: "--momentum", value: "BETA", help: "momentum's decay, in [0, 1) (default 0.9)"),
+        OptionSpec(
+          name: "--beta1", value: "B1", help: "Adam's first-moment decay, in [0, 1) (default 0.9)"),
+        OptionSpec(
+          name: "--beta2", value: "B2",
+          help: "Adam's second-moment decay, in [0, 1) (default 0.999)"),
         OptionSpec(name: "--eps", value: "EPS", help: "Adam's epsilon, > 0 (default 1e-8)"),
-        OptionSpec(name: "--test", value: "FILE.csv", help: "held-out rows: their mean loss is reported beside the loss"),
-        OptionSpec(name: "--plot", value: "FILE.svg", help: "write an SVG chart of the reported losses"),
-        OptionSpec(name: "--every", value: "K", help: "report progress every K steps (default: steps/10)"),
-        OptionSpec(name: "--threads", value: "T", help: "threads that evaluate a step's rows (default: every core); the same result for any T"),
+        OptionSpec(
+          name: "--test", value: "FILE.csv",
+          help: "held-out rows: their mean loss is reported beside the loss"),
+        OptionSpec(
+          name: "--plot", value: "FILE.svg", help: "write an SVG chart of the reported losses"),
+        OptionSpec(
+          name: "--every", value: "K", help: "report progress every K steps (default: steps/10)"),
+        OptionSpec(
+          name: "--threads", value: "T",
+          help:
+            "threads that evaluate a step's rows (default: every core); the same result for any T"),
         OptionSpec(name: "--json", help: "print the result as one JSON object"),
-        OptionSpec(name: "-o", value: "FILE.bp", help: "write the program back with the trained param defaults"),
+        OptionSpec(
+          name: "-o", value: "FILE.bp",
+          help: "write the program back with the trained param defaults"),
       ] + common
     }
   }
 
   var usage: String {
     switch self {
-    case .compile: "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N]"
+    case .compile:
+      "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N]"
     case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
     case .check: "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T]"
-    case .explain: "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
-    case .graph: "backpropc graph [FILE] [--set NAME=VALUE]... [--output O] [-o graph.dot|graph.svg|graph.png]"
+    case .explain:
+      "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
+    case .graph:
+      "backpropc graph [FILE] [--set NAME=VALUE]... [--output O] [-o graph.dot|graph.svg|graph.png]"
     case .train:
       "backpropc train [FILE] --lr RATE (--steps N | --epochs E) [--set NAME=VALUE]... [--data rows.csv] [--batch B] [--shuffle] [--optimizer sgd|momentum|adam] [--test held.csv] [--loss O] [--every K] [--threads T] [--json] [-o trained.bp] [--plot loss.svg]"
     }
@@ -159,7 +209,9 @@ public struct Arguments: Sendable {
   /// A count option (`--steps 100`): a whole number from 1, nil when absent.
   public func wholeNumber(_ option: String) throws(UsageError) -> Int? {
     guard let text = value(option) else { return nil }
-    guard let n = Int(text), n >= 1 else { throw UsageError(.notAWholeNumber(option: option, value: text)) }
+    guard let n = Int(text), n >= 1 else {
+      throw UsageError(.notAWholeNumber(option: option, value: text))
+    }
     return n
   }
 
@@ -226,12 +278,16 @@ extension Command {
     out += "\nFILE is a .bp program; '-' or no FILE reads standard input.\n\nOPTIONS:\n"
     for option in options {
       let left = option.name + (option.value.map { " \($0)" } ?? "")
-      out += "  " + left.padding(toLength: max(left.count, 20), withPad: " ", startingAt: 0) + "  " + option.help + "\n"
+      out +=
+        "  " + left.padding(toLength: max(left.count, 20), withPad: " ", startingAt: 0) + "  "
+        + option.help + "\n"
     }
     if self == .compile {
       out += "\nSUBCOMMANDS:\n"
       for other in Command.allCases where other != .compile {
-        out += "  " + other.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + "  \(other.summary)\n"
+        out +=
+          "  " + other.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+          + "  \(other.summary)\n"
       }
       out += "\nFUNCTIONS:\n"
       for name in Callee.callableNames {

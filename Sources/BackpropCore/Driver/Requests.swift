@@ -52,16 +52,21 @@ public struct CompileRequest: Sendable, Equatable {
       throw UsageError(.nothingToDo)
     }
     if arguments.path == nil && inputIsTerminal { throw UsageError(.noInputFile) }
-    if let given = arguments.value("--name"), !Self.usable(given) { throw UsageError(.nameNotUsable) }
+    if let given = arguments.value("--name"), !Self.usable(given) {
+      throw UsageError(.nameNotUsable)
+    }
     // A file name with no usable character (ü.bp) gives the default prefix.
     let derived = Naming.defaultPrefix(forPath: arguments.path)
     prefix = arguments.value("--name") ?? (Self.usable(derived) ? derived : "model")
     seed = try arguments.seed()
-    maxFunctionSize = try arguments.wholeNumber("--max-function-size") ?? EmitRequest.defaultMaxFunctionSize
+    maxFunctionSize =
+      try arguments.wholeNumber("--max-function-size") ?? EmitRequest.defaultMaxFunctionSize
   }
 
   private static func usable(_ name: String) -> Bool {
-    name.unicodeScalars.contains { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    name.unicodeScalars.contains {
+      $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))
+    }
   }
 
   /// What compiling writes: files (all or none), or text for standard output.
@@ -73,7 +78,8 @@ public struct CompileRequest: Sendable, Equatable {
   /// The generated code for a program without errors.
   public func output(_ compilation: Compilation) -> Output? {
     guard let program = compilation.program else { return nil }
-    var request = EmitRequest(optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
+    var request = EmitRequest(
+      optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
     request.maxFunctionSize = maxFunctionSize
     switch target {
     case .swift(let path?):
@@ -131,14 +137,19 @@ public struct Settings: Sendable {
         let suggestion = Suggestion.closest(to: name, among: leaves)
         let computed = compilation.program?.symbols.contains { $0.name == name } == true
         throw UsageError(
-          computed ? .settingOfComputedName(name, suggestion: suggestion) : .settingOfUnknownName(name, suggestion: suggestion))
+          computed
+            ? .settingOfComputedName(name, suggestion: suggestion)
+            : .settingOfUnknownName(name, suggestion: suggestion))
       }
       if let element = setting.element {
         guard !leaf.shape.isEmpty else { throw UsageError(.settingOnScalar(name)) }
-        guard element.count == leaf.shape.count, zip(element, leaf.shape).allSatisfy({ $0 < $1 }) else {
+        guard element.count == leaf.shape.count, zip(element, leaf.shape).allSatisfy({ $0 < $1 })
+        else {
           throw UsageError(.settingElementOutOfRange(name, element: element, shape: leaf.shape))
         }
-        if setting.shape != nil { throw UsageError(.settingShapeMismatch(name, given: setting.shape ?? [], shape: [])) }
+        if setting.shape != nil {
+          throw UsageError(.settingShapeMismatch(name, given: setting.shape ?? [], shape: []))
+        }
       } else if let shape = setting.shape, shape != leaf.shape {
         throw UsageError(.settingShapeMismatch(name, given: shape, shape: leaf.shape))
       }
@@ -146,7 +157,9 @@ public struct Settings: Sendable {
     if let (setting, text, problem) = invalid {
       let shape = compilation.program?.leaves.first { $0.name == setting.name }?.shape ?? []
       let target = setting.element.map { Layout.elementName(setting.name, $0) } ?? setting.name
-      throw UsageError(.settingValueInvalid(target, value: text, problem: problem, shape: setting.element == nil ? shape : []))
+      throw UsageError(
+        .settingValueInvalid(
+          target, value: text, problem: problem, shape: setting.element == nil ? shape : []))
     }
   }
 }
@@ -165,7 +178,9 @@ extension Compilation {
 
   /// The scalar an option names (`--output`, `--loss`): a scalar name, or an
   /// element of an array (`o[1]`); an array is bad usage (SPEC §6.6).
-  public func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+  public func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (
+    symbol: Int, element: [Int]
+  )? {
     guard let text = arguments.value(option) else { return nil }
     let parsed = ElementName(parsing: text)
     let name = parsed?.name ?? text
@@ -175,7 +190,9 @@ extension Compilation {
     }
     let element = parsed?.element ?? []
     if element.isEmpty && !shape.isEmpty {
-      throw UsageError(.optionNamesArray(option: option, name: name, example: Layout.elementName(name, shape.map { _ in 0 })))
+      throw UsageError(
+        .optionNamesArray(
+          option: option, name: name, example: Layout.elementName(name, shape.map { _ in 0 })))
     }
     guard element.count == shape.count, zip(element, shape).allSatisfy({ $0 < $1 }) else {
       throw UsageError(.settingElementOutOfRange(name, element: element, shape: shape))
@@ -184,12 +201,18 @@ extension Compilation {
   }
 
   /// `--output`'s scalar, or the first scalar output (explain, graph).
-  public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+  public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> (
+    symbol: Int, element: [Int]
+  )? {
     if let named = try scalar(namedBy: "--output", in: arguments) { return named }
     guard let program else { return nil }
-    if let scalar = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) { return (scalar, []) }
+    if let scalar = program.outputs.first(where: { program.symbols[$0].shape.isEmpty }) {
+      return (scalar, [])
+    }
     let first = program.symbols[program.outputs[0]]
-    throw UsageError(.noScalarOutput(option: "--output", example: Layout.elementName(first.name, first.shape.map { _ in 0 })))
+    throw UsageError(
+      .noScalarOutput(
+        option: "--output", example: Layout.elementName(first.name, first.shape.map { _ in 0 })))
   }
 }
 
@@ -199,7 +222,9 @@ extension GradientCheck {
   /// `--tolerance`, or the default.
   public static func tolerance(_ arguments: Arguments) throws(UsageError) -> Double {
     guard let text = arguments.value("--tolerance") else { return defaultTolerance }
-    guard let value = Double(text), value.isFinite, value >= 0 else { throw UsageError(.toleranceInvalid(text)) }
+    guard let value = Double(text), value.isFinite, value >= 0 else {
+      throw UsageError(.toleranceInvalid(text))
+    }
     return value
   }
 }
@@ -255,7 +280,9 @@ public struct TrainRequest: Sendable {
 
   public init(_ arguments: Arguments) throws(UsageError) {
     guard let rateText = arguments.value("--lr") else { throw UsageError(.missingLearningRate) }
-    guard let rate = Double(rateText), rate.isFinite else { throw UsageError(.learningRateNotFinite(rateText)) }
+    guard let rate = Double(rateText), rate.isFinite else {
+      throw UsageError(.learningRateNotFinite(rateText))
+    }
     let steps = try arguments.wholeNumber("--steps")
     let epochs = try arguments.wholeNumber("--epochs")
     let length: Training.Options.Length
@@ -273,7 +300,8 @@ public struct TrainRequest: Sendable {
     if shuffle, dataPath == nil || batch == nil { throw UsageError(.shuffleNeedsBatches) }
     options = Training.Options(
       learningRate: rate, length: length, batch: batch, every: every, rule: rule, shuffle: shuffle,
-      seed: try arguments.seed(), threads: try arguments.wholeNumber("--threads") ?? Training.Options.allCores)
+      seed: try arguments.seed(),
+      threads: try arguments.wholeNumber("--threads") ?? Training.Options.allCores)
     testPath = arguments.value("--test")
     outputPath = arguments.value("-o")
     plotPath = arguments.value("--plot")
@@ -290,25 +318,37 @@ public struct TrainRequest: Sendable {
     let name = arguments.value("--optimizer") ?? "sgd"
     let owners = ["--momentum": "momentum", "--beta1": "adam", "--beta2": "adam", "--eps": "adam"]
     guard ["sgd", "momentum", "adam"].contains(name) else {
-      throw UsageError(.unknownOptimizer(name, suggestion: Suggestion.closest(to: name, among: ["sgd", "momentum", "adam"])))
+      throw UsageError(
+        .unknownOptimizer(
+          name, suggestion: Suggestion.closest(to: name, among: ["sgd", "momentum", "adam"])))
     }
-    for (option, owner) in owners.sorted(by: { $0.key < $1.key }) where owner != name && arguments.value(option) != nil {
-      throw UsageError(.hyperparameterOfOtherOptimizer(option: option, optimizer: owner, chosen: name))
+    for (option, owner) in owners.sorted(by: { $0.key < $1.key })
+    where owner != name && arguments.value(option) != nil {
+      throw UsageError(
+        .hyperparameterOfOtherOptimizer(option: option, optimizer: owner, chosen: name))
     }
     /// A number in [0, 1) (a decay), or > 0 (ε).
-    func hyperparameter(_ option: String, default value: Double, decay: Bool) throws(UsageError) -> Double {
+    func hyperparameter(_ option: String, default value: Double, decay: Bool) throws(UsageError)
+      -> Double
+    {
       guard let text = arguments.value(option) else { return value }
       guard let x = Double(text), x.isFinite, decay ? (x >= 0 && x < 1) : x > 0 else {
-        throw UsageError(.hyperparameterOutOfRange(
-          option: option, value: text, range: decay ? "in [0, 1)" : "> 0", example: NumberFormat.shortest(value)))
+        throw UsageError(
+          .hyperparameterOutOfRange(
+            option: option, value: text, range: decay ? "in [0, 1)" : "> 0",
+            example: NumberFormat.shortest(value)))
       }
       return x
     }
     switch name {
     case "momentum":
-      return .momentum(beta: try hyperparameter("--momentum", default: Training.UpdateRule.defaultMomentum, decay: true))
+      return .momentum(
+        beta: try hyperparameter(
+          "--momentum", default: Training.UpdateRule.defaultMomentum, decay: true))
     case "adam":
-      guard case .adam(let b1, let b2, let eps) = Training.UpdateRule.defaultAdam else { return .defaultAdam }
+      guard case .adam(let b1, let b2, let eps) = Training.UpdateRule.defaultAdam else {
+        return .defaultAdam
+      }
       return .adam(
         beta1: try hyperparameter("--beta1", default: b1, decay: true),
         beta2: try hyperparameter("--beta2", default: b2, decay: true),
@@ -319,13 +359,17 @@ public struct TrainRequest: Sendable {
   }
 
   /// The loss: `--loss`, or the program's only output.
-  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (symbol: Int, element: [Int])? {
+  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (
+    symbol: Int, element: [Int]
+  )? {
     if let named = try compilation.scalar(namedBy: "--loss", in: arguments) { return named }
     guard let program = compilation.program, let first = program.outputs.first else { return nil }
     // Every output an array: the fix is an element, whatever their number.
     if program.outputs.allSatisfy({ !program.symbols[$0].shape.isEmpty }) {
       let array = program.symbols[first]
-      throw UsageError(.noScalarOutput(option: "--loss", example: Layout.elementName(array.name, array.shape.map { _ in 0 })))
+      throw UsageError(
+        .noScalarOutput(
+          option: "--loss", example: Layout.elementName(array.name, array.shape.map { _ in 0 })))
     }
     if program.outputs.count > 1 { throw UsageError(.lossNotChosen(outputs: program.outputNames)) }
     return (first, [])
@@ -337,7 +381,10 @@ public struct TrainRequest: Sendable {
     _ compilation: Compilation, _ arguments: Arguments, into diagnostics: inout DiagnosticList
   ) throws(UsageError) -> Training? {
     let loss = try self.loss(compilation, arguments)
-    guard let program = loss.flatMap({ compilation.program(differentiating: $0.symbol, element: $0.element) }),
+    guard
+      let program = loss.flatMap({
+        compilation.program(differentiating: $0.symbol, element: $0.element)
+      }),
       let training = Training(program)
     else {
       diagnostics.error(.noParameters, at: SourceRange(0, 0))
@@ -365,26 +412,36 @@ public struct TrainRequest: Sendable {
     guard let program = compilation.program else { return nil }
     // The data's columns first, so a `--set` of one still shows its value
     // for the leaf (the rows then overwrite it).
-    let columns = Set((data?.columns ?? []).map(\.leaf)).sorted().map { LeafSetting(name: program.symbols[$0].name, values: [0]) }
+    let columns = Set((data?.columns ?? []).map(\.leaf)).sorted().map {
+      LeafSetting(name: program.symbols[$0].name, values: [0])
+    }
     return compilation.leafValues(columns + settings.settings, seed: seed, into: &diagnostics)
   }
 
   /// The test rows' columns must be exactly the data's (in any order);
   /// without `--data`, any inputs. The error is at the test file's header.
-  public func checkTest(_ test: TrainingData, against data: TrainingData?, program: Program, into diagnostics: inout DiagnosticList) {
+  public func checkTest(
+    _ test: TrainingData, against data: TrainingData?, program: Program,
+    into diagnostics: inout DiagnosticList
+  ) {
     guard let data else { return }
     let leaves = Layout(program).leaves
-    func names(_ d: TrainingData) -> Set<String> { Set(d.columns.map { leaves[$0.leaf].elementName($0.element) }) }
+    func names(_ d: TrainingData) -> Set<String> {
+      Set(d.columns.map { leaves[$0.leaf].elementName($0.element) })
+    }
     let (expected, found) = (names(data), names(test))
     guard expected != found else { return }
     diagnostics.error(
-      .testColumnsDiffer(missing: expected.subtracting(found).sorted(), extra: found.subtracting(expected).sorted()),
+      .testColumnsDiffer(
+        missing: expected.subtracting(found).sorted(), extra: found.subtracting(expected).sorted()),
       at: SourceRange(0, 0))
   }
 
   /// A progress line: `step  30/300  loss 0.25`, the step right-aligned,
   /// then `  test loss 0.3` with `--test`.
-  public func progressLine(step: Int, of steps: Int, loss: Double, testLoss: Double? = nil) -> String {
+  public func progressLine(step: Int, of steps: Int, loss: Double, testLoss: Double? = nil)
+    -> String
+  {
     let width = String(steps).count
     let padded = String(repeating: " ", count: width - String(step).count) + String(step)
     let test = testLoss.map { "  test loss \(NumberFormat.shortest($0))" } ?? ""
@@ -398,15 +455,18 @@ public struct TrainRequest: Sendable {
     let epochs = result.epochs.map { " (\($0) epoch\($0 == 1 ? "" : "s"))" } ?? ""
     let test = result.finalTestLoss.map { "; final test loss \(NumberFormat.shortest($0))" } ?? ""
     let rule = result.rule == .sgd ? "" : " with \(result.rule.name)"
-    var out = "trained \(result.steps) step\(result.steps == 1 ? "" : "s")\(epochs)\(rule); "
+    var out =
+      "trained \(result.steps) step\(result.steps == 1 ? "" : "s")\(epochs)\(rule); "
       + "final loss \(NumberFormat.shortest(result.finalLoss))\(test)\n"
     for (symbol, values) in result.parameters {
       let shape = symbols[symbol].shape
       if values.count <= 16 {
-        out += "  \(symbols[symbol].name) = \(Evaluation.nested(values, shape, NumberFormat.shortest))\n"
+        out +=
+          "  \(symbols[symbol].name) = \(Evaluation.nested(values, shape, NumberFormat.shortest))\n"
       } else {
         let mean = values.reduce(0, +) / Double(values.count)
-        out += "  \(symbols[symbol].name)\(DiagnosticMessage.shape(shape)): min \(NumberFormat.shortest(values.min() ?? .nan)), mean \(NumberFormat.shortest(mean)), max \(NumberFormat.shortest(values.max() ?? .nan))\n"
+        out +=
+          "  \(symbols[symbol].name)\(DiagnosticMessage.shape(shape)): min \(NumberFormat.shortest(values.min() ?? .nan)), mean \(NumberFormat.shortest(mean)), max \(NumberFormat.shortest(values.max() ?? .nan))\n"
       }
     }
     return out

@@ -59,7 +59,9 @@ enum ArrayParts {
     let counts = statementFlags(kernel)
     // The stores made right after each value (all after the last, unless they move).
     var storesAfter = [[Int]](repeating: [], count: count)
-    for (s, store) in kernel.stores.enumerated() { storesAfter[storesMove ? store.value.int : count - 1].append(s) }
+    for (s, store) in kernel.stores.enumerated() {
+      storesAfter[storesMove ? store.value.int : count - 1].append(s)
+    }
     // Statements and stores in order, `maxSize` to a piece. The pieces of an
     // expression (a single-use value) go with the statement after them.
     var piece = [Int](repeating: 0, count: count)
@@ -151,7 +153,8 @@ enum ArrayParts {
     }
     for (s, store) in kernel.stores.enumerated() {
       let p = storePiece[s]
-      builders[p].store(kernel.accesses[store.access], value(store.value.int, in: p), mode: store.mode)
+      builders[p].store(
+        kernel.accesses[store.access], value(store.value.int, in: p), mode: store.mode)
     }
     // A crossing value's store, after its piece's own (they touch other arrays).
     for v in crossingOrder {

@@ -45,7 +45,10 @@ struct Dialect: Sendable {
   /// A view of `count` elements of a buffer from `offset`: `double *restrict h = work + 3;`.
   /// `rows` holds the extents after the first, for C's pointers to rows
   /// (`(*W1)[2]`, indexed `W1[j][i]`); empty for a flat view.
-  var view: @Sendable (_ name: String, _ buffer: String, _ offset: Int, _ count: Int, _ rows: [Int], _ mutable: Bool) -> String
+  var view:
+    @Sendable (
+      _ name: String, _ buffer: String, _ offset: Int, _ count: Int, _ rows: [Int], _ mutable: Bool
+    ) -> String
   /// Whether views index by rows (`W1[j][i]`) rather than flat (`W1[j &* 2 &+ i]`).
   var indexesRows: Bool
   /// `a * b` and `a + b` on indices.
@@ -60,7 +63,8 @@ struct Dialect: Sendable {
   /// A source name made into a legal local name: reserved words get a `_`.
   func legal(_ name: String) -> String {
     var name = name
-    if name.hasPrefix("__") || (name.hasPrefix("_") && name.dropFirst().first?.isUppercase == true) {
+    if name.hasPrefix("__") || (name.hasPrefix("_") && name.dropFirst().first?.isUppercase == true)
+    {
       name = "v" + name
     }
     while reserved.contains(name) { name += "_" }
@@ -93,7 +97,9 @@ struct Dialect: Sendable {
   func assign(_ target: String, _ value: String) -> String { target + " = " + value + statementEnd }
 
   /// `s += x;`
-  func accumulate(_ target: String, _ value: String) -> String { target + " += " + value + statementEnd }
+  func accumulate(_ target: String, _ value: String) -> String {
+    target + " += " + value + statementEnd
+  }
 
   /// `/* line 5 */`, `// line 5`
   func comment(_ text: String) -> String { commentOpen + text + commentClose }
@@ -141,14 +147,16 @@ struct Dialect: Sendable {
       "M_SQRT1_2", "NULL", "EOF", "errno", "in", "out", "grad", "work", "int", "uint64_t",
     ]),
     inputBuffer: "in", outputBuffer: "out", gradientBuffer: "grad",
-    declaration: "const double ", statementEnd: ";", commentOpen: "/* ", commentClose: " */", integerLiterals: false,
+    declaration: "const double ", statementEnd: ";", commentOpen: "/* ", commentClose: " */",
+    integerLiterals: false,
     element: { "\($0)[\($1)]" },
     loop: { "for (int \($0) = 0; \($0) < \($1); \($0)++) {" },
     steppedLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0) += \($3)) {" },
     rangeLoop: { "for (int \($0) = \($1); \($0) < \($2); \($0)++) {" },
     independentLoop: "BP_INDEPENDENT",
     partial: { "d\($0)/d\($1)" },
-    mutableLocal: { name, initial in initial.map { "double \(name) = \($0);" } ?? "double \(name);" },
+    mutableLocal: { name, initial in initial.map { "double \(name) = \($0);" } ?? "double \(name);"
+    },
     view: { name, buffer, offset, _, rows, mutable in
       let element = mutable ? "double" : "const double"
       let base = offset == 0 ? buffer : "\(buffer) + \(offset)"
@@ -178,11 +186,13 @@ struct Dialect: Sendable {
       // names the generated code refers to
       "Double", "String", "Int", "Foundation", "Swift", "Array", "input", "output",
       "gradient", "precondition", "withUnsafeBufferPointer", "sqrt", "work", "Variable",
-      "leaves", "outputs", "numInputs", "numOutputs", "workSize", "fillDefaults", "UnsafeBufferPointer",
+      "leaves", "outputs", "numInputs", "numOutputs", "workSize", "fillDefaults",
+      "UnsafeBufferPointer",
       "UnsafeMutableBufferPointer",
     ]),
     inputBuffer: "input", outputBuffer: "output", gradientBuffer: "gradient",
-    declaration: "let ", statementEnd: "", commentOpen: "// ", commentClose: "", integerLiterals: true,
+    declaration: "let ", statementEnd: "", commentOpen: "// ", commentClose: "",
+    integerLiterals: true,
     element: { "\($0)[\($1)]" },
     loop: { "for \($0) in 0..<\($1) {" },
     steppedLoop: { "for \($0) in stride(from: \($1), to: \($2), by: \($3)) {" },

@@ -22,7 +22,9 @@ public struct EmitRequest: Sendable {
   /// that the values passed between parts cost little at run time.
   public static let defaultMaxFunctionSize = 200
 
-  public init(forward: Program, gradient: Program, file: SourceFile, prefix: String, seed: UInt64 = 0) {
+  public init(
+    forward: Program, gradient: Program, file: SourceFile, prefix: String, seed: UInt64 = 0
+  ) {
     self.forward = forward
     self.gradient = gradient
     self.file = file
@@ -56,7 +58,9 @@ extension EmitRequest {
   /// Where a generated function's buffers hold an array, as
   /// `(buffer, first element's offset, strides, writable)`; nil for an
   /// intermediate. ∂O/∂L of an array output is a block of rows of `grad`.
-  func interface(_ dialect: Dialect, gradientBuffer: Bool) -> (ArrayName) -> (String, Int, [Int], Bool)? {
+  func interface(_ dialect: Dialect, gradientBuffer: Bool) -> (ArrayName) -> (
+    String, Int, [Int], Bool
+  )? {
     let layout = self.layout
     let program = gradient
     var position: [Int: Int] = [:]
@@ -64,12 +68,19 @@ extension EmitRequest {
     return { array in
       switch array {
       case .variable(let s) where s < program.leafCount:
-        return (dialect.inputBuffer, layout.input(s), Layout.rowMajor(program.symbols[s].shape), false)
+        return (
+          dialect.inputBuffer, layout.input(s), Layout.rowMajor(program.symbols[s].shape), false
+        )
       case .output(let o):
-        return (dialect.outputBuffer, layout.output(o), Layout.rowMajor(program.shape(of: array)), true)
+        return (
+          dialect.outputBuffer, layout.output(o), Layout.rowMajor(program.shape(of: array)), true
+        )
       case .adjoint(let output, let s) where s < program.leafCount && gradientBuffer:
         guard let o = position[output] else { return nil }
-        return (dialect.gradientBuffer, layout.gradient(output: o, leaf: s), layout.gradientStrides(output: o, leaf: s), true)
+        return (
+          dialect.gradientBuffer, layout.gradient(output: o, leaf: s),
+          layout.gradientStrides(output: o, leaf: s), true
+        )
       case .variable, .adjoint, .temporary, .temporaryAdjoint:
         return nil
       }
@@ -86,7 +97,9 @@ extension EmitRequest {
     case list(name: String, offset: Int, [Double])
     /// a seeded initialiser: the generator's start, and each element as a
     /// function of a uniform `u` or a normal `n`
-    case random(name: String, offset: Int, count: Int, state: UInt64, normal: Bool, scale: Double, shift: Double?)
+    case random(
+      name: String, offset: Int, count: Int, state: UInt64, normal: Bool, scale: Double,
+      shift: Double?)
   }
 
   /// Each leaf's default, as the generated `fill_defaults` writes it.
@@ -98,15 +111,21 @@ extension EmitRequest {
       switch leaf.initializer {
       case .xavier?:
         // (2u - 1)·limit: written as scale·(2u - 1), shift nil.
-        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false,
-                       scale: (6 / (fanIn + fanOut)).squareRoot(), shift: nil)
+        return .random(
+          name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false,
+          scale: (6 / (fanIn + fanOut)).squareRoot(), shift: nil)
       case .he?:
-        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true,
-                       scale: (2 / fanIn).squareRoot(), shift: nil)
+        return .random(
+          name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true,
+          scale: (2 / fanIn).squareRoot(), shift: nil)
       case .uniform(let a, let b)?:
-        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false, scale: b - a, shift: a)
+        return .random(
+          name: leaf.name, offset: offset, count: leaf.size, state: state, normal: false,
+          scale: b - a, shift: a)
       case .normal(let mean, let std)?:
-        return .random(name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true, scale: std, shift: mean)
+        return .random(
+          name: leaf.name, offset: offset, count: leaf.size, state: state, normal: true, scale: std,
+          shift: mean)
       case nil:
         if let list = leaf.defaultElements { return .list(name: leaf.name, offset: offset, list) }
         if leaf.shape.isEmpty { return .value(offset: offset, leaf.defaultValue ?? .nan) }

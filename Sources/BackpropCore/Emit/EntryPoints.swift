@@ -57,9 +57,12 @@ struct EntryPoint {
   let name: String
   let buffers: [Buffer]
 
-  static let input = Buffer(c: "in", swift: "input", swiftRows: "inputs", size: .inputs, writable: false)
-  static let output = Buffer(c: "out", swift: "output", swiftRows: "outputs", size: .outputs, writable: true)
-  static let gradient = Buffer(c: "grad", swift: "gradient", swiftRows: "gradients", size: .gradient, writable: true)
+  static let input = Buffer(
+    c: "in", swift: "input", swiftRows: "inputs", size: .inputs, writable: false)
+  static let output = Buffer(
+    c: "out", swift: "output", swiftRows: "outputs", size: .outputs, writable: true)
+  static let gradient = Buffer(
+    c: "grad", swift: "gradient", swiftRows: "gradients", size: .gradient, writable: true)
 
   /// The table.
   static let all: [EntryPoint] = [
@@ -72,7 +75,8 @@ struct EntryPoint {
   /// `const double *in, double *out` (with `restrict` in a definition).
   func cParameters(restrict: Bool) -> String {
     let pointer = restrict ? "*restrict " : "*"
-    return buffers.map { ($0.writable ? "double " : "const double ") + pointer + $0.c }.joined(separator: ", ")
+    return buffers.map { ($0.writable ? "double " : "const double ") + pointer + $0.c }.joined(
+      separator: ", ")
   }
 
   /// `in, out`
@@ -82,7 +86,9 @@ struct EntryPoint {
 
   /// `_ input: UnsafeBufferPointer<Double>`, `_ output: UnsafeMutableBufferPointer<Double>`
   var swiftPointerParameters: [String] {
-    buffers.map { "_ \($0.swift): \($0.writable ? "UnsafeMutableBufferPointer" : "UnsafeBufferPointer")<Double>" }
+    buffers.map {
+      "_ \($0.swift): \($0.writable ? "UnsafeMutableBufferPointer" : "UnsafeBufferPointer")<Double>"
+    }
   }
 
   /// `input, output`
@@ -119,8 +125,10 @@ struct Bodies {
     bodies = EntryPoint.Function.allCases.map { function in
       let gradient = function == .gradient
       return KernelBody(
-        gradient ? request.gradient : request.forward, dialect: dialect, workBuffer: dialect.workBuffer,
-        maxPartSize: request.maxFunctionSize, interface: request.interface(dialect, gradientBuffer: gradient))
+        gradient ? request.gradient : request.forward, dialect: dialect,
+        workBuffer: dialect.workBuffer,
+        maxPartSize: request.maxFunctionSize,
+        interface: request.interface(dialect, gradientBuffer: gradient))
     }
     inWorkForm = request.hasArrays || bodies.contains(where: \.isSplit)
   }

@@ -36,7 +36,9 @@ struct FunctionPlan {
     local = Array(repeating: nil, count: kernel.instructions.count)
     // Source names first, so a temporary can never take a user's name.
     for (i, instruction) in kernel.instructions.enumerated() where hasLocal[i] {
-      if let name = instruction.name { local[i] = names.claim(dialect.legal(program.displayName(name))) }
+      if let name = instruction.name {
+        local[i] = names.claim(dialect.legal(program.displayName(name)))
+      }
     }
     var helperSet = Set<Builtin>()
     for (i, instruction) in kernel.instructions.enumerated() {
@@ -106,7 +108,8 @@ struct FunctionPlan {
 
   /// Binding strength when printed, C and Swift alike.
   private enum Level: Int, Comparable {
-    case sum = 1, product, prefix, primary
+    case sum = 1
+    case product, prefix, primary
     static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
   }
 
@@ -177,7 +180,9 @@ struct FunctionPlan {
 
   /// Left-associative printing: the right operand is parenthesised at equal
   /// strength, because floating-point `a + (b + c)` is not `a + b + c`.
-  private func binary(_ x: ValueID, _ op: String, _ y: ValueID, _ level: Level, into out: inout String) {
+  private func binary(
+    _ x: ValueID, _ op: String, _ y: ValueID, _ level: Level, into out: inout String
+  ) {
     write(x, wrapped: self.level(x) < level, into: &out)
     out += op
     write(y, wrapped: self.level(y) <= level, into: &out)

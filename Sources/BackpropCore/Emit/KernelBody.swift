@@ -80,45 +80,59 @@ struct KernelBody {
       let count = shape.reduce(1, *)
       let scalar = shape.isEmpty
       let element = scalar && (interface(array) != nil || !schedule.isLocal[id])
-      let name = element ? "" : names.claim(dialect.legal(Self.name(array, program, temporaryNames)))
+      let name =
+        element ? "" : names.claim(dialect.legal(Self.name(array, program, temporaryNames)))
       if let (buffer, offset, strides, mutable) = interface(array) {
         let contiguous = strides == Layout.rowMajor(shape)
         // A Jacobian's rows are a gradient row apart: the view spans from
         // the first element to the last.
         let span = 1 + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
-        views[id] = scalar
-          ? View(name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1, id: id, isScalar: true)
-          : View(name: name, kind: .pointer(buffer: buffer, offset: offset, strides: strides,
-                                            rows: contiguous && dialect.indexesRows), mutable: mutable, count: span,
-                 id: id, isScalar: false)
+        views[id] =
+          scalar
+          ? View(
+            name: name, kind: .element(buffer: buffer, offset: offset), mutable: mutable, count: 1,
+            id: id, isScalar: true)
+          : View(
+            name: name,
+            kind: .pointer(
+              buffer: buffer, offset: offset, strides: strides,
+              rows: contiguous && dialect.indexesRows), mutable: mutable, count: span,
+            id: id, isScalar: false)
       } else if schedule.isLocal[id] {
-        views[id] = View(name: name, kind: .local, mutable: true, count: count, id: id, isScalar: scalar)
+        views[id] = View(
+          name: name, kind: .local, mutable: true, count: count, id: id, isScalar: scalar)
       } else if scalar {
         // A scalar two parts share: its element of the work buffer.
         views[id] = View(
-          name: name, kind: .element(buffer: workBuffer, offset: schedule.workOffset[id]), mutable: true, count: 1,
+          name: name, kind: .element(buffer: workBuffer, offset: schedule.workOffset[id]),
+          mutable: true, count: 1,
           id: id, isScalar: true)
       } else {
         views[id] = View(
           name: name,
-          kind: .pointer(buffer: workBuffer, offset: schedule.workOffset[id], strides: Layout.rowMajor(shape),
-                         rows: dialect.indexesRows),
+          kind: .pointer(
+            buffer: workBuffer, offset: schedule.workOffset[id], strides: Layout.rowMajor(shape),
+            rows: dialect.indexesRows),
           mutable: true, count: count, id: id, isScalar: false)
       }
     }
     // Loops, then each kernel's values. A fused kernel's first loop is its group's.
     for kernel in program.kernels {
-      loopNames.append(kernel.loops.map { loop in
-        var name = dialect.legal(loop.name)
-        while names.contains(name) { name += "_" }
-        return name
-      })
+      loopNames.append(
+        kernel.loops.map { loop in
+          var name = dialect.legal(loop.name)
+          while names.contains(name) { name += "_" }
+          return name
+        })
     }
     for group in schedule.groups where group.fused {
       // The outer loop takes its name from a kernel that computes (a fill's is made up).
-      let named = group.kernels.first { k in
-        program.kernels[k].instructions.contains { if case .constant = $0.op { return false } else { return true } }
-      } ?? group.kernels[0]
+      let named =
+        group.kernels.first { k in
+          program.kernels[k].instructions.contains {
+            if case .constant = $0.op { return false } else { return true }
+          }
+        } ?? group.kernels[0]
       for k in group.kernels {
         loopNames[k][0] = loopNames[named][0]
         // An inner loop must not shadow the shared one (a fill's `i, j`
@@ -145,7 +159,9 @@ struct KernelBody {
     for g in jammed {
       for k in schedule.groups[g].kernels {
         for id in arrays.used[k] {
-          guard let view = views[id], case .local = view.kind, !view.isScalar, rowLocalNames[id] == nil else { continue }
+          guard let view = views[id], case .local = view.kind, !view.isScalar,
+            rowLocalNames[id] == nil
+          else { continue }
           rowLocalNames[id] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
         }
       }
@@ -168,10 +184,14 @@ struct KernelBody {
       var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
       for instruction in kernel.instructions {
         let at = instruction.operands.map { depth[$0.int] }.max() ?? 0
-        for operand in instruction.operands where depth[operand.int] < at { needsLocal[operand.int] = true }
+        for operand in instruction.operands where depth[operand.int] < at {
+          needsLocal[operand.int] = true
+        }
       }
       for store in kernel.stores {
-        if storeDepth(store, kernel, depth) > depth[store.value.int] { needsLocal[store.value.int] = true }
+        if storeDepth(store, kernel, depth) > depth[store.value.int] {
+          needsLocal[store.value.int] = true
+        }
         if case .maximum = store.mode { needsLocal[store.value.int] = true }
         if forwarded[ids[store.access]] == k { needsLocal[store.value.int] = true }
       }
@@ -191,7 +211,8 @@ struct KernelBody {
         ids[a] < 0 ? "" : forwardedName[ids[a]] ?? element(kernel.accesses[a], k, id: ids[a])
       }
       let plan = FunctionPlan(
-        program, kernel, dialect: dialect, elements: elements, names: &names, needsLocal: needsLocal, inline: alias)
+        program, kernel, dialect: dialect, elements: elements, names: &names,
+        needsLocal: needsLocal, inline: alias)
       for store in kernel.stores where forwarded[ids[store.access]] == k {
         forwardedName[ids[store.access]] = plan.text(store.value)
       }
@@ -201,7 +222,9 @@ struct KernelBody {
         var rows: [FunctionPlan] = []
         for r in 1..<Self.jamFactor {
           let rowElements = kernel.accesses.indices.map { a in
-            ids[a] < 0 ? "" : rowForwardedName[r][ids[a]] ?? element(kernel.accesses[a], k, id: ids[a], row: r)
+            ids[a] < 0
+              ? ""
+              : rowForwardedName[r][ids[a]] ?? element(kernel.accesses[a], k, id: ids[a], row: r)
           }
           let row = plan.variant(elements: rowElements) { i, name in
             depth[i] >= 1 ? names.claim(name + "_\(r)") : name
@@ -224,7 +247,9 @@ struct KernelBody {
   /// read only by later kernels: by array number, the kernel that writes
   /// it, else -1. Such a local needs no variable; a read is the name of the
   /// value written (`o_d1`, not `dE_do_sum = o_d1; o_d2 = dE_do_sum`).
-  private static func forwardedLocals(_ program: Program, _ schedule: Schedule, _ depths: [[Int]]) -> [Int] {
+  private static func forwardedLocals(_ program: Program, _ schedule: Schedule, _ depths: [[Int]])
+    -> [Int]
+  {
     let arrays = schedule.arrays
     var writer = [Int](repeating: -1, count: arrays.names.count)
     var rejected = [Bool](repeating: false, count: arrays.names.count)
@@ -251,7 +276,9 @@ struct KernelBody {
   /// The locals whose first use is an assignment at the level they are
   /// declared at (the function's top level for a scalar, the fused loop's
   /// body for a group's local): by array number, the kernel that makes it, else -1.
-  private static func declaredByFirstStore(_ program: Program, _ schedule: Schedule, _ depths: [[Int]]) -> [Int] {
+  private static func declaredByFirstStore(
+    _ program: Program, _ schedule: Schedule, _ depths: [[Int]]
+  ) -> [Int] {
     let arrays = schedule.arrays
     var first = [Int](repeating: -1, count: arrays.names.count)
     var seen = [Bool](repeating: false, count: arrays.names.count)
@@ -286,14 +313,17 @@ struct KernelBody {
     else { return false }
     // An accumulation no inner loop subscripts: `y_sum += W[j][i] * x[i]` over i.
     let chains = kernels.contains { kernel in
-      kernel.loops.count >= 2 && kernel.stores.contains { store in
-        store.mode != .assign && !kernel.accesses[store.access].followsInnerLoop
-      }
+      kernel.loops.count >= 2
+        && kernel.stores.contains { store in
+          store.mode != .assign && !kernel.accesses[store.access].followsInnerLoop
+        }
     }
     guard chains else { return false }
     var writers: [ArrayName: Set<Int>] = [:]
     for (k, kernel) in kernels.enumerated() {
-      for store in kernel.stores { writers[kernel.accesses[store.access].array, default: []].insert(k) }
+      for store in kernel.stores {
+        writers[kernel.accesses[store.access].array, default: []].insert(k)
+      }
     }
     for (array, writing) in writers {
       let rowWise = kernels.allSatisfy { kernel in
@@ -307,7 +337,11 @@ struct KernelBody {
       let kernel = kernels[k]
       let depth = Schedule.depths(kernel)
       for store in kernel.stores where kernel.accesses[store.access].array == array {
-        if store.mode == .assign && max(depth[store.value.int], kernel.accesses[store.access].depth) == 0 { continue }
+        if store.mode == .assign
+          && max(depth[store.value.int], kernel.accesses[store.access].depth) == 0
+        {
+          continue
+        }
         guard store.mode != .assign else { return false }
         let picked = Set(kernel.accesses[store.access].loops)
         if !Set(1..<kernel.loops.count).isSubset(of: picked) { return false }
@@ -339,7 +373,9 @@ struct KernelBody {
     var names = [String?](repeating: nil, count: program.temporaries.count)
     for kernel in program.kernels {
       for store in kernel.stores {
-        guard case .temporary(let k) = kernel.accesses[store.access].array, names[k] == nil else { continue }
+        guard case .temporary(let k) = kernel.accesses[store.access].array, names[k] == nil else {
+          continue
+        }
         let value = kernel[store.value]
         guard value.role == .forward, value.owner >= 0 else { continue }
         let owner = program.symbols[Int(value.owner)].name
@@ -347,7 +383,8 @@ struct KernelBody {
         case (.maximum, _): names[k] = owner + "_max"
         case (.add, .call(.equal)): names[k] = owner + "_ties"
         case (.assign, .call(.lseExp)): names[k] = owner + "_exp"
-        case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add), (.assign, .sub),
+        case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add),
+          (.assign, .sub),
           (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
           names[k] = owner + "_sum"
         case (.assign, .constant): continue
@@ -406,7 +443,8 @@ struct KernelBody {
       }
       if constant != 0 || terms.isEmpty { terms.append("\(constant)") }
       let flat = terms.dropFirst().reduce(terms[0]) { dialect.indexSum($0, $1) }
-      return dialect.element(view.name, terms.count >= Self.longIndexTerms ? dialect.longIndex(flat) : flat)
+      return dialect.element(
+        view.name, terms.count >= Self.longIndexTerms ? dialect.longIndex(flat) : flat)
     }
   }
 
@@ -450,7 +488,9 @@ struct KernelBody {
     func coverage(of sourceName: String) -> String {
       var text = "reads of the inputs"
       if let lines = sourceLines {
-        text = (lines.count == 1 ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)")
+        text =
+          (lines.count == 1
+            ? "line \(lines.lowerBound)" : "lines \(lines.lowerBound)-\(lines.upperBound)")
           + " of \(sourceName)"
       }
       switch (forward, backward) {
@@ -474,10 +514,15 @@ struct KernelBody {
           case .constant, .load: break
           case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
             computes = true
-            if instruction.role == .forward { summary.forward = true } else { summary.backward = true }
+            if instruction.role == .forward {
+              summary.forward = true
+            } else {
+              summary.backward = true
+            }
           }
           let l = line(instruction.range)
-          summary.sourceLines = summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+          summary.sourceLines =
+            summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
         }
         // A kernel that only moves values (a fill, a copy) is in the sweep it stores to.
         if !computes {
@@ -500,22 +545,30 @@ struct KernelBody {
   /// not in its body.
   func printPart(_ part: Int, into p: inout CodePrinter, line: (SourceRange) -> Int) {
     let forward = schedule.parts[part].contains { g in
-      schedule.groups[g].kernels.contains { k in program.kernels[k].instructions.contains { $0.role == .forward && !$0.op.isLoad } }
+      schedule.groups[g].kernels.contains { k in
+        program.kernels[k].instructions.contains { $0.role == .forward && !$0.op.isLoad }
+      }
     }
-    print(groups: schedule.parts[part], used: partArrays[part], announced: !forward, into: &p, line: line)
+    print(
+      groups: schedule.parts[part], used: partArrays[part], announced: !forward, into: &p,
+      line: line)
   }
 
   private func print(
-    groups: Range<Int>, used: [Int]?, announced: Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    groups: Range<Int>, used: [Int]?, announced: Bool, into p: inout CodePrinter,
+    line: (SourceRange) -> Int
   ) {
     let shown = used.map { $0.compactMap { views[$0] } } ?? views.compactMap { $0 }
     for view in shown.sorted(by: { $0.name < $1.name }) {
       switch view.kind {
       case .pointer(let buffer, let offset, let strides, let rows):
-        let shape = rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
+        let shape =
+          rows ? Array(strides.indices.dropFirst().map { d in strides[d - 1] / strides[d] }) : []
         p.line(dialect.view(view.name, buffer, offset, view.count, shape, view.mutable))
       case .local:
-        if isFunctionWide(view), !isForwarded(view), !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
+        if isFunctionWide(view), !isForwarded(view), !isDeclaredByStore(view) {
+          p.line(dialect.mutableLocal(view.name, nil))
+        }
       case .element:
         break
       }
@@ -532,13 +585,21 @@ struct KernelBody {
       {
         announce(&announced, into: &p)
       }
-      if let statement = first.instructions.first(where: { $0.role == .forward && $0.owner >= 0 })?.owner {
+      if let statement = first.instructions.first(where: { $0.role == .forward && $0.owner >= 0 })?
+        .owner
+      {
         let l = line(program.symbols[Int(statement)].range)
         // A loop, or the fill that starts a loop's reduction (`y_sum = -0.0`).
-        let startsReduction = first.loops.isEmpty && !first.stores.isEmpty && first.stores.allSatisfy { store in
-          if case .temporary = first.accesses[store.access].array, case .constant = first[store.value].op { return true }
-          return false
-        }
+        let startsReduction =
+          first.loops.isEmpty && !first.stores.isEmpty
+          && first.stores.allSatisfy { store in
+            if case .temporary = first.accesses[store.access].array,
+              case .constant = first[store.value].op
+            {
+              return true
+            }
+            return false
+          }
         if l != lastLine && (!first.loops.isEmpty || startsReduction) {
           p.line(dialect.comment("line \(l)"))
           lastLine = l
@@ -547,15 +608,23 @@ struct KernelBody {
       if jammed.contains(g) {
         printJammed(group, announced: &announced, into: &p, line: line)
       } else if group.fused {
-        for k in group.kernels { printLevel(k, depth: 0, announced: &announced, into: &p, line: line) }
+        for k in group.kernels {
+          printLevel(k, depth: 0, announced: &announced, into: &p, line: line)
+        }
         p.line(dialect.loop(loopNames[group.kernels[0]][0], first.loops[0].extent))
         p.indented { p in
-          for view in localsOfGroup(group) where !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
-          for k in group.kernels { printNest(k, from: 1, announced: &announced, into: &p, line: line) }
+          for view in localsOfGroup(group) where !isDeclaredByStore(view) {
+            p.line(dialect.mutableLocal(view.name, nil))
+          }
+          for k in group.kernels {
+            printNest(k, from: 1, announced: &announced, into: &p, line: line)
+          }
         }
         p.line("}")
       } else {
-        for k in group.kernels { printNest(k, from: 0, announced: &announced, into: &p, line: line) }
+        for k in group.kernels {
+          printNest(k, from: 0, announced: &announced, into: &p, line: line)
+        }
       }
     }
   }
@@ -563,12 +632,15 @@ struct KernelBody {
   /// A jammed group: its outer loop by steps of `jamFactor`, each level's
   /// statements row after row, then the rows left over one at a time.
   private func printJammed(
-    _ group: Schedule.Group, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    _ group: Schedule.Group, announced: inout Bool, into p: inout CodePrinter,
+    line: (SourceRange) -> Int
   ) {
     let first = group.kernels[0]
     let (index, extent) = (loopNames[first][0], program.kernels[first].loops[0].extent)
     let main = extent - extent % Self.jamFactor
-    for k in group.kernels { printLevel(k, depth: 0, plan: plans[k], announced: &announced, into: &p, line: line) }
+    for k in group.kernels {
+      printLevel(k, depth: 0, plan: plans[k], announced: &announced, into: &p, line: line)
+    }
     p.line(dialect.steppedLoop(index, 0, main, Self.jamFactor))
     p.indented { p in
       for row in 0..<Self.jamFactor {
@@ -577,20 +649,25 @@ struct KernelBody {
           p.line(dialect.mutableLocal(name, nil))
         }
       }
-      for k in group.kernels { printJammedNest(k, from: 1, announced: &announced, into: &p, line: line) }
+      for k in group.kernels {
+        printJammedNest(k, from: 1, announced: &announced, into: &p, line: line)
+      }
     }
     p.line("}")
     guard main < extent else { return }
     p.line(dialect.rangeLoop(index, main, extent))
     p.indented { p in
-      for view in localsOfGroup(group) where !isDeclaredByStore(view) { p.line(dialect.mutableLocal(view.name, nil)) }
+      for view in localsOfGroup(group) where !isDeclaredByStore(view) {
+        p.line(dialect.mutableLocal(view.name, nil))
+      }
       for k in group.kernels { printNest(k, from: 1, announced: &announced, into: &p, line: line) }
     }
     p.line("}")
   }
 
   private func printJammedNest(
-    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter,
+    line: (SourceRange) -> Int
   ) {
     let kernel = program.kernels[k]
     for plan in [plans[k]] + (rowPlans[k] ?? []) {
@@ -599,7 +676,9 @@ struct KernelBody {
     guard depth < kernel.loops.count else { return }
     if let mark = dialect.independentLoop, isIndependent(k, depth) { p.line(mark) }
     p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
-    p.indented { p in printJammedNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
+    p.indented { p in
+      printJammedNest(k, from: depth + 1, announced: &announced, into: &p, line: line)
+    }
     p.line("}")
   }
 
@@ -614,10 +693,12 @@ struct KernelBody {
     guard depth == kernel.loops.count - 1 else { return false }
     let ids = schedule.arrays.ofAccess[k]
     let inside = kernel.stores.filter { storeDepth($0, kernel, depths[k]) == kernel.loops.count }
-    let distinct = !inside.isEmpty && inside.allSatisfy { store in
-      if case .local = views[ids[store.access]]?.kind { return false }
-      return kernel.accesses[store.access].loops.contains(depth)
-    }
+    let distinct =
+      !inside.isEmpty
+      && inside.allSatisfy { store in
+        if case .local = views[ids[store.access]]?.kind { return false }
+        return kernel.accesses[store.access].loops.contains(depth)
+      }
     // Worth saying only where a stored array shares its buffer with another
     // the loop touches (`dE_dx` and `dE_dW` in grad): elsewhere gcc sees it.
     func buffer(_ id: Int) -> String? {
@@ -625,7 +706,8 @@ struct KernelBody {
       return nil
     }
     var touched = Set(inside.map { ids[$0.access] })
-    for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == kernel.loops.count {
+    for (i, instruction) in kernel.instructions.enumerated()
+    where depths[k][i] == kernel.loops.count {
       if case .load(let a) = instruction.op { touched.insert(ids[a]) }
     }
     let shared = inside.contains { store in
@@ -637,15 +719,17 @@ struct KernelBody {
 
   /// Whether any loop of the body carries the independence mark.
   var marksIndependentLoops: Bool {
-    dialect.independentLoop != nil && program.kernels.indices.contains { k in
-      !program.kernels[k].loops.isEmpty && isIndependent(k, program.kernels[k].loops.count - 1)
-    }
+    dialect.independentLoop != nil
+      && program.kernels.indices.contains { k in
+        !program.kernels[k].loops.isEmpty && isIndependent(k, program.kernels[k].loops.count - 1)
+      }
   }
 
   private func announce(_ announced: inout Bool, into p: inout CodePrinter) {
     guard !announced else { return }
     announced = true
-    p.line(dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
+    p.line(
+      dialect.comment("backward sweep: dO_dV is the partial derivative of O with respect to V"))
   }
 
   /// Whether this is the kernel's first store to its array.
@@ -687,7 +771,8 @@ struct KernelBody {
 
   /// A kernel's loops from `depth` on, with what each level computes.
   private func printNest(
-    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter, line: (SourceRange) -> Int
+    _ k: Int, from depth: Int, announced: inout Bool, into p: inout CodePrinter,
+    line: (SourceRange) -> Int
   ) {
     let kernel = program.kernels[k]
     printLevel(k, depth: depth, announced: &announced, into: &p, line: line)
@@ -700,7 +785,8 @@ struct KernelBody {
 
   /// The values and stores of one depth of a kernel.
   private func printLevel(
-    _ k: Int, depth: Int, plan: FunctionPlan? = nil, announced: inout Bool, into p: inout CodePrinter,
+    _ k: Int, depth: Int, plan: FunctionPlan? = nil, announced: inout Bool,
+    into p: inout CodePrinter,
     line: (SourceRange) -> Int
   ) {
     let kernel = program.kernels[k]
@@ -710,7 +796,9 @@ struct KernelBody {
     for (i, instruction) in kernel.instructions.enumerated() where depths[k][i] == depth {
       guard let name = plan.local[i] else { continue }
       if instruction.role != .forward { announce(&announced, into: &p) }
-      let lineComment = instruction.role == .forward && instruction.name?.isVariable == true && !instruction.op.isLoad
+      let lineComment =
+        instruction.role == .forward && instruction.name?.isVariable == true
+        && !instruction.op.isLoad
         && kernel.loops.isEmpty
       // Built in place: no string per subexpression or per statement.
       p.line { out in
@@ -740,10 +828,13 @@ struct KernelBody {
       case .add: statement = dialect.accumulate(target, value)
       case .maximum: statement = dialect.maximum(target, value)
       }
-      if case .adjoint(let output, let s) = kernel.accesses[store.access].array, s < program.leafCount,
+      if case .adjoint(let output, let s) = kernel.accesses[store.access].array,
+        s < program.leafCount,
         program.symbols[output].shape.isEmpty, program.symbols[s].shape.isEmpty
       {
-        statement += "  " + dialect.comment(dialect.partial(program.symbols[output].name, program.symbols[s].name))
+        statement +=
+          "  "
+          + dialect.comment(dialect.partial(program.symbols[output].name, program.symbols[s].name))
       }
       p.line(statement)
     }

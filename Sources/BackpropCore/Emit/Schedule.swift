@@ -58,7 +58,9 @@ struct Schedule {
       groups.append(Group(kernels: group, fused: group.count > 1))
       k = group.last.map { $0 + 1 } ?? k + 1
     }
-    let sizes = groups.map { group in group.kernels.reduce(0) { $0 + ArrayParts.statementCount(kernels[$1]) } }
+    let sizes = groups.map { group in
+      group.kernels.reduce(0) { $0 + ArrayParts.statementCount(kernels[$1]) }
+    }
     if sizes.reduce(0, +) > maxPartSize {
       var start = 0
       var size = 0
@@ -86,7 +88,8 @@ struct Schedule {
       guard let first = users.first else { continue }
       if shapes[id].isEmpty {
         isLocal[id] = users.allSatisfy { partOf[$0] == partOf[first] }
-      } else if shapes[id].count == 1, users.allSatisfy({ groupOf[$0] == groupOf[first] }), groups[groupOf[first]].fused,
+      } else if shapes[id].count == 1, users.allSatisfy({ groupOf[$0] == groupOf[first] }),
+        groups[groupOf[first]].fused,
         Self.onlyAtOuterLoop(arrays.names[id], groups[groupOf[first]].kernels, kernels)
       {
         isLocal[id] = true
@@ -101,7 +104,9 @@ struct Schedule {
     var freeSlots: [Int] = []
     var freedAfter: [Int: [Int]] = [:]
     for k in kernels.indices {
-      if k > 0 && groupOf[k] != groupOf[k - 1] { freeSlots += freedAfter.removeValue(forKey: groupOf[k - 1]) ?? [] }
+      if k > 0 && groupOf[k] != groupOf[k - 1] {
+        freeSlots += freedAfter.removeValue(forKey: groupOf[k - 1]) ?? []
+      }
       for id in arrays.used[k] {
         guard !interface[id], !isLocal[id], workOffset[id] < 0 else { continue }
         if shapes[id].isEmpty, let last = users[id].last {
@@ -138,8 +143,13 @@ struct Schedule {
     // a sum and its use), so no loop merely happens to have the same extent.
     guard Set(group.map { owner(kernels[$0]) }).count == 1 else { return false }
     if let last = group.last, group.count > 1 {
-      let before = Set(group.dropLast().flatMap { k in usedAccesses(kernels[k]).map { kernels[k].accesses[$0].array } })
-      let shared = usedAccesses(kernels[last]).contains { before.contains(kernels[last].accesses[$0].array) }
+      let before = Set(
+        group.dropLast().flatMap { k in
+          usedAccesses(kernels[k]).map { kernels[k].accesses[$0].array }
+        })
+      let shared = usedAccesses(kernels[last]).contains {
+        before.contains(kernels[last].accesses[$0].array)
+      }
       if !shared { return false }
     }
     var writers: [ArrayName: Set<Int>] = [:]
@@ -147,7 +157,9 @@ struct Schedule {
     for k in group {
       guard let loop = kernels[k].loops.first, loop.extent == outer.extent else { return false }
       let kernel = kernels[k]
-      for store in kernel.stores { writers[kernel.accesses[store.access].array, default: []].insert(k) }
+      for store in kernel.stores {
+        writers[kernel.accesses[store.access].array, default: []].insert(k)
+      }
       for a in usedAccesses(kernel) { users[kernel.accesses[a].array, default: []].insert(k) }
     }
     for (array, written) in writers where (users[array] ?? []).count > 1 || written.count > 1 {

@@ -68,7 +68,8 @@ public struct Evaluation: Sendable {
           kinksHit[seen].count += 1
         } else {
           kinks[[k, i]] = kinksHit.count
-          kinksHit.append(Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1))
+          kinksHit.append(
+            Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1))
         }
       }
     }
@@ -82,14 +83,16 @@ public struct Evaluation: Sendable {
     var elements = program.symbols.indices.map { s in
       read(.variable(s)) ?? [Double](repeating: .nan, count: program.symbols[s].size)
     }
-    for (o, output) in program.outputs.enumerated() where machine.offset(of: .variable(output)) == nil {
+    for (o, output) in program.outputs.enumerated()
+    where machine.offset(of: .variable(output)) == nil {
       elements[output] = read(.output(o)) ?? elements[output]
     }
     self.elements = elements
     gradientElements = program.outputs.map { output in
       program.symbols.indices.map { s in
         read(.adjoint(output: output, of: s))
-          ?? [Double](repeating: .nan, count: program.symbols[output].size * program.symbols[s].size)
+          ?? [Double](
+            repeating: .nan, count: program.symbols[output].size * program.symbols[s].size)
       }
     }
   }
@@ -103,9 +106,11 @@ public struct Evaluation: Sendable {
     let total = kernel.loops.reduce(1) { $0 * $1.extent }
     if let s = ownSymbol(kernel) {
       return Occurrence(
-        place: Layout.elementName(program.symbols[s].name, finding.point), isElement: true, count: finding.count, total: total)
+        place: Layout.elementName(program.symbols[s].name, finding.point), isElement: true,
+        count: finding.count, total: total)
     }
-    let point = zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(separator: ", ")
+    let point = zip(kernel.loops, finding.point).map { "\($0.name) = \($1)" }.joined(
+      separator: ", ")
     return Occurrence(place: point, isElement: false, count: finding.count, total: total)
   }
 
@@ -113,7 +118,8 @@ public struct Evaluation: Sendable {
   private func ownSymbol(_ kernel: Kernel) -> Int? {
     for store in kernel.stores where store.mode == .assign {
       let access = kernel.accesses[store.access]
-      guard case .variable(let s) = access.array, access.isIdentity(ofLoops: kernel.loops.count) else { continue }
+      guard case .variable(let s) = access.array, access.isIdentity(ofLoops: kernel.loops.count)
+      else { continue }
       return s
     }
     return nil
@@ -132,8 +138,10 @@ public struct Evaluation: Sendable {
       let s = Int(instruction.owner)
       let values = elements[s]
       let kernel = program.kernels[finding.kernel]
-      let at = ownSymbol(kernel) == s
-        ? Layout.flatIndex(finding.point, shape: program.symbols[s].shape) : values.firstIndex { !$0.isFinite }
+      let at =
+        ownSymbol(kernel) == s
+        ? Layout.flatIndex(finding.point, shape: program.symbols[s].shape)
+        : values.firstIndex { !$0.isFinite }
       guard let at, at < values.count, !values[at].isFinite else { return nil }
       return ("'\(program.symbols[s].name)'", values[at])
     case .adjoint(let output):
@@ -142,8 +150,10 @@ public struct Evaluation: Sendable {
         guard let flat = adjoint.firstIndex(where: { !$0.isFinite }) else { continue }
         let size = program.symbols[s].size
         let outputName = Layout.elementName(
-          program.symbols[output].name, Layout.element(flat / size, shape: program.symbols[output].shape))
-        let name = Layout.elementName(program.symbols[s].name, Layout.element(flat % size, shape: program.symbols[s].shape))
+          program.symbols[output].name,
+          Layout.element(flat / size, shape: program.symbols[output].shape))
+        let name = Layout.elementName(
+          program.symbols[s].name, Layout.element(flat % size, shape: program.symbols[s].shape))
         return ("∂\(outputName)/∂\(name)", adjoint[flat])
       }
       return nil
@@ -151,7 +161,8 @@ public struct Evaluation: Sendable {
   }
 
   /// The first value of a body that is not finite while its operands are.
-  static func firstNonFinite(_ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>) -> Int? {
+  static func firstNonFinite(_ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>) -> Int?
+  {
     for (i, instruction) in kernel.instructions.enumerated() where !values[i].isFinite {
       // A constant is finite but for a logsumexp's start, -∞, which is no trouble.
       if case .constant = instruction.op { continue }

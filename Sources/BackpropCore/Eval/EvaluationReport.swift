@@ -5,7 +5,8 @@ extension Evaluation {
     var out = ""
     for (o, output) in program.outputs.enumerated() {
       let name = program.symbols[output].name
-      out += "\(name) = \(Self.nested(elements[output], program.symbols[output].shape, NumberFormat.shortest))\n"
+      out +=
+        "\(name) = \(Self.nested(elements[output], program.symbols[output].shape, NumberFormat.shortest))\n"
       for leaf in 0..<program.leafCount {
         let shape = program.symbols[output].shape + program.symbols[leaf].shape
         let value = Self.nested(gradientElements[o][leaf], shape, NumberFormat.shortest)
@@ -32,9 +33,14 @@ extension Evaluation {
     out += "  \"gradient\": {\n"
     let rows = program.outputs.enumerated().map { o, output in
       "    \"\(symbols[output].name)\": "
-        + object(symbols.indices.map { s in
-          (symbols[s].name, Self.nested(gradientElements[o][s], symbols[output].shape + symbols[s].shape, NumberFormat.json))
-        })
+        + object(
+          symbols.indices.map { s in
+            (
+              symbols[s].name,
+              Self.nested(
+                gradientElements[o][s], symbols[output].shape + symbols[s].shape, NumberFormat.json)
+            )
+          })
     }
     out += rows.joined(separator: ",\n") + "\n  }\n}\n"
     return out

@@ -35,14 +35,19 @@ public struct GradientCheck: Sendable {
 
   /// Checks every ∂output/∂leaf of `program` (differentiated, unoptimised) at
   /// the given leaf values, element by element.
-  public init(_ program: Program, leaves: [Double], tolerance: Double = GradientCheck.defaultTolerance) {
+  public init(
+    _ program: Program, leaves: [Double], tolerance: Double = GradientCheck.defaultTolerance
+  ) {
     self.tolerance = tolerance
-    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), input: leaves)
+    let evaluation = Evaluation(
+      program: Optimizer.optimize(program, keeping: .outputsAndLeafGradients), input: leaves)
     let layout = evaluation.layout
     let inputs = Self.sampledInputs(count: layout.numInputs, outputs: layout.numOutputs)
     pairs = layout.numInputs * layout.numOutputs
     step = inputs.count > 1 ? inputs[1] - inputs[0] : 1
-    let numeric = Self.numericDerivatives(program, at: leaves, inputs: inputs).map { $0.map(\.value) }
+    let numeric = Self.numericDerivatives(program, at: leaves, inputs: inputs).map {
+      $0.map(\.value)
+    }
     rows = []
     for (o, output) in layout.outputs.enumerated() {
       for e in 0..<output.size {
@@ -52,9 +57,10 @@ public struct GradientCheck: Sendable {
           let a = evaluation.gradientElements[o][l][e * leaf.size + (i - leaf.offset)]
           let n = numeric[layout.output(o, element: e)][column]
           let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
-          rows.append(Row(
-            output: output.elementName(e), leaf: leaf.elementName(i - leaf.offset),
-            analytic: a, numeric: n, error: error))
+          rows.append(
+            Row(
+              output: output.elementName(e), leaf: leaf.elementName(i - leaf.offset),
+              analytic: a, numeric: n, error: error))
         }
       }
     }
@@ -115,7 +121,8 @@ public struct GradientCheck: Sendable {
     let empty = NumericDerivative(value: 0, uncertainty: 0)
     let perturbed = inputs ?? Array(leaves.indices)
     var rows = [[NumericDerivative]](
-      repeating: [NumericDerivative](repeating: empty, count: perturbed.count), count: outputOffsets.count)
+      repeating: [NumericDerivative](repeating: empty, count: perturbed.count),
+      count: outputOffsets.count)
     for (column, i) in perturbed.enumerated() {
       let h = 1e-4 * max(1, abs(leaves[i]))
       let coarse = central(i, h)
@@ -136,7 +143,8 @@ public struct GradientCheck: Sendable {
     var table = [header]
     for row in rows {
       table.append([
-        row.output, row.leaf, NumberFormat.shortest(row.analytic), NumberFormat.shortest(row.numeric),
+        row.output, row.leaf, NumberFormat.shortest(row.analytic),
+        NumberFormat.shortest(row.numeric),
         Self.short(row.error), row.error <= tolerance ? "ok" : "FAIL",
       ])
     }
@@ -150,19 +158,24 @@ public struct GradientCheck: Sendable {
     }
     let bad = failures.count
     if bad == 0 {
-      out += "all \(rows.count) partial derivatives agree with central differences (largest error \(Self.short(maxError)), tolerance \(Self.short(tolerance)))\n"
+      out +=
+        "all \(rows.count) partial derivatives agree with central differences (largest error \(Self.short(maxError)), tolerance \(Self.short(tolerance)))\n"
     } else {
-      out += "\(bad) of \(rows.count) partial derivatives differ from central differences by more than \(Self.short(tolerance))\n"
+      out +=
+        "\(bad) of \(rows.count) partial derivatives differ from central differences by more than \(Self.short(tolerance))\n"
     }
     if rows.count < pairs {
-      out += "(a sample: every output element against every \(Self.ordinal(step)) input element, \(rows.count) of the \(pairs) pairs; check compares at most \(Self.pairLimit) in full)\n"
+      out +=
+        "(a sample: every output element against every \(Self.ordinal(step)) input element, \(rows.count) of the \(pairs) pairs; check compares at most \(Self.pairLimit) in full)\n"
     }
     return out
   }
 
   /// `2nd`, `3rd`, `11th`.
   static func ordinal(_ n: Int) -> String {
-    let suffix = (11...13).contains(n % 100) ? "th" : ["th", "st", "nd", "rd", "th", "th", "th", "th", "th", "th"][n % 10]
+    let suffix =
+      (11...13).contains(n % 100)
+      ? "th" : ["th", "st", "nd", "rd", "th", "th", "th", "th", "th", "th"][n % 10]
     return "\(n)\(suffix)"
   }
 

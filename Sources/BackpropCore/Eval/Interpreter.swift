@@ -41,12 +41,13 @@ public enum Interpreter {
           offsets[kernel.accesses[a].array] = size
           size += program.shape(of: kernel.accesses[a].array).reduce(1, *)
         }
-        kernels.append(DecodedKernel(kernel, program, offsets) { builtin in
-          if let index = functionIndex[builtin] { return index }
-          functionIndex[builtin] = functions.count
-          functions.append(builtin.spec.value)
-          return functions.count - 1
-        })
+        kernels.append(
+          DecodedKernel(kernel, program, offsets) { builtin in
+            if let index = functionIndex[builtin] { return index }
+            functionIndex[builtin] = functions.count
+            functions.append(builtin.spec.value)
+            return functions.count - 1
+          })
       }
       self.offsets = offsets
       self.memorySize = size
@@ -75,7 +76,12 @@ public enum Interpreter {
     /// values, loop indices), for the warnings of `eval`.
     public func run(
       _ workspace: inout Workspace,
-      observe: ((_ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>, _ point: UnsafeMutableBufferPointer<Int>) -> Void)? = nil
+      observe: (
+        (
+          _ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>,
+          _ point: UnsafeMutableBufferPointer<Int>
+        ) -> Void
+      )? = nil
     ) {
       let loops = loopCount
       workspace.memory.withUnsafeMutableBufferPointer { memory in
@@ -86,7 +92,8 @@ public enum Interpreter {
             let position = UnsafeMutableBufferPointer(rebasing: counters[loops...])
             kernels.withUnsafeBufferPointer { kernels in
               for k in 0..<kernels.count {
-                kernels[k].run(memory, values, index, position, functions, watching: observe != nil) { observe?(k, values, index) }
+                kernels[k].run(memory, values, index, position, functions, watching: observe != nil)
+                { observe?(k, values, index) }
               }
             }
           }
@@ -105,7 +112,9 @@ public enum Interpreter {
 
   /// Runs a program once on the given leaf values (in ``Layout`` order) and
   /// returns the memory, which ``Machine/offset(of:)`` reads.
-  public static func run(_ program: Program, input: [Double]) -> (machine: Machine, memory: [Double]) {
+  public static func run(_ program: Program, input: [Double]) -> (
+    machine: Machine, memory: [Double]
+  ) {
     let machine = Machine(program)
     var workspace = machine.makeWorkspace(input: input)
     machine.run(&workspace)
@@ -135,7 +144,9 @@ private struct DecodedKernel: Sendable {
   /// Per store: the access, the value, and 0 assign, 1 add, 2 maximum.
   let stores: [(access: Int, value: Int, mode: UInt8)]
 
-  init(_ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int) {
+  init(
+    _ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int
+  ) {
     extents = kernel.loops.map(\.extent)
     var base: [Int] = []
     var strides = [Int](repeating: 0, count: kernel.accesses.count * kernel.loops.count)
@@ -159,8 +170,12 @@ private struct DecodedKernel: Sendable {
       var p = 0.0
       let code: Code
       switch instruction.op {
-      case .load(let a): code = .load; p = Double(straightLine ? base[a] : a)
-      case .constant(let c): code = .constant; p = c
+      case .load(let a):
+        code = .load
+        p = Double(straightLine ? base[a] : a)
+      case .constant(let c):
+        code = .constant
+        p = c
       case .copy: code = .copy
       case .neg: code = .neg
       case .add: code = .add
@@ -168,9 +183,13 @@ private struct DecodedKernel: Sendable {
       case .mul: code = .mul
       case .div: code = .div
       case .pow: code = .pow
-      case .call(let builtin): code = .call; p = Double(function(builtin))
+      case .call(let builtin):
+        code = .call
+        p = Double(function(builtin))
       }
-      return Step(code: code, lhs: max(0, instruction.lhs.index), rhs: max(0, instruction.rhs.index), payload: p)
+      return Step(
+        code: code, lhs: max(0, instruction.lhs.index), rhs: max(0, instruction.rhs.index),
+        payload: p)
     }
     stores = kernel.stores.map { store in
       let mode: UInt8
@@ -194,7 +213,9 @@ private struct DecodedKernel: Sendable {
         // Straight-line code: every element at its fixed offset.
         body(steps, memory, v, functions, nil)
         if watching { observe() }
-        for store in stores { Self.store(store.mode, v[store.value], at: base[store.access], memory) }
+        for store in stores {
+          Self.store(store.mode, v[store.value], at: base[store.access], memory)
+        }
         return
       }
       for a in base.indices { position[a] = base[a] }
@@ -203,7 +224,9 @@ private struct DecodedKernel: Sendable {
       while true {
         body(steps, memory, v, functions, position)
         if watching { observe() }
-        for store in stores { Self.store(store.mode, v[store.value], at: position[store.access], memory) }
+        for store in stores {
+          Self.store(store.mode, v[store.value], at: position[store.access], memory)
+        }
         // The next point: the last loop fastest, every access moved along.
         var l = loops - 1
         while l >= 0 {
@@ -220,7 +243,9 @@ private struct DecodedKernel: Sendable {
   }
 
   @inline(__always)
-  private static func store(_ mode: UInt8, _ value: Double, at offset: Int, _ memory: UnsafeMutableBufferPointer<Double>) {
+  private static func store(
+    _ mode: UInt8, _ value: Double, at offset: Int, _ memory: UnsafeMutableBufferPointer<Double>
+  ) {
     switch mode {
     case 0: memory[offset] = value
     case 1: memory[offset] += value

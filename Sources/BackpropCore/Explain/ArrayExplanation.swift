@@ -47,7 +47,8 @@ struct ArrayExplanation: Sendable {
     guard let checked = compilation.checked,
       let program = compilation.program(differentiating: output, element: element)
     else { return nil }
-    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
+    let evaluation = Evaluation(
+      program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
     let symbols = program.symbols
     let tree = checked.tree
     let o = program.outputs[0]
@@ -62,7 +63,8 @@ struct ArrayExplanation: Sendable {
         leaves.append(Line(head: .name(symbols[s].name), parts: [.list(elements, shape)]))
       } else {
         // Too many to list: `W1[32, 16] (512 elements)`; eval prints them.
-        let what = symbols[s].name + DiagnosticMessage.shape(shape) + " (\(elements.count) elements)"
+        let what =
+          symbols[s].name + DiagnosticMessage.shape(shape) + " (\(elements.count) elements)"
         leaves.append(Line(head: .text(what), parts: []))
       }
     }
@@ -82,14 +84,16 @@ struct ArrayExplanation: Sendable {
         let point = Layout.element(e, shape: symbols[s].shape)
         let at = Dictionary(uniqueKeysWithValues: zip(left.compactMap(Self.id), point))
         let substituted = values.numbers(formula, at)
-        forward.append(Line(
-          head: Self.head(symbols[s].name, point.map { .constant($0) }),
-          parts: [.formula(substituted), .value(evaluation.elements[s][e])]))
+        forward.append(
+          Line(
+            head: Self.head(symbols[s].name, point.map { .constant($0) }),
+            parts: [.formula(substituted), .value(evaluation.elements[s][e])]))
       }
     }
     // `--output o[1]` explains a scalar of its own, which reads o[1].
     let synthetic = o >= checked.symbols.count
-    let source = synthetic ? checked.symbols.firstIndex { symbols[o].name.hasPrefix($0.name + "[") } : nil
+    let source =
+      synthetic ? checked.symbols.firstIndex { symbols[o].name.hasPrefix($0.name + "[") } : nil
     let target = synthetic ? ElementName(parsing: symbols[o].name)?.element ?? [] : []
     var uses: [Int: [(statement: Int, node: Int)]] = [:]
     var dependsOn = Set([o])
@@ -115,10 +119,13 @@ struct ArrayExplanation: Sendable {
       // next free letter, a defined array's (named by its statement) a prime.
       var taken = Set<String>()
       for use in uses[v] ?? [] {
-        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) { taken.formUnion(term.remaining) }
+        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) {
+          taken.formUnion(term.remaining)
+        }
       }
       let own = Set(indices.compactMap { if case .index(let name, _) = $0 { name } else { nil } })
-      var letters = Self.leafLetters.filter { !taken.contains($0) && !own.contains($0) }.makeIterator()
+      var letters = Self.leafLetters.filter { !taken.contains($0) && !own.contains($0) }
+        .makeIterator()
       for (d, index) in indices.enumerated() {
         guard case .index(let name, let id) = index, taken.contains(name) else { continue }
         if definingStatement[v] == nil, let letter = letters.next() {
@@ -127,7 +134,8 @@ struct ArrayExplanation: Sendable {
           indices[d] = .index(name + "′", id: id)
         }
       }
-      let head = symbols[v].shape.isEmpty
+      let head =
+        symbols[v].shape.isEmpty
         ? Formula.adjoint(output: self.output, of: symbols[v].name)
         : Formula.adjointElement(output: self.output, of: symbols[v].name, indices)
       guard v != o else {
@@ -140,24 +148,31 @@ struct ArrayExplanation: Sendable {
         let local = zip(indices, target).map { Formula.iverson($0, .constant($1)) }
           .reduce(Formula.number(1)) { .product($0, $1) }
         let upstream = Formula.adjoint(output: self.output, of: self.output)
-        terms.append(Term(upstream: upstream, local: local, free: [], freeIndices: [], remaining: []))
+        terms.append(
+          Term(upstream: upstream, local: local, free: [], freeIndices: [], remaining: []))
       }
       for use in uses[v] ?? [] {
-        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) { terms.append(term) }
+        if let term = Self.term(use, v, indices, checked, symbols, output: self.output) {
+          terms.append(term)
+        }
       }
       backward.append(Line(head: head, parts: [.chain(terms)]))
       guard symbols[v].size <= Self.elementLimit, !terms.isEmpty else { continue }
       for e in 0..<symbols[v].size {
         let point = Layout.element(e, shape: symbols[v].shape)
         let at = Dictionary(uniqueKeysWithValues: zip(indices.compactMap(Self.id), point))
-        let elementHead = symbols[v].shape.isEmpty
-          ? head : Formula.adjointElement(output: self.output, of: symbols[v].name, point.map { .constant($0) })
+        let elementHead =
+          symbols[v].shape.isEmpty
+          ? head
+          : Formula.adjointElement(
+            output: self.output, of: symbols[v].name, point.map { .constant($0) })
         var parts: [Part] = []
         var products: [[Double]] = []
         for term in terms {
           let points = term.free.reduce(1) { $0 * (values.extents[$1] ?? 1) }
           if points > Self.elementLimit {
-            parts.append(.terms(term.free.compactMap { values.names[$0] }.joined(separator: ", "), points))
+            parts.append(
+              .terms(term.free.compactMap { values.names[$0] }.joined(separator: ", "), points))
             continue
           }
           for assignment in values.points(term.free, at) {
@@ -196,8 +211,12 @@ struct ArrayExplanation: Sendable {
   }
 
   static func leftIndices(_ statement: Int, _ checked: CheckedProgram) -> [FormulaIndex] {
-    guard case .assignment(_, _, let indices, _) = checked.tree.statements[statement].kind else { return [] }
-    return indices.indices.map { .index(checked.bindings[statement][$0].name, id: binding(statement, $0)) }
+    guard case .assignment(_, _, let indices, _) = checked.tree.statements[statement].kind else {
+      return []
+    }
+    return indices.indices.map {
+      .index(checked.bindings[statement][$0].name, id: binding(statement, $0))
+    }
   }
 
   /// A binding's id, unique across the program: statement and position.
@@ -209,14 +228,17 @@ struct ArrayExplanation: Sendable {
 
   /// A statement's right side, its indices given their binding ids;
   /// `placeholder` stands in for one node (the use being differentiated).
-  static func formula(_ statement: Int, _ syntax: Statement, _ checked: CheckedProgram, placeholder: Int? = nil) -> Formula? {
+  static func formula(
+    _ statement: Int, _ syntax: Statement, _ checked: CheckedProgram, placeholder: Int? = nil
+  ) -> Formula? {
     Formula.statement(checked.tree, syntax.expressions) { e, at in
       if e == placeholder { return .name(Self.placeholder) }
       switch checked.tree.expressions[e].kind {
       case .element(let name, _, _):
         let indices = (checked.subscripts[e] ?? []).map { s -> FormulaIndex in
           switch s {
-          case .binding(let b): .index(checked.bindings[statement][b].name, id: binding(statement, b))
+          case .binding(let b):
+            .index(checked.bindings[statement][b].name, id: binding(statement, b))
           case .constant(let c): .constant(c)
           }
         }
@@ -235,7 +257,9 @@ struct ArrayExplanation: Sendable {
   static let placeholder = "\u{1}use"
 
   /// V's own indices: its statement's left indices, or i, j, k, l for a leaf.
-  static func adjointIndices(_ v: Int, _ statement: Int?, _ checked: CheckedProgram, _ symbols: [Symbol]) -> [FormulaIndex] {
+  static func adjointIndices(
+    _ v: Int, _ statement: Int?, _ checked: CheckedProgram, _ symbols: [Symbol]
+  ) -> [FormulaIndex] {
     let rank = symbols[v].shape.count
     if let statement {
       return leftIndices(statement, checked).enumerated().map { d, index in
@@ -251,7 +275,8 @@ struct ArrayExplanation: Sendable {
 
   /// The term of ∂O/∂V for one use (node `use.node` of statement W).
   static func term(
-    _ use: (statement: Int, node: Int), _ v: Int, _ indices: [FormulaIndex], _ checked: CheckedProgram,
+    _ use: (statement: Int, node: Int), _ v: Int, _ indices: [FormulaIndex],
+    _ checked: CheckedProgram,
     _ symbols: [Symbol], output: String
   ) -> Term? {
     let syntax = checked.tree.statements[use.statement]
@@ -265,7 +290,8 @@ struct ArrayExplanation: Sendable {
     if case .element(let name, _, _) = checked.tree.expressions[use.node].kind {
       subscripts = (checked.subscripts[use.node] ?? []).map { s -> FormulaIndex in
         switch s {
-        case .binding(let b): .index(checked.bindings[use.statement][b].name, id: binding(use.statement, b))
+        case .binding(let b):
+          .index(checked.bindings[use.statement][b].name, id: binding(use.statement, b))
         case .constant(let c): .constant(c)
         }
       }
@@ -276,7 +302,8 @@ struct ArrayExplanation: Sendable {
     let left = leftIndices(use.statement, checked)
     var result: Formula?
     if case .call = whole { result = head(symbols[w].name, left) }
-    var local = rhs.derivative(by: placeholder, result: result).replacing(placeholder, with: occurrence)
+    var local = rhs.derivative(by: placeholder, result: result).replacing(
+      placeholder, with: occurrence)
     // The use's subscripts fix W's indices to V's: σ, and brackets for the rest.
     var sigma: [Int: FormulaIndex] = [:]
     var brackets: [Formula] = []
@@ -294,14 +321,17 @@ struct ArrayExplanation: Sendable {
       if let id = id(index), let replaced = sigma[id] { return replaced }
       return index
     }
-    let upstream = upstreamIndices.isEmpty
+    let upstream =
+      upstreamIndices.isEmpty
       ? Formula.adjoint(output: output, of: symbols[w].name)
       : Formula.adjointElement(output: output, of: symbols[w].name, upstreamIndices)
     let free = left.compactMap(id).filter { sigma[$0] == nil }
     let freeIndices = left.filter { id($0).map(free.contains) ?? false }
-    var remaining = Set(freeIndices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
+    var remaining = Set(
+      freeIndices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
     remaining.formUnion(local.boundNames())
-    return Term(upstream: upstream, local: local, free: free, freeIndices: freeIndices, remaining: remaining)
+    return Term(
+      upstream: upstream, local: local, free: free, freeIndices: freeIndices, remaining: remaining)
   }
 
   // MARK: - Rendering
@@ -322,7 +352,8 @@ struct ArrayExplanation: Sendable {
       var out = "## Forward pass\n\n"
       for line in leaves + forward { out += "- $" + render(line, style) + "$\n" }
       out += "\n## Backward pass\n\n"
-      out += "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
+      out +=
+        "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
       for line in backward { out += "- $" + render(line, style) + "$\n" }
       return out
     }
@@ -357,18 +388,25 @@ struct ArrayExplanation: Sendable {
       case .formula(let f): parts.append(style.render(f))
       case .value(let v): parts.append(ExplainStyle.number(v))
       case .chain(let terms):
-        parts.append(terms.map { term in
-          let sum = term.freeIndices.isEmpty ? "" : style.render(.reduction(.sum, term.freeIndices, .number(0))).dropLast(1)
-          return sum + style.render(term.upstream) + Self.times(term.local, style)
-        }.joined(separator: " + "))
-      case .list(let values, let shape): parts.append(Evaluation.nested(values, shape, ExplainStyle.number))
+        parts.append(
+          terms.map { term in
+            let sum =
+              term.freeIndices.isEmpty
+              ? "" : style.render(.reduction(.sum, term.freeIndices, .number(0))).dropLast(1)
+            return sum + style.render(term.upstream) + Self.times(term.local, style)
+          }.joined(separator: " + "))
+      case .list(let values, let shape):
+        parts.append(Evaluation.nested(values, shape, ExplainStyle.number))
       case .terms(let what, let count):
         parts.append("Σ_\(what) (\(count) terms)")
       case .numbers(let products):
         let alone = products.count == 1 && products[0].count == 1
-        parts.append(products.map { factors in
-          factors.map { v in v < 0 && !alone ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v) }.joined(separator: style.times)
-        }.joined(separator: " + "))
+        parts.append(
+          products.map { factors in
+            factors.map { v in
+              v < 0 && !alone ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v)
+            }.joined(separator: style.times)
+          }.joined(separator: " + "))
       }
     }
     // `E = E_sum = 0.3`, not `E = E_sum = 0.3 = 0.3`: no part repeats the one before.
@@ -403,7 +441,9 @@ private struct Values {
   func points(_ free: [Int], _ base: [Int: Int]) -> [[Int: Int]] {
     var result = [base]
     for id in free {
-      result = result.flatMap { partial in (0..<(extents[id] ?? 1)).map { partial.merging([id: $0]) { $1 } } }
+      result = result.flatMap { partial in
+        (0..<(extents[id] ?? 1)).map { partial.merging([id: $0]) { $1 } }
+      }
     }
     return result
   }
@@ -417,7 +457,8 @@ private struct Values {
 
   func element(_ name: String, _ indices: [FormulaIndex], _ at: [Int: Int]) -> Double {
     guard let s = symbol[name] else { return .nan }
-    return evaluation.elements[s][Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
+    return evaluation.elements[s][
+      Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
   }
 
   /// A formula's value at one assignment of its indices.
@@ -435,10 +476,12 @@ private struct Values {
     case .divide(let a, let b): return e(a) / e(b)
     case .power(let a, let b): return Foundation.pow(e(a), e(b))
     case .iverson(let a, let b): return index(a, at) == index(b, at) ? 1 : 0
-    case .adjoint(_, let of): return symbol[of].map { evaluation.gradientElements[0][$0][0] } ?? .nan
+    case .adjoint(_, let of):
+      return symbol[of].map { evaluation.gradientElements[0][$0][0] } ?? .nan
     case .adjointElement(_, let of, let indices):
       guard let s = symbol[of] else { return .nan }
-      return evaluation.gradientElements[0][s][Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
+      return evaluation.gradientElements[0][s][
+        Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
     case .call(let name, let args):
       let x = args.map(e)
       switch Callee(name: name) {
@@ -461,7 +504,10 @@ private struct Values {
       case .logsumexp:
         guard let m = terms.max(), !terms.contains(where: \.isNaN) else { return .nan }
         if m.isInfinite { return m }
-        return m + Foundation.log(terms.map { Foundation.exp($0 - m) }.dropFirst().reduce(Foundation.exp((terms.first ?? 0) - m), +))
+        return m
+          + Foundation.log(
+            terms.map { Foundation.exp($0 - m) }.dropFirst().reduce(
+              Foundation.exp((terms.first ?? 0) - m), +))
       }
     }
   }
@@ -503,7 +549,8 @@ private struct Values {
     case .reduction(let kind, let indices, let body):
       let all = points(indices.compactMap(ArrayExplanation.id), at)
       guard all.count <= ArrayExplanation.elementLimit else {
-        let bound = indices.compactMap { ArrayExplanation.id($0).flatMap { names[$0] } }.joined(separator: ", ")
+        let bound = indices.compactMap { ArrayExplanation.id($0).flatMap { names[$0] } }.joined(
+          separator: ", ")
         return .text((kind == .sum ? "Σ_" : "logsumexp_") + bound + " (\(all.count) terms)")
       }
       let terms = all.map { numbers(body, $0) }
@@ -521,13 +568,15 @@ extension Formula {
     switch self {
     case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return []
     case .negate(let a): return a.boundNames()
-    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
+      .divide(let a, let b),
       .power(let a, let b):
       return a.boundNames().union(b.boundNames())
     case .call(_, let args), .derivative(_, let args), .partial(_, let args, _):
       return args.reduce(into: Set()) { $0.formUnion($1.boundNames()) }
     case .reduction(_, let indices, let body):
-      return body.boundNames().union(indices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
+      return body.boundNames().union(
+        indices.compactMap { if case .index(let n, _) = $0 { return n } else { return nil } })
     }
   }
 
@@ -563,7 +612,8 @@ extension Formula {
     switch self {
     case .number, .name, .adjoint, .text: return self
     case .element(let n, let indices): return .element(n, indices.map(index))
-    case .adjointElement(let o, let n, let indices): return .adjointElement(output: o, of: n, indices.map(index))
+    case .adjointElement(let o, let n, let indices):
+      return .adjointElement(output: o, of: n, indices.map(index))
     case .iverson(let a, let b): return .iverson(index(a), index(b))
     // A collapsed sum may leave a 1 behind (`Σ_i x[i]` by x[i]): simplified again.
     case .negate(let a): return .neg(s(a))
@@ -580,7 +630,9 @@ extension Formula {
       var kept: [FormulaIndex] = []
       for case .index(let name, let id) in indices {
         if id >= FormulaIndex.derivativeMark {
-          if sigma[id - FormulaIndex.derivativeMark] == nil { kept.append(.index(name, id: id - FormulaIndex.derivativeMark)) }
+          if sigma[id - FormulaIndex.derivativeMark] == nil {
+            kept.append(.index(name, id: id - FormulaIndex.derivativeMark))
+          }
         } else {
           own[id] = nil
           kept.append(.index(name, id: id))

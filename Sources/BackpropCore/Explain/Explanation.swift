@@ -31,18 +31,27 @@ public struct Explanation: Sendable {
   private let arrays: ArrayExplanation?
 
   /// Explains `output` (a symbol index) at the given leaf values.
-  public init?(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []) {
+  public init?(
+    _ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []
+  ) {
     guard let checked = compilation.checked else { return nil }
     if checked.hasArrays {
-      guard let arrays = ArrayExplanation(compilation, leaves: leafValues, output: output, element: element) else {
+      guard
+        let arrays = ArrayExplanation(
+          compilation, leaves: leafValues, output: output, element: element)
+      else {
         return nil
       }
       self.arrays = arrays
-      (self.output, self.leaves, self.forward, self.backward, self.values) = (arrays.output, [], [], [], [:])
+      (self.output, self.leaves, self.forward, self.backward, self.values) = (
+        arrays.output, [], [], [], [:]
+      )
       return
     }
     arrays = nil
-    guard let program = compilation.program(differentiating: output, element: element) else { return nil }
+    guard let program = compilation.program(differentiating: output, element: element) else {
+      return nil
+    }
     let optimized = Optimizer.optimize(program, keeping: .everything)
     let evaluation = Evaluation(program: optimized, input: leafValues)
     let symbols = program.symbols
@@ -57,7 +66,7 @@ public struct Explanation: Sendable {
     }
 
     // Forward: each defined name, in source order.
-    var formulas: [Int: Formula] = [:]      // by defining statement
+    var formulas: [Int: Formula] = [:]  // by defining statement
     var definingStatement: [Int: Int] = [:]  // symbol → statement
     var forward: [Line] = []
     for (index, statement) in tree.statements.enumerated() {
@@ -66,7 +75,8 @@ public struct Explanation: Sendable {
       definingStatement[s] = index
       let formula = Formula.statement(tree, statement.expressions)
       formulas[index] = formula
-      forward.append(Line(name: symbols[s].name, formula: formula, terms: [], value: evaluation.values[s]))
+      forward.append(
+        Line(name: symbols[s].name, formula: formula, terms: [], value: evaluation.values[s]))
     }
     self.forward = forward
 
@@ -97,7 +107,9 @@ public struct Explanation: Sendable {
       var terms: [Term] = []
       for index in (usesOf[v] ?? []).reversed() {
         let w = Int(checked.definitions[index])
-        let locals = localCache[index] ?? Self.localDerivatives(tree, checked, statement: index, values: evaluation.values)
+        let locals =
+          localCache[index]
+          ?? Self.localDerivatives(tree, checked, statement: index, values: evaluation.values)
         localCache[index] = locals
         // A statement too long to show keeps its local derivative unspoken: ∂W/∂V.
         let local: Formula
@@ -108,11 +120,13 @@ public struct Explanation: Sendable {
         } else {
           local = .adjoint(output: symbols[w].name, of: symbols[v].name)
         }
-        terms.append(Term(
-          upstream: symbols[w].name, upstreamValue: evaluation.gradient[0][w],
-          local: local, localValue: locals[v] ?? 0))
+        terms.append(
+          Term(
+            upstream: symbols[w].name, upstreamValue: evaluation.gradient[0][w],
+            local: local, localValue: locals[v] ?? 0))
       }
-      backward.append(Line(name: symbols[v].name, formula: nil, terms: terms, value: evaluation.gradient[0][v]))
+      backward.append(
+        Line(name: symbols[v].name, formula: nil, terms: terms, value: evaluation.gradient[0][v]))
     }
     self.backward = backward
   }
@@ -130,7 +144,8 @@ public struct Explanation: Sendable {
       if seen.insert(s).inserted { read.append(s) }
     }
     var mini = Program()
-    mini.symbols = read.map { Symbol(name: checked.symbols[$0].name, range: statement.range, leaf: .free) }
+    mini.symbols =
+      read.map { Symbol(name: checked.symbols[$0].name, range: statement.range, leaf: .free) }
       + [Symbol(name: "result", range: statement.range)]
     mini.leafCount = read.count
     mini.outputs = [read.count]
@@ -146,7 +161,8 @@ public struct Explanation: Sendable {
     b.store(Access(.output(0)), statementValue)
     b.store(Access(.variable(read.count)), statementValue)
     mini.kernels = [b.kernel]
-    let gradient = Optimizer.optimize(Reverse.differentiate(mini), keeping: .outputsAndLeafGradients)
+    let gradient = Optimizer.optimize(
+      Reverse.differentiate(mini), keeping: .outputsAndLeafGradients)
     let evaluation = Evaluation(program: gradient, input: read.map { values[$0] })
     var result: [Int: Double] = [:]
     for (k, s) in read.enumerated() { result[s] = evaluation.gradient[0][k] }
@@ -208,7 +224,8 @@ public struct Explanation: Sendable {
     let result = ExplainStyle.number(line.value)
     let numbers = numeric.joined(separator: " + ")
     // `∂E/∂E_o1 = ∂E/∂E = 1`, not `= 1 = 1`.
-    return ([head, symbolic.joined(separator: " + ")] + (numbers == result ? [] : [numbers]) + [result])
+    return
+      ([head, symbolic.joined(separator: " + ")] + (numbers == result ? [] : [numbers]) + [result])
       .joined(separator: " = ")
   }
 
@@ -232,10 +249,13 @@ public struct Explanation: Sendable {
   private func markdown() -> String {
     let style = ExplainStyle.latex
     var out = "## Forward pass\n\n"
-    for leaf in leaves { out += "- $\(style.name(leaf.name)) = \(ExplainStyle.number(leaf.value))$\n" }
+    for leaf in leaves {
+      out += "- $\(style.name(leaf.name)) = \(ExplainStyle.number(leaf.value))$\n"
+    }
     for line in forward { out += "- $" + forwardLine(line, style) + "$\n" }
     out += "\n## Backward pass\n\n"
-    out += "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
+    out +=
+      "Each adjoint $\(style.adjoint(output, "V"))$ is the sum over the uses of $V$ of the user's adjoint times the local derivative.\n\n"
     for line in backward { out += "- $" + backwardLine(line, style) + "$\n" }
     return out
   }

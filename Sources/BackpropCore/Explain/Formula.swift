@@ -56,7 +56,8 @@ indirect enum Formula: Equatable, Sendable {
   /// a reduction with its bindings, a placeholder for one use); given the
   /// formulas of the nodes before it.
   static func statement(
-    _ tree: SyntaxTree, _ arena: Range<Int>, atom: ((Int, (ExpressionID) -> Formula) -> Formula?)? = nil
+    _ tree: SyntaxTree, _ arena: Range<Int>,
+    atom: ((Int, (ExpressionID) -> Formula) -> Formula?)? = nil
   ) -> Formula? {
     guard arena.count <= sizeLimit, !arena.isEmpty else { return nil }
     var formulas: [Formula] = []
@@ -94,7 +95,8 @@ indirect enum Formula: Equatable, Sendable {
     case .reduction(_, _, let body): body.mentions(name)
     case .name(let n): n == name
     case .negate(let a): a.mentions(name)
-    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
+      .divide(let a, let b),
       .power(let a, let b):
       a.mentions(name) || b.mentions(name)
     case .call(_, let args), .derivative(_, let args), .partial(_, let args, _):
@@ -118,7 +120,8 @@ indirect enum Formula: Equatable, Sendable {
       // ∂/∂x logsumexp_i b_i = Σ_i exp(b_i − logsumexp) · ∂b_i/∂x
       let d = body.derivative(by: name, result: nil)
       if case .number(0) = d { return .number(0) }
-      return .reduction(.sum, indices.map(\.marked), .product(.call("exp", [.difference(body, self)]), d))
+      return .reduction(
+        .sum, indices.map(\.marked), .product(.call("exp", [.difference(body, self)]), d))
     case .name(let n):
       return .number(n == name ? 1 : 0)
     case .negate(let a):
@@ -128,8 +131,9 @@ indirect enum Formula: Equatable, Sendable {
     case .subtract(let a, let b):
       return .difference(a.derivative(by: name, result: nil), b.derivative(by: name, result: nil))
     case .multiply(let a, let b):
-      return .sum(.product(a.derivative(by: name, result: nil), b),
-                  .product(a, b.derivative(by: name, result: nil)))
+      return .sum(
+        .product(a.derivative(by: name, result: nil), b),
+        .product(a, b.derivative(by: name, result: nil)))
     case .divide(let a, let b):
       let da = a.derivative(by: name, result: nil)
       let db = b.derivative(by: name, result: nil)
@@ -167,7 +171,8 @@ indirect enum Formula: Equatable, Sendable {
       }
       var total = Formula.number(0)
       for (i, arg) in args.enumerated() {
-        total = .sum(total, .product(.partial(f, args, argument: i), arg.derivative(by: name, result: nil)))
+        total = .sum(
+          total, .product(.partial(f, args, argument: i), arg.derivative(by: name, result: nil)))
       }
       return total
     }

@@ -56,7 +56,11 @@ enum ExplainStyle {
 
   /// Binding strength, loosest first.
   private enum Level: Int, Comparable {
-    case sum = 1, product, prefix, power, primary
+    case sum = 1
+    case product
+    case prefix
+    case power
+    case primary
     static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
   }
 
@@ -67,7 +71,8 @@ enum ExplainStyle {
     render(f, values: values).text
   }
 
-  private func render(_ f: Formula, values: ((String) -> Double?)?) -> (text: String, level: Level) {
+  private func render(_ f: Formula, values: ((String) -> Double?)?) -> (text: String, level: Level)
+  {
     func sub(_ g: Formula) -> (text: String, level: Level) { render(g, values: values) }
     func wrap(_ part: (text: String, level: Level), below level: Level) -> String {
       part.level < level ? paren(part.text) : part.text
@@ -94,17 +99,25 @@ enum ExplainStyle {
     case .subtract(let a, let b):
       return (wrap(sub(a), below: .sum) + minus + wrapRight(sub(b), atOrBelow: .sum), .sum)
     case .multiply(let a, let b):
-      return (wrap(sub(a), below: .product) + times + wrapRight(sub(b), atOrBelow: .product), .product)
+      return (
+        wrap(sub(a), below: .product) + times + wrapRight(sub(b), atOrBelow: .product), .product
+      )
     case .divide(let a, let b):
       if case .latex = self { return ("\\frac{\(sub(a).text)}{\(sub(b).text)}", .primary) }
-      return (wrap(sub(a), below: .product) + " / " + wrapRight(sub(b), atOrBelow: .product), .product)
+      return (
+        wrap(sub(a), below: .product) + " / " + wrapRight(sub(b), atOrBelow: .product), .product
+      )
     case .power(let a, let b):
-      if case .latex = self { return ("{\(wrapRight(sub(a), atOrBelow: .power))}^{\(sub(b).text)}", .power) }
+      if case .latex = self {
+        return ("{\(wrapRight(sub(a), atOrBelow: .power))}^{\(sub(b).text)}", .power)
+      }
       return (wrapRight(sub(a), atOrBelow: .power) + "^" + wrap(sub(b), below: .prefix), .power)
     case .call(let f, let args):
       return (function(f) + paren(args.map { sub($0).text }.joined(separator: ", ")), .primary)
     case .derivative(let f, let args):
-      return (function(f) + "'" + paren(args.map { sub($0).text }.joined(separator: ", ")), .primary)
+      return (
+        function(f) + "'" + paren(args.map { sub($0).text }.joined(separator: ", ")), .primary
+      )
     case .partial(let f, let args, let i):
       let call = function(f) + paren(args.map { sub($0).text }.joined(separator: ", "))
       let by = sub(args[i]).text

@@ -7,13 +7,16 @@
 /// elements; a reduction is one `Σ_i` node; an edge through a constant
 /// subscript is labelled with the subscripts (`[0]`, `[i, 0]`).
 public enum Graph {
-  public static func dot(_ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []) -> String? {
+  public static func dot(
+    _ compilation: Compilation, leaves leafValues: [Double], output: Int, element: [Int] = []
+  ) -> String? {
     guard let checked = compilation.checked,
       let program = compilation.program(differentiating: output, element: element)
     else {
       return nil
     }
-    let evaluation = Evaluation(program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
+    let evaluation = Evaluation(
+      program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
     let symbols = program.symbols
     let o = symbols[program.outputs[0]].name
     let outputs = Set(compilation.program?.outputs ?? [])
@@ -29,12 +32,14 @@ public enum Graph {
     for (s, symbol) in symbols.enumerated() where s < checked.symbols.count {
       var label = symbol.name
       if symbol.shape.isEmpty {
-        label += "\\n= \(ExplainStyle.number(evaluation.values[s]))\\n∂\(o)/∂\(symbol.name) = \(ExplainStyle.number(evaluation.gradient[0][s]))"
+        label +=
+          "\\n= \(ExplainStyle.number(evaluation.values[s]))\\n∂\(o)/∂\(symbol.name) = \(ExplainStyle.number(evaluation.gradient[0][s]))"
       } else {
         label += DiagnosticMessage.shape(symbol.shape)
         if symbol.size <= ArrayExplanation.elementLimit {
           let values = Evaluation.nested(evaluation.elements[s], symbol.shape, ExplainStyle.number)
-          let adjoints = Evaluation.nested(evaluation.gradientElements[0][s], symbol.shape, ExplainStyle.number)
+          let adjoints = Evaluation.nested(
+            evaluation.gradientElements[0][s], symbol.shape, ExplainStyle.number)
           label += "\\n= \(values)\\n∂\(o)/∂\(symbol.name) = \(adjoints)"
         }
       }
@@ -59,13 +64,16 @@ public enum Graph {
       var node = [String](repeating: "", count: arena.count)
       // An edge's label, where it leaves an element with a constant subscript.
       var edge = [String?](repeating: nil, count: arena.count)
-      func id(_ e: ExpressionID) -> (String, String?) { (node[e.index - arena.lowerBound], edge[e.index - arena.lowerBound]) }
+      func id(_ e: ExpressionID) -> (String, String?) {
+        (node[e.index - arena.lowerBound], edge[e.index - arena.lowerBound])
+      }
       for e in arena {
         let expression = tree.expressions[e]
         func operation(_ label: String, _ inputs: [(String, String?)]) -> String {
           count += 1
           let name = "#op\(count)"
-          out += "  \(quote(name)) [shape=circle, width=0.35, fixedsize=shape, label=\(quote(label))];\n"
+          out +=
+            "  \(quote(name)) [shape=circle, width=0.35, fixedsize=shape, label=\(quote(label))];\n"
           for (input, label) in inputs {
             let attributes = label.map { " [label=\(quote($0))]" } ?? ""
             out += "  \(quote(input)) -> \(quote(name))\(attributes);\n"
@@ -76,23 +84,29 @@ public enum Graph {
         case .number(let v):
           count += 1
           node[e - arena.lowerBound] = "#c\(count)"
-          out += "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(ExplainStyle.number(v)))];\n"
+          out +=
+            "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(ExplainStyle.number(v)))];\n"
         case .name:
           node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
         case .element(_, _, let written):
           node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
           // Labelled where the use is not the whole array: a constant or a repeated index.
-          let names = written.compactMap { if case .index(let index) = $0 { index.name } else { nil } }
+          let names = written.compactMap {
+            if case .index(let index) = $0 { index.name } else { nil }
+          }
           if names.count < written.count || Set(names).count < names.count {
-            edge[e - arena.lowerBound] = "[" + written.map { w -> String in
-              switch w {
-              case .constant(let c, _): String(c)
-              case .index(let index): index.name
-              }
-            }.joined(separator: ", ") + "]"
+            edge[e - arena.lowerBound] =
+              "["
+              + written.map { w -> String in
+                switch w {
+                case .constant(let c, _): String(c)
+                case .index(let index): index.name
+                }
+              }.joined(separator: ", ") + "]"
           }
         case .reduction(let kind, _, let indices, let body):
-          let label = (kind == .sum ? "Σ_" : "logsumexp_") + indices.map(\.name).joined(separator: ",")
+          let label =
+            (kind == .sum ? "Σ_" : "logsumexp_") + indices.map(\.name).joined(separator: ",")
           node[e - arena.lowerBound] = operation(label, [id(body)])
         case .negate(let x):
           node[e - arena.lowerBound] = operation("-", [id(x)])

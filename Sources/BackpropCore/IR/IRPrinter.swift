@@ -32,7 +32,9 @@ public enum IRPrinter {
           case .add: mode = "+="
           case .maximum: mode = "max="
           }
-          out += indent + "store " + element(kernel.accesses[store.access], kernel, program) + " \(mode) %\(store.value.index)\n"
+          out +=
+            indent + "store " + element(kernel.accesses[store.access], kernel, program)
+            + " \(mode) %\(store.value.index)\n"
         }
         out += "  }\n"
       }
@@ -60,7 +62,9 @@ public enum IRPrinter {
 
   private static func operand(_ v: ValueID) -> String { v == .none ? "none" : "%\(v.index)" }
 
-  private static func describe(_ instruction: Instruction, _ kernel: Kernel, _ program: Program) -> String {
+  private static func describe(_ instruction: Instruction, _ kernel: Kernel, _ program: Program)
+    -> String
+  {
     let operands = instruction.operands.map(operand).joined(separator: ", ")
     switch instruction.op {
     case .constant(let c): return "const \(NumberFormat.shortest(c))"

@@ -108,7 +108,10 @@ public struct Instruction: Sendable {
   private var nameOutput: Int32
   private var nameSymbol: Int32
 
-  public init(op: Op, lhs: ValueID, rhs: ValueID, range: SourceRange, owner: Int32, role: Role, name: ValueName?) {
+  public init(
+    op: Op, lhs: ValueID, rhs: ValueID, range: SourceRange, owner: Int32, role: Role,
+    name: ValueName?
+  ) {
     self.op = op
     self.lhs = lhs
     self.rhs = rhs

@@ -36,7 +36,9 @@ public struct Layout: Sendable {
     var offset = 0
     var leaves: [Variable] = []
     for (s, symbol) in program.leaves.enumerated() {
-      leaves.append(Variable(name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
+      leaves.append(
+        Variable(
+          name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
       offset += symbol.size
     }
     numInputs = offset
@@ -44,7 +46,9 @@ public struct Layout: Sendable {
     var outputs: [Variable] = []
     for s in program.outputs {
       let symbol = program.symbols[s]
-      outputs.append(Variable(name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
+      outputs.append(
+        Variable(
+          name: symbol.name, symbol: s, offset: offset, size: symbol.size, shape: symbol.shape))
       offset += symbol.size
     }
     numOutputs = offset
@@ -62,7 +66,8 @@ public struct Layout: Sendable {
   public func output(_ output: Int, element: Int = 0) -> Int { outputs[output].offset + element }
 
   /// The index in `grad` of ∂(output element)/∂(leaf element).
-  public func gradient(output: Int, outputElement: Int = 0, leaf: Int, leafElement: Int = 0) -> Int {
+  public func gradient(output: Int, outputElement: Int = 0, leaf: Int, leafElement: Int = 0) -> Int
+  {
     (outputs[output].offset + outputElement) * numInputs + leaves[leaf].offset + leafElement
   }
 
@@ -84,7 +89,9 @@ public struct Layout: Sendable {
   /// The row-major strides of a shape: `[3, 1]` for `[2, 3]`.
   public static func rowMajor(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)
-    for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+    for d in stride(from: shape.count - 2, through: 0, by: -1) {
+      strides[d] = strides[d + 1] * shape[d + 1]
+    }
     return strides
   }
 

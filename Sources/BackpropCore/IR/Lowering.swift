@@ -44,8 +44,11 @@ public enum Lowering {
     out.kernels = program.kernels.map { kernel in
       var out = kernel
       out.stores = []
-      for (o, symbol) in outputs.enumerated() where program.symbols[symbol].shape.isEmpty && !stored.contains(o) {
-        guard let value = valueOf(symbol, in: kernel, leaf: symbol < program.leafCount) else { continue }
+      for (o, symbol) in outputs.enumerated()
+      where program.symbols[symbol].shape.isEmpty && !stored.contains(o) {
+        guard let value = valueOf(symbol, in: kernel, leaf: symbol < program.leafCount) else {
+          continue
+        }
         out.accesses.append(Access(.output(o)))
         out.stores.append(Store(access: out.accesses.count - 1, value: value, mode: .assign))
         stored.insert(o)
@@ -54,10 +57,13 @@ public enum Lowering {
         let access = kernel.accesses[store.access]
         if case .output = access.array { continue }
         out.stores.append(store)
-        guard case .variable(let symbol) = access.array, !access.subscripts.isEmpty, store.mode == .assign else { continue }
+        guard case .variable(let symbol) = access.array, !access.subscripts.isEmpty,
+          store.mode == .assign
+        else { continue }
         for (o, output) in outputs.enumerated() where output == symbol {
           out.accesses.append(Access(.output(o), access.subscripts))
-          out.stores.append(Store(access: out.accesses.count - 1, value: store.value, mode: .assign))
+          out.stores.append(
+            Store(access: out.accesses.count - 1, value: store.value, mode: .assign))
           stored.insert(o)
         }
       }
@@ -68,9 +74,11 @@ public enum Lowering {
     for (o, symbol) in outputs.enumerated() where !stored.contains(o) {
       let shape = program.symbols[symbol].shape
       let names = ["i", "j", "k", "l"]
-      var b = Builder(Kernel(loops: shape.enumerated().map {
-        Loop(name: names[$0.offset], extent: $0.element, range: program.symbols[symbol].range)
-      }))
+      var b = Builder(
+        Kernel(
+          loops: shape.enumerated().map {
+            Loop(name: names[$0.offset], extent: $0.element, range: program.symbols[symbol].range)
+          }))
       b.owner = Int32(symbol)
       b.range = program.symbols[symbol].range
       let at = shape.indices.map { Subscript.loop($0) }
@@ -97,7 +105,8 @@ public enum Lowering {
     _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
   ) -> ValueID {
     precondition(!arena.isEmpty, "a statement has at least one expression")
-    let values = lowerRegion(tree, arena, into: &b, member: { _ in true }) { e, _ in name(e) }
+    let values = lowerRegion(
+      tree, arena, into: &b, member: { _ in true }, external: { e, _ in name(e) })
     return values[arena.count - 1]
   }
 
@@ -177,7 +186,8 @@ private struct State {
   /// statement need loops, the kernel stores nothing and is dropped.
   mutating func readScalarLeaves() {
     var b = Builder(Kernel())
-    for (leaf, symbol) in checked.symbols[0..<checked.leafCount].enumerated() where symbol.shape.isEmpty {
+    for (leaf, symbol) in checked.symbols[0..<checked.leafCount].enumerated()
+    where symbol.shape.isEmpty {
       b.range = symbol.range
       b.owner = Int32(leaf)
       let value = b.load(Access(.variable(leaf)))
@@ -221,7 +231,8 @@ private struct State {
       var b = straightLine ?? Builder(Kernel())
       straightLine = nil
       b.owner = Int32(symbol)
-      let value = lowerRoot(&b, &regions, symbol: symbol, loops: [], folded: folded, statement: statement)
+      let value = lowerRoot(
+        &b, &regions, symbol: symbol, loops: [], folded: folded, statement: statement)
       b.store(Access(.variable(symbol)), value)
       values[symbol] = value
       straightLine = b
@@ -229,7 +240,8 @@ private struct State {
       closeStraightLine()
       var b = Builder(Kernel(loops: left.map { regions.loop($0) }))
       b.owner = Int32(symbol)
-      let value = lowerRoot(&b, &regions, symbol: symbol, loops: left, folded: folded, statement: statement)
+      let value = lowerRoot(
+        &b, &regions, symbol: symbol, loops: left, folded: folded, statement: statement)
       b.store(Access(.variable(symbol), left.indices.map { .loop($0) }), value)
       program.kernels.append(b.kernel)
     }
@@ -246,9 +258,12 @@ private struct State {
     let checked = self.checked
     var values = self.values
     self.values = [:]  // so `values` grows in place, as `b` does
-    let valueOf = Lowering.lowerRegion(tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 }) { e, b in
-      Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &values)
-    }
+    let valueOf = Lowering.lowerRegion(
+      tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 },
+      external: { e, b in
+        Self.external(
+          e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &values)
+      })
     self.values = values
     var root = valueOf[arena.count - 1]
     // Each name has a node of its own (`B = A`, `h[j] = x[j]`).
@@ -268,7 +283,8 @@ private struct State {
   /// into a temporary over the outer ones, so it folds (and rounds) exactly
   /// as the nested form does; `logsumexp` likewise.
   private mutating func lowerReduction(
-    _ r: Int, _ regions: inout Regions, symbol: Int, folded: [Int: (array: ArrayName, extra: [ArrayName])]
+    _ r: Int, _ regions: inout Regions, symbol: Int,
+    folded: [Int: (array: ArrayName, extra: [ArrayName])]
   ) -> (array: ArrayName, extra: [ArrayName]) {
     guard case .reduction(let kind, _, _, let body) = tree.expressions[r].kind else {
       preconditionFailure("not a reduction")
@@ -279,22 +295,30 @@ private struct State {
     let arena = regions.arena
     let checked = self.checked
     // The innermost index over the body itself.
-    var result = reduceOnce(kind, free: free + own.dropLast(), index: own[own.count - 1], r, regions, symbol: symbol) { b, loops in
+    var result = reduceOnce(
+      kind, free: free + own.dropLast(), index: own[own.count - 1], r, regions, symbol: symbol
+    ) { b, loops in
       var none: [Int: ValueID] = [:]
-      let valueOf = Lowering.lowerRegion(checked.tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r }) { e, b in
-        Self.external(e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &none)
-      }
+      let valueOf = Lowering.lowerRegion(
+        checked.tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r },
+        external: { e, b in
+          Self.external(
+            e, &b, loops: loops, regions: region, folded: folded, checked: checked, values: &none)
+        })
       return valueOf[body.index - arena.lowerBound]
     }
     // Each outer index over the level inside it.
     for k in stride(from: own.count - 2, through: 0, by: -1) {
       let inner = result
       let levelFree = free + own[0..<k]
-      result = reduceOnce(kind, free: levelFree, index: own[k], r, regions, symbol: symbol) { b, _ in
+      result = reduceOnce(kind, free: levelFree, index: own[k], r, regions, symbol: symbol) {
+        b, _ in
         let at = (0...levelFree.count).map { Subscript.loop($0) }
         switch kind {
         case .sum: return b.load(Access(inner.array, at))
-        case .logsumexp: return b.call(.lseResult, b.load(Access(inner.array, at)), b.load(Access(inner.extra[0], at)))
+        case .logsumexp:
+          return b.call(
+            .lseResult, b.load(Access(inner.array, at)), b.load(Access(inner.extra[0], at)))
         }
       }
     }
@@ -338,12 +362,14 @@ private struct State {
       // gradient to read instead of computing exp again: the gradient of a
       // logsumexp then costs one exp per term, as its value does.
       let space = loops.reduce(1) { $0 * regions.bindings[$1].extent }
-      let terms = space <= Self.cachedTermsLimit ? temporary(loops.map { regions.bindings[$0].extent }) : nil
+      let terms =
+        space <= Self.cachedTermsLimit ? temporary(loops.map { regions.bindings[$0].extent }) : nil
       let kernels = [
         fill(maximum, shape, free, regions, with: -.infinity, symbol: symbol, range: range),
         fill(count, shape, free, regions, with: -0.0, symbol: symbol, range: range),
         fill(sum, shape, free, regions, with: -0.0, symbol: symbol, range: range),
-        kernel { b, value in b.store(Access(maximum, target), value, mode: .maximum(count: count)) },
+        kernel { b, value in b.store(Access(maximum, target), value, mode: .maximum(count: count))
+        },
         kernel { b, value in
           let m = b.load(Access(maximum, target))
           let tie = b.call(.equal, value, m)
@@ -360,7 +386,8 @@ private struct State {
 
   /// A kernel that sets every element of `array` to `value`.
   private func fill(
-    _ array: ArrayName, _ shape: [Int], _ free: [Int], _ regions: Regions, with value: Double, symbol: Int,
+    _ array: ArrayName, _ shape: [Int], _ free: [Int], _ regions: Regions, with value: Double,
+    symbol: Int,
     range: SourceRange
   ) -> Kernel {
     var b = Builder(Kernel(loops: free.map { regions.loop($0) }))
@@ -375,7 +402,8 @@ private struct State {
   /// scalar once (`values`, which a reduction's kernels do not share).
   private static func external(
     _ e: Int, _ b: inout Builder, loops: [Int], regions: Regions,
-    folded: [Int: (array: ArrayName, extra: [ArrayName])], checked: CheckedProgram, values: inout [Int: ValueID]
+    folded: [Int: (array: ArrayName, extra: [ArrayName])], checked: CheckedProgram,
+    values: inout [Int: ValueID]
   ) -> ValueID {
     let node = checked.tree.expressions[e]
     func position(_ binding: Int) -> Subscript {
@@ -440,7 +468,8 @@ private struct Regions {
       switch tree.expressions[e].kind {
       case .negate(let x), .parenthesized(let x): start = first[x.index - arena.lowerBound]
       case .binary(_, let x, _): start = first[x.index - arena.lowerBound]
-      case .call(_, _, let arguments): start = arguments.first.map { first[$0.index - arena.lowerBound] } ?? e
+      case .call(_, _, let arguments):
+        start = arguments.first.map { first[$0.index - arena.lowerBound] } ?? e
       case .reduction(_, _, _, let body):
         start = first[body.index - arena.lowerBound]
         reductions.append(e)
@@ -485,7 +514,9 @@ private struct Regions {
   }
 
   func loop(_ binding: Int) -> Loop {
-    Loop(name: bindings[binding].name, extent: bindings[binding].extent, range: bindings[binding].range)
+    Loop(
+      name: bindings[binding].name, extent: bindings[binding].extent, range: bindings[binding].range
+    )
   }
 }
 

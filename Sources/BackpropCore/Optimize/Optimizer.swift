@@ -13,7 +13,8 @@ public enum Roots: Sendable {
     switch (self, array) {
     case (.everything, _), (_, .output): true
     case (.outputsAndLeafGradients, .adjoint(_, let s)): s < program.leafCount
-    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary), (.outputs, .temporaryAdjoint),
+    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary),
+      (.outputs, .temporaryAdjoint),
       (.outputsAndLeafGradients, .variable), (.outputsAndLeafGradients, .temporary),
       (.outputsAndLeafGradients, .temporaryAdjoint):
       false
@@ -98,7 +99,9 @@ public enum Optimizer {
     var needed = Set<ArrayName>()
     var kernels: [Kernel] = []
     for kernel in program.kernels.reversed() {
-      let kept = eliminateDeadCode(kernel) { roots.keeps($0, program) || (!needed.isEmpty && needed.contains($0)) }
+      let kept = eliminateDeadCode(kernel) {
+        roots.keeps($0, program) || (!needed.isEmpty && needed.contains($0))
+      }
       guard !kept.stores.isEmpty else { continue }
       for instruction in kept.instructions {
         if case .load(let a) = instruction.op { needed.insert(kept.accesses[a].array) }
@@ -110,7 +113,9 @@ public enum Optimizer {
     return out
   }
 
-  static func eliminateDeadCode(_ kernel: Kernel, keepingStoresTo keep: (ArrayName) -> Bool) -> Kernel {
+  static func eliminateDeadCode(_ kernel: Kernel, keepingStoresTo keep: (ArrayName) -> Bool)
+    -> Kernel
+  {
     let count = kernel.instructions.count
     var live = [Bool](repeating: false, count: count)
     let stores = kernel.stores.filter { keep(kernel.accesses[$0.access].array) }
@@ -127,7 +132,9 @@ public enum Optimizer {
       var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = newIndex[instruction.lhs.int] }
       if instruction.rhs != .none { instruction.rhs = newIndex[instruction.rhs.int] }
-      if case .load(let a) = instruction.op { instruction.op = .load(builder.loadAccess(kernel.accesses[a])) }
+      if case .load(let a) = instruction.op {
+        instruction.op = .load(builder.loadAccess(kernel.accesses[a]))
+      }
       builder.kernel.instructions.append(instruction)
       newIndex[i] = ValueID(builder.kernel.instructions.count - 1)
     }
@@ -149,16 +156,36 @@ private struct ValueKey: Hashable {
 
   init(_ op: Op, _ lhs: ValueID, _ rhs: ValueID) {
     switch op {
-    case .constant(let c): code = 0; bits = c.bitPattern
-    case .load(let a): code = 1; bits = UInt64(a)
-    case .copy: code = 2; bits = 0
-    case .neg: code = 3; bits = 0
-    case .add: code = 4; bits = 0
-    case .sub: code = 5; bits = 0
-    case .mul: code = 6; bits = 0
-    case .div: code = 7; bits = 0
-    case .pow: code = 8; bits = 0
-    case .call(let builtin): code = 16 + UInt64(builtin.ordinal); bits = 0
+    case .constant(let c):
+      code = 0
+      bits = c.bitPattern
+    case .load(let a):
+      code = 1
+      bits = UInt64(a)
+    case .copy:
+      code = 2
+      bits = 0
+    case .neg:
+      code = 3
+      bits = 0
+    case .add:
+      code = 4
+      bits = 0
+    case .sub:
+      code = 5
+      bits = 0
+    case .mul:
+      code = 6
+      bits = 0
+    case .div:
+      code = 7
+      bits = 0
+    case .pow:
+      code = 8
+      bits = 0
+    case .call(let builtin):
+      code = 16 + UInt64(builtin.ordinal)
+      bits = 0
     }
     var (a, b) = (lhs, rhs)
     if op.isCommutative && b < a { (a, b) = (b, a) }

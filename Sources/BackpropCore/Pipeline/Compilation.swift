@@ -69,7 +69,9 @@ public struct Compilation: Sendable {
     for output in program.outputs {
       total += program.symbols[output].size * variables
       if total > Checker.programLimit {
-        diagnostics.error(.gradientTooLarge(program.symbols[output].name, elements: String(total)), at: program.symbols[output].range)
+        diagnostics.error(
+          .gradientTooLarge(program.symbols[output].name, elements: String(total)),
+          at: program.symbols[output].range)
         return
       }
     }
@@ -84,11 +86,14 @@ public struct Compilation: Sendable {
     if let found = evaluation.nonFinite {
       let instruction = evaluation.instruction(found.kernel, found.instruction)
       let (name, inDerivative) = optimized.origin(of: instruction)
-      let reported = evaluation.reported(for: found).map { ReportedValue(name: $0.name, value: NumberFormat.shortest($0.value)) }
+      let reported = evaluation.reported(for: found).map {
+        ReportedValue(name: $0.name, value: NumberFormat.shortest($0.value))
+      }
       diagnostics.warning(
         .nonFiniteValue(
           reported: reported, arose: NumberFormat.shortest(found.value),
-          subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative, at: evaluation.occurrence(of: found)),
+          subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative,
+          at: evaluation.occurrence(of: found)),
         at: instruction.range)
     }
     // Once per statement and function (SPEC §6.4): a statement's kernels may
@@ -100,7 +105,9 @@ public struct Compilation: Sendable {
         warned.insert([instruction.range.start, instruction.range.end]).inserted
       else { continue }
       diagnostics.warning(
-        .kinkHit(function: builtin.rawValue, convention: kink.convention, at: evaluation.occurrence(of: found)),
+        .kinkHit(
+          function: builtin.rawValue, convention: kink.convention,
+          at: evaluation.occurrence(of: found)),
         at: instruction.range)
     }
     return evaluation
@@ -109,7 +116,9 @@ public struct Compilation: Sendable {
   /// `check`: every partial derivative against finite differences, after
   /// the warnings of `eval` (kinks hit and non-finite values explain most
   /// disagreements).
-  public func check(_ leaves: [Double], tolerance: Double, into diagnostics: inout DiagnosticList) -> GradientCheck? {
+  public func check(_ leaves: [Double], tolerance: Double, into diagnostics: inout DiagnosticList)
+    -> GradientCheck?
+  {
     guard let program, evaluate(leaves, into: &diagnostics) != nil else { return nil }
     return GradientCheck(program, leaves: leaves, tolerance: tolerance)
   }

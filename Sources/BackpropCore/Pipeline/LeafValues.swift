@@ -110,7 +110,9 @@ private struct Scanner {
       skipSpaces()
       let start = at
       while let b = peek, Lexer.isDigit(b) { at += 1 }
-      guard at > start, let n = Int(String(decoding: bytes[start..<at], as: UTF8.self)) else { return nil }
+      guard at > start, let n = Int(String(decoding: bytes[start..<at], as: UTF8.self)) else {
+        return nil
+      }
       numbers.append(n)
       skipSpaces()
     } while take(UInt8(ascii: ","))
@@ -143,7 +145,10 @@ private struct Scanner {
         }
         guard counts.count < Parser.rankLimit else { throw .tooDeep }
         counts.append(0)
-        if length.count < counts.count { length.append(nil); isList.append(nil) }
+        if length.count < counts.count {
+          length.append(nil)
+          isList.append(nil)
+        }
         continue
       }
       guard let d = counts.indices.last else { throw .malformed }
@@ -194,7 +199,8 @@ extension Compilation {
         known[k] = true
       } else {
         for k in 0..<leaf.size {
-          values[layout.input(l, element: k)] = setting.values.count == 1 ? setting.values[0] : setting.values[k]
+          values[layout.input(l, element: k)] =
+            setting.values.count == 1 ? setting.values[0] : setting.values[k]
           known[layout.input(l, element: k)] = true
         }
       }
@@ -210,7 +216,9 @@ extension Compilation {
       if absent.count == variable.size {
         missing.append(leaf.name)
       } else {
-        missing += absent.prefix(8).map { Layout.elementName(leaf.name, Layout.element($0, shape: variable.shape)) }
+        missing += absent.prefix(8).map {
+          Layout.elementName(leaf.name, Layout.element($0, shape: variable.shape))
+        }
         more += max(0, absent.count - 8)
       }
     }
@@ -225,7 +233,8 @@ extension Compilation {
   public func leafValues(
     _ settings: [String: Double], seed: UInt64 = 0, into diagnostics: inout DiagnosticList
   ) -> [Double]? {
-    leafValues(settings.sorted { $0.key < $1.key }.map { LeafSetting(name: $0.key, values: [$0.value]) },
-               seed: seed, into: &diagnostics)
+    leafValues(
+      settings.sorted { $0.key < $1.key }.map { LeafSetting(name: $0.key, values: [$0.value]) },
+      seed: seed, into: &diagnostics)
   }
 }

@@ -11,7 +11,9 @@ public enum Checker {
 
   /// Checks a parsed program. The result is meaningful only when no error was
   /// added to `diagnostics`.
-  public static func check(_ tree: SyntaxTree, into diagnostics: inout DiagnosticList) -> CheckedProgram {
+  public static func check(_ tree: SyntaxTree, into diagnostics: inout DiagnosticList)
+    -> CheckedProgram
+  {
     var pass = CheckPass(tree: tree)
     pass.collectDefinitions(&diagnostics)
     pass.resolve(&diagnostics)
@@ -83,8 +85,10 @@ private struct CheckPass {
       case .assignment(let name, let nameRange, _, let value):
         let literal = literalValue(value)
         define(
-          name, Definition(statement: index, range: nameRange, leaf: literal == nil ? nil : .literal,
-                           defaultValue: literal), &diagnostics)
+          name,
+          Definition(
+            statement: index, range: nameRange, leaf: literal == nil ? nil : .literal,
+            defaultValue: literal), &diagnostics)
       case .listAssignment(let name, let nameRange, let list):
         var definition = Definition(statement: index, range: nameRange, leaf: .literal)
         definition.shape = list.shape
@@ -106,16 +110,22 @@ private struct CheckPass {
     // The names an index may not take; only a program that binds indices asks.
     let bindsIndices = tree.statements.contains { statement in
       if case .assignment(_, _, let left, _) = statement.kind, !left.isEmpty { return true }
-      return statement.expressions.contains { if case .reduction = tree.expressions[$0].kind { true } else { false } }
+      return statement.expressions.contains {
+        if case .reduction = tree.expressions[$0].kind { true } else { false }
+      }
     }
     guard bindsIndices else { return }
     for statement in tree.statements {
       // A name the statement binds as an index is that index (used as a
       // value, an error of its own), not a variable of the program.
       var indices = Set<String>()
-      if case .assignment(_, _, let left, _) = statement.kind { indices.formUnion(left.map(\.name)) }
+      if case .assignment(_, _, let left, _) = statement.kind {
+        indices.formUnion(left.map(\.name))
+      }
       for e in statement.expressions {
-        if case .reduction(_, _, let bound, _) = tree.expressions[e].kind { indices.formUnion(bound.map(\.name)) }
+        if case .reduction(_, _, let bound, _) = tree.expressions[e].kind {
+          indices.formUnion(bound.map(\.name))
+        }
       }
       for (node, call) in Self.maxOverIndex(statement.expressions, tree) where node != call {
         if case .name(let index) = tree.expressions[node].kind { indices.insert(index) }
@@ -130,7 +140,9 @@ private struct CheckPass {
         }
       }
     }
-    for (name, definition) in definitions where !Self.isReserved(name) { programNames[name] = definition.range }
+    for (name, definition) in definitions where !Self.isReserved(name) {
+      programNames[name] = definition.range
+    }
   }
 
   /// A declared leaf, its shape and default checked (SPEC §6.2).
@@ -156,7 +168,9 @@ private struct CheckPass {
         let example = "'\(kind.rawValue) \(leaf.name)\(DiagnosticMessage.shape(list.shape)) = …'"
         diagnostics.error(.listNeedsShape(leaf.name, example: example), at: range)
       } else if list.shape != definition.shape && !definition.shape.isEmpty {
-        diagnostics.error(.defaultShapeMismatch(leaf.name, declared: definition.shape, given: list.shape), at: range)
+        diagnostics.error(
+          .defaultShapeMismatch(leaf.name, declared: definition.shape, given: list.shape), at: range
+        )
       } else {
         definition.defaultElements = list.values
       }
@@ -179,14 +193,17 @@ private struct CheckPass {
     return definition
   }
 
-  private mutating func define(_ name: String, _ definition: Definition, _ diagnostics: inout DiagnosticList) {
+  private mutating func define(
+    _ name: String, _ definition: Definition, _ diagnostics: inout DiagnosticList
+  ) {
     if Self.isReserved(name) {
       diagnostics.error(.reservedName(name), at: definition.range)
       return
     }
     if let first = definitions[name] {
       diagnostics.error(
-        .redefinition(name), at: definition.range, notes: [.init(.firstDefinedHere(name), at: first.range)])
+        .redefinition(name), at: definition.range,
+        notes: [.init(.firstDefinedHere(name), at: first.range)])
       return
     }
     definitions[name] = definition
@@ -247,7 +264,9 @@ private struct CheckPass {
   private mutating func symbolFor(_ name: String, definedAt statement: Int) -> Int32 {
     guard let definition = definitions[name], definition.statement == statement else { return -1 }
     if let existing = symbolIndex[name] { return Int32(existing) }
-    var symbol = Symbol(name: name, range: definition.range, leaf: definition.leaf, defaultValue: definition.defaultValue)
+    var symbol = Symbol(
+      name: name, range: definition.range, leaf: definition.leaf,
+      defaultValue: definition.defaultValue)
     symbol.shape = definition.shape
     symbol.defaultElements = definition.defaultElements
     symbol.initializer = definition.initializer
@@ -269,7 +288,11 @@ private struct CheckPass {
     var scope = IndexScope()
     maxOverIndex = Self.maxOverIndex(arena, tree)
     // A scalar statement binds no index: no scopes, extents or nest to find.
-    if left.isEmpty, !arena.contains(where: { if case .reduction = tree.expressions[$0].kind { true } else { false } }) {
+    if left.isEmpty,
+      !arena.contains(where: {
+        if case .reduction = tree.expressions[$0].kind { true } else { false }
+      })
+    {
       for e in arena { resolveExpression(e, in: index, &scope, &diagnostics) }
       countElements(index, statement, &diagnostics)
       return
@@ -278,12 +301,15 @@ private struct CheckPass {
     var first = [Int](repeating: 0, count: arena.count)
     for e in arena {
       var start = e
-      for child in Self.children(tree.expressions[e].kind) { start = min(start, first[child.index - arena.lowerBound]) }
+      for child in Self.children(tree.expressions[e].kind) {
+        start = min(start, first[child.index - arena.lowerBound])
+      }
       first[e - arena.lowerBound] = start
     }
     if left.count > Parser.rankLimit, let first = left.first, let last = left.last {
       // SPEC §6.2: every array, a defined one too, has rank 1 to 4.
-      diagnostics.error(.rankTooLarge(limit: Parser.rankLimit), at: SourceRange(first.range.start, last.range.end))
+      diagnostics.error(
+        .rankTooLarge(limit: Parser.rankLimit), at: SourceRange(first.range.start, last.range.end))
     }
     for name in left { bind(name, in: &scope, enclosing: -1, &diagnostics) }
     var reductionNodes: [Int] = []
@@ -294,7 +320,9 @@ private struct CheckPass {
         scope.reductions.append((range: start...body.index, firstBinding: scope.bindings.count))
         let enclosing = scope.reductions.count - 1
         var bound: [Int] = []
-        for name in indices { bound.append(bind(name, in: &scope, enclosing: enclosing, &diagnostics)) }
+        for name in indices {
+          bound.append(bind(name, in: &scope, enclosing: enclosing, &diagnostics))
+        }
         reductionBindings[e] = bound
       }
     }
@@ -305,14 +333,18 @@ private struct CheckPass {
     for binding in scope.bindings where binding.extent == nil && !binding.reported && parsed {
       diagnostics.error(.indexSubscriptsNothing(binding.name), at: binding.range)
     }
-    bindings[index] = scope.bindings.map { Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1) }
+    bindings[index] = scope.bindings.map {
+      Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1)
+    }
 
     // Limits: the iteration space, and the defined array's size. The space
     // is that of the deepest loop nest: the left indices, times each
     // reduction's indices and those of the reductions around it (sibling
     // sums, `sum(i, a[i]) + sum(i, b[i])`, run one after the other).
     var byReduction: [Int: [Int]] = [:]
-    for (b, entry) in scope.bindings.enumerated() { byReduction[entry.reduction, default: []].append(bindings[index][b].extent) }
+    for (b, entry) in scope.bindings.enumerated() {
+      byReduction[entry.reduction, default: []].append(bindings[index][b].extent)
+    }
     func extents(ofReduction r: Int) -> [Int] { byReduction[r] ?? [] }
     let outer = extents(ofReduction: -1)
     var nest = [[Int]](repeating: [], count: scope.reductions.count)
@@ -324,7 +356,9 @@ private struct CheckPass {
     // walk up is at most the nesting limit long).
     var parent = [Int](repeating: -1, count: arena.count)
     for e in arena {
-      for child in Self.children(tree.expressions[e].kind) { parent[child.index - arena.lowerBound] = e }
+      for child in Self.children(tree.expressions[e].kind) {
+        parent[child.index - arena.lowerBound] = e
+      }
     }
     var reductionAt: [Int: Int] = [:]
     for (r, e) in reductionNodes.enumerated() { reductionAt[e] = r }
@@ -350,13 +384,21 @@ private struct CheckPass {
   /// Adds the statement's named variables to the element total, checking
   /// both limits (overflow-checked: `input x[100000, 100000]` is an error,
   /// not a trap).
-  private mutating func countElements(_ index: Int, _ statement: Statement, _ diagnostics: inout DiagnosticList) {
+  private mutating func countElements(
+    _ index: Int, _ statement: Statement, _ diagnostics: inout DiagnosticList
+  ) {
     var named: [(String, [Int], SourceRange)] = []
     switch statement.kind {
     case .declaration(_, let leaves):
-      for leaf in leaves { if let shape = definitions[leaf.name]?.shape, definitions[leaf.name]?.statement == index { named.append((leaf.name, shape, leaf.nameRange)) } }
+      for leaf in leaves {
+        if let shape = definitions[leaf.name]?.shape, definitions[leaf.name]?.statement == index {
+          named.append((leaf.name, shape, leaf.nameRange))
+        }
+      }
     case .assignment(let name, let range, _, _), .listAssignment(let name, let range, _):
-      if let shape = definitions[name]?.shape, definitions[name]?.statement == index { named.append((name, shape, range)) }
+      if let shape = definitions[name]?.shape, definitions[name]?.statement == index {
+        named.append((name, shape, range))
+      }
     case .expression, .output:
       break
     }
@@ -406,33 +448,45 @@ private struct CheckPass {
   /// Binds an index, checking that it is fresh; returns its binding's position.
   @discardableResult
   private mutating func bind(
-    _ name: IndexName, in scope: inout IndexScope, enclosing reduction: Int, _ diagnostics: inout DiagnosticList
+    _ name: IndexName, in scope: inout IndexScope, enclosing reduction: Int,
+    _ diagnostics: inout DiagnosticList
   ) -> Int {
     var reported = true
     if Self.isReserved(name.name) {
-      diagnostics.error(.indexNotFresh(name.name, what: "reserved for anonymous outputs"), at: name.range)
-    } else if let variable = programNames[name.name] {
-      let note = definitions[name.name] == nil ? DiagnosticMessage.usedAsVariableHere(name.name) : .definedHere(name.name)
       diagnostics.error(
-        .indexNotFresh(name.name, what: "a variable of the program"), at: name.range, notes: [.init(note, at: variable)])
+        .indexNotFresh(name.name, what: "reserved for anonymous outputs"), at: name.range)
+    } else if let variable = programNames[name.name] {
+      let note =
+        definitions[name.name] == nil
+        ? DiagnosticMessage.usedAsVariableHere(name.name) : .definedHere(name.name)
+      diagnostics.error(
+        .indexNotFresh(name.name, what: "a variable of the program"), at: name.range,
+        notes: [.init(note, at: variable)])
     } else if Callee(name: name.name) != nil || Reduction(rawValue: name.name) != nil {
       diagnostics.error(.indexNotFresh(name.name, what: "a function"), at: name.range)
     } else if let earlier = scope.visible(name.name, fromReduction: reduction) {
       // Inner reductions bind first; the message reads in source order.
-      let (second, first) = scope.bindings[earlier].range.start < name.range.start
+      let (second, first) =
+        scope.bindings[earlier].range.start < name.range.start
         ? (name.range, scope.bindings[earlier].range) : (scope.bindings[earlier].range, name.range)
-      diagnostics.error(.indexBoundTwice(name.name), at: second, notes: [.init(.firstBoundHere(name.name), at: first)])
+      diagnostics.error(
+        .indexBoundTwice(name.name), at: second,
+        notes: [.init(.firstBoundHere(name.name), at: first)])
       scope.bindings[earlier].reported = true
     } else {
       reported = false
     }
-    scope.bindings.append(IndexScope.Entry(name: name.name, range: name.range, reduction: reduction, reported: reported))
+    scope.bindings.append(
+      IndexScope.Entry(name: name.name, range: name.range, reduction: reduction, reported: reported)
+    )
     return scope.bindings.count - 1
   }
 
   /// Whether a statement holds an expression the parser could not read.
   static func hasError(_ statement: Statement, _ tree: SyntaxTree) -> Bool {
-    statement.expressions.contains { if case .error = tree.expressions[$0].kind { true } else { false } }
+    statement.expressions.contains {
+      if case .error = tree.expressions[$0].kind { true } else { false }
+    }
   }
 
   private static func children(_ kind: Expression.Kind) -> [ExpressionID] {
@@ -454,13 +508,17 @@ private struct CheckPass {
   static func maxOverIndex(_ arena: Range<Int>, _ tree: SyntaxTree) -> [Int: Int] {
     var marks: [Int: Int] = [:]
     for e in arena {
-      guard case .call(let function, _, let arguments) = tree.expressions[e].kind, function == "max" || function == "min",
-        arguments.count == 2, case .name(let index) = tree[arguments[0]].kind, arguments[0].index < arguments[1].index
+      guard case .call(let function, _, let arguments) = tree.expressions[e].kind,
+        function == "max" || function == "min",
+        arguments.count == 2, case .name(let index) = tree[arguments[0]].kind,
+        arguments[0].index < arguments[1].index
       else { continue }
       var marked = [arguments[0].index]
       for node in (arguments[0].index + 1)...arguments[1].index {
         guard case .element(_, _, let subscripts) = tree.expressions[node].kind,
-          subscripts.contains(where: { if case .index(let i) = $0 { i.name == index } else { false } })
+          subscripts.contains(where: {
+            if case .index(let i) = $0 { i.name == index } else { false }
+          })
         else { continue }
         marked.append(node)
       }
@@ -476,7 +534,8 @@ private struct CheckPass {
   ) {
     let node = tree.expressions[e]
     if let call = maxOverIndex[e] {
-      guard call == e, case .call(let function, _, let arguments) = node.kind, case .name(let index) = tree[arguments[0]].kind
+      guard call == e, case .call(let function, _, let arguments) = node.kind,
+        case .name(let index) = tree[arguments[0]].kind
       else { return }
       diagnostics.error(.reductionNotSupported(function: function, index: index), at: node.range)
       return
@@ -487,11 +546,14 @@ private struct CheckPass {
         diagnostics.error(.indexAsValue(name), at: node.range)
         return
       }
-      guard let symbol = resolveName(name, at: node.range, in: statement, &diagnostics) else { return }
+      guard let symbol = resolveName(name, at: node.range, in: statement, &diagnostics) else {
+        return
+      }
       references[e] = Int32(symbol)
       let shape = symbols[symbol].shape
       if !shape.isEmpty {
-        let example = name + "[" + ["i", "j", "k", "l"].prefix(shape.count).joined(separator: ", ") + "]"
+        let example =
+          name + "[" + ["i", "j", "k", "l"].prefix(shape.count).joined(separator: ", ") + "]"
         diagnostics.error(.bareArray(name, example: example), at: node.range)
       }
     case .element(let name, let nameRange, let written):
@@ -518,7 +580,8 @@ private struct CheckPass {
     if let definition = definitions[name] {
       guard definition.statement < statement, let symbol = symbolIndex[name] else {
         diagnostics.error(
-          .useBeforeDefinition(name), at: range, notes: [.init(.definedHere(name), at: definition.range)])
+          .useBeforeDefinition(name), at: range,
+          notes: [.init(.definedHere(name), at: definition.range)])
         return nil
       }
       return symbol
@@ -535,7 +598,8 @@ private struct CheckPass {
   /// `W[j, 0]`: an array defined before, as many subscripts as its rank,
   /// constants in range, indices bound, each index's extents equal.
   private mutating func resolveElement(
-    _ e: Int, _ name: String, _ nameRange: SourceRange, _ written: [SubscriptSyntax], in statement: Int,
+    _ e: Int, _ name: String, _ nameRange: SourceRange, _ written: [SubscriptSyntax],
+    in statement: Int,
     _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
   ) {
     guard definitions[name] != nil || symbolIndex[name] != nil else {
@@ -544,10 +608,12 @@ private struct CheckPass {
         return
       }
       let example = "'input \(name)[" + written.map { _ in "3" }.joined(separator: ", ") + "]'"
-      let arrays = definitions.filter { !$0.value.shape.isEmpty && $0.value.statement < statement }.map(\.key)
+      let arrays = definitions.filter { !$0.value.shape.isEmpty && $0.value.statement < statement }
+        .map(\.key)
       // A one-letter array name is one edit from every other: no guess there.
       let suggestion = name.count > 1 ? Suggestion.closest(to: name, among: arrays.sorted()) : nil
-      diagnostics.error(.undeclaredArray(name, example: example, suggestion: suggestion), at: nameRange)
+      diagnostics.error(
+        .undeclaredArray(name, example: example, suggestion: suggestion), at: nameRange)
       return
     }
     guard let symbol = resolveName(name, at: nameRange, in: statement, &diagnostics) else { return }
@@ -560,7 +626,9 @@ private struct CheckPass {
         definition.shapeRejected || Self.hasError(tree.statements[definition.statement], tree)
       {
         for case .index(let index) in written {
-          if let binding = scope.lookup(index.name, at: e) { scope.bindings[binding].reported = true }
+          if let binding = scope.lookup(index.name, at: e) {
+            scope.bindings[binding].reported = true
+          }
         }
         return
       }
@@ -568,7 +636,9 @@ private struct CheckPass {
       return
     }
     guard shape.count == written.count else {
-      diagnostics.error(.wrongSubscriptCount(name, rank: shape.count, got: written.count), at: tree.expressions[e].range)
+      diagnostics.error(
+        .wrongSubscriptCount(name, rank: shape.count, got: written.count),
+        at: tree.expressions[e].range)
       return
     }
     var resolved: [ResolvedSubscript] = []
@@ -576,7 +646,8 @@ private struct CheckPass {
       switch given {
       case .constant(let value, let range):
         if value >= shape[dimension] {
-          diagnostics.error(.subscriptOutOfRange(name, value: value, extent: shape[dimension]), at: range)
+          diagnostics.error(
+            .subscriptOutOfRange(name, value: value, extent: shape[dimension]), at: range)
         }
         resolved.append(.constant(value))
       case .index(let index):
@@ -635,7 +706,9 @@ private struct CheckPass {
       }
     }
     if outputs.isEmpty {
-      if let last = tree.statements.indices.last(where: { statementSymbol[$0] >= 0 && symbols[Int(statementSymbol[$0])].leaf == nil }) {
+      if let last = tree.statements.indices.last(where: {
+        statementSymbol[$0] >= 0 && symbols[Int(statementSymbol[$0])].leaf == nil
+      }) {
         outputs.append(Int(statementSymbol[last]))
       } else if !diagnostics.hasErrors {
         let end = tree.statements.last?.range.end ?? 0
@@ -650,7 +723,8 @@ private struct CheckPass {
     var used = [Bool](repeating: false, count: symbols.count)
     for reference in references where reference >= 0 { used[Int(reference)] = true }
     for output in outputs { used[output] = true }
-    for (index, symbol) in symbols.enumerated() where !used[index] && !Self.isReserved(symbol.name) {
+    for (index, symbol) in symbols.enumerated() where !used[index] && !Self.isReserved(symbol.name)
+    {
       diagnostics.warning(.unusedName(symbol.name, isLeaf: symbol.isLeaf), at: symbol.range)
     }
   }
@@ -663,7 +737,8 @@ private struct CheckPass {
     let defined = symbols.filter { $0.leaf != .free && $0.name.utf8.count >= 3 }.map(\.name)
     for symbol in symbols where symbol.leaf == .free && symbol.name.utf8.count >= 3 {
       if let suggestion = Suggestion.closest(to: symbol.name, among: defined) {
-        diagnostics.warning(.undefinedNameLooksLikeTypo(symbol.name, suggestion: suggestion), at: symbol.range)
+        diagnostics.warning(
+          .undefinedNameLooksLikeTypo(symbol.name, suggestion: suggestion), at: symbol.range)
       }
     }
   }

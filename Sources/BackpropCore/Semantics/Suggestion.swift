@@ -13,7 +13,9 @@ public enum Suggestion {
       let d = distance(target, bytes)
       // Nearest first; at equal distance, a mistyped letter (`Wl` for `W1`)
       // before a missing or extra one.
-      if d <= limit, best.map({ (d, lengthDifference) < ($0.distance, $0.lengthDifference) }) ?? true {
+      if d <= limit,
+        best.map({ (d, lengthDifference) < ($0.distance, $0.lengthDifference) }) ?? true
+      {
         best = (d, lengthDifference, candidate)
       }
     }

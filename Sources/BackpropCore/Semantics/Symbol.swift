@@ -14,7 +14,8 @@ public struct Symbol: Sendable {
   /// The extents, outermost first; `[]` for a scalar.
   public var shape: [Int] = []
 
-  public init(name: String, range: SourceRange, leaf: LeafKind? = nil, defaultValue: Double? = nil) {
+  public init(name: String, range: SourceRange, leaf: LeafKind? = nil, defaultValue: Double? = nil)
+  {
     self.name = name
     self.range = range
     self.leaf = leaf

@@ -61,7 +61,8 @@ public struct Lexer {
         offset += 1
       case UInt8(ascii: "#"):
         skipToEndOfLine()
-      case UInt8(ascii: "/") where offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "/"):
+      case UInt8(ascii: "/")
+      where offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "/"):
         skipToEndOfLine()
       default:
         return sawNewline
@@ -79,7 +80,9 @@ public struct Lexer {
   ///
   /// Whatever else sticks to a number (`2x`, `1.2.3`, `1e`) makes the whole run
   /// one invalid literal, which is a clearer message than two tokens.
-  private mutating func lexNumber(from start: Int, into diagnostics: inout DiagnosticList) -> Token.Kind {
+  private mutating func lexNumber(from start: Int, into diagnostics: inout DiagnosticList)
+    -> Token.Kind
+  {
     offset = start
     var valid = true
     let integerDigits = skipDigits()
@@ -91,7 +94,9 @@ public struct Lexer {
     }
     if offset < bytes.count && (bytes[offset] | 0x20) == UInt8(ascii: "e") {
       offset += 1
-      if offset < bytes.count && (bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-")) {
+      if offset < bytes.count
+        && (bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-"))
+      {
         offset += 1
       }
       if skipDigits() == 0 { valid = false }

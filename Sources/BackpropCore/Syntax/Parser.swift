@@ -29,7 +29,8 @@ public struct Parser {
   }
 
   /// Parses a whole file.
-  public static func parse(_ file: SourceFile, into diagnostics: inout DiagnosticList) -> SyntaxTree {
+  public static func parse(_ file: SourceFile, into diagnostics: inout DiagnosticList) -> SyntaxTree
+  {
     var parser = Parser(file)
     parser.parseProgram()
     diagnostics.append(contentsOf: parser.diagnostics)
@@ -93,7 +94,10 @@ public struct Parser {
     advance()  // the name
     advance()  // "="
     if current.kind == .leftBracket {
-      guard let list = parseList() else { return .assignment(name: name, nameRange: nameRange, indices: [], value: errorNode(at: current.range)) }
+      guard let list = parseList() else {
+        return .assignment(
+          name: name, nameRange: nameRange, indices: [], value: errorNode(at: current.range))
+      }
       return .listAssignment(name: name, nameRange: nameRange, list: list)
     }
     return .assignment(name: name, nameRange: nameRange, indices: [], value: parseExpression())
@@ -116,7 +120,8 @@ public struct Parser {
     advance()  // "="
     if current.kind == .leftBracket {
       report(.listNotAllowedHere, at: current.range)
-      return .assignment(name: name, nameRange: nameRange, indices: indices, value: errorNode(at: current.range))
+      return .assignment(
+        name: name, nameRange: nameRange, indices: indices, value: errorNode(at: current.range))
     }
     return .assignment(name: name, nameRange: nameRange, indices: indices, value: parseExpression())
   }
@@ -162,7 +167,11 @@ public struct Parser {
     var extents: [Int] = []
     repeat {
       guard current.kind == .number, let extent = wholeNumber(current.range) else {
-        if current.kind == .invalid { panicking = true } else { report(.expectedExtent(found: describe(current)), at: place(of: current)) }
+        if current.kind == .invalid {
+          panicking = true
+        } else {
+          report(.expectedExtent(found: describe(current)), at: place(of: current))
+        }
         return nil
       }
       // Reported here, under the digits; the checker leaves such a shape unset.
@@ -201,9 +210,14 @@ public struct Parser {
         parenDepth += 1
         // Two signed number literals, then `)`: anything else (`2 * 3`, a
         // name) is reported as not a literal, rather than as a missing `)`.
-        guard let a = parseSigned(), accept(.comma), let b = parseSigned(), current.kind == .rightParen else {
+        guard let a = parseSigned(), accept(.comma), let b = parseSigned(),
+          current.kind == .rightParen
+        else {
           parenDepth -= 1
-          if !panicking { report(.expectedInitializerArguments(word, found: describe(current)), at: place(of: current)) }
+          if !panicking {
+            report(
+              .expectedInitializerArguments(word, found: describe(current)), at: place(of: current))
+          }
           return false
         }
         parenDepth -= 1
@@ -250,8 +264,8 @@ public struct Parser {
   private mutating func parseList() -> ListLiteral? {
     let start = current.range.start
     var open: [(bracket: SourceRange, count: Int)] = []
-    var length: [Int?] = []        // each depth's item count, from its first list
-    var itemIsList: [Bool?] = []   // whether each depth holds lists or numbers
+    var length: [Int?] = []  // each depth's item count, from its first list
+    var itemIsList: [Bool?] = []  // whether each depth holds lists or numbers
     var values: [Double] = []
     parenDepth += 1
     defer { parenDepth -= 1 }
@@ -261,7 +275,10 @@ public struct Parser {
         return false
       }
       open.append((current.range, 0))
-      if length.count < open.count { length.append(nil); itemIsList.append(nil) }
+      if length.count < open.count {
+        length.append(nil)
+        itemIsList.append(nil)
+      }
       advance()
       if current.kind == .rightBracket {
         report(.emptyList, at: SourceRange(open[open.count - 1].bracket.start, current.range.end))
@@ -283,7 +300,9 @@ public struct Parser {
       }
       var itemStart = current.range.start
       guard let value = parseSigned() else {
-        if !panicking { report(.expectedListItem(found: describe(current)), at: place(of: current)) }
+        if !panicking {
+          report(.expectedListItem(found: describe(current)), at: place(of: current))
+        }
         return nil
       }
       guard itemIsList[d] != true else {
@@ -306,7 +325,9 @@ public struct Parser {
             panicking = true
           } else {
             let line = file.location(of: open[d].bracket.start).line
-            report(.expectedClosingBracket(openedAtLine: line, found: describe(current)), at: place(of: current))
+            report(
+              .expectedClosingBracket(openedAtLine: line, found: describe(current)),
+              at: place(of: current))
           }
           return nil
         }
@@ -319,7 +340,8 @@ public struct Parser {
         advance()
         open.removeLast()
         if open.isEmpty {
-          return ListLiteral(shape: length.map { $0 ?? 0 }, values: values, range: SourceRange(start, previousEnd))
+          return ListLiteral(
+            shape: length.map { $0 ?? 0 }, values: values, range: SourceRange(start, previousEnd))
         }
       }
     }
@@ -346,8 +368,10 @@ public struct Parser {
   /// A name was due after `keyword`; a line break there ends the statement.
   private mutating func expectedName(after keyword: String) {
     if current.newlineBefore && keyword != "," {
-      report(.expectedName(after: keyword, found: current.kind == .endOfFile ? "end of file" : "end of line"),
-             at: SourceRange(previousEnd, previousEnd))
+      report(
+        .expectedName(
+          after: keyword, found: current.kind == .endOfFile ? "end of file" : "end of line"),
+        at: SourceRange(previousEnd, previousEnd))
     } else if current.kind == .invalid {
       panicking = true
     } else {
@@ -375,7 +399,9 @@ public struct Parser {
         advance()
         return
       }
-      if current.newlineBefore && current.range.start > max(statementStart, lastErrorStart) { return }
+      if current.newlineBefore && current.range.start > max(statementStart, lastErrorStart) {
+        return
+      }
       advance()
     }
   }
@@ -442,7 +468,9 @@ public struct Parser {
       guard let value = numberValue(token.range) else { return errorNode(at: token.range) }
       return add(.number(value), token.range)
     case .identifier where follows.kind == .leftParen && sameLine:
-      if let reduction = Reduction(rawValue: file.text(token.range)) { return parseReduction(reduction) }
+      if let reduction = Reduction(rawValue: file.text(token.range)) {
+        return parseReduction(reduction)
+      }
       return parseCall()
     case .identifier where follows.kind == .leftBracket && sameLine:
       return parseElement()
@@ -485,7 +513,11 @@ public struct Parser {
         advance()
       } else {
         parenDepth -= 1
-        if token.kind == .invalid { panicking = true } else { report(.expectedSubscript(found: describe(token)), at: place(of: token)) }
+        if token.kind == .invalid {
+          panicking = true
+        } else {
+          report(.expectedSubscript(found: describe(token)), at: place(of: token))
+        }
         return errorNode(at: nameToken.range)
       }
     } while accept(.comma)
@@ -497,7 +529,9 @@ public struct Parser {
       report(.expectedSubscript(found: describe(current)), at: current.range)
       return errorNode(at: nameToken.range)
     }
-    guard expectClosing(.rightBracket, openedAt: open) else { return errorNode(at: nameToken.range) }
+    guard expectClosing(.rightBracket, openedAt: open) else {
+      return errorNode(at: nameToken.range)
+    }
     return add(
       .element(file.text(nameToken.range), nameRange: nameToken.range, subscripts: subscripts),
       SourceRange(nameToken.range.start, previousEnd))
@@ -518,8 +552,12 @@ public struct Parser {
     }
     if indices.isEmpty {
       parenDepth -= 1
-      if current.kind == .invalid { panicking = true } else {
-        report(.reductionNeedsIndex(reduction.rawValue), at: SourceRange(nameToken.range.start, current.range.end))
+      if current.kind == .invalid {
+        panicking = true
+      } else {
+        report(
+          .reductionNeedsIndex(reduction.rawValue),
+          at: SourceRange(nameToken.range.start, current.range.end))
       }
       return errorNode(at: nameToken.range)
     }
@@ -560,7 +598,8 @@ public struct Parser {
       return false
     }
     let line = file.location(of: open.start).line
-    report(.expectedClosingBracket(openedAtLine: line, found: describe(current)), at: place(of: current))
+    report(
+      .expectedClosingBracket(openedAtLine: line, found: describe(current)), at: place(of: current))
     return false
   }
 
@@ -572,7 +611,9 @@ public struct Parser {
       // The line ended without its ')': point at the end of that line, and let
       // the next line parse as the statement it probably is.
       let found = current.kind == .endOfFile ? "end of file" : "end of line"
-      report(.expectedClosingParen(openedAtLine: line, found: found), at: SourceRange(previousEnd, previousEnd))
+      report(
+        .expectedClosingParen(openedAtLine: line, found: found),
+        at: SourceRange(previousEnd, previousEnd))
     } else {
       report(.expectedClosingParen(openedAtLine: line, found: describe(current)), at: current.range)
     }
@@ -689,7 +730,8 @@ public struct Parser {
   private func describe(_ token: Token) -> String {
     switch token.kind {
     case .identifier, .number:
-      let text = file.text(SourceRange(token.range.start, min(token.range.end, token.range.start + 40)))
+      let text = file.text(
+        SourceRange(token.range.start, min(token.range.end, token.range.start + 40)))
       return "'\(text)'"
     case .endOfFile:
       return "end of file"

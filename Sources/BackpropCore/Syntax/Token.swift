@@ -3,21 +3,21 @@ public struct Token: Sendable {
   public enum Kind: Sendable, Equatable {
     case identifier
     case number
-    case keywordInput   // input
-    case keywordParam   // param
+    case keywordInput  // input
+    case keywordParam  // param
     case keywordOutput  // output
-    case plus           // +
-    case minus          // -
-    case star           // *
-    case slash          // /
-    case caret          // ^
-    case leftParen      // (
-    case rightParen     // )
-    case leftBracket    // [
-    case rightBracket   // ]
-    case comma          // ,
-    case equals         // =
-    case semicolon      // ;
+    case plus  // +
+    case minus  // -
+    case star  // *
+    case slash  // /
+    case caret  // ^
+    case leftParen  // (
+    case rightParen  // )
+    case leftBracket  // [
+    case rightBracket  // ]
+    case comma  // ,
+    case equals  // =
+    case semicolon  // ;
     /// A run of bytes that begins no token; the lexer has reported it.
     case invalid
     case endOfFile

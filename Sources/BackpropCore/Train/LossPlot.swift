@@ -30,16 +30,26 @@ public enum LossPlot {
       ("training loss", losses.map { (Double($0.step), $0.loss) })
     ]
     if let test = testLosses {
-      series.append(("test loss", zip(losses, test).compactMap { $1.isFinite ? (Double($0.step), $1) : nil }))
+      series.append(
+        ("test loss", zip(losses, test).compactMap { $1.isFinite ? (Double($0.step), $1) : nil }))
     }
     let values = series.flatMap { $0.points.map(\.1) }.filter(\.isFinite)
     let steps = losses.map { Double($0.step) }
     let x = linearAxis(steps.min() ?? 1, steps.max() ?? 1, integers: true)
-    let logarithmic = !values.isEmpty && values.allSatisfy { $0 > 0 } && (values.max()! / values.min()!) > 100
-    let y = logarithmic ? logAxis(values.min()!, values.max()!) : linearAxis(values.min() ?? 0, values.max() ?? 0, integers: false)
+    let logarithmic =
+      !values.isEmpty && values.allSatisfy { $0 > 0 } && (values.max()! / values.min()!) > 100
+    let y =
+      logarithmic
+      ? logAxis(values.min()!, values.max()!)
+      : linearAxis(values.min() ?? 0, values.max() ?? 0, integers: false)
 
-    let plot = (left: margin.left, right: width - margin.right, top: margin.top, bottom: height - margin.bottom)
-    func px(_ v: Double) -> Double { plot.left + (v - x.low) / (x.high - x.low) * (plot.right - plot.left) }
+    let plot = (
+      left: margin.left, right: width - margin.right, top: margin.top,
+      bottom: height - margin.bottom
+    )
+    func px(_ v: Double) -> Double {
+      plot.left + (v - x.low) / (x.high - x.low) * (plot.right - plot.left)
+    }
     func py(_ v: Double) -> Double {
       let t = logarithmic ? Foundation.log10(v) : v
       return plot.bottom - (t - y.low) / (y.high - y.low) * (plot.bottom - plot.top)
@@ -54,29 +64,39 @@ public enum LossPlot {
     // Grid and ticks.
     for tick in x.ticks {
       let at = px(tick.value)
-      out += "<line x1=\"\(f(at))\" y1=\"\(f(plot.top))\" x2=\"\(f(at))\" y2=\"\(f(plot.bottom))\" stroke=\"#e5e5e5\"/>\n"
-      out += "<text class=\"x-tick\" x=\"\(f(at))\" y=\"\(f(plot.bottom + 18))\" text-anchor=\"middle\">\(tick.label)</text>\n"
+      out +=
+        "<line x1=\"\(f(at))\" y1=\"\(f(plot.top))\" x2=\"\(f(at))\" y2=\"\(f(plot.bottom))\" stroke=\"#e5e5e5\"/>\n"
+      out +=
+        "<text class=\"x-tick\" x=\"\(f(at))\" y=\"\(f(plot.bottom + 18))\" text-anchor=\"middle\">\(tick.label)</text>\n"
     }
     for tick in y.ticks {
       let at = plot.bottom - (tick.value - y.low) / (y.high - y.low) * (plot.bottom - plot.top)
-      out += "<line x1=\"\(f(plot.left))\" y1=\"\(f(at))\" x2=\"\(f(plot.right))\" y2=\"\(f(at))\" stroke=\"#e5e5e5\"/>\n"
-      out += "<text class=\"y-tick\" x=\"\(f(plot.left - 8))\" y=\"\(f(at + 4))\" text-anchor=\"end\">\(tick.label)</text>\n"
+      out +=
+        "<line x1=\"\(f(plot.left))\" y1=\"\(f(at))\" x2=\"\(f(plot.right))\" y2=\"\(f(at))\" stroke=\"#e5e5e5\"/>\n"
+      out +=
+        "<text class=\"y-tick\" x=\"\(f(plot.left - 8))\" y=\"\(f(at + 4))\" text-anchor=\"end\">\(tick.label)</text>\n"
     }
-    out += "<rect x=\"\(f(plot.left))\" y=\"\(f(plot.top))\" width=\"\(f(plot.right - plot.left))\" height=\"\(f(plot.bottom - plot.top))\" fill=\"none\" stroke=\"#333\"/>\n"
-    out += "<text x=\"\(f((plot.left + plot.right) / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">step</text>\n"
+    out +=
+      "<rect x=\"\(f(plot.left))\" y=\"\(f(plot.top))\" width=\"\(f(plot.right - plot.left))\" height=\"\(f(plot.bottom - plot.top))\" fill=\"none\" stroke=\"#333\"/>\n"
+    out +=
+      "<text x=\"\(f((plot.left + plot.right) / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">step</text>\n"
     let yLabel = logarithmic ? "loss (log scale)" : "loss"
-    out += "<text x=\"18\" y=\"\(f((plot.top + plot.bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(f((plot.top + plot.bottom) / 2)))\">\(yLabel)</text>\n"
+    out +=
+      "<text x=\"18\" y=\"\(f((plot.top + plot.bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(f((plot.top + plot.bottom) / 2)))\">\(yLabel)</text>\n"
     // The lines.
     for (k, line) in series.enumerated() {
       let points = line.points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-      out += "<polyline class=\"series\" data-name=\"\(line.name)\" fill=\"none\" stroke=\"\(colors[k])\" stroke-width=\"1.5\" points=\"\(points)\"/>\n"
+      out +=
+        "<polyline class=\"series\" data-name=\"\(line.name)\" fill=\"none\" stroke=\"\(colors[k])\" stroke-width=\"1.5\" points=\"\(points)\"/>\n"
     }
     if series.count > 1 {
       let left = plot.right - 130
-      out += "<rect x=\"\(f(left - 8))\" y=\"\(f(plot.top + 8))\" width=\"130\" height=\"46\" fill=\"white\" stroke=\"#999\"/>\n"
+      out +=
+        "<rect x=\"\(f(left - 8))\" y=\"\(f(plot.top + 8))\" width=\"130\" height=\"46\" fill=\"white\" stroke=\"#999\"/>\n"
       for (k, line) in series.enumerated() {
         let at = plot.top + 24 + Double(k) * 18
-        out += "<line x1=\"\(f(left))\" y1=\"\(f(at - 4))\" x2=\"\(f(left + 24))\" y2=\"\(f(at - 4))\" stroke=\"\(colors[k])\" stroke-width=\"1.5\"/>\n"
+        out +=
+          "<line x1=\"\(f(left))\" y1=\"\(f(at - 4))\" x2=\"\(f(left + 24))\" y2=\"\(f(at - 4))\" stroke=\"\(colors[k])\" stroke-width=\"1.5\"/>\n"
         out += "<text x=\"\(f(left + 32))\" y=\"\(f(at))\">\(line.name)</text>\n"
       }
     }

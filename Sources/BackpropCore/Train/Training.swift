@@ -33,7 +33,8 @@ public struct Training: Sendable {
       switch self {
       case .sgd: []
       case .momentum(let beta): [("momentum", beta)]
-      case .adam(let beta1, let beta2, let epsilon): [("beta1", beta1), ("beta2", beta2), ("eps", epsilon)]
+      case .adam(let beta1, let beta2, let epsilon):
+        [("beta1", beta1), ("beta2", beta2), ("eps", epsilon)]
       }
     }
   }
@@ -67,7 +68,8 @@ public struct Training: Sendable {
 
     public init(
       learningRate: Double, length: Length, batch: Int? = nil, every: Int? = nil,
-      rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0, threads: Int = Options.allCores
+      rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0,
+      threads: Int = Options.allCores
     ) {
       self.threads = max(1, threads)
       self.learningRate = learningRate
@@ -181,7 +183,8 @@ public struct Training: Sendable {
         progress(step, loss, held)
       }
       for k in elements.indices {
-        let p = moments.update(k, evaluator.parameter(k), gradient: evaluator.gradient[k], step: step, options)
+        let p = moments.update(
+          k, evaluator.parameter(k), gradient: evaluator.gradient[k], step: step, options)
         guard p.isFinite else { throw parameterDivergence(step: step, element: k, value: p) }
         evaluator.setParameter(k, p)
       }
@@ -190,7 +193,8 @@ public struct Training: Sendable {
     let epochs: Int? = if case .epochs(let e) = options.length { e } else { nil }
     return Result(
       steps: steps, epochs: epochs, rule: options.rule, learningRate: options.learningRate,
-      losses: losses, testLosses: test == nil ? nil : testLosses, finalLoss: finalLoss, finalTestLoss: evaluator.testLoss(),
+      losses: losses, testLosses: test == nil ? nil : testLosses, finalLoss: finalLoss,
+      finalTestLoss: evaluator.testLoss(),
       parameters: parameters.map { p in
         let elements = layout.input(p)..<layout.input(p, element: layout.leaves[p].size)
         return (p, Array(evaluator.workspace.memory[elements]))
@@ -277,7 +281,10 @@ public struct Training: Sendable {
     /// The cells, row after row.
     private let table: [Double]
 
-    init(_ training: Training, leaves base: [Double], data: TrainingData?, test: TrainingData?, threads: Int) {
+    init(
+      _ training: Training, leaves base: [Double], data: TrainingData?, test: TrainingData?,
+      threads: Int
+    ) {
       self.training = training
       let machine = training.machine
       let layout = machine.layout
@@ -296,15 +303,18 @@ public struct Training: Sendable {
       // (The first is the training's own, used here only between blocks.)
       let columns = columns
       workers = (0..<threads).map { t in
-        Worker(t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
-               elements: training.elements, lossOffset: training.lossOffset)
+        Worker(
+          t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
+          elements: training.elements, lossOffset: training.lossOffset)
       }
       table = rows.flatMap { $0 }
     }
 
     func parameter(_ k: Int) -> Double { workspace.memory[training.elements[k].input] }
 
-    mutating func setParameter(_ k: Int, _ value: Double) { workspace.memory[training.elements[k].input] = value }
+    mutating func setParameter(_ k: Int, _ value: Double) {
+      workspace.memory[training.elements[k].input] = value
+    }
 
     /// Mean loss and gradient over `indices`; a row whose loss or partials
     /// are not finite stops training, at `step` (nil: the final loss).
@@ -313,7 +323,9 @@ public struct Training: Sendable {
       var loss = 0.0
       // Only the parameters change between evaluations.
       for w in workers.indices {
-        for element in training.elements { workers[w].workspace.memory[element.input] = workspace.memory[element.input] }
+        for element in training.elements {
+          workers[w].workspace.memory[element.input] = workspace.memory[element.input]
+        }
       }
       var start = 0
       while start < indices.count {
@@ -322,7 +334,9 @@ public struct Training: Sendable {
         for j in 0..<(end - start) {
           let row = perRow[(j * width)..<(j * width + width)]
           guard row.allSatisfy(\.isFinite) else {
-            for (c, input) in columns.enumerated() { workspace.memory[input] = rows[indices[start + j]][c] }
+            for (c, input) in columns.enumerated() {
+              workspace.memory[input] = rows[indices[start + j]][c]
+            }
             training.machine.run(&workspace)
             throw training.divergence(step: step, &workspace)
           }
@@ -353,11 +367,16 @@ public struct Training: Sendable {
                 var worker = (shared.workers.baseAddress! + t).move()
                 let count = shared.block.count
                 for j in (count * t / threads)..<(count * (t + 1) / threads) {
-                  worker.run(row: shared.block[j], of: shared.table, into: shared.perRow, at: j * width)
+                  worker.run(
+                    row: shared.block[j], of: shared.table, into: shared.perRow, at: j * width)
                 }
                 (shared.workers.baseAddress! + t).initialize(to: worker)
               }
-              if threads == 1 { share(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: share) }
+              if threads == 1 {
+                share(0)
+              } else {
+                DispatchQueue.concurrentPerform(iterations: threads, execute: share)
+              }
             }
           }
         }
@@ -395,7 +414,8 @@ public struct Training: Sendable {
     let lossOffset: Int
 
     init(
-      _ machine: Interpreter.Machine, input: [Double], columns: [Int], elements: [(input: Int, gradient: Int?)],
+      _ machine: Interpreter.Machine, input: [Double], columns: [Int],
+      elements: [(input: Int, gradient: Int?)],
       lossOffset: Int
     ) {
       self.machine = machine
@@ -409,13 +429,16 @@ public struct Training: Sendable {
 
     /// Runs row `r` of `table`; its loss and partials go to `results[offset...]`.
     mutating func run(
-      row r: Int, of table: UnsafeBufferPointer<Double>, into results: UnsafeMutableBufferPointer<Double>, at offset: Int
+      row r: Int, of table: UnsafeBufferPointer<Double>,
+      into results: UnsafeMutableBufferPointer<Double>, at offset: Int
     ) {
       let cells = r * columns.count
       for (c, input) in columns.enumerated() { workspace.memory[input] = table[cells + c] }
       machine.run(&workspace)
       results[offset] = workspace.memory[lossOffset]
-      for (k, partial) in partials.enumerated() { results[offset + 1 + k] = partial.map { workspace.memory[$0] } ?? 0 }
+      for (k, partial) in partials.enumerated() {
+        results[offset + 1 + k] = partial.map { workspace.memory[$0] } ?? 0
+      }
     }
   }
 
@@ -441,7 +464,9 @@ public struct Training: Sendable {
 
     /// Parameter element `k`'s new value, from its value `p` and mean gradient `g`
     /// at step `t` (from 1), exactly as SPEC §5 writes each rule.
-    mutating func update(_ k: Int, _ p: Double, gradient g: Double, step t: Int, _ options: Options) -> Double {
+    mutating func update(_ k: Int, _ p: Double, gradient g: Double, step t: Int, _ options: Options)
+      -> Double
+    {
       let lr = options.learningRate
       switch options.rule {
       case .sgd:
@@ -464,9 +489,13 @@ public struct Training: Sendable {
     let layout = machine.layout
     let input = elements[k].input
     let leaf = layout.leaves[layout.leaf(containing: input) ?? 0]
-    return Divergence(diagnostic: Diagnostic(
-      .error, .parameterDiverged(step: step, name: leaf.elementName(input - leaf.offset), value: NumberFormat.shortest(value)),
-      at: program.symbols[leaf.symbol].range))
+    return Divergence(
+      diagnostic: Diagnostic(
+        .error,
+        .parameterDiverged(
+          step: step, name: leaf.elementName(input - leaf.offset),
+          value: NumberFormat.shortest(value)),
+        at: program.symbols[leaf.symbol].range))
   }
 
   /// Where the first non-finite value of this evaluation arose: the run again,
@@ -481,32 +510,41 @@ public struct Training: Sendable {
       }
     }
     // Only a non-finite input could escape the watch; then blame the loss.
-    let loss = program.kernels.lazy.compactMap { k in k.storedValue(.output(0)).map { k[$0] } }.first
-    let (instruction, value) = found ?? (loss ?? program.kernels[0].instructions[0], workspace.memory[lossOffset])
+    let loss = program.kernels.lazy.compactMap { k in k.storedValue(.output(0)).map { k[$0] } }
+      .first
+    let (instruction, value) =
+      found ?? (loss ?? program.kernels[0].instructions[0], workspace.memory[lossOffset])
     let (name, inDerivative) = program.origin(of: instruction)
     // What stopped training: the loss, else the first partial that is not finite.
     let lossName = program.symbols[program.outputs[0]].name
     var reported: ReportedValue?
     let layout = machine.layout
     if !watched.memory[lossOffset].isFinite {
-      reported = ReportedValue(name: "the loss '\(lossName)'", value: NumberFormat.shortest(watched.memory[lossOffset]))
-    } else if let (input, gradient) = elements.first(where: { $0.gradient.map { !watched.memory[$0].isFinite } ?? false }),
+      reported = ReportedValue(
+        name: "the loss '\(lossName)'", value: NumberFormat.shortest(watched.memory[lossOffset]))
+    } else if let (input, gradient) = elements.first(where: {
+      $0.gradient.map { !watched.memory[$0].isFinite } ?? false
+    }),
       let gradient, let leaf = layout.leaf(containing: input)
     {
       let element = layout.leaves[leaf].elementName(input - layout.leaves[leaf].offset)
-      reported = ReportedValue(name: "∂\(lossName)/∂\(element)", value: NumberFormat.shortest(watched.memory[gradient]))
+      reported = ReportedValue(
+        name: "∂\(lossName)/∂\(element)", value: NumberFormat.shortest(watched.memory[gradient]))
     }
-    return Divergence(diagnostic: Diagnostic(
-      .error,
-      .trainingDiverged(
-        step: step, reported: reported, arose: NumberFormat.shortest(value),
-        subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative),
-      at: instruction.range))
+    return Divergence(
+      diagnostic: Diagnostic(
+        .error,
+        .trainingDiverged(
+          step: step, reported: reported, arose: NumberFormat.shortest(value),
+          subject: inDerivative ? name : "'\(name)'", inDerivative: inDerivative),
+        at: instruction.range))
   }
 
   /// The program's text with each trained parameter's default replaced (or
   /// ` = v` inserted after its name), every other byte kept.
-  public static func rewrite(_ file: SourceFile, tree: SyntaxTree, symbols: [Symbol], result: Result) -> [UInt8] {
+  public static func rewrite(
+    _ file: SourceFile, tree: SyntaxTree, symbols: [Symbol], result: Result
+  ) -> [UInt8] {
     var edits: [(range: SourceRange, text: String)] = []
     for (symbol, values) in result.parameters {
       let name = symbols[symbol].name
@@ -515,7 +553,8 @@ public struct Training: Sendable {
           let leaf = leaves.first(where: { $0.name == name })
         else { continue }
         // An array's default becomes one nested list on one line (SPEC §6.6).
-        let text = symbols[symbol].shape.isEmpty
+        let text =
+          symbols[symbol].shape.isEmpty
           ? NumberFormat.shortest(values[0])
           : Evaluation.nested(values, symbols[symbol].shape, NumberFormat.shortest)
         if let range = leaf.defaultRange {
@@ -535,19 +574,25 @@ public struct Training: Sendable {
 
   /// `train --json`: one object.
   public static func json(_ result: Result, symbols: [Symbol]) -> String {
-    func list(_ values: [Double]) -> String { "[" + values.map(NumberFormat.json).joined(separator: ", ") + "]" }
+    func list(_ values: [Double]) -> String {
+      "[" + values.map(NumberFormat.json).joined(separator: ", ") + "]"
+    }
     let params = result.parameters.map { p in
-      "\"\(symbols[p.symbol].name)\": " + Evaluation.nested(p.values, symbols[p.symbol].shape, NumberFormat.json)
+      "\"\(symbols[p.symbol].name)\": "
+        + Evaluation.nested(p.values, symbols[p.symbol].shape, NumberFormat.json)
     }.joined(separator: ", ")
     let optimizer = ([("lr", result.learningRate)] + result.rule.hyperparameters)
       .map { "\"\($0.name)\": \(NumberFormat.json($0.value))" }
     var out = "{\n  \"steps\": \(result.steps),\n"
     if let epochs = result.epochs { out += "  \"epochs\": \(epochs),\n" }
-    out += "  \"optimizer\": {\"name\": \"\(result.rule.name)\", \(optimizer.joined(separator: ", "))},\n"
+    out +=
+      "  \"optimizer\": {\"name\": \"\(result.rule.name)\", \(optimizer.joined(separator: ", "))},\n"
     out += "  \"loss\": \(list(result.losses.map(\.loss))),\n"
     if let test = result.testLosses { out += "  \"test_loss\": \(list(test)),\n" }
     out += "  \"final_loss\": \(NumberFormat.json(result.finalLoss)),\n"
-    if let test = result.finalTestLoss { out += "  \"final_test_loss\": \(NumberFormat.json(test)),\n" }
+    if let test = result.finalTestLoss {
+      out += "  \"final_test_loss\": \(NumberFormat.json(test)),\n"
+    }
     out += "  \"params\": {\(params)}\n}\n"
     return out
   }

@@ -45,7 +45,8 @@ public struct TrainingData: Sendable {
         var b = i
         while a < b && (bytes[a] == 32 || bytes[a] == 9) { a += 1 }
         while b > a && (bytes[b - 1] == 32 || bytes[b - 1] == 9) { b -= 1 }
-        result.append((String(decoding: bytes[a..<b], as: UTF8.self), SourceRange(a, b == a ? a + 1 : b)))
+        result.append(
+          (String(decoding: bytes[a..<b], as: UTF8.self), SourceRange(a, b == a ? a + 1 : b)))
         cellStart = i + 1
       }
       return result
@@ -66,16 +67,23 @@ public struct TrainingData: Sendable {
     let before = diagnostics.errorCount
     for (cell, range) in cells(header) {
       var text = cell
-      if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = String(text.dropFirst().dropLast()) }
+      if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") {
+        text = String(text.dropFirst().dropLast())
+      }
       let parsed = ElementName(parsing: text)
       let name = parsed?.name ?? text
-      guard let (leaf, symbol) = inputs.first(where: { $0.element.name == name }).map({ ($0.offset, $0.element) }) else {
+      guard
+        let (leaf, symbol) = inputs.first(where: { $0.element.name == name }).map({
+          ($0.offset, $0.element)
+        })
+      else {
         let suggestion = Suggestion.closest(to: name, among: inputs.map(\.element.name))
         diagnostics.error(.dataUnknownColumn(text, suggestion: suggestion), at: range)
         continue
       }
       let element = parsed?.element ?? []
-      guard element.count == symbol.shape.count, zip(element, symbol.shape).allSatisfy({ $0 < $1 }) else {
+      guard element.count == symbol.shape.count, zip(element, symbol.shape).allSatisfy({ $0 < $1 })
+      else {
         diagnostics.error(.dataColumnElement(text, shape: symbol.shape), at: range)
         continue
       }
@@ -91,10 +99,13 @@ public struct TrainingData: Sendable {
     for (leaf, range) in firstColumn.sorted(by: { $0.value.start < $1.value.start }) {
       let symbol = program.symbols[leaf]
       let given = Set(columns.filter { $0.leaf == leaf }.map(\.element))
-      if given.count < symbol.size, let absent = (0..<symbol.size).first(where: { !given.contains($0) }) {
+      if given.count < symbol.size,
+        let absent = (0..<symbol.size).first(where: { !given.contains($0) })
+      {
         let missing = Layout.elementName(symbol.name, Layout.element(absent, shape: symbol.shape))
         diagnostics.error(
-          .dataPartialArray(symbol.name, present: given.count, size: symbol.size, missing: missing), at: range)
+          .dataPartialArray(symbol.name, present: given.count, size: symbol.size, missing: missing),
+          at: range)
       }
     }
     let width = cells(header).count

@@ -52,7 +52,8 @@ struct ArrayProgram {
   var source: String {
     var lines = leaves.map(\.declaration)
     for statement in statements {
-      let left = statement.left.isEmpty ? "" : "[" + statement.left.map(\.name).joined(separator: ", ") + "]"
+      let left =
+        statement.left.isEmpty ? "" : "[" + statement.left.map(\.name).joined(separator: ", ") + "]"
       lines.append("\(statement.name)\(left) = \(Self.text(statement.body))")
     }
     lines.append("output " + outputs.joined(separator: ", "))
@@ -109,7 +110,9 @@ struct ArrayProgram {
     for leaf in leaves {
       let keyword = leaf.kind == .param ? "param" : "input"
       for point in Self.points(leaf.shape) {
-        lines.append("\(keyword) \(Self.elementName(leaf.name, point)) = \(NumberFormat.shortest(values[next]))")
+        lines.append(
+          "\(keyword) \(Self.elementName(leaf.name, point)) = \(NumberFormat.shortest(values[next]))"
+        )
         next += 1
       }
     }
@@ -123,8 +126,11 @@ struct ArrayProgram {
       }
     }
     let shapes = Dictionary(
-      uniqueKeysWithValues: leaves.map { ($0.name, $0.shape) } + statements.map { ($0.name, $0.left.map(\.extent)) })
-    let elements = outputs.flatMap { name in Self.points(shapes[name] ?? []).map { Self.elementName(name, $0) } }
+      uniqueKeysWithValues: leaves.map { ($0.name, $0.shape) }
+        + statements.map { ($0.name, $0.left.map(\.extent)) })
+    let elements = outputs.flatMap { name in
+      Self.points(shapes[name] ?? []).map { Self.elementName(name, $0) }
+    }
     lines.append("output " + elements.joined(separator: ", "))
     return lines.joined(separator: "\n") + "\n"
   }
@@ -146,8 +152,12 @@ struct ArrayProgram {
     case .apply(let template, let operands):
       return Self.fill(template, operands.map { scalarText($0, environment, &lines, &helpers) })
     case .reduction(let logsumexp, let indices, let body):
-      guard let index = indices.first else { return scalarText(body, environment, &lines, &helpers) }
-      let inner: Expression = indices.count == 1 ? body : .reduction(logsumexp: logsumexp, indices: Array(indices.dropFirst()), body: body)
+      guard let index = indices.first else {
+        return scalarText(body, environment, &lines, &helpers)
+      }
+      let inner: Expression =
+        indices.count == 1
+        ? body : .reduction(logsumexp: logsumexp, indices: Array(indices.dropFirst()), body: body)
       let terms = (0..<index.extent).map { v -> String in
         var here = environment
         here[index.name] = v
@@ -187,7 +197,8 @@ struct ArrayProgramGenerator {
   static let unary = [
     "-($0)", "($0)^2", "($0)^3", "(0.5 + ($0)^2)^-1", "exp(tanh($0))", "log(1.1 + ($0)^2)",
     "sqrt(0.5 + ($0)^2)", "sin($0)", "cos($0)", "tan(0.7 * tanh($0))", "tanh($0)", "sigmoid($0)",
-    "relu($0)", "abs($0)", "softplus($0)", "asin(0.9 * tanh($0))", "acos(0.9 * tanh($0))", "atan($0)",
+    "relu($0)", "abs($0)", "softplus($0)", "asin(0.9 * tanh($0))", "acos(0.9 * tanh($0))",
+    "atan($0)",
     "sinh(tanh($0))", "cosh(tanh($0))", "log1p(($0)^2)", "expm1(tanh($0))", "$0 * $0",
   ]
   static let binary = [
@@ -205,7 +216,10 @@ struct ArrayProgramGenerator {
     extents = pool
     var leaves: [ArrayProgram.Leaf] = []
     for l in 0..<Int.random(in: 1...4, using: &rng) {
-      let rank = l == 0 ? Int.random(in: 1...3, using: &rng) : [0, 0, 1, 1, 1, 2, 2, 2, 3].randomElement(using: &rng)!
+      let rank =
+        l == 0
+        ? Int.random(in: 1...3, using: &rng)
+        : [0, 0, 1, 1, 1, 2, 2, 2, 3].randomElement(using: &rng)!
       let shape = (0..<rank).map { _ in pool.randomElement(using: &rng)! }
       leaves.append(leaf("a\(l)", shape))
       arrays.append((leaves[l].name, shape))
@@ -253,20 +267,33 @@ struct ArrayProgramGenerator {
     }
     let declared = "\(name)[\(shape.map(String.init).joined(separator: ", "))]"
     switch Int.random(in: 0..<8, using: &rng) {
-    case 0: return .init(name: name, kind: .input, shape: shape, declaration: "input \(declared) = \(list(shape))")
-    case 1: return .init(name: name, kind: .param, shape: shape, declaration: "param \(declared) = \(list(shape))")
-    case 2: return .init(name: name, kind: .plain, shape: shape, declaration: "\(name) = \(list(shape))")
-    case 3: return .init(name: name, kind: .input, shape: shape, declaration: "input \(declared) = \(number())")
+    case 0:
+      return .init(
+        name: name, kind: .input, shape: shape, declaration: "input \(declared) = \(list(shape))")
+    case 1:
+      return .init(
+        name: name, kind: .param, shape: shape, declaration: "param \(declared) = \(list(shape))")
+    case 2:
+      return .init(name: name, kind: .plain, shape: shape, declaration: "\(name) = \(list(shape))")
+    case 3:
+      return .init(
+        name: name, kind: .input, shape: shape, declaration: "input \(declared) = \(number())")
     default:
-      let initialiser = ["xavier", "he", "uniform(-1, 1.5)", "normal(0.25, 0.5)", "uniform(-0.5, 0.5)"]
-        .randomElement(using: &rng)!
-      return .init(name: name, kind: .param, shape: shape, declaration: "param \(declared) = \(initialiser)")
+      let initialiser = [
+        "xavier", "he", "uniform(-1, 1.5)", "normal(0.25, 0.5)", "uniform(-0.5, 0.5)",
+      ]
+      .randomElement(using: &rng)!
+      return .init(
+        name: name, kind: .param, shape: shape, declaration: "param \(declared) = \(initialiser)")
     }
   }
 
   /// `count` index names not bound in `scope`, each with an extent some array has.
-  private mutating func fresh(_ count: Int, avoiding scope: [ArrayProgram.Index]) -> [ArrayProgram.Index] {
-    var free = Self.indexNames.filter { name in !scope.contains { $0.name == name } }.shuffled(using: &rng)
+  private mutating func fresh(_ count: Int, avoiding scope: [ArrayProgram.Index]) -> [ArrayProgram
+    .Index]
+  {
+    var free = Self.indexNames.filter { name in !scope.contains { $0.name == name } }.shuffled(
+      using: &rng)
     return (0..<count).map { _ in
       ArrayProgram.Index(name: free.removeLast(), extent: extents.randomElement(using: &rng)!)
     }
@@ -293,7 +320,9 @@ struct ArrayProgramGenerator {
     }
   }
 
-  private mutating func subscripts(_ shape: [Int], _ scope: [ArrayProgram.Index]) -> [ArrayProgram.Subscript] {
+  private mutating func subscripts(_ shape: [Int], _ scope: [ArrayProgram.Index]) -> [ArrayProgram
+    .Subscript]
+  {
     shape.map { extent in
       let fitting = scope.filter { $0.extent == extent }
       if let index = fitting.randomElement(using: &rng), Int.random(in: 0..<8, using: &rng) != 0 {
@@ -322,7 +351,9 @@ struct ArrayProgramGenerator {
     return body
   }
 
-  private mutating func expression(_ scope: [ArrayProgram.Index], depth: Int) -> ArrayProgram.Expression {
+  private mutating func expression(_ scope: [ArrayProgram.Index], depth: Int)
+    -> ArrayProgram.Expression
+  {
     guard depth > 0 else { return operand(scope) }
     let choice = Int.random(in: 0..<40, using: &rng)
     switch choice {
@@ -341,7 +372,8 @@ struct ArrayProgramGenerator {
       body = covering(bound, body, scope + bound)
       reductionDepth -= 1
       used = outer.union(used.subtracting(bound.map(\.name)))
-      return .reduction(logsumexp: Int.random(in: 0..<4, using: &rng) == 0, indices: bound, body: body)
+      return .reduction(
+        logsumexp: Int.random(in: 0..<4, using: &rng) == 0, indices: bound, body: body)
     default:
       return .apply("$0 * $1", [expression(scope, depth: depth - 1), operand(scope)])
     }

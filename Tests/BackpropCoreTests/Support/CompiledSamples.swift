@@ -35,17 +35,22 @@ enum CompiledSamples {
     let file = Paths.sample(name)
     let compilation = Compilation(file)
     guard let program = compilation.program else { return nil }
-    return EmitRequest(optimizing: program, file: file, prefix: Naming.defaultPrefix(forPath: name + ".bp"))
+    return EmitRequest(
+      optimizing: program, file: file, prefix: Naming.defaultPrefix(forPath: name + ".bp"))
   }
 
   private static func buildC() -> Result<[String: NativeRun], NativeError> {
-    guard let cc = Run.tool("cc", "gcc", "clang") else { return .failure(.init(description: "no C compiler on PATH")) }
+    guard let cc = Run.tool("cc", "gcc", "clang") else {
+      return .failure(.init(description: "no C compiler on PATH"))
+    }
     let dir = Paths.scratch("c")
     var sources: [String] = []
     var driver = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
     var calls = ""
     for name in Paths.sampleNames {
-      guard let request = request(name) else { return .failure(.init(description: "\(name).bp does not compile")) }
+      guard let request = request(name) else {
+        return .failure(.init(description: "\(name).bp does not compile"))
+      }
       let emitted = CEmitter.emit(request, headerName: "\(name).h")
       try? Data(emitted.header.utf8).write(to: dir.appendingPathComponent("\(name).h"))
       try? Data(emitted.source.utf8).write(to: dir.appendingPathComponent("\(name).c"))
@@ -53,7 +58,8 @@ enum CompiledSamples {
       let prefix = Naming.cPrefix(request.prefix)
       let macro = prefix.uppercased()
       driver += "#include \"\(name).h\"\n"
-      calls += "    run(\"\(name)\", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(prefix)_fill_defaults, \(prefix)_forward, \(prefix)_gradient);\n"
+      calls +=
+        "    run(\"\(name)\", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(prefix)_fill_defaults, \(prefix)_forward, \(prefix)_gradient);\n"
       calls += """
             batch("\(name)", \(macro)_NUM_INPUTS, \(macro)_NUM_OUTPUTS, \(macro)_WORK_SIZE, \(prefix)_fill_defaults,
                   \(prefix)_forward_work, \(prefix)_gradient_work, \(prefix)_forward_batch, \(prefix)_gradient_batch,
@@ -136,12 +142,15 @@ enum CompiledSamples {
       """
     try? Data(driver.utf8).write(to: dir.appendingPathComponent("main.c"))
     do {
-      let compile = try Run.process(cc, cFlags + ["-o", "driver", "main.c"] + sources + ["-lm"], directory: dir)
+      let compile = try Run.process(
+        cc, cFlags + ["-o", "driver", "main.c"] + sources + ["-lm"], directory: dir)
       guard compile.status == 0 else {
         return .failure(.init(description: "cc failed on the generated C:\n\(compile.stderr)"))
       }
       let run = try Run.process(dir.appendingPathComponent("driver").path, [], directory: dir)
-      guard run.status == 0 else { return .failure(.init(description: "the C driver failed: \(run.stderr)")) }
+      guard run.status == 0 else {
+        return .failure(.init(description: "the C driver failed: \(run.stderr)"))
+      }
       return .success(NativeRun.parse(run.stdout))
     } catch {
       return .failure(.init(description: "\(error)"))
@@ -149,7 +158,9 @@ enum CompiledSamples {
   }
 
   private static func buildSwift() -> Result<[String: NativeRun], NativeError> {
-    guard let swiftc = Run.tool("swiftc") else { return .failure(.init(description: "no swiftc on PATH")) }
+    guard let swiftc = Run.tool("swiftc") else {
+      return .failure(.init(description: "no swiftc on PATH"))
+    }
     let dir = Paths.scratch("swift")
     var files: [String] = []
     var main = """
@@ -165,7 +176,9 @@ enum CompiledSamples {
 
       """
     for name in Paths.sampleNames {
-      guard let request = request(name) else { return .failure(.init(description: "\(name).bp does not compile")) }
+      guard let request = request(name) else {
+        return .failure(.init(description: "\(name).bp does not compile"))
+      }
       let source = SwiftEmitter.emit(request)
       try? Data(source.utf8).write(to: dir.appendingPathComponent("\(name).swift"))
       files.append("\(name).swift")
@@ -231,13 +244,17 @@ enum CompiledSamples {
     try? Data(main.utf8).write(to: dir.appendingPathComponent("main.swift"))
     do {
       let compile = try Run.process(
-        swiftc, ["-warnings-as-errors", "-module-name", "Generated", "-o", "driver", "main.swift"] + files,
+        swiftc,
+        ["-warnings-as-errors", "-module-name", "Generated", "-o", "driver", "main.swift"] + files,
         directory: dir)
       guard compile.status == 0 else {
-        return .failure(.init(description: "swiftc failed on the generated Swift:\n\(compile.stderr)"))
+        return .failure(
+          .init(description: "swiftc failed on the generated Swift:\n\(compile.stderr)"))
       }
       let run = try Run.process(dir.appendingPathComponent("driver").path, [], directory: dir)
-      guard run.status == 0 else { return .failure(.init(description: "the Swift driver failed: \(run.stderr)")) }
+      guard run.status == 0 else {
+        return .failure(.init(description: "the Swift driver failed: \(run.stderr)"))
+      }
       return .success(NativeRun.parse(run.stdout))
     } catch {
       return .failure(.init(description: "\(error)"))

@@ -39,7 +39,8 @@ struct ProgramGenerator {
     var lines: [String] = []
     let leafCount = Int.random(in: 1...6, using: &rng)
     for i in 0..<leafCount {
-      let value = NumberFormat.shortest((Double.random(in: -2...2, using: &rng) * 1000).rounded() / 1000)
+      let value = NumberFormat.shortest(
+        (Double.random(in: -2...2, using: &rng) * 1000).rounded() / 1000)
       switch Int.random(in: 0..<3, using: &rng) {
       case 0: lines.append("x\(i) = \(value)")
       case 1: lines.append("input x\(i) = \(value)")
@@ -57,7 +58,9 @@ struct ProgramGenerator {
     }
     // One to four outputs, named or anonymous, the last statement always among them.
     var outputs = Set([defined.last ?? "x0"])
-    for _ in 0..<Int.random(in: 0...3, using: &rng) { outputs.insert(defined.randomElement(using: &rng) ?? "x0") }
+    for _ in 0..<Int.random(in: 0...3, using: &rng) {
+      outputs.insert(defined.randomElement(using: &rng) ?? "x0")
+    }
     let ordered = outputs.sorted()
     if Bool.random(using: &rng) {
       lines.append("output " + ordered.joined(separator: ", "))

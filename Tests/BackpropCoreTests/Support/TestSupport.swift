@@ -158,7 +158,8 @@ enum Backpropc {
       "the backpropc executable was not found; looked at \(candidates.map(\.path)). Run 'swift build --build-tests' first.",
       sourceLocation: sourceLocation)
     return try Run.process(
-      executable.path, arguments, stdin: Data(stdin.utf8), directory: directory, timeLimit: timeLimit)
+      executable.path, arguments, stdin: Data(stdin.utf8), directory: directory,
+      timeLimit: timeLimit)
   }
 }
 
@@ -176,11 +177,15 @@ enum Golden {
       return
     }
     guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-      Issue.record("no golden \(name); run UPDATE_GOLDEN=1 swift test --filter Golden", sourceLocation: sourceLocation)
+      Issue.record(
+        "no golden \(name); run UPDATE_GOLDEN=1 swift test --filter Golden",
+        sourceLocation: sourceLocation)
       return
     }
     if expected != actual {
-      Issue.record("\(name) differs from its golden:\n\(lineDiff(expected, actual))", sourceLocation: sourceLocation)
+      Issue.record(
+        "\(name) differs from its golden:\n\(lineDiff(expected, actual))",
+        sourceLocation: sourceLocation)
     }
   }
 
@@ -194,7 +199,10 @@ enum Golden {
       case .remove(let offset, let line, _): out.append("-\(offset + 1): \(line)")
       case .insert(let offset, let line, _): out.append("+\(offset + 1): \(line)")
       }
-      if out.count > 40 { out.append("…"); break }
+      if out.count > 40 {
+        out.append("…")
+        break
+      }
     }
     return out.joined(separator: "\n")
   }
@@ -203,17 +211,24 @@ enum Golden {
 /// The pipeline, as the tests drive it.
 extension Compilation {
   /// Compiles source that must be free of errors.
-  static func valid(_ source: String, name: String = "test.bp", sourceLocation: SourceLocation = #_sourceLocation) throws -> (Compilation, Program) {
+  static func valid(
+    _ source: String, name: String = "test.bp", sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> (Compilation, Program) {
     let compilation = Compilation(name: name, source: source)
     let rendered = compilation.diagnostics.rendered(in: compilation.file)
-    try #require(!compilation.diagnostics.hasErrors, "unexpected errors:\n\(rendered)", sourceLocation: sourceLocation)
+    try #require(
+      !compilation.diagnostics.hasErrors, "unexpected errors:\n\(rendered)",
+      sourceLocation: sourceLocation)
     return (compilation, try #require(compilation.program, sourceLocation: sourceLocation))
   }
 
   /// Evaluates with defaults overridden by `settings`; fails the test on errors.
-  func evaluation(_ settings: [String: Double] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> Evaluation {
+  func evaluation(
+    _ settings: [String: Double] = [:], sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> Evaluation {
     var diagnostics = DiagnosticList()
-    let leaves = try #require(leafValues(settings, into: &diagnostics), sourceLocation: sourceLocation)
+    let leaves = try #require(
+      leafValues(settings, into: &diagnostics), sourceLocation: sourceLocation)
     return try #require(evaluate(leaves, into: &diagnostics), sourceLocation: sourceLocation)
   }
 }

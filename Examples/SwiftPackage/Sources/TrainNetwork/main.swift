@@ -13,7 +13,8 @@ var output = [Double](repeating: 0, count: Network.numOutputs)
 var gradient = [Double](repeating: 0, count: Network.numOutputs * Network.numInputs)
 
 // The elements of `input` that training moves: those of the `param` leaves.
-let W2 = Network.leaves.first { $0.name == "W2" }!
+// W2, the second layer's weights.
+let secondLayer = Network.leaves.first { $0.name == "W2" }!
 let params = Network.leaves.filter { $0.name == "W1" || $0.name == "W2" }
   .flatMap { $0.offset..<$0.offset + $0.size }
 
@@ -24,7 +25,7 @@ for step in 1...steps {
   stepLoss = output[0]
   if step == 1 || step % 2_000 == 0 { print("step \(step): loss \(stepLoss)") }
   for i in params { input[i] -= rate * gradient[i] }
-  if step == 1 { w5AfterOneStep = input[W2.offset] }  // W2[0, 0], SPEC §4's w5
+  if step == 1 { w5AfterOneStep = input[secondLayer.offset] }  // W2[0, 0], SPEC §4's w5
 }
 Network.forward(input, &output)
 print("trained \(steps) steps; final loss \(output[0])")
