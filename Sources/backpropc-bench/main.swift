@@ -79,7 +79,7 @@ case "compile":
       exit(1)
     }
     _ = emitted
-    statements = tree.statements.count
+    statements = tree.statementCount
     for (name, value) in t { phases[name, default: []].append(value) }
     total.append(t.map { $0.1 }.reduce(0, +))
   }
@@ -121,7 +121,7 @@ case "interpret":
     return Double(count) / elapsed
   }
   print(
-    "gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.kernels.map(\.instructions.count).reduce(0, +))"
+    "gradient_per_s=\(String(format: "%.0f", rate(gradient))) forward_per_s=\(String(format: "%.0f", rate(forward))) instructions=\(gradient.instructionCount)"
   )
 
 default:

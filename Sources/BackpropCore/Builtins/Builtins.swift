@@ -10,7 +10,7 @@ import Foundation
 /// turns into IR.
 ///
 /// `pow(a, b)` is not here: it is the `^` operator (see ``Callee``).
-public enum Builtin: String, CaseIterable, Hashable, Sendable {
+enum Builtin: String, CaseIterable, Hashable, Sendable {
   case exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, abs, softplus, min, max
   case asin, acos, atan, sinh, cosh, log1p, expm1
 
@@ -39,7 +39,7 @@ public enum Builtin: String, CaseIterable, Hashable, Sendable {
 }
 
 /// How one target language spells a builtin.
-public enum Spelling: Sendable {
+enum Spelling: Sendable {
   /// a function of the language's math library, called as `name(x)`
   case library(String)
   /// a small function the emitter writes into the generated file once, if used
@@ -47,32 +47,32 @@ public enum Spelling: Sendable {
 }
 
 /// One row of the builtin table.
-public struct BuiltinSpec: Sendable {
-  public typealias Value = @Sendable (_ x: Double, _ y: Double) -> Double
+struct BuiltinSpec: Sendable {
+  typealias Value = @Sendable (_ x: Double, _ y: Double) -> Double
   /// Contributions to the adjoints of the first and second argument, as
   /// ``Rule``s in the upstream adjoint `g`, the arguments `x` and `y` and the
   /// call's result `r`. `nil` means "no contribution" (a structural zero,
   /// never a `0` constant).
-  public typealias Adjoint = (x: Rule?, y: Rule?)
+  typealias Adjoint = (x: Rule?, y: Rule?)
 
-  public var arity: Int
-  public var callable: Bool
-  public var value: Value
-  public var adjoint: Adjoint
-  public var swift: Spelling
-  public var c: Spelling
+  var arity: Int
+  var callable: Bool
+  var value: Value
+  var adjoint: Adjoint
+  var swift: Spelling
+  var c: Spelling
   /// One line for the README's table and `--help`.
-  public var summary: String
+  var summary: String
   /// Where the function has a kink, whether the arguments sit exactly on it,
   /// and the convention its derivative follows there (for `eval`'s warning).
-  public var kink: Kink? = nil
+  var kink: Kink? = nil
   /// How `explain` writes the derivative in terms of the result y when a
   /// statement is just this call (`out = sigmoid(net)`: `out·(1 − out)`);
   /// otherwise it writes `f'(x)`.
-  public var derivativeOfResult: ResultForm? = nil
+  var derivativeOfResult: ResultForm? = nil
 
   /// The derivative as a formula in the result y.
-  public enum ResultForm: Sendable {
+  enum ResultForm: Sendable {
     /// y
     case result
     /// y·(1 − y)
@@ -87,22 +87,22 @@ public struct BuiltinSpec: Sendable {
     case resultPlusOne
   }
 
-  public struct Kink: Sendable {
-    public var isHit: @Sendable (_ x: Double, _ y: Double) -> Bool
-    public var convention: String
+  struct Kink: Sendable {
+    var isHit: @Sendable (_ x: Double, _ y: Double) -> Bool
+    var convention: String
   }
 }
 
 extension Builtin {
-  public var arity: Int { Builtin.arities[ordinal] }
+  var arity: Int { Builtin.arities[ordinal] }
 
   /// The case's position in `allCases`, for hash keys: a raw-value enum
   /// would otherwise hash (and compare) its name. A payload-free enum is
   /// stored as its case index in one byte; a test checks the two agree.
-  public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
+  var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
   /// The row of the table (see the type's documentation), made once.
-  public var spec: BuiltinSpec { Builtin.specs[ordinal] }
+  var spec: BuiltinSpec { Builtin.specs[ordinal] }
 
   private static let specs = allCases.map(\.definition)
   private static let arities = specs.map(\.arity)
@@ -471,12 +471,12 @@ extension BuiltinSpec {
 }
 
 /// What a call in a program refers to: a builtin, or `pow`, which is `^`.
-public enum Callee: Sendable, Equatable {
+enum Callee: Sendable, Equatable {
   case builtin(Builtin)
   case power
 
   /// Looks up a callable name.
-  public init?(name: String) {
+  init?(name: String) {
     if name == "pow" {
       self = .power
     } else if let builtin = Builtin(rawValue: name), builtin.spec.callable {
@@ -486,7 +486,7 @@ public enum Callee: Sendable, Equatable {
     }
   }
 
-  public var arity: Int {
+  var arity: Int {
     switch self {
     case .builtin(let b): b.arity
     case .power: 2
@@ -494,7 +494,7 @@ public enum Callee: Sendable, Equatable {
   }
 
   /// Every name a program may call, for "did you mean" and the docs.
-  public static let callableNames: [String] =
+  static let callableNames: [String] =
     (Builtin.allCases.filter { $0.spec.callable }.map(\.rawValue) + ["pow"]).sorted()
 }
 
@@ -503,7 +503,7 @@ public enum Callee: Sendable, Equatable {
 /// from the IR's own operations, so the reverse pass can emit it and the
 /// simplifier can work on what it emits. The reverse pass emits a rule's
 /// operands before the rule (post-order), left before right.
-public indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
+indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
   /// the upstream adjoint, g
   case upstream
   /// the first argument
@@ -521,11 +521,11 @@ public indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
   /// a call of a builtin of this table, with one or two arguments
   case call(Builtin, Rule, Rule? = nil)
 
-  public init(integerLiteral value: Int) { self = .constant(Double(value)) }
+  init(integerLiteral value: Int) { self = .constant(Double(value)) }
 
-  public static func + (a: Rule, b: Rule) -> Rule { .add(a, b) }
-  public static func - (a: Rule, b: Rule) -> Rule { .subtract(a, b) }
-  public static func * (a: Rule, b: Rule) -> Rule { .multiply(a, b) }
-  public static func / (a: Rule, b: Rule) -> Rule { .divide(a, b) }
-  public static prefix func - (a: Rule) -> Rule { .negate(a) }
+  static func + (a: Rule, b: Rule) -> Rule { .add(a, b) }
+  static func - (a: Rule, b: Rule) -> Rule { .subtract(a, b) }
+  static func * (a: Rule, b: Rule) -> Rule { .multiply(a, b) }
+  static func / (a: Rule, b: Rule) -> Rule { .divide(a, b) }
+  static prefix func - (a: Rule) -> Rule { .negate(a) }
 }

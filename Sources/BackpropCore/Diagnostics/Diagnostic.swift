@@ -1,5 +1,5 @@
 /// How bad a ``Diagnostic`` is.
-public enum Severity: String, Sendable {
+enum Severity: String, Sendable {
   case error
   case warning
 }
@@ -7,23 +7,23 @@ public enum Severity: String, Sendable {
 /// A problem found in a program, as a value: phases collect these and only the
 /// command line renders them.
 public struct Diagnostic: Sendable {
-  public var severity: Severity
-  public var range: SourceRange
-  public var message: DiagnosticMessage
+  var severity: Severity
+  var range: SourceRange
+  var message: DiagnosticMessage
   /// Related places (an earlier definition, a suggestion), rendered after it.
-  public var notes: [Note]
+  var notes: [Note]
 
-  public struct Note: Sendable {
-    public var range: SourceRange
-    public var message: DiagnosticMessage
+  struct Note: Sendable {
+    var range: SourceRange
+    var message: DiagnosticMessage
 
-    public init(_ message: DiagnosticMessage, at range: SourceRange) {
+    init(_ message: DiagnosticMessage, at range: SourceRange) {
       self.message = message
       self.range = range
     }
   }
 
-  public init(
+  init(
     _ severity: Severity, _ message: DiagnosticMessage, at range: SourceRange,
     notes: [Note] = []
   ) {
@@ -36,18 +36,18 @@ public struct Diagnostic: Sendable {
 
 /// The diagnostics of one run, in the order phases found them.
 public struct DiagnosticList: Sendable {
-  public private(set) var items: [Diagnostic] = []
+  private(set) var items: [Diagnostic] = []
   /// Diagnostics of one severity after this many are counted but not kept: a
   /// file of random bytes must not print a million lines.
-  public static let limit = 50
-  public private(set) var errorCount = 0
-  public private(set) var warningCount = 0
+  static let limit = 50
+  private(set) var errorCount = 0
+  private(set) var warningCount = 0
 
   public init() {}
 
   public var hasErrors: Bool { errorCount > 0 }
   /// How many diagnostics were counted but not kept.
-  public var droppedCount: Int {
+  var droppedCount: Int {
     max(0, errorCount - Self.limit) + max(0, warningCount - Self.limit)
   }
 
@@ -63,19 +63,19 @@ public struct DiagnosticList: Sendable {
     items.append(diagnostic)
   }
 
-  public mutating func append(contentsOf other: DiagnosticList) {
+  mutating func append(contentsOf other: DiagnosticList) {
     for diagnostic in other.items { append(diagnostic) }
     errorCount += max(0, other.errorCount - Self.limit)
     warningCount += max(0, other.warningCount - Self.limit)
   }
 
-  public mutating func error(
+  mutating func error(
     _ message: DiagnosticMessage, at range: SourceRange, notes: [Diagnostic.Note] = []
   ) {
     append(Diagnostic(.error, message, at: range, notes: notes))
   }
 
-  public mutating func warning(
+  mutating func warning(
     _ message: DiagnosticMessage, at range: SourceRange, notes: [Diagnostic.Note] = []
   ) {
     append(Diagnostic(.warning, message, at: range, notes: notes))
@@ -83,7 +83,7 @@ public struct DiagnosticList: Sendable {
 
   /// The diagnostics ordered by position (stable for equal positions), as a
   /// reader walks the file.
-  public func sorted() -> [Diagnostic] {
+  func sorted() -> [Diagnostic] {
     items.enumerated().sorted {
       ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset)
     }.map(\.element)

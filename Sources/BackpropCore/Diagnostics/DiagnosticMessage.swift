@@ -264,7 +264,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case wrongSubscriptCount(String, rank: Int, got: Int)
 
   /// The case name, stable across rewordings, for tests: `redefinition`.
-  public var id: String {
+  var id: String {
     String(String(describing: self).prefix { $0 != "(" })
   }
 

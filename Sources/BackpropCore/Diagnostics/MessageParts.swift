@@ -5,16 +5,16 @@
 /// of the statement's array, or a point of the loops, `j = 1, i = 0`), and at
 /// how many of the loops' points.
 public struct Occurrence: Hashable, Sendable {
-  public var place: String
-  public var isElement: Bool
-  public var count: Int
-  public var total: Int
+  var place: String
+  var isElement: Bool
+  var count: Int
+  var total: Int
 }
 
 /// A number `eval` reports, by its name there (`'y'`, `∂z/∂x[1]`), as text.
 public struct ReportedValue: Hashable, Sendable {
-  public var name: String
-  public var value: String
+  var name: String
+  var value: String
 }
 
 /// What is wrong with a `--set` value.

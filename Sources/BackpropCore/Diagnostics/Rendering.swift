@@ -5,7 +5,7 @@ extension Diagnostic {
   ///     model.bp:3:9: error: unknown function 'sigmod'; did you mean 'sigmoid'?
   ///       B = A * sigmod(z)
   ///               ^~~~~~
-  public func rendered(in file: SourceFile) -> String {
+  func rendered(in file: SourceFile) -> String {
     var out = Self.block(
       file: file, range: range, severity: severity.rawValue, text: message.text)
     for note in notes {

@@ -6,8 +6,8 @@
 /// clang and swiftc count them.
 public struct SourceFile: Sendable {
   /// The name diagnostics print: the path as the user gave it, or `<stdin>`.
-  public let name: String
-  public let bytes: [UInt8]
+  let name: String
+  let bytes: [UInt8]
   /// Offsets at which each line starts; `lineStarts[0] == 0`.
   private let lineStarts: [Int]
 
@@ -21,12 +21,12 @@ public struct SourceFile: Sendable {
     self.lineStarts = starts
   }
 
-  public init(name: String, text: String) {
+  init(name: String, text: String) {
     self.init(name: name, bytes: Array(text.utf8))
   }
 
   /// The 1-based line and column of a byte offset.
-  public func location(of offset: Int) -> (line: Int, column: Int) {
+  func location(of offset: Int) -> (line: Int, column: Int) {
     // The last line start at or before `offset`, by binary search.
     var low = 0
     var high = lineStarts.count - 1
@@ -38,7 +38,7 @@ public struct SourceFile: Sendable {
   }
 
   /// The bytes of a 1-based line, without its line break.
-  public func lineBytes(_ line: Int) -> ArraySlice<UInt8> {
+  func lineBytes(_ line: Int) -> ArraySlice<UInt8> {
     let start = lineStarts[line - 1]
     var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
     if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
@@ -46,7 +46,7 @@ public struct SourceFile: Sendable {
   }
 
   /// The text of a range, for names and numbers (always ASCII once lexed).
-  public func text(_ range: SourceRange) -> String {
+  func text(_ range: SourceRange) -> String {
     String(decoding: bytes[range.start..<range.end], as: UTF8.self)
   }
 }
@@ -54,27 +54,27 @@ public struct SourceFile: Sendable {
 /// A half-open range of byte offsets into a ``SourceFile``. Every syntax
 /// node and IR instruction carries one, so it is stored in 32 bits per
 /// offset: exact for files up to 4 GiB, beyond which offsets saturate.
-public struct SourceRange: Hashable, Sendable {
+struct SourceRange: Hashable, Sendable {
   private var storedStart: UInt32
   private var storedEnd: UInt32
 
-  public var start: Int {
+  var start: Int {
     get { Int(storedStart) }
     set { storedStart = UInt32(clamping: newValue) }
   }
 
-  public var end: Int {
+  var end: Int {
     get { Int(storedEnd) }
     set { storedEnd = UInt32(clamping: newValue) }
   }
 
-  public init(_ start: Int, _ end: Int) {
+  init(_ start: Int, _ end: Int) {
     storedStart = UInt32(clamping: start)
     storedEnd = UInt32(clamping: max(start, end))
   }
 
   /// The smallest range that covers both.
-  public func union(_ other: SourceRange) -> SourceRange {
+  func union(_ other: SourceRange) -> SourceRange {
     SourceRange(min(start, other.start), max(end, other.end))
   }
 }

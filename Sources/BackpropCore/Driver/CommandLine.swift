@@ -11,7 +11,7 @@ public enum ExitStatus: Int32, Sendable {
 
 /// Bad usage: exit status 2, and the message with a hint.
 public struct UsageError: Error, Sendable {
-  public var message: DiagnosticMessage
+  var message: DiagnosticMessage
 
   public init(_ message: DiagnosticMessage) {
     self.message = message
@@ -33,7 +33,7 @@ public enum Command: String, CaseIterable, Sendable {
   case train
 
   /// The options each command takes: one table drives parsing and `--help`.
-  public var options: [OptionSpec] {
+  var options: [OptionSpec] {
     let set = OptionSpec(
       name: "--set", value: "NAME=VALUE", repeatable: true,
       help: "give leaf NAME a value (repeatable)")
@@ -175,12 +175,12 @@ public enum Command: String, CaseIterable, Sendable {
   }
 }
 
-public struct OptionSpec: Sendable {
-  public var name: String
+struct OptionSpec: Sendable {
+  var name: String
   /// The value's placeholder, or nil for a flag.
-  public var value: String? = nil
-  public var repeatable = false
-  public var help: String
+  var value: String? = nil
+  var repeatable = false
+  var help: String
 }
 
 /// The parsed command line.
@@ -188,16 +188,16 @@ public struct Arguments: Sendable {
   public var command: Command
   /// The input path; nil or "-" is standard input.
   public var path: String?
-  public var values: [String: [String]] = [:]
-  public var flags: Set<String> = []
+  var values: [String: [String]] = [:]
+  var flags: Set<String> = []
 
-  public init(command: Command, path: String? = nil) {
+  init(command: Command, path: String? = nil) {
     self.command = command
     self.path = path
   }
 
   /// The last value given for an option.
-  public func value(_ name: String) -> String? { values[name]?.last }
+  func value(_ name: String) -> String? { values[name]?.last }
 
   /// `--seed N`: 0 … 2⁶⁴ − 1, 0 by default.
   public func seed() throws(UsageError) -> UInt64 {
@@ -207,7 +207,7 @@ public struct Arguments: Sendable {
   }
 
   /// A count option (`--steps 100`): a whole number from 1, nil when absent.
-  public func wholeNumber(_ option: String) throws(UsageError) -> Int? {
+  func wholeNumber(_ option: String) throws(UsageError) -> Int? {
     guard let text = value(option) else { return nil }
     guard let n = Int(text), n >= 1 else {
       throw UsageError(.notAWholeNumber(option: option, value: text))

@@ -8,7 +8,7 @@ import Foundation
 
 /// `backpropc FILE -o OUT` or `--emit LANGUAGE`: what to write, and where.
 public struct CompileRequest: Sendable, Equatable {
-  public enum Target: Sendable, Equatable {
+  enum Target: Sendable, Equatable {
     /// one Swift file, or standard output
     case swift(path: String?)
     /// a C source and its header, or one self-contained file on standard output
@@ -17,13 +17,13 @@ public struct CompileRequest: Sendable, Equatable {
     case ir
   }
 
-  public var target: Target
+  var target: Target
   /// The symbol prefix: `--name`, or the input's base name.
-  public var prefix: String
+  var prefix: String
   /// `--seed`: the initialisers' seed, baked into `fill_defaults`.
-  public var seed: UInt64
+  var seed: UInt64
   /// `--max-function-size`: the longest function printed whole.
-  public var maxFunctionSize: Int
+  var maxFunctionSize: Int
 
   /// - Parameter inputIsTerminal: whether standard input is a terminal, where
   ///   reading a program without a file name would wait forever.
@@ -167,7 +167,7 @@ public struct Settings: Sendable {
 extension Compilation {
   /// The symbol an option such as `--output` or `--loss` names, or nil when
   /// it is not given.
-  public func symbol(namedBy option: String, in arguments: Arguments) throws(UsageError) -> Int? {
+  func symbol(namedBy option: String, in arguments: Arguments) throws(UsageError) -> Int? {
     guard let name = arguments.value(option) else { return nil }
     guard let symbol = symbol(named: name) else {
       let suggestion = Suggestion.closest(to: name, among: program?.symbols.map(\.name) ?? [])
@@ -178,7 +178,7 @@ extension Compilation {
 
   /// The scalar an option names (`--output`, `--loss`): a scalar name, or an
   /// element of an array (`o[1]`); an array is bad usage (SPEC §6.6).
-  public func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (
+  func scalar(namedBy option: String, in arguments: Arguments) throws(UsageError) -> (
     symbol: Int, element: [Int]
   )? {
     guard let text = arguments.value(option) else { return nil }
@@ -359,7 +359,7 @@ public struct TrainRequest: Sendable {
   }
 
   /// The loss: `--loss`, or the program's only output.
-  public func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (
+  func loss(_ compilation: Compilation, _ arguments: Arguments) throws(UsageError) -> (
     symbol: Int, element: [Int]
   )? {
     if let named = try compilation.scalar(namedBy: "--loss", in: arguments) { return named }

@@ -8,7 +8,7 @@
 /// form, which the stack form calls.
 public enum CEmitter {
   public struct Output: Sendable {
-    public var header: String
+    var header: String
     public var source: String
   }
 

@@ -1,28 +1,28 @@
 /// What every emitter needs to know about the program it prints. The
 /// programs come optimised (the driver optimises, once), with their layout.
 public struct EmitRequest: Sendable {
-  public let file: SourceFile
+  let file: SourceFile
   /// The symbol prefix from `--name` or the file name (not yet case-mapped).
-  public let prefix: String
+  let prefix: String
   /// The forward program: the outputs only.
-  public let forward: Program
+  let forward: Program
   /// The gradient program: the outputs and every ∂output/∂leaf.
-  public let gradient: Program
+  let gradient: Program
   /// Where leaves, outputs and partials sit in the generated buffers.
-  public let layout: Layout
+  let layout: Layout
   /// The `--seed` of the initialisers, baked into `fill_defaults`.
-  public let seed: UInt64
+  let seed: UInt64
   /// `--max-function-size`: a function with more statements
   /// than this is printed as parts of at most this many (``Schedule``,
   /// ``ArrayParts``).
-  public var maxFunctionSize = EmitRequest.defaultMaxFunctionSize
+  var maxFunctionSize = EmitRequest.defaultMaxFunctionSize
 
   /// Small enough that `cc -O2` and `swiftc -O` stay linear in the program
   /// (their cost grows faster than the size of one function), large enough
   /// that the values passed between parts cost little at run time.
-  public static let defaultMaxFunctionSize = 200
+  static let defaultMaxFunctionSize = 200
 
-  public init(
+  init(
     forward: Program, gradient: Program, file: SourceFile, prefix: String, seed: UInt64 = 0
   ) {
     self.forward = forward
@@ -47,13 +47,13 @@ public struct EmitRequest: Sendable {
 extension EmitRequest {
   /// Whether any variable is an array: SPEC §6.5's per-element tables and
   /// labelled API exist only for programs without.
-  public var hasArrays: Bool {
+  var hasArrays: Bool {
     gradient.symbols.contains { !$0.shape.isEmpty } || gradient.kernels.count > 1
       || gradient.kernels.contains { !$0.loops.isEmpty }
   }
 
   /// The §3 entry points need their intermediates on the stack: at most this many doubles (64 KiB).
-  public static let stackBudget = 8192
+  static let stackBudget = 8192
 
   /// Where a generated function's buffers hold an array, as
   /// `(buffer, first element's offset, strides, writable)`; nil for an

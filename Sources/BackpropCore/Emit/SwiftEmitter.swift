@@ -5,13 +5,13 @@
 /// Every function is a row of the entry-point table (``EntryPoint``), printed
 /// in each of its forms (see ``CEmitter``): with `work:`, without it (the
 /// work on the stack), on unsafe buffers, and over batches of rows.
-public enum SwiftEmitter {
+enum SwiftEmitter {
   /// The labelled API (one argument per leaf, a named tuple of results) is
   /// written when the program is small enough for it to be readable.
-  public static let labelledLeafLimit = 32
-  public static let labelledResultLimit = 64
+  static let labelledLeafLimit = 32
+  static let labelledResultLimit = 64
 
-  public static func emit(_ request: EmitRequest) -> String {
+  static func emit(_ request: EmitRequest) -> String {
     let typeName = Naming.swiftTypeName(request.prefix)
     let layout = request.layout
     let bodies = Bodies(request, dialect: .swift)
@@ -526,7 +526,7 @@ public enum SwiftEmitter {
   }
 
   /// Whether the program is small enough for the labelled API to be readable.
-  public static func hasLabelledAPI(_ layout: Layout) -> Bool {
+  static func hasLabelledAPI(_ layout: Layout) -> Bool {
     layout.numInputs <= labelledLeafLimit
       && layout.numOutputs + layout.gradientSize <= labelledResultLimit
   }

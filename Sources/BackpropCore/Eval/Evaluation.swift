@@ -1,36 +1,36 @@
 /// The result of `eval`: values and gradients by name, and what went wrong
 /// along the way.
 public struct Evaluation: Sendable {
-  public var program: Program
-  public var layout: Layout
+  var program: Program
+  var layout: Layout
   /// Every element of every symbol, row-major, in symbol order (NaN where
   /// the program no longer computes it).
-  public var elements: [[Double]]
+  var elements: [[Double]]
   /// `gradientElements[o][s]`: ∂outputs[o]/∂symbols[s], row-major over
   /// shape(O) ++ shape(V) (NaN where not computed).
-  public var gradientElements: [[[Double]]]
+  var gradientElements: [[[Double]]]
   /// The first element of each: a scalar's value.
-  public var values: [Double] { elements.map { $0.first ?? .nan } }
+  var values: [Double] { elements.map { $0.first ?? .nan } }
   /// The first element of each gradient: a scalar's ∂O/∂V.
-  public var gradient: [[Double]] { gradientElements.map { row in row.map { $0.first ?? .nan } } }
+  var gradient: [[Double]] { gradientElements.map { row in row.map { $0.first ?? .nan } } }
   /// Something `eval` warns about: where it happened, at the first point of
   /// the kernel's nest that had it (empty without loops), and at how many.
-  public struct Finding: Sendable {
-    public var kernel: Int
-    public var instruction: Int
-    public var value: Double
-    public var point: [Int]
-    public var count: Int
+  struct Finding: Sendable {
+    var kernel: Int
+    var instruction: Int
+    var value: Double
+    var point: [Int]
+    var count: Int
   }
   /// The first instruction that made a non-finite value from finite
   /// operands: where a NaN or infinity "arose", for the warning.
-  public var nonFinite: Finding?
+  var nonFinite: Finding?
   /// Forward calls of a function with a kink (relu, abs, min, max) whose
   /// arguments sat exactly on it, in program order.
-  public var kinksHit: [Finding] = []
+  var kinksHit: [Finding] = []
 
   /// Runs `program` on the leaves' values, in ``Layout`` order.
-  public init(program: Program, input: [Double]) {
+  init(program: Program, input: [Double]) {
     self.program = program
     let machine = Interpreter.Machine(program)
     layout = machine.layout
@@ -100,7 +100,7 @@ public struct Evaluation: Sendable {
   /// Where a finding happened, as a person reads it: `h[1]` at a point of
   /// the statement's own loops, else the point (`j = 1, i = 0`), and at how
   /// many of the kernel's points; nil without loops.
-  public func occurrence(of finding: Finding) -> Occurrence? {
+  func occurrence(of finding: Finding) -> Occurrence? {
     let kernel = program.kernels[finding.kernel]
     guard !kernel.loops.isEmpty else { return nil }
     let total = kernel.loops.reduce(1) { $0 * $1.extent }
@@ -130,7 +130,7 @@ public struct Evaluation: Sendable {
   /// the first ∂O/∂V in `--json` order that is not finite, with its name
   /// (`'y'`, `∂z/∂x`, `∂y[0]/∂W[1,0]`). Nil when the non-finite value did
   /// not reach anything reported (`min(exp(1000), 1)`).
-  public func reported(for finding: Finding) -> (name: String, value: Double)? {
+  func reported(for finding: Finding) -> (name: String, value: Double)? {
     let instruction = program.kernels[finding.kernel].instructions[finding.instruction]
     switch instruction.role {
     case .forward:
@@ -172,7 +172,7 @@ public struct Evaluation: Sendable {
   }
 
   /// The instruction a finding refers to.
-  public func instruction(_ kernel: Int, _ index: Int) -> Instruction {
+  func instruction(_ kernel: Int, _ index: Int) -> Instruction {
     program.kernels[kernel].instructions[index]
   }
 }

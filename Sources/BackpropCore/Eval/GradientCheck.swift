@@ -4,38 +4,38 @@ import Foundation
 /// differences of the forward program, partial by partial.
 public struct GradientCheck: Sendable {
   public struct Row: Sendable {
-    public var output: String
-    public var leaf: String
-    public var analytic: Double
-    public var numeric: Double
+    var output: String
+    var leaf: String
+    var analytic: Double
+    var numeric: Double
     /// |analytic − numeric| / max(1, |analytic|, |numeric|): relative for
     /// large derivatives, absolute below 1, so a zero derivative with 1e-11 of
     /// difference noise is not a failure.
-    public var error: Double
+    var error: Double
   }
 
-  public var rows: [Row]
-  public var tolerance: Double
+  var rows: [Row]
+  var tolerance: Double
   /// All (output element, input element) pairs, of which `rows` are a
   /// sample when there are more than ``pairLimit``; and the sample's step.
-  public var pairs = 0
-  public var step = 1
+  var pairs = 0
+  var step = 1
 
   public var failures: [Row] { rows.filter { !($0.error <= tolerance) } }
-  public var maxError: Double { rows.map(\.error).max() ?? 0 }
+  var maxError: Double { rows.map(\.error).max() ?? 0 }
 
   /// The default tolerance: extrapolated central differences are accurate to
   /// about 1e-10 of the output's scale on smooth programs.
-  public static let defaultTolerance = 1e-6
+  static let defaultTolerance = 1e-6
 
   /// At most this many (output element, leaf element) pairs are checked
   /// (SPEC §6.6); past it, every output element against an evenly spaced
   /// sample of the input elements (``sampledInputs(count:outputs:)``).
-  public static let pairLimit = 1 << 16
+  static let pairLimit = 1 << 16
 
   /// Checks every ∂output/∂leaf of `program` (differentiated, unoptimised) at
   /// the given leaf values, element by element.
-  public init(
+  init(
     _ program: Program, leaves: [Double], tolerance: Double = GradientCheck.defaultTolerance
   ) {
     self.tolerance = tolerance
@@ -68,7 +68,7 @@ public struct GradientCheck: Sendable {
 
   /// The input elements `check` perturbs: all of them when the pairs fit the
   /// limit, else every k-th from the first, k = ⌈inputs·outputs / limit⌉.
-  public static func sampledInputs(count: Int, outputs: Int) -> [Int] {
+  static func sampledInputs(count: Int, outputs: Int) -> [Int] {
     let pairs = count * max(1, outputs)
     guard pairs > pairLimit else { return Array(0..<count) }
     let step = (pairs + pairLimit - 1) / pairLimit
@@ -78,16 +78,16 @@ public struct GradientCheck: Sendable {
   /// ∂outputs/∂inputs by finite differences, `[o][i]` for output element o and
   /// input element i, through the forward program only: a path independent of
   /// the reverse pass.
-  public static func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
+  static func finiteDifferences(_ program: Program, at leaves: [Double]) -> [[Double]] {
     numericDerivatives(program, at: leaves).map { $0.map(\.value) }
   }
 
   /// A derivative estimated from values, with how far it may be off.
-  public struct NumericDerivative: Sendable {
-    public var value: Double
+  struct NumericDerivative: Sendable {
+    var value: Double
     /// The size of the error the extrapolation removed, |D(h) − D(h/2)|, or
     /// how far D(h/64) lands from the estimate, whichever is larger.
-    public var uncertainty: Double
+    var uncertainty: Double
   }
 
   /// Central differences D(h) and D(h/2), Richardson-extrapolated to
@@ -96,7 +96,7 @@ public struct GradientCheck: Sendable {
   /// the error bound against aliasing: when a program oscillates fast
   /// (cos of a large value), D(h) and D(h/2) can agree on a wrong slope,
   /// and D(h/64) then disagrees with both.
-  public static func numericDerivatives(
+  static func numericDerivatives(
     _ program: Program, at leaves: [Double], inputs: [Int]? = nil
   ) -> [[NumericDerivative]] {
     let machine = Interpreter.Machine(Optimizer.optimize(program, keeping: .outputs))

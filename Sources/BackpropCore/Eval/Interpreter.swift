@@ -12,11 +12,11 @@ public enum Interpreter {
   /// benchmark): flat operand arrays, builtins resolved to their functions,
   /// every element's offset computed, and a run that allocates nothing.
   public struct Machine: Sendable {
-    public let layout: Layout
+    let layout: Layout
     /// Where each array's first element sits in the memory.
     private let offsets: [ArrayName: Int]
     /// Doubles of memory a run needs.
-    public let memorySize: Int
+    let memorySize: Int
     private let kernels: [DecodedKernel]
     private let functions: [BuiltinSpec.Value]
     private let valueCount: Int
@@ -60,7 +60,7 @@ public enum Interpreter {
 
     /// Where an array's first element is in the memory, or nil when the
     /// program neither loads nor stores it.
-    public func offset(of array: ArrayName) -> Int? { offsets[array] }
+    func offset(of array: ArrayName) -> Int? { offsets[array] }
 
     /// Memory and scratch space for runs; the inputs go at `memory[0..<layout.numInputs]`.
     public func makeWorkspace(input: [Double]? = nil) -> Workspace {
@@ -112,7 +112,7 @@ public enum Interpreter {
 
   /// Runs a program once on the given leaf values (in ``Layout`` order) and
   /// returns the memory, which ``Machine/offset(of:)`` reads.
-  public static func run(_ program: Program, input: [Double]) -> (
+  static func run(_ program: Program, input: [Double]) -> (
     machine: Machine, memory: [Double]
   ) {
     let machine = Machine(program)

@@ -6,13 +6,13 @@
 /// reverse pass applied to W's statement alone. The formulas come from the
 /// statements' source, so every name a reader sees is a name in the program.
 public struct Explanation: Sendable {
-  public struct Line: Sendable {
+  struct Line: Sendable {
     /// The name the line is about: the variable (forward) or V in ∂O/∂V.
-    public var name: String
+    var name: String
     /// The statement's formula (forward), or the terms of the sum (backward).
     fileprivate var formula: Formula?
     fileprivate var terms: [Term]
-    public var value: Double
+    var value: Double
   }
 
   fileprivate struct Term: Sendable {
@@ -22,10 +22,10 @@ public struct Explanation: Sendable {
     var localValue: Double
   }
 
-  public let output: String
-  public let leaves: [Line]
-  public let forward: [Line]
-  public let backward: [Line]
+  let output: String
+  let leaves: [Line]
+  let forward: [Line]
+  let backward: [Line]
   private let values: [String: Double]
   /// A program with arrays is explained in index form.
   private let arrays: ArrayExplanation?

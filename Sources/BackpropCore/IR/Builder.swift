@@ -1,39 +1,39 @@
 /// Appends instructions to a kernel. Lowering uses it for the forward sweep
 /// and the reverse pass for the adjoint sweep; every instruction it makes
 /// carries the builder's current source range, owner and role.
-public struct Builder {
-  public var kernel: Kernel
-  public var range = SourceRange(0, 0)
-  public var owner: Int32 = -1
-  public var role = Role.forward
+struct Builder {
+  var kernel: Kernel
+  var range = SourceRange(0, 0)
+  var owner: Int32 = -1
+  var role = Role.forward
   /// The index of each element the body loads, so one element is one
   /// access (and CSE merges its loads); built on the first load.
   private var loadIndex: [Access: Int]?
 
-  public init(_ kernel: Kernel) {
+  init(_ kernel: Kernel) {
     self.kernel = kernel
   }
 
   @discardableResult
-  public mutating func emit(_ op: Op, _ lhs: ValueID = .none, _ rhs: ValueID = .none) -> ValueID {
+  mutating func emit(_ op: Op, _ lhs: ValueID = .none, _ rhs: ValueID = .none) -> ValueID {
     kernel.instructions.append(
       Instruction(op: op, lhs: lhs, rhs: rhs, range: range, owner: owner, role: role, name: nil))
     return ValueID(kernel.instructions.count - 1)
   }
 
-  public mutating func constant(_ c: Double) -> ValueID { emit(.constant(c)) }
-  public mutating func neg(_ a: ValueID) -> ValueID { emit(.neg, a) }
-  public mutating func add(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.add, a, b) }
-  public mutating func sub(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.sub, a, b) }
-  public mutating func mul(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.mul, a, b) }
-  public mutating func div(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.div, a, b) }
-  public mutating func pow(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.pow, a, b) }
-  public mutating func call(_ f: Builtin, _ a: ValueID, _ b: ValueID = .none) -> ValueID {
+  mutating func constant(_ c: Double) -> ValueID { emit(.constant(c)) }
+  mutating func neg(_ a: ValueID) -> ValueID { emit(.neg, a) }
+  mutating func add(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.add, a, b) }
+  mutating func sub(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.sub, a, b) }
+  mutating func mul(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.mul, a, b) }
+  mutating func div(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.div, a, b) }
+  mutating func pow(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.pow, a, b) }
+  mutating func call(_ f: Builtin, _ a: ValueID, _ b: ValueID = .none) -> ValueID {
     emit(.call(f), a, b)
   }
 
   /// The index of a loaded element in the kernel's accesses, added on first use.
-  public mutating func loadAccess(_ access: Access) -> Int {
+  mutating func loadAccess(_ access: Access) -> Int {
     if loadIndex == nil {
       var index: [Access: Int] = [:]
       for instruction in kernel.instructions {
@@ -48,19 +48,19 @@ public struct Builder {
   }
 
   /// Reads an element.
-  public mutating func load(_ element: Access) -> ValueID {
+  mutating func load(_ element: Access) -> ValueID {
     emit(.load(loadAccess(element)))
   }
 
   /// Writes an element at each point of the nest. Each store has an access
   /// of its own.
-  public mutating func store(_ element: Access, _ value: ValueID, mode: StoreMode = .assign) {
+  mutating func store(_ element: Access, _ value: ValueID, mode: StoreMode = .assign) {
     kernel.accesses.append(element)
     kernel.stores.append(Store(access: kernel.accesses.count - 1, value: value, mode: mode))
   }
 
   /// Whether a value is a constant, and which.
-  public func constantValue(_ v: ValueID) -> Double? {
+  func constantValue(_ v: ValueID) -> Double? {
     if v != .none, case .constant(let c) = kernel[v].op { return c }
     return nil
   }

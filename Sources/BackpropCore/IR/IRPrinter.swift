@@ -2,11 +2,11 @@
 ///
 ///     %3 = mul %0, %1          ; A
 ///     %9 = mul %8, %1          ; dC_dx
-public enum IRPrinter {
+enum IRPrinter {
   ///
   /// A program with arrays prints each kernel as a block, its loops first
   /// (`kernel for j < 2, i < 2 {`), its stores last (`store %t0[j] += %2`).
-  public static func print(_ program: Program) -> String {
+  static func print(_ program: Program) -> String {
     var out = "func @program(" + program.leaves.map(\.name).joined(separator: ", ") + ") {\n"
     let straightLine = program.kernels.count == 1 && program.kernels[0].loops.isEmpty
     for kernel in program.kernels {

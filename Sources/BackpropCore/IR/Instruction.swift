@@ -2,21 +2,21 @@ import Foundation
 
 /// A value of the IR: the index of the instruction that computes it, within
 /// its kernel's body.
-public struct ValueID: Hashable, Comparable, Sendable {
-  public var index: Int32
+struct ValueID: Hashable, Comparable, Sendable {
+  var index: Int32
 
-  public init(_ index: Int) { self.index = Int32(truncatingIfNeeded: index) }
+  init(_ index: Int) { self.index = Int32(truncatingIfNeeded: index) }
 
   /// Stands for "no operand" in the unused operand slots of an instruction.
-  public static let none = ValueID(-1)
+  static let none = ValueID(-1)
 
-  public var int: Int { Int(index) }
-  public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+  var int: Int { Int(index) }
+  static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
 }
 
 /// What an instruction computes. Every value is an IEEE-754 binary64 scalar,
 /// computed once per point of its kernel's loop nest.
-public enum Op: Hashable, Sendable {
+enum Op: Hashable, Sendable {
   /// %r = const c            r := c (finite, but for the -∞ a logsumexp's
   ///                         maximum starts from)
   case constant(Double)
@@ -43,7 +43,7 @@ public enum Op: Hashable, Sendable {
   case call(Builtin)
 
   /// How many operands the instruction reads.
-  public var arity: Int {
+  var arity: Int {
     switch self {
     case .constant, .load: 0
     case .copy, .neg: 1
@@ -54,7 +54,7 @@ public enum Op: Hashable, Sendable {
 
   /// `a op b == b op a` exactly in IEEE arithmetic, so CSE may order
   /// operands. No builtin qualifies: `fmax(-0, 0)` may differ from `fmax(0, -0)`.
-  public var isCommutative: Bool {
+  var isCommutative: Bool {
     switch self {
     case .add, .mul: true
     case .constant, .load, .copy, .neg, .sub, .div, .pow, .call: false
@@ -65,7 +65,7 @@ public enum Op: Hashable, Sendable {
   /// interpreter both use it, so folding and running can never disagree.
   /// A load has no value without memory: the interpreter reads it.
   @inline(__always)
-  public func apply(_ a: Double, _ b: Double) -> Double {
+  func apply(_ a: Double, _ b: Double) -> Double {
     switch self {
     case .constant(let c): c
     case .load: .nan
@@ -82,7 +82,7 @@ public enum Op: Hashable, Sendable {
 }
 
 /// Which sweep of the gradient program an instruction belongs to.
-public enum Role: Hashable, Sendable {
+enum Role: Hashable, Sendable {
   /// computes a value of the program
   case forward
   /// computes part of the adjoint ∂O/∂(something), O the output's symbol index
@@ -90,16 +90,16 @@ public enum Role: Hashable, Sendable {
 }
 
 /// One SSA instruction: an op, up to two operands, and where it came from.
-public struct Instruction: Sendable {
-  public var op: Op
-  public var lhs: ValueID
-  public var rhs: ValueID
+struct Instruction: Sendable {
+  var op: Op
+  var lhs: ValueID
+  var rhs: ValueID
   /// The source text this instruction computes (for an adjoint, the
   /// expression whose derivative rule made it).
-  public var range: SourceRange
+  var range: SourceRange
   /// The statement's symbol (the name it defines), or -1: the owner names the
   /// temporaries emitters have to introduce, so they read `E_1`, not `t17`.
-  public var owner: Int32
+  var owner: Int32
   // Role and name in 32-bit words, so an instruction is 48 bytes, not 72:
   // a pass over a million of them touches a third less memory.
   /// The output of an adjoint's role, or -1 for the forward sweep.
@@ -108,7 +108,7 @@ public struct Instruction: Sendable {
   private var nameOutput: Int32
   private var nameSymbol: Int32
 
-  public init(
+  init(
     op: Op, lhs: ValueID, rhs: ValueID, range: SourceRange, owner: Int32, role: Role,
     name: ValueName?
   ) {
@@ -122,7 +122,7 @@ public struct Instruction: Sendable {
     self.name = name
   }
 
-  public var role: Role {
+  var role: Role {
     get { roleOutput < 0 ? .forward : .adjoint(output: Int(roleOutput)) }
     set {
       switch newValue {
@@ -133,7 +133,7 @@ public struct Instruction: Sendable {
   }
 
   /// The source name this value carries, if any.
-  public var name: ValueName? {
+  var name: ValueName? {
     get {
       switch nameOutput {
       case -2: nil
@@ -150,7 +150,7 @@ public struct Instruction: Sendable {
     }
   }
 
-  public var operands: [ValueID] {
+  var operands: [ValueID] {
     switch op.arity {
     case 0: []
     case 1: [lhs]
@@ -160,7 +160,7 @@ public struct Instruction: Sendable {
 }
 
 /// A name a value carries into diagnostics and generated code.
-public enum ValueName: Hashable, Sendable {
+enum ValueName: Hashable, Sendable {
   /// the value of the program's symbol with this index
   case variable(Int)
   /// ∂(symbol `output`)/∂(symbol `of`)

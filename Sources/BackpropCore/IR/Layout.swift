@@ -6,31 +6,31 @@
 /// computes a flat offset; the emitters, `eval`, `check` and `train` read it.
 public struct Layout: Sendable {
   /// One leaf or output: SPEC §6.5's `prefix_variable`.
-  public struct Variable: Sendable, Hashable {
-    public var name: String
+  struct Variable: Sendable, Hashable {
+    var name: String
     /// The symbol's index in the program.
-    public var symbol: Int
+    var symbol: Int
     /// The first element's index in its buffer.
-    public var offset: Int
+    var offset: Int
     /// The number of elements: 1 for a scalar.
-    public var size: Int
+    var size: Int
     /// The extents, outermost first; `[]` for a scalar.
-    public var shape: [Int]
+    var shape: [Int]
 
     /// Element `element` (row-major) as a person names it: `W1[1,0]`, or `W1` for a scalar.
-    public func elementName(_ element: Int) -> String {
+    func elementName(_ element: Int) -> String {
       shape.isEmpty ? name : Layout.elementName(name, Layout.element(element, shape: shape))
     }
   }
 
   /// In leaf order; offsets into `in`.
-  public let leaves: [Variable]
+  let leaves: [Variable]
   /// In output order; offsets into `out`.
-  public let outputs: [Variable]
+  let outputs: [Variable]
   /// Elements of `in`.
   public let numInputs: Int
   /// Elements of `out`.
-  public let numOutputs: Int
+  let numOutputs: Int
 
   public init(_ program: Program) {
     var offset = 0
@@ -57,37 +57,36 @@ public struct Layout: Sendable {
   }
 
   /// Elements of `grad`.
-  public var gradientSize: Int { numOutputs * numInputs }
+  var gradientSize: Int { numOutputs * numInputs }
 
   /// The index in `in` of element `element` (row-major) of leaf `leaf`.
   public func input(_ leaf: Int, element: Int = 0) -> Int { leaves[leaf].offset + element }
 
   /// The index in `out` of element `element` of output `output`.
-  public func output(_ output: Int, element: Int = 0) -> Int { outputs[output].offset + element }
+  func output(_ output: Int, element: Int = 0) -> Int { outputs[output].offset + element }
 
   /// The index in `grad` of ∂(output element)/∂(leaf element).
-  public func gradient(output: Int, outputElement: Int = 0, leaf: Int, leafElement: Int = 0) -> Int
-  {
+  func gradient(output: Int, outputElement: Int = 0, leaf: Int, leafElement: Int = 0) -> Int {
     (outputs[output].offset + outputElement) * numInputs + leaves[leaf].offset + leafElement
   }
 
   /// The index in `grad` of ∂out[o]/∂in[i], for flat element indices.
-  public func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
+  func gradient(outputIndex o: Int, inputIndex i: Int) -> Int { o * numInputs + i }
 
   /// The leaf whose elements hold input element `input`.
-  public func leaf(containing input: Int) -> Int? { leaves.lastIndex { $0.offset <= input } }
+  func leaf(containing input: Int) -> Int? { leaves.lastIndex { $0.offset <= input } }
 
   /// The strides in `grad` of ∂O/∂L as an array of shape shape(O) ++ shape(L)
   /// (SPEC §6.4): an output element's row is `numInputs` apart, a leaf
   /// element's column 1 apart.
-  public func gradientStrides(output: Int, leaf: Int) -> [Int] {
+  func gradientStrides(output: Int, leaf: Int) -> [Int] {
     Self.rowMajor(outputs[output].shape).map { $0 * numInputs } + Self.rowMajor(leaves[leaf].shape)
   }
 
   // MARK: Elements
 
   /// The row-major strides of a shape: `[3, 1]` for `[2, 3]`.
-  public static func rowMajor(_ shape: [Int]) -> [Int] {
+  static func rowMajor(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)
     for d in stride(from: shape.count - 2, through: 0, by: -1) {
       strides[d] = strides[d + 1] * shape[d + 1]
@@ -96,14 +95,14 @@ public struct Layout: Sendable {
   }
 
   /// The row-major position of an element within an array of this shape.
-  public static func flatIndex(_ element: [Int], shape: [Int]) -> Int {
+  static func flatIndex(_ element: [Int], shape: [Int]) -> Int {
     var index = 0
     for (d, i) in element.enumerated() { index = index * shape[d] + i }
     return index
   }
 
   /// The element at a row-major position.
-  public static func element(_ flat: Int, shape: [Int]) -> [Int] {
+  static func element(_ flat: Int, shape: [Int]) -> [Int] {
     var rest = flat
     var element = [Int](repeating: 0, count: shape.count)
     for d in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -114,7 +113,7 @@ public struct Layout: Sendable {
   }
 
   /// `W[1,0]`, the SPEC's element name; a scalar's is its name.
-  public static func elementName(_ name: String, _ element: [Int]) -> String {
+  static func elementName(_ name: String, _ element: [Int]) -> String {
     element.isEmpty ? name : name + "[" + element.map(String.init).joined(separator: ",") + "]"
   }
 
@@ -122,7 +121,7 @@ public struct Layout: Sendable {
 
   /// Where `in`, `out` and `grad` start when they are packed one after the
   /// other in one buffer (the labelled Swift API's temporary).
-  public var packedOutputBase: Int { numInputs }
-  public var packedGradientBase: Int { numInputs + numOutputs }
-  public var packedSize: Int { numInputs + numOutputs + gradientSize }
+  var packedOutputBase: Int { numInputs }
+  var packedGradientBase: Int { numInputs + numOutputs }
+  var packedSize: Int { numInputs + numOutputs + gradientSize }
 }

@@ -37,7 +37,7 @@ public enum Lowering {
   ///
   /// An array output is stored where its statement stores it, element by
   /// element; an array leaf that is an output is copied by a kernel of its own.
-  public static func withOutputs(_ outputs: [Int], of program: Program) -> Program {
+  static func withOutputs(_ outputs: [Int], of program: Program) -> Program {
     var out = program
     out.outputs = outputs
     var stored = Set<Int>()
@@ -101,7 +101,7 @@ public enum Lowering {
   /// Lowers one statement's expressions (an arena range, in post-order) and
   /// returns the root's value; `name` gives the value a name node refers to.
   /// `explain` lowers single statements with it, as the compiler does.
-  public static func lowerExpressions(
+  static func lowerExpressions(
     _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
   ) -> ValueID {
     precondition(!arena.isEmpty, "a statement has at least one expression")

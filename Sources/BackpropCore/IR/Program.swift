@@ -13,22 +13,22 @@
 public struct Program: Sendable {
   public var symbols: [Symbol] = []
   /// `symbols[0..<leafCount]` are the leaves, in leaf order.
-  public var leafCount = 0
+  var leafCount = 0
   /// The outputs, as symbol indices, in output order.
-  public var outputs: [Int] = []
-  public var kernels: [Kernel] = []
+  var outputs: [Int] = []
+  var kernels: [Kernel] = []
   /// The shapes of the ``ArrayName/temporary(_:)`` arrays.
-  public var temporaries: [[Int]] = []
+  var temporaries: [[Int]] = []
 
   public init() {}
 
   public var leaves: ArraySlice<Symbol> { symbols[0..<leafCount] }
   /// The instructions of all kernels.
   public var instructionCount: Int { kernels.reduce(0) { $0 + $1.instructions.count } }
-  public var outputNames: [String] { outputs.map { symbols[$0].name } }
+  var outputNames: [String] { outputs.map { symbols[$0].name } }
 
   /// The extents of an array, outermost first.
-  public func shape(of array: ArrayName) -> [Int] {
+  func shape(of array: ArrayName) -> [Int] {
     switch array {
     case .variable(let s): symbols[s].shape
     case .output(let o): symbols[outputs[o]].shape
@@ -40,7 +40,7 @@ public struct Program: Sendable {
 
   /// Where an instruction's value belongs, for messages about it: the
   /// statement's name in the forward sweep, or `the gradient of 'O'`.
-  public func origin(of instruction: Instruction) -> (name: String, inDerivative: Bool) {
+  func origin(of instruction: Instruction) -> (name: String, inDerivative: Bool) {
     switch instruction.role {
     case .forward:
       return (instruction.owner >= 0 ? symbols[Int(instruction.owner)].name : "value", false)
@@ -50,7 +50,7 @@ public struct Program: Sendable {
   }
 
   /// How a person reads a value's name: `A`, or `dC_dA` for an adjoint.
-  public func displayName(_ name: ValueName) -> String {
+  func displayName(_ name: ValueName) -> String {
     switch name {
     case .variable(let s): symbols[s].name
     case .adjoint(let o, let s): "d\(symbols[o].name)_d\(symbols[s].name)"
@@ -60,7 +60,7 @@ public struct Program: Sendable {
 
 /// An array of the program's memory: what kernels load and store. A scalar
 /// is an array of rank 0.
-public enum ArrayName: Hashable, Sendable {
+enum ArrayName: Hashable, Sendable {
   /// the value of symbol s; a leaf's is the caller's input
   case variable(Int)
   /// output o (the position in ``Program/outputs``): the caller's output buffer
@@ -76,14 +76,14 @@ public enum ArrayName: Hashable, Sendable {
 
 /// One loop of a kernel's nest: an index of the source, running over
 /// `0..<extent` in ascending order.
-public struct Loop: Hashable, Sendable {
-  public var name: String
-  public var extent: Int
-  public var range: SourceRange
+struct Loop: Hashable, Sendable {
+  var name: String
+  var extent: Int
+  var range: SourceRange
 }
 
 /// One subscript of an access.
-public enum Subscript: Hashable, Sendable {
+enum Subscript: Hashable, Sendable {
   /// the current value of the kernel's loop with this position in the nest
   case loop(Int)
   /// a fixed element
@@ -91,19 +91,19 @@ public enum Subscript: Hashable, Sendable {
 }
 
 /// An element of an array, as the body of a kernel names it.
-public struct Access: Hashable, Sendable {
-  public var array: ArrayName
+struct Access: Hashable, Sendable {
+  var array: ArrayName
   /// One per dimension of the array; none for a scalar.
-  public var subscripts: [Subscript]
+  var subscripts: [Subscript]
 
-  public init(_ array: ArrayName, _ subscripts: [Subscript] = []) {
+  init(_ array: ArrayName, _ subscripts: [Subscript] = []) {
     self.array = array
     self.subscripts = subscripts
   }
 }
 
 /// How a store combines its value with the element.
-public enum StoreMode: Hashable, Sendable {
+enum StoreMode: Hashable, Sendable {
   /// element := value
   case assign
   /// element := element + value, at each point in loop order; the element
@@ -116,34 +116,34 @@ public enum StoreMode: Hashable, Sendable {
 }
 
 /// A write a kernel makes at each point of its nest.
-public struct Store: Sendable {
+struct Store: Sendable {
   /// The index of the element in the kernel's ``Kernel/accesses``.
-  public var access: Int
-  public var value: ValueID
-  public var mode: StoreMode
+  var access: Int
+  var value: ValueID
+  var mode: StoreMode
 }
 
 /// A loop nest, a body evaluated at each of its points, and the body's
 /// stores (see ``Program``).
-public struct Kernel: Sendable {
+struct Kernel: Sendable {
   /// Outermost first; empty for straight-line code.
-  public var loops: [Loop] = []
+  var loops: [Loop] = []
   /// The body, in order (a topological order): values of one point of the nest.
-  public var instructions: [Instruction] = []
+  var instructions: [Instruction] = []
   /// The elements the body loads (each listed once, so equal loads are one
   /// value) and stores (one access per store).
-  public var accesses: [Access] = []
+  var accesses: [Access] = []
   /// Done after the body at each point, in order.
-  public var stores: [Store] = []
+  var stores: [Store] = []
 
-  public init(loops: [Loop] = []) {
+  init(loops: [Loop] = []) {
     self.loops = loops
   }
 
-  public subscript(value: ValueID) -> Instruction { instructions[value.int] }
+  subscript(value: ValueID) -> Instruction { instructions[value.int] }
 
   /// The value stored to `array` with no subscripts (a scalar's store), if any.
-  public func storedValue(_ array: ArrayName) -> ValueID? {
+  func storedValue(_ array: ArrayName) -> ValueID? {
     stores.first { accesses[$0.access] == Access(array) }?.value
   }
 }

@@ -49,7 +49,7 @@ public enum Optimizer {
   ///
   /// Across kernels, a scalar array written once, with a constant, reads as
   /// that constant in the kernels after (a reduction's seed adjoint, 1).
-  public static func simplify(_ program: Program) -> Program {
+  static func simplify(_ program: Program) -> Program {
     var out = program
     var writes: [ArrayName: Int] = [:]
     writes.reserveCapacity(program.kernels.reduce(0) { $0 + $1.stores.count })
@@ -95,7 +95,7 @@ public enum Optimizer {
 
   /// Keeps the stores the roots need, and what they need, renumbering each
   /// kernel densely; a kernel left with no store goes.
-  public static func eliminateDeadCode(_ program: Program, keeping roots: Roots) -> Program {
+  static func eliminateDeadCode(_ program: Program, keeping roots: Roots) -> Program {
     var needed = Set<ArrayName>()
     var kernels: [Kernel] = []
     for kernel in program.kernels.reversed() {

@@ -5,9 +5,9 @@ public struct Compilation: Sendable {
   public private(set) var diagnostics = DiagnosticList()
   public private(set) var tree = SyntaxTree()
   /// The checked program; meaningful only when there are no errors.
-  public private(set) var checked: CheckedProgram?
+  private(set) var checked: CheckedProgram?
   /// The forward program, before differentiation.
-  public private(set) var forward: Program?
+  private(set) var forward: Program?
   /// The differentiated program, unoptimised; nil when the source has errors.
   public private(set) var program: Program?
 
@@ -24,7 +24,7 @@ public struct Compilation: Sendable {
 
   /// The program differentiated for one symbol as its only output (`explain
   /// --output`, `train --loss`), which need not be one of the outputs.
-  public func program(differentiating symbol: Int) -> Program? {
+  func program(differentiating symbol: Int) -> Program? {
     guard let forward else { return nil }
     if forward.outputs == [symbol], let program { return program }
     return Reverse.differentiate(Lowering.withOutputs([symbol], of: forward))
@@ -33,7 +33,7 @@ public struct Compilation: Sendable {
   /// The program differentiated for one element of an array (`o[1]` of
   /// `explain --output`, `train --loss`): a scalar named after the element,
   /// appended to the program, is its only output.
-  public func program(differentiating symbol: Int, element: [Int]) -> Program? {
+  func program(differentiating symbol: Int, element: [Int]) -> Program? {
     guard var forward, !element.isEmpty else { return program(differentiating: symbol) }
     let source = forward.symbols[symbol]
     var scalar = Symbol(name: Layout.elementName(source.name, element), range: source.range)
@@ -51,11 +51,11 @@ public struct Compilation: Sendable {
   }
 
   /// A symbol's index by name.
-  public func symbol(named name: String) -> Int? {
+  func symbol(named name: String) -> Int? {
     forward?.symbols.firstIndex { $0.name == name }
   }
 
-  public init(name: String = "<input>", source: String) {
+  init(name: String = "<input>", source: String) {
     self.init(SourceFile(name: name, text: source))
   }
 
@@ -124,7 +124,7 @@ public struct Compilation: Sendable {
   }
 
   /// The names `--set` may name: the leaves.
-  public var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
+  var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
 }
 
 extension EmitRequest {

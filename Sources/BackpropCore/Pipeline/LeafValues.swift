@@ -1,14 +1,14 @@
 /// One `--set`: a leaf, or one element of it, and its value (SPEC §6.4).
 public struct LeafSetting: Sendable, Equatable {
-  public var name: String
+  var name: String
   /// `W[1, 0]=3` sets one element.
-  public var element: [Int]?
+  var element: [Int]?
   /// One number (which fills an array), or a list's numbers, row-major.
-  public var values: [Double]
+  var values: [Double]
   /// The list's shape; nil for one number.
-  public var shape: [Int]?
+  var shape: [Int]?
 
-  public init(name: String, element: [Int]? = nil, values: [Double], shape: [Int]? = nil) {
+  init(name: String, element: [Int]? = nil, values: [Double], shape: [Int]? = nil) {
     self.name = name
     self.element = element
     self.values = values
@@ -17,13 +17,13 @@ public struct LeafSetting: Sendable, Equatable {
 
   /// Parses `NAME=VALUE`, `NAME[i, j]=VALUE`, VALUE a finite number or a
   /// nested list of them, spaces allowed; nil when it is neither.
-  public init?(parsing text: String) {
+  init?(parsing text: String) {
     guard case .success(let setting) = Self.parse(text) else { return nil }
     self = setting
   }
 
   /// ``init(parsing:)`` with the reason when the text is not a setting.
-  public static func parse(_ text: String) -> Result<LeafSetting, SettingProblem> {
+  static func parse(_ text: String) -> Result<LeafSetting, SettingProblem> {
     var scanner = Scanner(Array(text.utf8))
     guard let target = scanner.elementName() else { return .failure(.syntax) }
     var setting = LeafSetting(name: target.name, element: target.element, values: [])
@@ -46,13 +46,13 @@ public struct LeafSetting: Sendable, Equatable {
 /// A name or one element of it, as SPEC §6.4 writes it wherever one element
 /// is named (`--set`, CSV headers, `--output`, `--loss`): `W1[1, 0]`,
 /// spaces allowed inside the brackets and around the whole.
-public struct ElementName: Sendable, Equatable {
-  public var name: String
+struct ElementName: Sendable, Equatable {
+  var name: String
   /// The subscripts; nil for a bare name.
-  public var element: [Int]?
+  var element: [Int]?
 
   /// Nil unless the whole text is a name or an element.
-  public init?(parsing text: String) {
+  init?(parsing text: String) {
     var scanner = Scanner(Array(text.utf8))
     guard let parsed = scanner.elementName(), scanner.atEnd else { return nil }
     self = parsed
@@ -230,7 +230,7 @@ extension Compilation {
   }
 
   /// Scalar settings by name, for tests and simple callers.
-  public func leafValues(
+  func leafValues(
     _ settings: [String: Double], seed: UInt64 = 0, into diagnostics: inout DiagnosticList
   ) -> [Double]? {
     leafValues(

@@ -1,41 +1,41 @@
 /// A syntax tree whose names are resolved: what the checker hands to lowering.
 public struct CheckedProgram: Sendable {
-  public var tree: SyntaxTree
+  var tree: SyntaxTree
   /// Leaves first (in order of first appearance), then defined names in
   /// definition order.
-  public var symbols: [Symbol]
-  public var leafCount: Int
+  var symbols: [Symbol]
+  var leafCount: Int
   /// Output symbols, in output order.
-  public var outputs: [Int]
+  var outputs: [Int]
   /// For each expression of the arena that is a `.name` or an `.element`:
   /// its symbol; else -1.
-  public var references: [Int32]
+  var references: [Int32]
   /// For each statement: the non-leaf symbol it defines, or -1 (declarations,
   /// `output`, and literal definitions, whose symbol is a leaf).
-  public var definitions: [Int32]
+  var definitions: [Int32]
   /// For each statement: the indices it binds, left side first, then each
   /// reduction's, in source order.
-  public var bindings: [[Binding]]
+  var bindings: [[Binding]]
   /// For each `.element` expression: its subscripts, resolved.
-  public var subscripts: [Int: [ResolvedSubscript]]
+  var subscripts: [Int: [ResolvedSubscript]]
   /// For each `.reduction` expression: the bindings (in its statement's list) it makes.
-  public var reductionBindings: [Int: [Int]]
+  var reductionBindings: [Int: [Int]]
 
   /// Whether any symbol is an array: a program "with arrays" (SPEC §6.3).
-  public var hasArrays: Bool { symbols.contains { !$0.shape.isEmpty } }
+  var hasArrays: Bool { symbols.contains { !$0.shape.isEmpty } }
 }
 
 /// An index of one statement: a left index (`h[j]`) or a reduction's.
-public struct Binding: Sendable {
-  public var name: String
+struct Binding: Sendable {
+  var name: String
   /// Where it is bound.
-  public var range: SourceRange
+  var range: SourceRange
   /// The extent every dimension it subscripts has.
-  public var extent: Int
+  var extent: Int
 }
 
 /// A subscript after checking.
-public enum ResolvedSubscript: Sendable, Equatable {
+enum ResolvedSubscript: Sendable, Equatable {
   /// the statement's binding with this position in ``CheckedProgram/bindings``
   case binding(Int)
   case constant(Int)

@@ -4,10 +4,10 @@
 /// defaults, index scopes and extents, and the element limits.
 public enum Checker {
   /// At most this many elements per array, and over all named variables.
-  public static let arrayLimit = 1 << 24
-  public static let programLimit = 1 << 26
+  static let arrayLimit = 1 << 24
+  static let programLimit = 1 << 26
   /// At most this many points in one statement's iteration space.
-  public static let iterationLimit = 1 << 32
+  static let iterationLimit = 1 << 32
 
   /// Checks a parsed program. The result is meaningful only when no error was
   /// added to `diagnostics`.

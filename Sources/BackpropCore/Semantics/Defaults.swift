@@ -10,23 +10,23 @@ import Foundation
 /// are drawn in row-major order. The generated C and Swift carry the same
 /// generator, so `uniform` and `xavier` give the same bits everywhere, and
 /// `normal` and `he` wherever the math library's log, cos and sqrt agree.
-public struct SeededGenerator: Sendable {
-  public private(set) var state: UInt64
+struct SeededGenerator: Sendable {
+  private(set) var state: UInt64
 
-  public static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+  static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
 
   /// The stream of one leaf.
-  public init(name: String, seed: UInt64) {
+  init(name: String, seed: UInt64) {
     state = Self.hash(name) ^ (seed &* Self.increment)
   }
 
   /// SplitMix64 from a given state.
-  public init(state: UInt64) {
+  init(state: UInt64) {
     self.state = state
   }
 
   /// FNV-1a, 64 bits, of the name's UTF-8 bytes.
-  public static func hash(_ name: String) -> UInt64 {
+  static func hash(_ name: String) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     for byte in name.utf8 {
       h ^= UInt64(byte)
@@ -35,7 +35,7 @@ public struct SeededGenerator: Sendable {
     return h
   }
 
-  public mutating func next() -> UInt64 {
+  mutating func next() -> UInt64 {
     state = state &+ Self.increment
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -44,12 +44,12 @@ public struct SeededGenerator: Sendable {
   }
 
   /// In [0, 1), 53 random bits.
-  public mutating func uniform() -> Double {
+  mutating func uniform() -> Double {
     Double(next() >> 11) * 0x1p-53
   }
 
   /// Standard normal, Box–Muller.
-  public mutating func normal() -> Double {
+  mutating func normal() -> Double {
     let u1 = uniform()
     let u2 = uniform()
     return (-2 * Foundation.log(1 - u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
@@ -59,7 +59,7 @@ public struct SeededGenerator: Sendable {
 extension Initializer {
   /// fan_out is the first extent and fan_in the product of the others; a
   /// rank-1 or scalar param uses its element count for both (SPEC §6.2).
-  public static func fans(_ shape: [Int]) -> (fanIn: Double, fanOut: Double) {
+  static func fans(_ shape: [Int]) -> (fanIn: Double, fanOut: Double) {
     guard shape.count >= 2 else {
       let count = Double(shape.reduce(1, *))
       return (count, count)
@@ -68,7 +68,7 @@ extension Initializer {
   }
 
   /// The element values, row-major, for a param of this shape and name.
-  public func values(shape: [Int], name: String, seed: UInt64) -> [Double] {
+  func values(shape: [Int], name: String, seed: UInt64) -> [Double] {
     var generator = SeededGenerator(name: name, seed: seed)
     let count = shape.reduce(1, *)
     let (fanIn, fanOut) = Self.fans(shape)
@@ -89,7 +89,7 @@ extension Initializer {
 
 extension Symbol {
   /// Every element's default, row-major, or nil when the leaf has none.
-  public func defaultElements(seed: UInt64) -> [Double]? {
+  func defaultElements(seed: UInt64) -> [Double]? {
     if let list = defaultElements { return list }
     if let initializer { return initializer.values(shape: shape, name: name, seed: seed) }
     return defaultValue.map { [Double](repeating: $0, count: size) }

@@ -1,7 +1,7 @@
 /// "Did you mean" for names: the closest candidate by edit distance, if it is
 /// close enough to be a likely typo.
-public enum Suggestion {
-  public static func closest(to name: String, among candidates: [String]) -> String? {
+enum Suggestion {
+  static func closest(to name: String, among candidates: [String]) -> String? {
     let target = Array(name.utf8)
     guard target.count <= 64 else { return nil }
     let limit = max(1, min(3, target.count / 3))

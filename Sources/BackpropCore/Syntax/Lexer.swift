@@ -3,16 +3,16 @@
 /// The lexer never fails: a byte that begins no token becomes an `.invalid`
 /// token and a diagnostic, and lexing goes on. Outside comments only ASCII is
 /// allowed; comments may hold any bytes (the seed tutorials are Korean).
-public struct Lexer {
+struct Lexer {
   private let bytes: [UInt8]
   private var offset = 0
 
-  public init(_ file: SourceFile) {
+  init(_ file: SourceFile) {
     self.bytes = file.bytes
   }
 
   /// The next token; `.endOfFile` forever once the input is used up.
-  public mutating func next(into diagnostics: inout DiagnosticList) -> Token {
+  mutating func next(into diagnostics: inout DiagnosticList) -> Token {
     let newlineBefore = skipSpaceAndComments()
     let start = offset
     guard offset < bytes.count else {

@@ -8,7 +8,7 @@
 public struct Parser {
   /// Parentheses, unary minus and `^` may nest this deep: clang's bracket
   /// limit. Deeper input is an error, not a stack overflow.
-  public static let nestingLimit = 256
+  static let nestingLimit = 256
 
   private let file: SourceFile
   private var lexer: Lexer

@@ -6,22 +6,25 @@
 /// no deep tree is ever freed recursively, so a 10 MB one-line sum cannot
 /// overflow the stack.
 public struct SyntaxTree: Sendable {
-  public var statements: [Statement] = []
-  public var expressions: [Expression] = []
+  var statements: [Statement] = []
+  var expressions: [Expression] = []
 
   public init() {}
 
-  public subscript(id: ExpressionID) -> Expression { expressions[id.index] }
+  /// How many statements the program has (the benchmark reports it).
+  public var statementCount: Int { statements.count }
+
+  subscript(id: ExpressionID) -> Expression { expressions[id.index] }
 }
 
 /// The index of an expression in ``SyntaxTree/expressions``.
-public struct ExpressionID: Hashable, Sendable {
-  public var index: Int
+struct ExpressionID: Hashable, Sendable {
+  var index: Int
 }
 
 /// expression nodes; names match the productions of `Grammar/backprop.ebnf`.
-public struct Expression: Sendable {
-  public enum Kind: Sendable {
+struct Expression: Sendable {
+  enum Kind: Sendable {
     /// number literal
     case number(Double)
     /// a reference to a variable or leaf
@@ -42,18 +45,18 @@ public struct Expression: Sendable {
     case error
   }
 
-  public var kind: Kind
-  public var range: SourceRange
+  var kind: Kind
+  var range: SourceRange
 }
 
 /// One subscript as written: an index or a constant.
-public enum SubscriptSyntax: Sendable, Equatable {
+enum SubscriptSyntax: Sendable, Equatable {
   /// an index name: `j`
   case index(IndexName)
   /// a constant subscript, digits only: `0`; `Int.max` when too large to hold
   case constant(Int, SourceRange)
 
-  public var range: SourceRange {
+  var range: SourceRange {
     switch self {
     case .index(let index): index.range
     case .constant(_, let range): range
@@ -62,20 +65,20 @@ public enum SubscriptSyntax: Sendable, Equatable {
 }
 
 /// An index name where it is bound or used.
-public struct IndexName: Sendable, Equatable {
-  public var name: String
-  public var range: SourceRange
+struct IndexName: Sendable, Equatable {
+  var name: String
+  var range: SourceRange
 }
 
 /// What a reduction folds its terms into.
-public enum Reduction: String, Sendable {
+enum Reduction: String, Sendable {
   /// the terms' sum, ascending from the first term
   case sum
   /// log Σ exp(term), computed stably
   case logsumexp
 }
 
-public enum BinaryOperator: String, Sendable {
+enum BinaryOperator: String, Sendable {
   case add = "+"
   case subtract = "-"
   case multiply = "*"
@@ -84,8 +87,8 @@ public enum BinaryOperator: String, Sendable {
 }
 
 /// One statement of the program.
-public struct Statement: Sendable {
-  public enum Kind: Sendable {
+struct Statement: Sendable {
+  enum Kind: Sendable {
     /// `name = value`, or `name[i, j] = value` with the left indices
     case assignment(name: String, nameRange: SourceRange, indices: [IndexName], value: ExpressionID)
     /// `name = [1, 2]`: an array leaf given by a list
@@ -98,14 +101,14 @@ public struct Statement: Sendable {
     case expression(ExpressionID)
   }
 
-  public var kind: Kind
-  public var range: SourceRange
+  var kind: Kind
+  var range: SourceRange
   /// The arena indices of this statement's expressions, in post-order.
-  public var expressions: Range<Int>
+  var expressions: Range<Int>
 }
 
 /// How a leaf came to be.
-public enum LeafKind: String, Sendable {
+enum LeafKind: String, Sendable {
   /// declared `input`: data
   case input
   /// declared `param`: trained by `train`
@@ -117,21 +120,21 @@ public enum LeafKind: String, Sendable {
 }
 
 /// One name in an `input` or `param` statement.
-public struct LeafDeclaration: Sendable {
-  public var name: String
-  public var nameRange: SourceRange
+struct LeafDeclaration: Sendable {
+  var name: String
+  var nameRange: SourceRange
   /// `x[2, 3]`'s extents (`Int.max` for one too large to hold), or nil for a scalar.
-  public var shape: [Int]?
+  var shape: [Int]?
   /// From the `[` to the `]` of the shape.
-  public var shapeRange: SourceRange?
+  var shapeRange: SourceRange?
   /// The default: one number (for an array, every element), a list, or an initialiser.
-  public var defaultValue: Double?
-  public var defaultList: ListLiteral?
-  public var initializer: Initializer?
+  var defaultValue: Double?
+  var defaultList: ListLiteral?
+  var initializer: Initializer?
   /// The default's text, sign included, for error messages and rewriting.
-  public var defaultRange: SourceRange?
+  var defaultRange: SourceRange?
 
-  public init(name: String, nameRange: SourceRange) {
+  init(name: String, nameRange: SourceRange) {
     self.name = name
     self.nameRange = nameRange
   }
@@ -139,14 +142,14 @@ public struct LeafDeclaration: Sendable {
 
 /// `[[1, 2], [3, 4]]`: its shape, from the first item at each depth, and its
 /// numbers, row-major.
-public struct ListLiteral: Sendable {
-  public var shape: [Int]
-  public var values: [Double]
-  public var range: SourceRange
+struct ListLiteral: Sendable {
+  var shape: [Int]
+  var values: [Double]
+  var range: SourceRange
 }
 
 /// A param's random start (SPEC §6.2), from the seeded generator.
-public enum Initializer: Sendable, Equatable {
+enum Initializer: Sendable, Equatable {
   /// uniform in ±sqrt(6/(fan_in + fan_out))
   case xavier
   /// normal, mean 0, standard deviation sqrt(2/fan_in)

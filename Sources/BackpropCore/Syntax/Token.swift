@@ -1,6 +1,6 @@
 /// A lexical token. Its text is read back from the ``SourceFile`` by range.
-public struct Token: Sendable {
-  public enum Kind: Sendable, Equatable {
+struct Token: Sendable {
+  enum Kind: Sendable, Equatable {
     case identifier
     case number
     case keywordInput  // input
@@ -23,13 +23,13 @@ public struct Token: Sendable {
     case endOfFile
   }
 
-  public var kind: Kind
-  public var range: SourceRange
+  var kind: Kind
+  var range: SourceRange
   /// True when a line break (or a comment running to one) separates this token
   /// from the one before it. The parser ends statements with it, which is how
   /// "a newline inside parentheses or brackets, or after an operator, does not
   /// end the statement" becomes a local decision.
-  public var newlineBefore: Bool
+  var newlineBefore: Bool
 }
 
 extension Token.Kind {

@@ -10,8 +10,8 @@ import Foundation
 /// iff every plotted value is > 0 and max/min > 100; a legend when there are
 /// two lines.
 public enum LossPlot {
-  public static let width = 640.0
-  public static let height = 400.0
+  static let width = 640.0
+  static let height = 400.0
   /// The plotting area's margins: left, right, top, bottom.
   static let margin = (left: 78.0, right: 24.0, top: 24.0, bottom: 56.0)
   static let colors = ["#1f77b4", "#d62728"]

@@ -8,7 +8,7 @@ import Foundation
 /// (default, `--set`, or the row's cell).
 public struct Training: Sendable {
   /// How a step turns the gradient g into an update (SPEC §5).
-  public enum UpdateRule: Sendable, Equatable {
+  enum UpdateRule: Sendable, Equatable {
     /// p ← p − lr·g.
     case sgd
     /// v ← β·v + g, p ← p − lr·v, v₀ = 0.
@@ -17,10 +17,10 @@ public struct Training: Sendable {
     /// p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), t from 1.
     case adam(beta1: Double, beta2: Double, epsilon: Double)
 
-    public static let defaultMomentum = 0.9
-    public static let defaultAdam = UpdateRule.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+    static let defaultMomentum = 0.9
+    static let defaultAdam = UpdateRule.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
 
-    public var name: String {
+    var name: String {
       switch self {
       case .sgd: "sgd"
       case .momentum: "momentum"
@@ -29,7 +29,7 @@ public struct Training: Sendable {
     }
 
     /// The hyperparameters as `--json` names them, in order.
-    public var hyperparameters: [(name: String, value: Double)] {
+    var hyperparameters: [(name: String, value: Double)] {
       switch self {
       case .sgd: []
       case .momentum(let beta): [("momentum", beta)]
@@ -41,32 +41,32 @@ public struct Training: Sendable {
 
   public struct Options: Sendable {
     /// `--steps N` or `--epochs E`.
-    public enum Length: Sendable, Equatable {
+    enum Length: Sendable, Equatable {
       case steps(Int)
       case epochs(Int)
     }
 
-    public var learningRate: Double
-    public var length: Length
+    var learningRate: Double
+    var length: Length
     /// Rows per step, or nil for all of them.
-    public var batch: Int?
+    var batch: Int?
     /// Report the loss every this many steps (and at the last one); nil: a tenth of the steps.
-    public var every: Int?
-    public var rule: UpdateRule
+    var every: Int?
+    var rule: UpdateRule
     /// Permute the rows (Fisher–Yates) before the first step and at each
     /// epoch start, or whenever the cursor wraps.
-    public var shuffle: Bool
+    var shuffle: Bool
     /// The `--seed` whose shuffle stream permutes the rows.
-    public var seed: UInt64
+    var seed: UInt64
     /// `--threads`: how many threads evaluate a step's rows, at most. The
     /// result is the same bits for every count (see
     /// ``Training/run(leaves:data:test:options:progress:)``).
-    public var threads: Int
+    var threads: Int
 
     /// Every core the process may use.
-    public static var allCores: Int { ProcessInfo.processInfo.activeProcessorCount }
+    static var allCores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    public init(
+    init(
       learningRate: Double, length: Length, batch: Int? = nil, every: Int? = nil,
       rule: UpdateRule = .sgd, shuffle: Bool = false, seed: UInt64 = 0,
       threads: Int = Options.allCores
@@ -82,7 +82,7 @@ public struct Training: Sendable {
     }
 
     /// Steps per epoch over `rows` rows: ⌈rows/B⌉.
-    public func stepsPerEpoch(rows: Int) -> Int {
+    func stepsPerEpoch(rows: Int) -> Int {
       let b = min(batch ?? rows, rows)
       return (rows + b - 1) / b
     }
@@ -96,28 +96,28 @@ public struct Training: Sendable {
     }
 
     /// The reporting interval over `rows` rows: `--every`, or max(1, steps/10).
-    public func interval(rows: Int) -> Int { every ?? max(1, steps(rows: rows) / 10) }
+    func interval(rows: Int) -> Int { every ?? max(1, steps(rows: rows) / 10) }
   }
 
   public struct Result: Sendable {
-    public var steps: Int
+    var steps: Int
     /// Epochs, when the run was given in epochs.
-    public var epochs: Int?
-    public var rule: UpdateRule
-    public var learningRate: Double
+    var epochs: Int?
+    var rule: UpdateRule
+    var learningRate: Double
     /// (step, loss before that step's update, over that step's rows).
     public var losses: [(step: Int, loss: Double)]
     /// With `--test`: the mean loss over the test rows at the parameters of
     /// each `losses` entry, one per entry.
     public var testLosses: [Double]?
     /// The loss at the trained parameters over all rows.
-    public var finalLoss: Double
+    var finalLoss: Double
     /// The test loss at the trained parameters.
-    public var finalTestLoss: Double?
+    var finalTestLoss: Double?
     /// Every parameter's symbol index and trained elements (row-major), in leaf order.
-    public var parameters: [(symbol: Int, values: [Double])]
+    var parameters: [(symbol: Int, values: [Double])]
     /// The most threads that ran a block of rows (at most `--threads`).
-    public var threads: Int
+    var threads: Int
   }
 
   /// The stream that shuffles rows: keyed by a name no leaf can have.
@@ -140,7 +140,7 @@ public struct Training: Sendable {
   let lossOffset: Int
 
   /// - Parameter program: differentiated with the loss as its only output.
-  public init?(_ program: Program) {
+  init?(_ program: Program) {
     parameters = program.leaves.indices.filter { program.symbols[$0].leaf == .param }
     guard !parameters.isEmpty else { return nil }
     let optimized = Optimizer.optimize(program, keeping: .outputsAndLeafGradients)

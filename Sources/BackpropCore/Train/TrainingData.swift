@@ -5,7 +5,7 @@
 /// `rows.csv:LINE:COL`.
 public struct TrainingData: Sendable {
   /// The leaf (its position among the leaves) and element of each column.
-  public var columns: [(leaf: Int, element: Int)]
+  var columns: [(leaf: Int, element: Int)]
   public var rows: [[Double]]
 
   /// Reads `file` against the program's leaves; errors go to `diagnostics`
