@@ -71,10 +71,12 @@ import Testing
     #expect(text.contains("  ∂E/∂h[j] = Σ_k ∂E/∂o[k] · o[k] · (1 − o[k]) · W2[k, j]\n"))
     #expect(text.contains("  ∂E/∂W2[i, j] = ∂E/∂o[i] · o[i] · (1 − o[i]) · h[j]\n"))
     #expect(text.contains("  ∂E/∂x[i] = Σ_j ∂E/∂h[j] · h[j] · (1 − h[j]) · W1[j, i]\n"))
-    // The seed's numbers: ∂E/∂out_h1 = 0.03635030639, ∂E/∂w5 = 0.08216704056.
+    // The seed's numbers: ∂E/∂out_h1 = 0.03635030639, ∂E/∂w5 = 0.08216704056;
+    // each term's values substituted into its formula (o, W2 from the seed).
     #expect(
       text.contains(
-        "  ∂E/∂h[0] = 0.7413650696 · 0.07472624072 + (-0.2170715347) · 0.08775502641 = 0.03635030639\n"
+        "  ∂E/∂h[0] = 0.7413650696 · 0.7513650696 · (1 − 0.7513650696) · 0.4"
+          + " + (-0.2170715347) · 0.7729284653 · (1 − 0.7729284653) · 0.5 = 0.03635030639\n"
       ))
     #expect(close(try #require(Self.result(text, "∂E/∂W2[0, 0]")), 0.082167041, 1e-8))
     let markdown = try Self.explain("mazur_array", .markdown)

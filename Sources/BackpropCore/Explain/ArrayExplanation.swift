@@ -26,8 +26,9 @@ struct ArrayExplanation: Sendable {
     case formula(Formula)
     /// the chain rule: Σ over each use of (upstream adjoint) · (local derivative)
     case chain([Term])
-    /// a sum of products of numbers, one list per term of the chain rule
-    case numbers([[Double]])
+    /// the chain rule with numbers: each term's upstream adjoint, and its
+    /// local derivative with the values substituted (nil where it is 1)
+    case numbers([(upstream: Double, local: Formula?)])
     /// too many terms to write: `Σ_k (4000 terms)`
     case terms(String, Int)
     case value(Double)
@@ -84,10 +85,14 @@ struct ArrayExplanation: Sendable {
         let point = Layout.element(e, shape: symbols[s].shape)
         let at = Dictionary(uniqueKeysWithValues: zip(left.compactMap(Self.id), point))
         let substituted = values.numbers(formula, at)
-        forward.append(
-          Line(
-            head: Self.head(symbols[s].name, point.map { .constant($0) }),
-            parts: [.formula(substituted), .value(evaluation.elements[s][e])]))
+        let parts: [Part] = [.formula(substituted), .value(evaluation.elements[s][e])]
+        // A scalar's one line: its formula, the numbers, the value.
+        if left.isEmpty, let last = forward.popLast() {
+          forward.append(Line(head: last.head, parts: last.parts + parts))
+        } else {
+          forward.append(
+            Line(head: Self.head(symbols[s].name, point.map { .constant($0) }), parts: parts))
+        }
       }
     }
     // `--output o[1]` explains a scalar of its own, which reads o[1].
@@ -167,7 +172,7 @@ struct ArrayExplanation: Sendable {
           : Formula.adjointElement(
             output: self.output, of: symbols[v].name, point.map { .constant($0) })
         var parts: [Part] = []
-        var products: [[Double]] = []
+        var products: [(upstream: Double, local: Formula?)] = []
         for term in terms {
           let points = term.free.reduce(1) { $0 * (values.extents[$1] ?? 1) }
           if points > Self.elementLimit {
@@ -176,17 +181,18 @@ struct ArrayExplanation: Sendable {
             continue
           }
           for assignment in values.points(term.free, at) {
-            let upstream = values.evaluate(term.upstream, assignment)
-            if case .number(1) = term.local {
-              products.append([upstream])
-            } else {
-              products.append([upstream, values.evaluate(term.local, assignment)])
-            }
+            let local = term.local == .number(1) ? nil : values.numbers(term.local, assignment)
+            products.append((values.read(term.upstream, assignment), local))
           }
         }
         if !products.isEmpty { parts.insert(.numbers(products), at: 0) }
         parts.append(.value(evaluation.gradientElements[0][v][e]))
-        backward.append(Line(head: elementHead, parts: parts))
+        // A scalar's one line: the chain rule, its numbers, the result.
+        if symbols[v].shape.isEmpty, let last = backward.popLast() {
+          backward.append(Line(head: last.head, parts: last.parts + parts))
+        } else {
+          backward.append(Line(head: elementHead, parts: parts))
+        }
       }
     }
   }
@@ -360,8 +366,10 @@ struct ArrayExplanation: Sendable {
   }
 
   /// ` · local`, its factors one after another, a sum or negation in parentheses.
-  private static func times(_ local: Formula, _ style: ExplainStyle) -> String {
-    if case .number(1) = local { return "" }
+  private static func times(_ local: Formula, _ style: ExplainStyle, keepingOne: Bool = false)
+    -> String
+  {
+    if case .number(1) = local, !keepingOne { return "" }
     var factors: [Formula] = []
     var rest = local
     while case .multiply(let a, let b) = rest {
@@ -400,12 +408,12 @@ struct ArrayExplanation: Sendable {
       case .terms(let what, let count):
         parts.append("Σ_\(what) (\(count) terms)")
       case .numbers(let products):
-        let alone = products.count == 1 && products[0].count == 1
+        let alone = products.count == 1 && products[0].local == nil
         parts.append(
-          products.map { factors in
-            factors.map { v in
-              v < 0 && !alone ? "(\(ExplainStyle.number(v)))" : ExplainStyle.number(v)
-            }.joined(separator: style.times)
+          products.map { upstream, local in
+            let number = ExplainStyle.number(upstream)
+            return (upstream < 0 && !alone ? "(\(number))" : number)
+              + (local.map { Self.times($0, style, keepingOne: true) } ?? "")
           }.joined(separator: " + "))
       }
     }
@@ -461,72 +469,19 @@ private struct Values {
       Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
   }
 
-  /// A formula's value at one assignment of its indices.
-  func evaluate(_ f: Formula, _ at: [Int: Int]) -> Double {
-    func e(_ g: Formula) -> Double { evaluate(g, at) }
+  /// The value of a name or an element, or the adjoint ∂O/∂V of one, at
+  /// one assignment of its indices: a number of the evaluation, read.
+  func read(_ f: Formula, _ at: [Int: Int]) -> Double {
     switch f {
-    case .number(let v): return v
     case .name(let n): return symbol[n].map { evaluation.elements[$0][0] } ?? .nan
-    case .text: return .nan
     case .element(let n, let indices): return element(n, indices, at)
-    case .negate(let a): return -e(a)
-    case .add(let a, let b): return e(a) + e(b)
-    case .subtract(let a, let b): return e(a) - e(b)
-    case .multiply(let a, let b): return e(a) * e(b)
-    case .divide(let a, let b): return e(a) / e(b)
-    case .power(let a, let b): return Foundation.pow(e(a), e(b))
-    case .iverson(let a, let b): return index(a, at) == index(b, at) ? 1 : 0
     case .adjoint(_, let of):
       return symbol[of].map { evaluation.gradientElements[0][$0][0] } ?? .nan
     case .adjointElement(_, let of, let indices):
       guard let s = symbol[of] else { return .nan }
       return evaluation.gradientElements[0][s][
         Layout.flatIndex(indices.map { index($0, at) }, shape: program.symbols[s].shape)]
-    case .call(let name, let args):
-      let x = args.map(e)
-      switch Callee(name: name) {
-      case .builtin(let b)?: return b.spec.value(x[0], x.count > 1 ? x[1] : 0)
-      case .power?: return Foundation.pow(x[0], x[1])
-      case nil: return name == "exp" ? Foundation.exp(x[0]) : .nan
-      }
-    case .derivative(let name, let args), .partial(let name, let args, _):
-      guard case .builtin(let b)? = Callee(name: name) else { return .nan }
-      var which = 0
-      if case .partial(_, _, let i) = f { which = i }
-      let x = args.map(e)
-      let (a, c) = (x[0], x.count > 1 ? x[1] : 0)
-      let rule = which == 0 ? b.spec.adjoint.x : b.spec.adjoint.y
-      return rule.map { Self.evaluate($0, g: 1, x: a, y: c, r: b.spec.value(a, c)) } ?? 0
-    case .reduction(let kind, let indices, let body):
-      let terms = points(indices.compactMap(ArrayExplanation.id), at).map { evaluate(body, $0) }
-      switch kind {
-      case .sum: return terms.dropFirst().reduce(terms.first ?? 0, +)
-      case .logsumexp:
-        guard let m = terms.max(), !terms.contains(where: \.isNaN) else { return .nan }
-        if m.isInfinite { return m }
-        return m
-          + Foundation.log(
-            terms.map { Foundation.exp($0 - m) }.dropFirst().reduce(
-              Foundation.exp((terms.first ?? 0) - m), +))
-      }
-    }
-  }
-
-  /// A table rule's value.
-  static func evaluate(_ rule: Rule, g: Double, x: Double, y: Double, r: Double) -> Double {
-    func e(_ q: Rule) -> Double { evaluate(q, g: g, x: x, y: y, r: r) }
-    switch rule {
-    case .upstream: return g
-    case .x: return x
-    case .y: return y
-    case .result: return r
-    case .constant(let c): return c
-    case .negate(let a): return -e(a)
-    case .add(let a, let b): return e(a) + e(b)
-    case .subtract(let a, let b): return e(a) - e(b)
-    case .multiply(let a, let b): return e(a) * e(b)
-    case .divide(let a, let b): return e(a) / e(b)
-    case .call(let f, let a, let b): return f.spec.value(e(a), b.map(e) ?? 0)
+    default: return .nan
     }
   }
 
@@ -535,8 +490,9 @@ private struct Values {
   func numbers(_ f: Formula, _ at: [Int: Int]) -> Formula {
     func n(_ g: Formula) -> Formula { numbers(g, at) }
     switch f {
-    case .number, .adjoint, .adjointElement, .iverson, .text: return f
-    case .name, .element: return .number(evaluate(f, at))
+    case .number, .adjoint, .adjointElement, .text: return f
+    case .name, .element: return .number(read(f, at))
+    case .iverson(let a, let b): return .number(index(a, at) == index(b, at) ? 1 : 0)
     case .negate(let a): return .negate(n(a))
     case .add(let a, let b): return .add(n(a), n(b))
     case .subtract(let a, let b): return .subtract(n(a), n(b))

@@ -121,6 +121,13 @@ enum ExplainStyle {
     case .partial(let f, let args, let i):
       let call = function(f) + paren(args.map { sub($0).text }.joined(separator: ", "))
       let by = sub(args[i]).text
+      // With numbers for the arguments, the partial by position: ∂₁max(-0.5, 0.001).
+      if case .number = args[i] {
+        switch self {
+        case .text: return ("∂" + String(["₁", "₂", "₃"][min(i, 2)]) + call, .primary)
+        case .latex: return ("\\partial_{\(i + 1)} " + call, .primary)
+        }
+      }
       switch self {
       case .text: return ("∂\(call)/∂\(wrap(sub(args[i]), below: .primary))", .primary)
       case .latex: return ("\\frac{\\partial \(call)}{\\partial \(by)}", .primary)

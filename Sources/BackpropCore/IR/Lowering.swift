@@ -98,18 +98,6 @@ public enum Lowering {
     return kernel.instructions.firstIndex { $0.op == .load(leaf ?? -1) }.map(ValueID.init)
   }
 
-  /// Lowers one statement's expressions (an arena range, in post-order) and
-  /// returns the root's value; `name` gives the value a name node refers to.
-  /// `explain` lowers single statements with it, as the compiler does.
-  static func lowerExpressions(
-    _ tree: SyntaxTree, _ arena: Range<Int>, into b: inout Builder, name: (Int) -> ValueID
-  ) -> ValueID {
-    precondition(!arena.isEmpty, "a statement has at least one expression")
-    let values = lowerRegion(
-      tree, arena, into: &b, member: { _ in true }, external: { e, _ in name(e) })
-    return values[arena.count - 1]
-  }
-
   /// Lowers the nodes of an arena range that `member` admits, in order, and
   /// returns each node's value (`.none` for the others). Names, elements and
   /// reductions take their value from `external`: a load, or an SSA value

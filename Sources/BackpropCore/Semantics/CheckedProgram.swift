@@ -20,9 +20,6 @@ public struct CheckedProgram: Sendable {
   var subscripts: [Int: [ResolvedSubscript]]
   /// For each `.reduction` expression: the bindings (in its statement's list) it makes.
   var reductionBindings: [Int: [Int]]
-
-  /// Whether any symbol is an array: a program "with arrays" (SPEC §6.3).
-  var hasArrays: Bool { symbols.contains { !$0.shape.isEmpty } }
 }
 
 /// An index of one statement: a left index (`h[j]`) or a reduction's.
