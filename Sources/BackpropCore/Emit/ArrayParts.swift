@@ -99,43 +99,55 @@ enum ArrayParts {
     }
     let pieces = current + 1
 
-    var builders = (0..<pieces).map { _ in Builder(Kernel()) }
-    // Per piece, the new value of each earlier piece's value it has (repeated or fetched).
-    var local = [[Int: ValueID]](repeating: [:], count: pieces)
+    var kernels = [Kernel](repeating: Kernel(), count: pieces)
+    // The new value of an old one in the piece that last asked for it (the
+    // pieces ask mostly in order), and in any other piece.
+    var cachedPiece = [Int32](repeating: -1, count: count)
+    var cachedValue = [ValueID](repeating: .none, count: count)
+    var elsewhere: [Int: ValueID] = [:]  // by piece << 32 | value
     // The temporary through which a crossing value passes, by old value.
-    var crossing: [Int: Int] = [:]
+    var crossing = [Int32](repeating: -1, count: count)
     var crossingOrder: [Int] = []
     var newValue = [ValueID](repeating: .none, count: count)
 
+    /// Appends an instruction (with the old one's range, owner, role and name) to piece `p`.
+    func append(_ op: Op, like old: Instruction, to p: Int) -> ValueID {
+      kernels[p].instructions.append(
+        Instruction(op: op, lhs: .none, rhs: .none, range: old.range, owner: old.owner, role: old.role, name: old.name))
+      return ValueID(kernels[p].instructions.count - 1)
+    }
+
     func value(_ v: Int, in p: Int) -> ValueID {
       if piece[v] == p && newValue[v] != .none { return newValue[v] }
-      if let known = local[p][v] { return known }
+      if cachedPiece[v] == p { return cachedValue[v] }
+      if let known = elsewhere[p << 32 | v] { return known }
       let old = kernel.instructions[v]
-      builders[p].range = old.range
-      builders[p].owner = old.owner
-      builders[p].role = old.role
       let made: ValueID
       switch old.op {
-      case .constant(let c):
-        made = builders[p].constant(c)
+      case .constant:
+        made = append(old.op, like: old, to: p)
+        kernels[p].instructions[made.int].name = nil
       case .load(let a):
-        made = builders[p].load(kernel.accesses[a])
-        builders[p].kernel.instructions[made.int].name = old.name
+        kernels[p].accesses.append(kernel.accesses[a])
+        made = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
-        let t: Int
-        if let known = crossing[v] {
-          t = known
-        } else {
-          t = temporaries.count
+        if crossing[v] < 0 {
+          crossing[v] = Int32(temporaries.count)
           temporaries.append([])
-          crossing[v] = t
           crossingOrder.append(v)
         }
-        made = builders[p].load(Access(.temporary(t)))
-        builders[p].kernel.instructions[made.int].name = old.name
+        kernels[p].accesses.append(Access(.temporary(Int(crossing[v]))))
+        made = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
       }
-      local[p][v] = made
+      if cachedPiece[v] >= 0 { elsewhere[Int(cachedPiece[v]) << 32 | v] = cachedValue[v] }
+      cachedPiece[v] = Int32(p)
+      cachedValue[v] = made
       return made
+    }
+
+    func store(_ access: Access, _ value: ValueID, mode: StoreMode, in p: Int) {
+      kernels[p].accesses.append(access)
+      kernels[p].stores.append(Store(access: kernels[p].accesses.count - 1, value: value, mode: mode))
     }
 
     for i in 0..<count {
@@ -148,18 +160,17 @@ enum ArrayParts {
       var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = value(instruction.lhs.int, in: p) }
       if instruction.rhs != .none { instruction.rhs = value(instruction.rhs.int, in: p) }
-      builders[p].kernel.instructions.append(instruction)
-      newValue[i] = ValueID(builders[p].kernel.instructions.count - 1)
+      kernels[p].instructions.append(instruction)
+      newValue[i] = ValueID(kernels[p].instructions.count - 1)
     }
-    for (s, store) in kernel.stores.enumerated() {
+    for (s, old) in kernel.stores.enumerated() {
       let p = storePiece[s]
-      builders[p].store(
-        kernel.accesses[store.access], value(store.value.int, in: p), mode: store.mode)
+      store(kernel.accesses[old.access], value(old.value.int, in: p), mode: old.mode, in: p)
     }
     // A crossing value's store, after its piece's own (they touch other arrays).
     for v in crossingOrder {
-      builders[piece[v]].store(Access(.temporary(crossing[v]!)), newValue[v])
+      store(Access(.temporary(Int(crossing[v]))), newValue[v], mode: .assign, in: piece[v])
     }
-    return builders.map(\.kernel)
+    return kernels
   }
 }

@@ -758,7 +758,6 @@ struct KernelBody {
   private func localsOfGroup(_ group: Schedule.Group) -> [View] {
     var found: [View] = []
     for k in group.kernels {
-      let kernel = program.kernels[k]
       for id in schedule.arrays.used[k] {
         guard let view = views[id], case .local = view.kind, !isFunctionWide(view),
           forwarded[id] < 0, !found.contains(where: { $0.name == view.name })

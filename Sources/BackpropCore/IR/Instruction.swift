@@ -150,13 +150,19 @@ struct Instruction: Sendable {
     }
   }
 
-  var operands: [ValueID] {
-    switch op.arity {
-    case 0: []
-    case 1: [lhs]
-    default: [lhs, rhs]
-    }
-  }
+  /// The operands the op reads, without allocating (every pass asks).
+  var operands: Operands { Operands(lhs: lhs, rhs: rhs, count: op.arity) }
+}
+
+/// An instruction's zero, one or two operands, as a collection.
+struct Operands: RandomAccessCollection {
+  let lhs: ValueID
+  let rhs: ValueID
+  let count: Int
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { count }
+  subscript(position: Int) -> ValueID { position == 0 ? lhs : rhs }
 }
 
 /// A name a value carries into diagnostics and generated code.

@@ -449,6 +449,11 @@ private struct Regions {
     self.arena = arena
     self.bindings = bindings
     owner = [Int](repeating: -1, count: arena.count)
+    // A statement that binds no index has no reduction: every node is its own.
+    guard !bindings.isEmpty else {
+      leftCount = 0
+      return
+    }
     var first = [Int](repeating: 0, count: arena.count)
     var ownerOfBinding = [Int](repeating: -1, count: bindings.count)
     for e in arena {
