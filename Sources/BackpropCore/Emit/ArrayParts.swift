@@ -113,7 +113,9 @@ enum ArrayParts {
     /// Appends an instruction (with the old one's range, owner, role and name) to piece `p`.
     func append(_ op: Op, like old: Instruction, to p: Int) -> ValueID {
       kernels[p].instructions.append(
-        Instruction(op: op, lhs: .none, rhs: .none, range: old.range, owner: old.owner, role: old.role, name: old.name))
+        Instruction(
+          op: op, lhs: .none, rhs: .none, range: old.range, owner: old.owner, role: old.role,
+          name: old.name))
       return ValueID(kernels[p].instructions.count - 1)
     }
 
@@ -147,7 +149,8 @@ enum ArrayParts {
 
     func store(_ access: Access, _ value: ValueID, mode: StoreMode, in p: Int) {
       kernels[p].accesses.append(access)
-      kernels[p].stores.append(Store(access: kernels[p].accesses.count - 1, value: value, mode: mode))
+      kernels[p].stores.append(
+        Store(access: kernels[p].accesses.count - 1, value: value, mode: mode))
     }
 
     for i in 0..<count {
