@@ -132,6 +132,20 @@ import Testing
     if name == "tail" {
       // 40 scalar statements in parts of 3: the run itself is cut.
       #expect(heads.count >= 13, "\(heads.count) parts")
+      // Each part names the lines it computes, not the lines of what it reads:
+      // the statements are lines 3 to 45 (1 and 2 declare x and W), and the
+      // forward parts, in order, cover them all in spans of a few lines.
+      let spans = lines.compactMap { line -> ClosedRange<Int>? in
+        guard line.hasPrefix("/* m_forward, part "),
+          let m = line.firstMatch(of: /: lines? (\d+)(?:-(\d+))? of tail\.bp/)
+        else { return nil }
+        let first = Int(m.1)!
+        return first...(m.2.map { Int($0)! } ?? first)
+      }
+      #expect(spans.count >= 13, "\(spans.count) forward parts")
+      #expect(spans.first?.lowerBound == 3 && spans.last?.upperBound == 45, "\(spans)")
+      #expect(spans.allSatisfy { $0.count <= 4 }, "\(spans)")
+      #expect(zip(spans, spans.dropFirst()).allSatisfy { $1.lowerBound <= $0.upperBound + 1 })
       let swift = SwiftEmitter.emit(try Self.request(name, prefix: "m", maxSize: 3))
       #expect(
         swift.matches(of: /@inline\(never\)\n +private static func gradientPart\d+\(/).count

@@ -505,13 +505,19 @@ struct KernelBody {
   /// What a part computes, for the comment above its function.
   func summary(ofPart part: Int, line: (SourceRange) -> Int) -> PartSummary {
     var summary = PartSummary()
+    func cover(_ instruction: Instruction) {
+      let l = line(instruction.range)
+      summary.sourceLines =
+        summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+    }
     for g in schedule.parts[part] {
       for k in schedule.groups[g].kernels {
         let kernel = program.kernels[k]
         var computes = false
+        // The lines of what it computes (not of what it reads).
         for instruction in kernel.instructions {
           switch instruction.op {
-          case .constant, .load: break
+          case .constant, .load: continue
           case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
             computes = true
             if instruction.role == .forward {
@@ -520,13 +526,13 @@ struct KernelBody {
               summary.backward = true
             }
           }
-          let l = line(instruction.range)
-          summary.sourceLines =
-            summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+          cover(instruction)
         }
-        // A kernel that only moves values (a fill, a copy) is in the sweep it stores to.
+        // A kernel that only moves values (a fill, a copy) is in the sweep it
+        // stores to, at the lines of its statement.
         if !computes {
           if isAdjoint(kernel) { summary.backward = true } else { summary.forward = true }
+          kernel.instructions.forEach(cover)
         }
       }
     }
