@@ -9,10 +9,19 @@ import Foundation
 // Peak memory is the process's maximum resident set size, so run one file per
 // process.
 
+/// With `BENCH_TRACE` set, each phase's end prints the peak memory so far to
+/// stderr: which phase makes the peak.
+let trace = ProcessInfo.processInfo.environment["BENCH_TRACE"] != nil
+
 func seconds(_ body: () -> Void) -> Double {
   let start = DispatchTime.now().uptimeNanoseconds
   body()
-  return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  if trace {
+    FileHandle.standardError.write(
+      Data(String(format: "%.2f s, peak %.0f MB\n", elapsed, peakMegabytes()).utf8))
+  }
+  return elapsed
 }
 
 func median(_ xs: [Double]) -> Double {
