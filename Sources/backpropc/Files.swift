@@ -19,9 +19,24 @@ func readSource(_ path: String?) throws -> SourceFile {
   return SourceFile(name: path, bytes: Array(data))
 }
 
+/// What a file holds: generated text is written from the string's own bytes
+/// (a copy of a 400 MB source would double the peak memory).
+enum FileContents {
+  case text(String)
+  case bytes(Data)
+
+  /// Calls `body` with the bytes.
+  func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    switch self {
+    case .text(var text): text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    case .bytes(let data): data.withUnsafeBytes(body)
+    }
+  }
+}
+
 /// Writes every file or none: each goes to a temporary file beside it first,
 /// and only when all are written are they renamed into place.
-func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
+func writeAtomically(_ files: [(path: String, contents: FileContents)]) throws {
   var temporaries: [(temporary: String, path: String)] = []
   defer { for (temporary, _) in temporaries { unlink(temporary) } }
   for (path, contents) in files {
@@ -29,7 +44,7 @@ func writeAtomically(_ files: [(path: String, contents: Data)]) throws {
     let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
     guard file >= 0 else { throw UsageError(.fileUnwritable(path, reason: systemError())) }
     temporaries.append((temporary, path))
-    var failure = contents.withUnsafeBytes { writeAll(file, $0) }
+    var failure = contents.withBytes { writeAll(file, $0) }
     if close(file) != 0, failure == nil { failure = systemError() }
     if let failure { throw UsageError(.fileUnwritable(path, reason: failure)) }
   }
@@ -44,7 +59,7 @@ func moveIntoPlace(_ temporary: String, _ path: String) throws {
 }
 
 /// Writes all of `bytes` to `file`; the reason when it cannot.
-private func writeAll(_ file: Int32, _ bytes: UnsafeRawBufferPointer) -> String? {
+func writeAll(_ file: Int32, _ bytes: UnsafeRawBufferPointer) -> String? {
   var done = 0
   while done < bytes.count {
     let n = write(file, bytes.baseAddress! + done, bytes.count - done)

@@ -9,7 +9,8 @@ import Foundation
 struct Failure: Error { var status: ExitStatus }
 
 func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
-func printOut(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+/// Standard output gets the string's own bytes: generated code can be large.
+func printOut(_ text: String) { _ = FileContents.text(text).withBytes { writeAll(1, $0) } }
 
 /// Prints diagnostics; fails with status 1 when there are errors.
 func report(_ diagnostics: DiagnosticList, in file: SourceFile) throws {
@@ -47,8 +48,8 @@ func compileWithLeafValues(_ arguments: Arguments) throws -> (Compilation, [Doub
 func runCompile(_ arguments: Arguments) throws {
   let request = try CompileRequest(arguments, inputIsTerminal: isatty(0) != 0)
   let compilation = try compile(arguments.path)
-  switch request.output(compilation) {
-  case .files(let files)?: try writeAtomically(files.map { ($0.path, Data($0.contents.utf8)) })
+  switch request.output(consume compilation) {
+  case .files(let files)?: try writeAtomically(files.map { ($0.path, .text($0.contents)) })
   case .standardOutput(let text)?: printOut(text)
   case nil: throw Failure(status: .programErrors)
   }
@@ -105,7 +106,7 @@ func runGraph(_ arguments: Arguments) throws {
   }
   switch target {
   case .standardOutput: printOut(graph)
-  case .dot(let path): try writeAtomically([(path, Data(graph.utf8))])
+  case .dot(let path): try writeAtomically([(path, .text(graph))])
   case .picture(let path, let format): try draw(graph, with: dot ?? "dot", format: format, to: path)
   }
 }
@@ -144,15 +145,15 @@ func runTrain(_ arguments: Arguments) throws {
       printError(request.progressLine(step: step, of: steps, loss: value, testLoss: held))
     }
     printError(TrainRequest.summary(result, symbols: program.symbols))
-    var files: [(String, Data)] = []
+    var files: [(String, FileContents)] = []
     if let target = request.outputPath {
       let bytes = Training.rewrite(
         compilation.file, tree: compilation.tree, symbols: program.symbols, result: result)
-      files.append((target, Data(bytes)))
+      files.append((target, .bytes(Data(bytes))))
     }
     if let plot = request.plotPath {
       files.append(
-        (plot, Data(LossPlot.svg(losses: result.losses, testLosses: result.testLosses).utf8)))
+        (plot, .text(LossPlot.svg(losses: result.losses, testLosses: result.testLosses))))
     }
     try writeAtomically(files)
     if request.json { printOut(Training.json(result, symbols: program.symbols)) }

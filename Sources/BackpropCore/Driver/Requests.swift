@@ -75,11 +75,13 @@ public struct CompileRequest: Sendable, Equatable {
     case standardOutput(String)
   }
 
-  /// The generated code for a program without errors.
-  public func output(_ compilation: Compilation) -> Output? {
+  /// The generated code for a program without errors. The compilation is
+  /// consumed: its tree and unoptimised programs are freed before printing.
+  public func output(_ compilation: consuming Compilation) -> Output? {
     guard let program = compilation.program else { return nil }
-    var request = EmitRequest(
-      optimizing: program, file: compilation.file, prefix: prefix, seed: seed)
+    let file = compilation.file
+    _ = consume compilation
+    var request = EmitRequest(optimizing: consume program, file: file, prefix: prefix, seed: seed)
     request.maxFunctionSize = maxFunctionSize
     switch target {
     case .swift(let path?):

@@ -131,8 +131,11 @@ extension EmitRequest {
   /// The optimised programs the emitters print, from a differentiated
   /// program: one simplification, then dead code removed twice (for the
   /// forward and for the gradient function).
-  public init(optimizing program: Program, file: SourceFile, prefix: String, seed: UInt64 = 0) {
+  public init(
+    optimizing program: consuming Program, file: SourceFile, prefix: String, seed: UInt64 = 0
+  ) {
     let simplified = Optimizer.simplify(program)
+    _ = consume program
     self.init(
       forward: Optimizer.eliminateDeadCode(simplified, keeping: .outputs),
       gradient: Optimizer.eliminateDeadCode(simplified, keeping: .outputsAndLeafGradients),
