@@ -51,7 +51,7 @@ private struct Pass {
 
   init(_ forward: Program) {
     self.forward = forward
-    var dependent = Set<ArrayName>((0..<forward.leafCount).map { .variable($0) })
+    var dependent = ArraySet((0..<forward.leafCount).map { .variable($0) })
     var depends: [[Bool]] = []
     for kernel in forward.kernels {
       var d = [Bool](repeating: false, count: kernel.instructions.count)
@@ -85,7 +85,7 @@ private struct Pass {
       let defining = forward.kernels.lastIndex { kernel in
         kernel.stores.contains { kernel.accesses[$0.access].array == .variable(output) }
       }
-      var tailAdjoints: [Int: ValueID]?
+      var tailAdjoints: [ValueID]?
       if let defining {
         for k in stride(from: defining, through: 0, by: -1) {
           if k == tailIndex, var last = tail {
@@ -126,7 +126,7 @@ private struct Sweep {
   /// kernel of the sweep has touched those arrays before.
   var fills: [Kernel] = []
   /// Adjoint arrays written so far.
-  var written = Set<ArrayName>()
+  var written = ArraySet()
 
   init(_ reverse: Pass, output: Int) {
     self.reverse = reverse
@@ -319,9 +319,10 @@ private struct Sweep {
 
   /// Appends O's adjoint to the last kernel (without loops), reading its
   /// values. Returns the adjoint of each scalar symbol the kernel reads or
-  /// defines (by symbol), which ``storeScalarAdjoints(_:into:)`` stores once
-  /// the sweep is over; they count as written from here on.
-  mutating func appendToTail(_ b: inout Builder, dependsOnLeaf: [Bool]) -> [Int: ValueID] {
+  /// defines (by symbol; `.none` for the others), which
+  /// ``storeScalarAdjoints(_:into:)`` stores once the sweep is over; they
+  /// count as written from here on.
+  mutating func appendToTail(_ b: inout Builder, dependsOnLeaf: [Bool]) -> [ValueID] {
     let kernel = b.kernel
     b.role = .adjoint(output: output)
     b.owner = Int32(output)
@@ -333,7 +334,7 @@ private struct Sweep {
     }
     // A scalar's own node (a statement's value, a leaf read where the
     // program reads its leaves) has ∂O/∂V as its total, named so.
-    var named: [Int: ArrayName] = [:]
+    var named = [ArrayName?](repeating: nil, count: kernel.instructions.count)
     for store in kernel.stores where store.mode == .assign {
       if case .variable(let s) = kernel.accesses[store.access].array {
         named[store.value.int] = .adjoint(output: output, of: s)
@@ -351,7 +352,7 @@ private struct Sweep {
       firstNew: firstNew, access: { kernel.accesses[$0] }, total: { named[$0] })
     // Scalars read (one load each) or defined here are stored by
     // storeScalarAdjoints; the other loads' adjoints go to their arrays now.
-    var scalars: [Int: ValueID] = [:]
+    var scalars = [ValueID](repeating: .none, count: forward.symbols.count)
     var loads: [(access: Access, adjoint: ValueID)] = []
     for load in swept.loads {
       if case .variable(let s) = load.access.array, load.access.subscripts.isEmpty {
@@ -365,22 +366,24 @@ private struct Sweep {
       guard case .adjoint(_, let s)? = named[v] else { continue }
       scalars[s] = sum
     }
-    for s in scalars.keys { written.insert(.adjoint(output: output, of: s)) }
+    for s in scalars.indices where scalars[s] != .none {
+      written.insert(.adjoint(output: output, of: s))
+    }
     return scalars
   }
 
   /// The tail's stores of scalar adjoints, in symbol order, as straight-line
   /// code writes them: the kernel's own, and 0 for every scalar the sweep
   /// did not reach (they fill no kernel of their own).
-  mutating func storeScalarAdjoints(_ adjoints: [Int: ValueID], into b: inout Builder) {
+  mutating func storeScalarAdjoints(_ adjoints: [ValueID], into b: inout Builder) {
     b.role = .adjoint(output: output)
     b.owner = Int32(output)
     b.range = forward.symbols[output].range
     var zero: ValueID?
     for (s, symbol) in forward.symbols.enumerated() where symbol.shape.isEmpty {
       let d = ArrayName.adjoint(output: output, of: s)
-      if let adjoint = adjoints[s] {
-        b.store(Access(d), adjoint)
+      if adjoints[s] != .none {
+        b.store(Access(d), adjoints[s])
       } else if !written.contains(d) {
         if zero == nil { zero = b.constant(0) }
         b.store(Access(d), zero ?? .none)

@@ -100,15 +100,19 @@ enum ArrayParts {
     let pieces = current + 1
 
     var kernels = [Kernel](repeating: Kernel(), count: pieces)
-    // The new value of an old one in the piece that last asked for it (the
-    // pieces ask mostly in order), and in any other piece.
-    var cachedPiece = [Int32](repeating: -1, count: count)
-    var cachedValue = [ValueID](repeating: .none, count: count)
-    var elsewhere: [Int: ValueID] = [:]  // by piece << 32 | value
-    // The temporary through which a crossing value passes, by old value.
-    var crossing = [Int32](repeating: -1, count: count)
+    // What each old value became, in one record so that a use far back (a
+    // DAG's operands are anywhere) misses the cache once: its value in its
+    // own piece, its value in the piece that last asked for it (the pieces
+    // ask mostly in order), and the temporary it crosses through.
+    struct Made {
+      var value = ValueID.none
+      var cachedPiece: Int32 = -1
+      var cachedValue = ValueID.none
+      var crossing: Int32 = -1
+    }
+    var made = [Made](repeating: Made(), count: count)
+    var elsewhere: [Int: ValueID] = [:]  // the value in any other piece, by piece << 32 | value
     var crossingOrder: [Int] = []
-    var newValue = [ValueID](repeating: .none, count: count)
 
     /// Appends an instruction (with the old one's range, owner, role and name) to piece `p`.
     func append(_ op: Op, like old: Instruction, to p: Int) -> ValueID {
@@ -120,31 +124,32 @@ enum ArrayParts {
     }
 
     func value(_ v: Int, in p: Int) -> ValueID {
-      if piece[v] == p && newValue[v] != .none { return newValue[v] }
-      if cachedPiece[v] == p { return cachedValue[v] }
-      if let known = elsewhere[p << 32 | v] { return known }
+      let known = made[v]
+      if piece[v] == p && known.value != .none { return known.value }
+      if known.cachedPiece == p { return known.cachedValue }
+      if let found = elsewhere[p << 32 | v] { return found }
       let old = kernel.instructions[v]
-      let made: ValueID
+      let new: ValueID
       switch old.op {
       case .constant:
-        made = append(old.op, like: old, to: p)
-        kernels[p].instructions[made.int].name = nil
+        new = append(old.op, like: old, to: p)
+        kernels[p].instructions[new.int].name = nil
       case .load(let a):
         kernels[p].accesses.append(kernel.accesses[a])
-        made = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
+        new = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
-        if crossing[v] < 0 {
-          crossing[v] = Int32(temporaries.count)
+        if known.crossing < 0 {
+          made[v].crossing = Int32(temporaries.count)
           temporaries.append([])
           crossingOrder.append(v)
         }
-        kernels[p].accesses.append(Access(.temporary(Int(crossing[v]))))
-        made = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
+        kernels[p].accesses.append(Access(.temporary(Int(made[v].crossing))))
+        new = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
       }
-      if cachedPiece[v] >= 0 { elsewhere[Int(cachedPiece[v]) << 32 | v] = cachedValue[v] }
-      cachedPiece[v] = Int32(p)
-      cachedValue[v] = made
-      return made
+      if known.cachedPiece >= 0 { elsewhere[Int(known.cachedPiece) << 32 | v] = known.cachedValue }
+      made[v].cachedPiece = Int32(p)
+      made[v].cachedValue = new
+      return new
     }
 
     func store(_ access: Access, _ value: ValueID, mode: StoreMode, in p: Int) {
@@ -164,7 +169,7 @@ enum ArrayParts {
       if instruction.lhs != .none { instruction.lhs = value(instruction.lhs.int, in: p) }
       if instruction.rhs != .none { instruction.rhs = value(instruction.rhs.int, in: p) }
       kernels[p].instructions.append(instruction)
-      newValue[i] = ValueID(kernels[p].instructions.count - 1)
+      made[i].value = ValueID(kernels[p].instructions.count - 1)
     }
     for (s, old) in kernel.stores.enumerated() {
       let p = storePiece[s]
@@ -172,7 +177,7 @@ enum ArrayParts {
     }
     // A crossing value's store, after its piece's own (they touch other arrays).
     for v in crossingOrder {
-      store(Access(.temporary(Int(crossing[v]))), newValue[v], mode: .assign, in: piece[v])
+      store(Access(.temporary(Int(made[v].crossing))), made[v].value, mode: .assign, in: piece[v])
     }
     return kernels
   }

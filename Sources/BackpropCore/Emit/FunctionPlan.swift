@@ -233,14 +233,10 @@ struct NameTable {
 
   /// `wanted`, or `wanted_2`, `wanted_3`, … when it is taken.
   mutating func claim(_ wanted: String) -> String {
-    var name = wanted
-    if used.contains(name) {
-      var k = 2
-      while used.contains("\(name)_\(k)") { k += 1 }
-      name = "\(name)_\(k)"
-    }
-    used.insert(name)
-    return name
+    if used.insert(wanted).inserted { return wanted }
+    var k = 2
+    while !used.insert("\(wanted)_\(k)").inserted { k += 1 }
+    return "\(wanted)_\(k)"
   }
 
   /// The next temporary of a statement: `E_1`, `E_2`, … (`base` is `E_`).

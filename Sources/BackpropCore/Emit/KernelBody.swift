@@ -30,6 +30,9 @@ struct KernelBody {
   private var rowLocalNames: [Int: [String]] = [:]
   /// The arrays each part uses, by number (``arraysOfParts(_:_:)``); none when whole.
   private var partArrays: [[Int]] = []
+  /// The buffers the body uses, and each part (``uses(_:inPart:)``).
+  private var buffers: [String] = []
+  private var partBuffers: [[String]] = []
 
   /// Rows of a reduction's outer loop computed together: four independent
   /// sums hide the latency of one floating-point add chain (`y_sum`,
@@ -167,15 +170,21 @@ struct KernelBody {
       }
     }
     partArrays = Self.arraysOfParts(program, schedule)
+    buffers = Self.buffers(of: views.indices, views)
+    partBuffers = partArrays.map { Self.buffers(of: $0, views) }
     // Each part is a function of its own: its locals are named afresh.
     var partOf = [Int](repeating: 0, count: program.kernels.count)
     for (p, part) in schedule.parts.enumerated() {
       for g in part { for k in schedule.groups[g].kernels { partOf[k] = p } }
     }
     let sharedNames = names
-    var forwardedName: [Int: String] = [:]
+    var forwardedName = [String?](repeating: nil, count: arrays.names.count)
     var rowForwardedName: [[Int: String]] = Array(repeating: [:], count: Self.jamFactor)
     var helperSet = Set<Builtin>()
+    // By array number: the last kernel storing to it.
+    var writtenBy = [Int](repeating: -1, count: arrays.names.count)
+    // By array number: a scalar's element, the same in every kernel.
+    var scalarElement = [String?](repeating: nil, count: arrays.names.count)
     for (k, kernel) in program.kernels.enumerated() {
       if k > 0 && partOf[k] != partOf[k - 1] { names = sharedNames }
       let depth = depths[k]
@@ -183,7 +192,8 @@ struct KernelBody {
       // A value used deeper than it is computed is hoisted into a local.
       var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
       for instruction in kernel.instructions {
-        let at = instruction.operands.map { depth[$0.int] }.max() ?? 0
+        var at = 0
+        for operand in instruction.operands { at = max(at, depth[operand.int]) }
         for operand in instruction.operands where depth[operand.int] < at {
           needsLocal[operand.int] = true
         }
@@ -197,18 +207,27 @@ struct KernelBody {
       }
       // A read of a local is its name (a forwarded one's: the value stored
       // to it), needing no copy while the kernel does not write it.
-      let written = kernel.stores.map { ids[$0.access] }
+      for store in kernel.stores { writtenBy[ids[store.access]] = k }
       var alias = [Bool](repeating: false, count: kernel.instructions.count)
       for (i, instruction) in kernel.instructions.enumerated() {
         guard case .load(let a) = instruction.op else { continue }
         let id = ids[a]
-        if forwardedName[id] != nil || (schedule.isLocal[id] && !written.contains(id)) {
+        if forwardedName[id] != nil || (schedule.isLocal[id] && writtenBy[id] != k) {
           alias[i] = true
           needsLocal[i] = false
         }
       }
       let elements = kernel.accesses.indices.map { a in
-        ids[a] < 0 ? "" : forwardedName[ids[a]] ?? element(kernel.accesses[a], k, id: ids[a])
+        let id = ids[a]
+        if id < 0 { return "" }
+        if let name = forwardedName[id] { return name }
+        guard kernel.accesses[a].subscripts.isEmpty else {
+          return element(kernel.accesses[a], k, id: id)
+        }
+        if let known = scalarElement[id] { return known }
+        let made = element(kernel.accesses[a], k, id: id)
+        scalarElement[id] = made
+        return made
       }
       let plan = FunctionPlan(
         program, kernel, dialect: dialect, elements: elements, names: &names,
@@ -450,14 +469,21 @@ struct KernelBody {
 
   /// Whether any array lives in this buffer; with `part`, any the part uses.
   func uses(_ buffer: String, inPart part: Int? = nil) -> Bool {
-    func inBuffer(_ view: View) -> Bool {
+    guard let part else { return buffers.contains(buffer) }
+    return partBuffers[part].contains(buffer)
+  }
+
+  /// The buffers holding the given arrays, each once.
+  private static func buffers(of ids: some Sequence<Int>, _ views: [View?]) -> [String] {
+    var found: [String] = []
+    for id in ids {
+      guard let view = views[id] else { continue }
       switch view.kind {
-      case .element(let b, _), .pointer(let b, _, _, _): b == buffer
-      case .local: false
+      case .element(let b, _), .pointer(let b, _, _, _): if !found.contains(b) { found.append(b) }
+      case .local: break
       }
     }
-    guard let part else { return views.contains { $0.map(inBuffer) ?? false } }
-    return partArrays[part].contains { views[$0].map(inBuffer) ?? false }
+    return found
   }
 
   /// Whether the body is printed as parts, one function each.
@@ -505,11 +531,13 @@ struct KernelBody {
   /// What a part computes, for the comment above its function.
   func summary(ofPart part: Int, line: (SourceRange) -> Int) -> PartSummary {
     var summary = PartSummary()
+    // The first and last offsets covered: a later offset is never on an earlier line.
+    var (first, last) = (Int.max, Int.min)
     func cover(_ instruction: Instruction) {
-      let l = line(instruction.range)
-      summary.sourceLines =
-        summary.sourceLines.map { min($0.lowerBound, l)...max($0.upperBound, l) } ?? l...l
+      first = min(first, instruction.range.start)
+      last = max(last, instruction.range.start)
     }
+
     for g in schedule.parts[part] {
       for k in schedule.groups[g].kernels {
         let kernel = program.kernels[k]
@@ -535,6 +563,10 @@ struct KernelBody {
           kernel.instructions.forEach(cover)
         }
       }
+    }
+    if first <= last {
+      summary.sourceLines =
+        line(SourceRange(first, first))...line(SourceRange(last, last))
     }
     return summary
   }

@@ -212,11 +212,11 @@ struct Schedule {
 struct ArrayTable {
   /// Each number's array.
   private(set) var names: [ArrayName] = []
-  private var ids: [ArrayName: Int] = [:]
   /// Per kernel, per access: its array's number (-1 for an access nothing uses).
   private(set) var ofAccess: [[Int]] = []
   /// Per kernel: the numbers of the arrays its stores and loads use, in that order.
   private(set) var used: [[Int]] = []
+  private var ids = ArrayMap<Int>()
 
   init(_ program: Program) {
     for kernel in program.kernels {

@@ -159,7 +159,7 @@ private struct State {
   /// The kernel without loops that consecutive scalar statements fill.
   var straightLine: Builder?
   /// The values of the symbols that kernel computes.
-  var values: [Int: ValueID] = [:]
+  var values = SymbolValues()
 
   init(_ checked: CheckedProgram) {
     self.checked = checked
@@ -188,7 +188,7 @@ private struct State {
   mutating func closeStraightLine() {
     if let b = straightLine, !b.kernel.stores.isEmpty { program.kernels.append(b.kernel) }
     straightLine = nil
-    values = [:]
+    values.removeAll()
   }
 
   /// A temporary array of this shape.
@@ -245,7 +245,7 @@ private struct State {
     let region = regions
     let checked = self.checked
     var values = self.values
-    self.values = [:]  // so `values` grows in place, as `b` does
+    self.values = SymbolValues()  // so `values` grows in place, as `b` does
     let valueOf = Lowering.lowerRegion(
       tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == -1 },
       external: { e, b in
@@ -286,7 +286,7 @@ private struct State {
     var result = reduceOnce(
       kind, free: free + own.dropLast(), index: own[own.count - 1], r, regions, symbol: symbol
     ) { b, loops in
-      var none: [Int: ValueID] = [:]
+      var none = SymbolValues()
       let valueOf = Lowering.lowerRegion(
         checked.tree, arena, into: &b, member: { region.owner[$0 - arena.lowerBound] == r },
         external: { e, b in
@@ -391,7 +391,7 @@ private struct State {
   private static func external(
     _ e: Int, _ b: inout Builder, loops: [Int], regions: Regions,
     folded: [Int: (array: ArrayName, extra: [ArrayName])], checked: CheckedProgram,
-    values: inout [Int: ValueID]
+    values: inout SymbolValues
   ) -> ValueID {
     let node = checked.tree.expressions[e]
     func position(_ binding: Int) -> Subscript {
@@ -429,6 +429,29 @@ private struct State {
       preconditionFailure("only names, elements and reductions come from outside")
     }
   }
+}
+
+/// The values of the symbols a kernel without loops has computed, by
+/// symbol: a lookup per name read, without hashing, and forgotten all at
+/// once when the kernel closes (a generation, not a pass over every symbol).
+private struct SymbolValues {
+  private var values: [ValueID] = []
+  private var generations: [Int32] = []
+  private var generation: Int32 = 0
+
+  subscript(symbol: Int) -> ValueID? {
+    get { symbol < values.count && generations[symbol] == generation ? values[symbol] : nil }
+    set {
+      if symbol >= values.count {
+        values += repeatElement(.none, count: symbol + 1 - values.count)
+        generations += repeatElement(-1, count: symbol + 1 - generations.count)
+      }
+      values[symbol] = newValue ?? .none
+      generations[symbol] = newValue == nil ? -1 : generation
+    }
+  }
+
+  mutating func removeAll() { generation += 1 }
 }
 
 /// Which reduction each node of a statement belongs to, and the indices each
