@@ -37,17 +37,41 @@ enum FileContents {
 /// Writes every file or none: each goes to a temporary file beside it first,
 /// and only when all are written are they renamed into place.
 func writeAtomically(_ files: [(path: String, contents: FileContents)]) throws {
+  try writeAtomically(files.map(\.path)) { piece in
+    for (file, (_, contents)) in files.enumerated() { piece(file, contents) }
+  }
+}
+
+/// ``writeAtomically(_:)`` for text that comes in pieces: `write` hands each
+/// to its file, an index into `paths`, as it is made.
+func writeAtomically(
+  _ paths: [String], write: (@escaping (Int, FileContents) -> Void) -> Void
+) throws {
   var temporaries: [(temporary: String, path: String)] = []
-  defer { for (temporary, _) in temporaries { unlink(temporary) } }
-  for (path, contents) in files {
+  var descriptors: [Int32] = []
+  defer {
+    for file in descriptors { close(file) }
+    for (temporary, _) in temporaries { unlink(temporary) }
+  }
+  for path in paths {
     let temporary = path + ".backpropc-\(getpid()).tmp"
     let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
     guard file >= 0 else { throw UsageError(.fileUnwritable(path, reason: systemError())) }
     temporaries.append((temporary, path))
-    var failure = contents.withBytes { writeAll(file, $0) }
-    if close(file) != 0, failure == nil { failure = systemError() }
-    if let failure { throw UsageError(.fileUnwritable(path, reason: failure)) }
+    descriptors.append(file)
   }
+  var failure: (file: Int, reason: String)?
+  write { file, contents in
+    guard failure == nil else { return }
+    if let reason = contents.withBytes({ writeAll(descriptors[file], $0) }) {
+      failure = (file, reason)
+    }
+  }
+  for (file, descriptor) in descriptors.enumerated() where close(descriptor) != 0 {
+    if failure == nil { failure = (file, systemError()) }
+  }
+  descriptors = []
+  if let failure { throw UsageError(.fileUnwritable(paths[failure.file], reason: failure.reason)) }
   for (temporary, path) in temporaries { try moveIntoPlace(temporary, path) }
   temporaries = []
 }

@@ -49,8 +49,9 @@ func runCompile(_ arguments: Arguments) throws {
   let request = try CompileRequest(arguments, inputIsTerminal: isatty(0) != 0)
   let compilation = try compile(arguments.path)
   switch request.output(consume compilation) {
-  case .files(let files)?: try writeAtomically(files.map { ($0.path, .text($0.contents)) })
-  case .standardOutput(let text)?: printOut(text)
+  case .files(let paths, let write)?:
+    try writeAtomically(paths) { piece in write { piece($0, .text($1)) } }
+  case .standardOutput(let write)?: write { printOut($0) }
   case nil: throw Failure(status: .programErrors)
   }
 }

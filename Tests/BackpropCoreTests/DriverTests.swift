@@ -108,13 +108,18 @@ import Testing
 
   @Test func compilingWritesTheHeaderWithTheSource() throws {
     let request = try CompileRequest(Self.arguments("m.bp", "-o", "grad.c"), inputIsTerminal: false)
-    guard case .files(let files)? = request.output(Compilation(name: "m.bp", source: "y = x^2"))
+    guard
+      case .files(let paths, let write)? = request.output(
+        Compilation(name: "m.bp", source: "y = x^2"))
     else {
       Issue.record("no files")
       return
     }
-    #expect(files.map(\.path) == ["grad.h", "grad.c"])
-    #expect(files[1].contents.contains("#include \"grad.h\""))
+    #expect(paths == ["grad.h", "grad.c"])
+    var texts = ["", ""]
+    write { texts[$0] += $1 }
+    #expect(texts[0].contains("void m_gradient("))
+    #expect(texts[1].contains("#include \"grad.h\""))
     #expect(request.output(Compilation(name: "m.bp", source: "y = ")) == nil)
   }
 

@@ -69,10 +69,13 @@ public struct CompileRequest: Sendable, Equatable {
     }
   }
 
-  /// What compiling writes: files (all or none), or text for standard output.
-  public enum Output: Sendable {
-    case files([(path: String, contents: String)])
-    case standardOutput(String)
+  /// What compiling writes: files (all or none), or standard output. The
+  /// text comes in pieces as it is printed, so the code of a program of a
+  /// million statements (400 MB of C) is never held whole.
+  public enum Output {
+    /// `write` hands each piece to its file, an index into `paths`.
+    case files(paths: [String], write: (@escaping (Int, String) -> Void) -> Void)
+    case standardOutput(write: (@escaping (String) -> Void) -> Void)
   }
 
   /// The generated code for a program without errors. The compilation is
@@ -81,20 +84,23 @@ public struct CompileRequest: Sendable, Equatable {
     guard let program = compilation.program else { return nil }
     let file = compilation.file
     _ = consume compilation
-    var request = EmitRequest(optimizing: consume program, file: file, prefix: prefix, seed: seed)
-    request.maxFunctionSize = maxFunctionSize
+    var optimized = EmitRequest(optimizing: consume program, file: file, prefix: prefix, seed: seed)
+    optimized.maxFunctionSize = maxFunctionSize
+    let request = optimized
     switch target {
     case .swift(let path?):
-      return .files([(path, SwiftEmitter.emit(request))])
+      return .files(paths: [path]) { piece in SwiftEmitter.emit(request) { piece(0, $0) } }
     case .swift(nil):
-      return .standardOutput(SwiftEmitter.emit(request))
+      return .standardOutput { piece in SwiftEmitter.emit(request, to: piece) }
     case .c(let source?, let header?):
-      let emitted = CEmitter.emit(request, headerName: (header as NSString).lastPathComponent)
-      return .files([(header, emitted.header), (source, emitted.source)])
+      let headerName = (header as NSString).lastPathComponent
+      return .files(paths: [header, source]) { piece in
+        piece(0, CEmitter.emit(request, headerName: headerName) { piece(1, $0) })
+      }
     case .c:
-      return .standardOutput(CEmitter.emit(request, headerName: nil).source)
+      return .standardOutput { piece in _ = CEmitter.emit(request, headerName: nil, source: piece) }
     case .ir:
-      return .standardOutput(IRPrinter.print(request.gradient))
+      return .standardOutput { piece in piece(IRPrinter.print(request.gradient)) }
     }
   }
 }
