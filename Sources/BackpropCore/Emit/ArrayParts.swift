@@ -105,12 +105,13 @@ enum ArrayParts {
     // own piece, its value in the piece that last asked for it (the pieces
     // ask mostly in order), and the temporary it crosses through.
     struct Made {
+      var piece: Int32 = 0
       var value = ValueID.none
       var cachedPiece: Int32 = -1
       var cachedValue = ValueID.none
       var crossing: Int32 = -1
     }
-    var made = [Made](repeating: Made(), count: count)
+    var made = piece.map { Made(piece: Int32($0)) }
     var elsewhere: [Int: ValueID] = [:]  // the value in any other piece, by piece << 32 | value
     var crossingOrder: [Int] = []
 
@@ -125,7 +126,7 @@ enum ArrayParts {
 
     func value(_ v: Int, in p: Int) -> ValueID {
       let known = made[v]
-      if piece[v] == p && known.value != .none { return known.value }
+      if known.piece == p && known.value != .none { return known.value }
       if known.cachedPiece == p { return known.cachedValue }
       if let found = elsewhere[p << 32 | v] { return found }
       let old = kernel.instructions[v]
