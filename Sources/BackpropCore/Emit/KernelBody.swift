@@ -73,11 +73,44 @@ struct KernelBody {
     self.program = program
     self.dialect = dialect
     schedule = Schedule(program, isInterface: { interface($0) != nil }, maxPartSize: maxPartSize)
-    var names = NameTable()
-    let temporaryNames = Self.temporaryNames(program)
     // Arrays first: their names are the source's, and nothing may shadow them.
+    var names = NameTable()
+    views = Self.views(
+      program, schedule, dialect: dialect, workBuffer: workBuffer, interface: interface,
+      names: &names)
+    loopNames = Self.loopNames(program, schedule, dialect: dialect, names: names)
+    depths = program.kernels.map(Schedule.depths)
+    forwarded = Self.forwardedLocals(program, schedule, depths)
+    declaredByStore = Self.declaredByFirstStore(program, schedule, depths)
+    for id in declaredByStore.indices where forwarded[id] >= 0 { declaredByStore[id] = -1 }
+    for (g, group) in schedule.groups.enumerated()
+    where Self.jammable(group, program, schedule) {
+      jammed.insert(g)
+      for k in group.kernels {
+        for id in schedule.arrays.used[k] {
+          guard let view = views[id], case .local = view.kind, !view.isScalar,
+            rowLocalNames[id] == nil
+          else { continue }
+          rowLocalNames[id] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
+        }
+      }
+    }
+    partArrays = Self.arraysOfParts(program, schedule)
+    buffers = Self.buffers(of: views.indices, views)
+    partBuffers = partArrays.map { Self.buffers(of: $0, views) }
+    planKernels(names: names)
+  }
+
+  /// How the code reaches each array (by number), each named after its
+  /// source (``name(_:_:_:)``) unless it is an element of a buffer.
+  private static func views(
+    _ program: Program, _ schedule: Schedule, dialect: Dialect, workBuffer: String,
+    interface: (ArrayName) -> (buffer: String, offset: Int, strides: [Int], mutable: Bool)?,
+    names: inout NameTable
+  ) -> [View?] {
+    let temporaryNames = Self.temporaryNames(program)
     let arrays = schedule.arrays
-    views = [View?](repeating: nil, count: arrays.names.count)
+    var views = [View?](repeating: nil, count: arrays.names.count)
     for (id, array) in arrays.names.enumerated() {
       let shape = program.shape(of: array)
       let count = shape.reduce(1, *)
@@ -119,14 +152,20 @@ struct KernelBody {
           mutable: true, count: count, id: id, isScalar: false)
       }
     }
-    // Loops, then each kernel's values. A fused kernel's first loop is its group's.
-    for kernel in program.kernels {
-      loopNames.append(
-        kernel.loops.map { loop in
-          var name = dialect.legal(loop.name)
-          while names.contains(name) { name += "_" }
-          return name
-        })
+    return views
+  }
+
+  /// Each kernel's loop names, legal and shadowing no array. A fused
+  /// kernel's first loop is its group's.
+  private static func loopNames(
+    _ program: Program, _ schedule: Schedule, dialect: Dialect, names: NameTable
+  ) -> [[String]] {
+    var loopNames = program.kernels.map { kernel in
+      kernel.loops.map { loop in
+        var name = dialect.legal(loop.name)
+        while names.contains(name) { name += "_" }
+        return name
+      }
     }
     for group in schedule.groups where group.fused {
       // The outer loop takes its name from a kernel that computes (a fill's is made up).
@@ -150,34 +189,20 @@ struct KernelBody {
         }
       }
     }
-    depths = program.kernels.map(Schedule.depths)
-    forwarded = Self.forwardedLocals(program, schedule, depths)
-    declaredByStore = Self.declaredByFirstStore(program, schedule, depths)
-    for id in declaredByStore.indices where forwarded[id] >= 0 { declaredByStore[id] = -1 }
-    var groupOf: [Int: Int] = [:]
-    for (g, group) in schedule.groups.enumerated() {
-      for k in group.kernels { groupOf[k] = g }
-      if Self.jammable(group, program, schedule) { jammed.insert(g) }
-    }
-    for g in jammed {
-      for k in schedule.groups[g].kernels {
-        for id in arrays.used[k] {
-          guard let view = views[id], case .local = view.kind, !view.isScalar,
-            rowLocalNames[id] == nil
-          else { continue }
-          rowLocalNames[id] = (1..<Self.jamFactor).map { names.claim(view.name + "_\($0)") }
-        }
-      }
-    }
-    partArrays = Self.arraysOfParts(program, schedule)
-    buffers = Self.buffers(of: views.indices, views)
-    partBuffers = partArrays.map { Self.buffers(of: $0, views) }
-    // Each part is a function of its own: its locals are named afresh.
+    return loopNames
+  }
+
+  /// Each kernel's ``FunctionPlan`` (and a jammed kernel's rows), in order,
+  /// the names of a part's locals fresh in each part (a function of its own).
+  private mutating func planKernels(names shared: NameTable) {
+    let arrays = schedule.arrays
+    var names = shared
     var partOf = [Int](repeating: 0, count: program.kernels.count)
     for (p, part) in schedule.parts.enumerated() {
       for g in part { for k in schedule.groups[g].kernels { partOf[k] = p } }
     }
-    let sharedNames = names
+    var jammedKernel = [Bool](repeating: false, count: program.kernels.count)
+    for g in jammed { for k in schedule.groups[g].kernels { jammedKernel[k] = true } }
     var forwardedName = [String?](repeating: nil, count: arrays.names.count)
     var rowForwardedName: [[Int: String]] = Array(repeating: [:], count: Self.jamFactor)
     var helperSet = Set<Builtin>()
@@ -186,37 +211,11 @@ struct KernelBody {
     // By array number: a scalar's element, the same in every kernel.
     var scalarElement = [String?](repeating: nil, count: arrays.names.count)
     for (k, kernel) in program.kernels.enumerated() {
-      if k > 0 && partOf[k] != partOf[k - 1] { names = sharedNames }
+      if k > 0 && partOf[k] != partOf[k - 1] { names = shared }
       let depth = depths[k]
       let ids = arrays.ofAccess[k]
-      // A value used deeper than it is computed is hoisted into a local.
-      var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
-      for instruction in kernel.instructions {
-        var at = 0
-        for operand in instruction.operands { at = max(at, depth[operand.int]) }
-        for operand in instruction.operands where depth[operand.int] < at {
-          needsLocal[operand.int] = true
-        }
-      }
-      for store in kernel.stores {
-        if storeDepth(store, kernel, depth) > depth[store.value.int] {
-          needsLocal[store.value.int] = true
-        }
-        if case .maximum = store.mode { needsLocal[store.value.int] = true }
-        if forwarded[ids[store.access]] == k { needsLocal[store.value.int] = true }
-      }
-      // A read of a local is its name (a forwarded one's: the value stored
-      // to it), needing no copy while the kernel does not write it.
       for store in kernel.stores { writtenBy[ids[store.access]] = k }
-      var alias = [Bool](repeating: false, count: kernel.instructions.count)
-      for (i, instruction) in kernel.instructions.enumerated() {
-        guard case .load(let a) = instruction.op else { continue }
-        let id = ids[a]
-        if forwardedName[id] != nil || (schedule.isLocal[id] && writtenBy[id] != k) {
-          alias[i] = true
-          needsLocal[i] = false
-        }
-      }
+      let (needsLocal, alias) = locals(k, forwardedName: forwardedName, writtenBy: writtenBy)
       let elements = kernel.accesses.indices.map { a in
         let id = ids[a]
         if id < 0 { return "" }
@@ -235,7 +234,7 @@ struct KernelBody {
       for store in kernel.stores where forwarded[ids[store.access]] == k {
         forwardedName[ids[store.access]] = plan.text(store.value)
       }
-      if let g = groupOf[k], jammed.contains(g) {
+      if jammedKernel[k] {
         // Rows 1, 2, 3: the same plan, with `j + r` for the outer index and
         // their own names for what they compute inside the loop.
         var rows: [FunctionPlan] = []
@@ -259,6 +258,43 @@ struct KernelBody {
       plans.append(plan)
     }
     helpers.sort { $0.rawValue < $1.rawValue }
+  }
+
+  /// Which of kernel `k`'s values need a local though used once (computed
+  /// outside a loop that uses them, or stored deeper, or forwarded), and
+  /// which loads are only a name: a read of a local the kernel does not
+  /// write (a forwarded one's: the value stored to it).
+  private func locals(_ k: Int, forwardedName: [String?], writtenBy: [Int]) -> (
+    needsLocal: [Bool], alias: [Bool]
+  ) {
+    let kernel = program.kernels[k]
+    let depth = depths[k]
+    let ids = schedule.arrays.ofAccess[k]
+    var needsLocal = [Bool](repeating: false, count: kernel.instructions.count)
+    for instruction in kernel.instructions {
+      var at = 0
+      for operand in instruction.operands { at = max(at, depth[operand.int]) }
+      for operand in instruction.operands where depth[operand.int] < at {
+        needsLocal[operand.int] = true
+      }
+    }
+    for store in kernel.stores {
+      if storeDepth(store, kernel, depth) > depth[store.value.int] {
+        needsLocal[store.value.int] = true
+      }
+      if case .maximum = store.mode { needsLocal[store.value.int] = true }
+      if forwarded[ids[store.access]] == k { needsLocal[store.value.int] = true }
+    }
+    var alias = [Bool](repeating: false, count: kernel.instructions.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      guard case .load(let a) = instruction.op else { continue }
+      let id = ids[a]
+      if forwardedName[id] != nil || (schedule.isLocal[id] && writtenBy[id] != k) {
+        alias[i] = true
+        needsLocal[i] = false
+      }
+    }
+    return (needsLocal, alias)
   }
 
   /// The locals written once, by an assignment at the level their group
