@@ -50,12 +50,17 @@ struct ArrayExplanation: Sendable {
     else { return nil }
     let evaluation = Evaluation(
       program: Optimizer.optimize(program, keeping: .everything), input: leafValues)
-    let symbols = program.symbols
-    let tree = checked.tree
-    let o = program.outputs[0]
-    self.output = symbols[o].name
+    self.output = program.symbols[program.outputs[0]].name
     let values = Values(program: program, evaluation: evaluation, checked: checked)
+    leaves = Self.leafLines(program, evaluation)
+    let definingStatement = appendForward(program, checked, evaluation, values)
+    appendBackward(program, checked, evaluation, values, definingStatement: definingStatement)
+  }
 
+  /// Each leaf and its value (or its elements, or how many there are).
+  private static func leafLines(_ program: Program, _ evaluation: Evaluation) -> [Line] {
+    let symbols = program.symbols
+    var leaves: [Line] = []
     for s in 0..<program.leafCount {
       let (elements, shape) = (evaluation.elements[s], symbols[s].shape)
       if shape.isEmpty {
@@ -70,7 +75,16 @@ struct ArrayExplanation: Sendable {
       }
     }
 
-    // Forward: each statement's formula, then its elements with numbers.
+    return leaves
+  }
+
+  /// Each statement's formula, then its elements with numbers. Returns the
+  /// statement defining each symbol.
+  private mutating func appendForward(
+    _ program: Program, _ checked: CheckedProgram, _ evaluation: Evaluation, _ values: Values
+  ) -> [Int: Int] {
+    let symbols = program.symbols
+    let tree = checked.tree
     var formulas: [Int: Formula] = [:]  // by statement
     var definingStatement: [Int: Int] = [:]
     for (index, statement) in tree.statements.enumerated() {
@@ -95,6 +109,18 @@ struct ArrayExplanation: Sendable {
         }
       }
     }
+    return definingStatement
+  }
+
+  /// O's adjoint, then the defined names' in reverse, then the leaves' in
+  /// reverse: each as the chain rule over its uses, then its elements with numbers.
+  private mutating func appendBackward(
+    _ program: Program, _ checked: CheckedProgram, _ evaluation: Evaluation, _ values: Values,
+    definingStatement: [Int: Int]
+  ) {
+    let symbols = program.symbols
+    let tree = checked.tree
+    let o = program.outputs[0]
     // `--output o[1]` explains a scalar of its own, which reads o[1].
     let synthetic = o >= checked.symbols.count
     let source =
@@ -115,7 +141,6 @@ struct ArrayExplanation: Sendable {
       for (v, list) in here { uses[v, default: []].insert(contentsOf: list, at: 0) }
     }
 
-    // Backward: O, then defined names in reverse, then leaves in reverse.
     let defined = definingStatement.sorted { $0.value > $1.value }.map(\.key)
     let order = [o] + (defined + (0..<program.leafCount).reversed()).filter { $0 != o }
     for v in order where dependsOn.contains(v) || v == o {
