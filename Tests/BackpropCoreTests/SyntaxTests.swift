@@ -73,6 +73,9 @@ import Testing
             switch s {
             case .index(let index): index.name
             case .constant(let c, _): String(c)
+            case .affine(let terms, let c, _):
+              terms.map { "\($0.coefficient)*\($0.index.name)" }.joined(separator: " + ")
+                + " + \(c)"
             }
           }.joined(separator: ", ") + "]"
       case .reduction(let r, _, let indices, let body):

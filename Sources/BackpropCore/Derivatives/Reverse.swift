@@ -308,7 +308,7 @@ private struct Sweep {
       kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b,
       firstNew: b.kernel.instructions.count,
       access: { shifted(kernel.accesses[$0]) }, total: { named[$0]?.access.array })
-    storeAdjoints(swept.loads, in: &b, loops: b.kernel.loops.count, seed: seed)
+    storeAdjoints(swept.loads, in: &b, seed: seed)
     for (v, sum) in swept.totals {
       guard let (at, seedValue) = named[v], sum != seedValue else { continue }
       b.store(at, sum)
@@ -361,7 +361,7 @@ private struct Sweep {
         loads.append(load)
       }
     }
-    storeAdjoints(loads, in: &b, loops: 0, seed: [])
+    storeAdjoints(loads, in: &b, seed: [])
     for (v, sum) in swept.totals {
       guard case .adjoint(_, let s)? = named[v] else { continue }
       scalars[s] = sum
@@ -398,15 +398,16 @@ private struct Sweep {
   /// this kernel has an adjoint; else an accumulation, into zeroes filled
   /// first if need be.
   private mutating func storeAdjoints(
-    _ loads: [(access: Access, adjoint: ValueID)], in b: inout Builder, loops: Int,
-    seed: [Subscript]
+    _ loads: [(access: Access, adjoint: ValueID)], in b: inout Builder, seed: [Subscript]
   ) {
     var perArray: [ArrayName: Int] = [:]
     for load in loads { if let d = adjoint(of: load.access.array) { perArray[d, default: 0] += 1 } }
     for load in loads {
       guard let d = adjoint(of: load.access.array) else { continue }
       let target = Access(d, seed + load.access.subscripts)
-      if target.coversEveryPoint(ofLoops: loops) && !written.contains(d) && perArray[d] == 1 {
+      if target.coversEveryPoint(of: b.kernel.loops, shape: forward.shape(of: d))
+        && !written.contains(d) && perArray[d] == 1
+      {
         b.store(target, load.adjoint)
       } else {
         if !written.contains(d) { fills.append(fill(d, with: 0)) }

@@ -14,6 +14,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case batchNeedsData(Int)
   /// `train --batch B` with fewer than B rows of data.
   case batchTooLarge(Int, rows: Int)
+  /// `x[i*2]`: a coefficient written after its index.
+  case coefficientAfterIndex(String)
+  /// `x[0*i]`: a coefficient below 1.
+  case coefficientZero(String)
   /// `h[0] = …`: the left side's subscripts are index names.
   case constantOnTheLeft
   /// `train --data`: a header cell that names no element of its input.
@@ -94,8 +98,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case indexNotBound(String)
   /// An index with the name of a variable, a function or an anonymous output.
   case indexNotFresh(String, what: String)
+  /// An index whose subscripts leave it no value (SPEC §7.2).
+  case indexRangeEmpty(String, lower: Int, upper: Int, plain: Int?)
+  /// An index whose subscripts give it no upper bound (SPEC §7.2).
+  case indexRangeUnknown(String)
   /// An index that subscripts nothing, so it has no extent.
   case indexSubscriptsNothing(String)
+  /// `x[i - k]`, `x[-i]`: an index with a minus sign.
+  case indexSubtracted(String)
+  /// `x[i + i]`: an index twice in one subscript.
+  case indexTwiceInSubscript(String)
   /// `uniform(a, b)` with a >= b, `normal(m, s)` with s < 0.
   case initializerArguments(String)
   /// An initialiser as an input's default.
@@ -115,6 +127,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case kinkHit(function: String, convention: String, at: Occurrence? = nil)
   /// `train --lr` that is not a finite number.
   case learningRateNotFinite(String)
+  /// A left index whose range starts above 0: the array's first elements would be undefined.
+  case leftIndexStartsAbove(String, lower: Int, by: String)
   /// `train` without `--steps` or `--epochs`, or with both.
   case lengthNotGiven(both: Bool)
   /// A list mixing numbers and lists at one depth.
@@ -213,10 +227,18 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `--set NAME=VALUE` whose value does not read: not a finite number, a
   /// ragged list…; `shape` is the one the leaf needs.
   case settingValueInvalid(String, value: String, problem: SettingProblem, shape: [Int])
+  /// `h[t+1, j] = …`: a left subscript that is not an index name (SPEC §7.3, not built yet).
+  case shiftedOnTheLeft
   /// `--shuffle` without `--data` and `--batch`.
   case shuffleNeedsBatches
+  /// Note: what one subscript requires of an index (`s[i + k]` needs i < 96).
+  case subscriptBounds(String, String)
+  /// A subscript with several indices that can leave its dimension (SPEC §7.2).
+  case subscriptLeavesDimension(String, reaches: Int, extent: Int, array: String, spans: [String])
   /// `f(x)[0]`, `A[i][j]`: only a name takes a subscript list.
   case subscriptNotAllowed
+  /// A coefficient or constant of an affine subscript over 2^31.
+  case subscriptNumberTooLarge
   /// A constant subscript past its dimension.
   case subscriptOutOfRange(String, value: Int, extent: Int)
   /// An unexpected failure of the system (a process that cannot start).
@@ -230,6 +252,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// `step` is nil for the final loss, after the last step.
   case trainingDiverged(
     step: Int?, reported: ReportedValue?, arose: String, subject: String, inDerivative: Bool)
+  /// `x[i + 1 + 2]`: a second constant in one subscript.
+  case twoConstantsInSubscript
   /// A name used with subscripts that no declaration or definition makes an array.
   case undeclaredArray(String, example: String, suggestion: String?)
   /// A name used but never defined (so a free leaf) that looks like a typo.
@@ -279,6 +303,11 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "--batch \(batch) needs --data: without it there is one sample"
     case .batchTooLarge(let batch, let rows):
       return "--batch \(batch) is more than the \(rows) row\(rows == 1 ? "" : "s") of data"
+    case .coefficientAfterIndex(let index):
+      let i = Self.shortened(index)
+      return "a coefficient comes before its index: write 2*\(i), not \(i)*2"
+    case .coefficientZero(let index):
+      return "a coefficient is at least 1; leave out the term 0*\(Self.shortened(index))"
     case .constantOnTheLeft:
       return
         "the left side's subscripts must be index names; an element cannot be defined on its own"
@@ -338,7 +367,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "expected ';' or a new line after the statement, found \(found)"
     case .expectedSubscript(let found):
       return
-        "a subscript is an index name or a whole number (affine subscripts such as i+1 are not supported yet), found \(found)"
+        "a subscript is an index, a whole number or a sum of them such as i + 1, t - 1 or 2*i + k - 1; found \(found)"
     case .extentMismatch(let index, let here, let first):
       return
         "index \(Self.quoted(index)) runs over \(here) element\(here == 1 ? "" : "s") here, but over \(first) where it is first used"
@@ -376,8 +405,23 @@ public enum DiagnosticMessage: Hashable, Sendable {
         "index \(Self.quoted(index)) is not bound here; did you mean sum(\(Self.shortened(index)), …)?"
     case .indexNotFresh(let index, let what):
       return "index \(Self.quoted(index)) must be a fresh name, but it is \(what)"
+    case .indexRangeEmpty(let index, let lower, let upper, let plain):
+      let i = Self.quoted(index)
+      let alone = plain.map { ", and it subscripts a dimension of \($0) alone" } ?? ""
+      return
+        "index \(i) has no value: its subscripts need \(Self.shortened(index)) ≥ \(lower) and \(Self.shortened(index)) < \(upper)\(alone)"
+    case .indexRangeUnknown(let index):
+      let i = Self.shortened(index)
+      return
+        "the range of index \(Self.quoted(index)) cannot be found: use it alone as a subscript somewhere (x[\(i)]), or with indices whose ranges are known (s[\(i) + k] beside w[k])"
     case .indexSubscriptsNothing(let index):
       return "index \(Self.quoted(index)) subscripts nothing, so its extent is unknown"
+    case .indexSubtracted(let index):
+      return
+        "index \(Self.quoted(index)) is subtracted; a subscript adds its indices (i + k), and only its constant may be negative (t - 1)"
+    case .indexTwiceInSubscript(let index):
+      let i = Self.shortened(index)
+      return "index \(Self.quoted(index)) appears twice in one subscript; write 2*\(i)"
     case .initializerArguments(let name):
       return name == "uniform" ? "uniform(a, b) needs a < b" : "normal(mean, std) needs std >= 0"
     case .initializerOnInput(let name):
@@ -398,6 +442,10 @@ public enum DiagnosticMessage: Hashable, Sendable {
         "\(Self.quoted(function)) is evaluated exactly at its kink\(Self.where(at)); \(convention)"
     case .learningRateNotFinite(let text):
       return "--lr \(text): give a finite number, e.g. --lr 0.5"
+    case .leftIndexStartsAbove(let index, let lower, let element):
+      let i = Self.shortened(index)
+      return
+        "index \(Self.quoted(index)) starts at \(lower), as \(Self.quoted(element)) needs, so the elements below \(lower) would be defined by no statement; shift the subscripts so that \(i) starts at 0 (\(i) - \(lower) becomes \(i)), as defining an array in parts is not supported yet"
     case .lengthNotGiven(let both):
       return both
         ? "give --steps N or --epochs E, not both"
@@ -529,10 +577,21 @@ public enum DiagnosticMessage: Hashable, Sendable {
         case .tooDeep: "the list nests deeper than 4, the most dimensions an array has"
         }
       return "--set \(Self.shortened(name))=\(Self.shortened(value)): \(what); \(needs)"
+    case .shiftedOnTheLeft:
+      return
+        "defining an array in parts (h[t + 1, j] = …, recurrences) is not supported yet; the left side's subscripts must be index names"
     case .shuffleNeedsBatches:
       return "--shuffle needs --data and --batch: it permutes the rows that batches are taken from"
+    case .subscriptBounds(let element, let bounds):
+      return bounds.isEmpty
+        ? "\(Self.quoted(element)) is used here" : "\(Self.quoted(element)) needs \(bounds)"
+    case .subscriptLeavesDimension(let element, let reaches, let extent, let array, let spans):
+      return
+        "\(Self.quoted(element)) reaches \(reaches) for \(spans.joined(separator: ", ")), outside this dimension of \(Self.quoted(array)) (0 to \(extent - 1)); use one of its indices alone elsewhere only if its range fits, or shorten the others"
     case .subscriptNotAllowed:
       return "only a name takes subscripts, and one list of them: write A[i, j]"
+    case .subscriptNumberTooLarge:
+      return "a subscript's coefficients and constant are at most 2147483648 (2^31)"
     case .subscriptOutOfRange(let name, let value, let extent):
       return
         "subscript \(value == Int.max ? "beyond 2^63" : String(value)) is out of range: this dimension of \(Self.quoted(name)) has \(extent) element\(extent == 1 ? "" : "s") (0 to \(extent - 1))"
@@ -556,6 +615,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
         step.map { "training stopped at step \($0)" }
         ?? "after the last step, the final loss is not finite"
       return when + ": " + Self.nonFinite(reported, arose, subject, inDerivative, nil)
+    case .twoConstantsInSubscript:
+      return "a subscript has at most one constant; write their sum, e.g. i + 3"
     case .undeclaredArray(let name, let example, let suggestion):
       guard suggestion == nil else {
         return

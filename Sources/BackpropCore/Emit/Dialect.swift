@@ -54,6 +54,8 @@ struct Dialect: Sendable {
   /// `a * b` and `a + b` on indices.
   var indexProduct: @Sendable (String, String) -> String
   var indexSum: @Sendable (String, String) -> String
+  /// `a - b` on indices (a shifted subscript's negative constant).
+  var indexDifference: @Sendable (String, String) -> String
   /// A flat index of many terms, typed where the type checker would
   /// otherwise search too long (Swift: `(o &* 32 &+ k &* 4 &+ j &* 2 &+ i) as Int`).
   var longIndex: @Sendable (String) -> String
@@ -167,6 +169,7 @@ struct Dialect: Sendable {
     indexesRows: true,
     indexProduct: { "\($0) * \($1)" },
     indexSum: { "\($0) + \($1)" },
+    indexDifference: { "\($0) - \($1)" },
     longIndex: { $0 },
     maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" })
 
@@ -213,6 +216,7 @@ struct Dialect: Sendable {
     indexesRows: false,
     indexProduct: { "\($0) &* \($1)" },
     indexSum: { "\($0) &+ \($1)" },
+    indexDifference: { "\($0) &- \($1)" },
     longIndex: { "(\($0)) as Int" },
     maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" })
 }

@@ -363,7 +363,7 @@ struct KernelBody {
   /// subscripts: its elements then see their updates in the same order.
   static func jammable(_ group: Schedule.Group, _ program: Program, _ schedule: Schedule) -> Bool {
     let kernels = group.kernels.map { program.kernels[$0] }
-    guard let outer = kernels.first?.loops.first, outer.extent >= 2 * jamFactor,
+    guard let outer = kernels.first?.loops.first, outer.lower == 0, outer.extent >= 2 * jamFactor,
       kernels.allSatisfy({ !$0.loops.isEmpty })
     else { return false }
     // An accumulation no inner loop subscripts: `y_sum += W[j][i] * x[i]` over i.
@@ -470,11 +470,26 @@ struct KernelBody {
   private func element(_ access: Access, _ k: Int, id: Int, row: Int = 0) -> String {
     guard let view = views[id] else { return "0" }
     let loops = loopNames[k]
-    func index(_ s: Subscript) -> String {
+    /// `terms` (index, coefficient) and a constant as one index expression:
+    /// `j`, `i + k`, `t - 1`, `j * 16 + i + 16`.
+    func sum(_ terms: [(String, Int)], _ constant: Int) -> String {
+      var parts = terms.map { $1 == 1 ? $0 : dialect.indexProduct($0, "\($1)") }
+      if parts.isEmpty || constant > 0 { parts.append("\(constant)") }
+      var text = parts.dropFirst().reduce(parts[0]) { dialect.indexSum($0, $1) }
+      if constant < 0 { text = dialect.indexDifference(text, "\(constant.magnitude)") }
+      return parts.count + (constant < 0 ? 1 : 0) >= Self.longIndexTerms
+        ? dialect.longIndex(text) : text
+    }
+    /// A subscript's terms and constant, times `stride`; loop 0 is `row` further on.
+    func terms(_ s: Subscript, _ stride: Int) -> (terms: [(String, Int)], constant: Int) {
       switch s {
-      case .loop(0) where row > 0: dialect.indexSum(loops[0], "\(row)")
-      case .loop(let l): loops[l]
-      case .constant(let c): String(c)
+      case .constant(let c): return ([], c * stride)
+      case .loop(let l): return ([(loops[l], stride)], l == 0 ? row * stride : 0)
+      case .affine(let affine, let offset):
+        let rowShift = affine.first { $0.index == 0 }.map { $0.coefficient * row } ?? 0
+        return (
+          affine.map { (loops[$0.index], $0.coefficient * stride) }, (offset + rowShift) * stride
+        )
       }
     }
     switch view.kind {
@@ -484,22 +499,22 @@ struct KernelBody {
       if row > 0, let names = rowLocalNames[id] { return names[row - 1] }
       return view.name
     case .pointer(_, _, let strides, let rows):
-      if rows { return view.name + access.subscripts.map { "[\(index($0))]" }.joined() }
-      var constant = 0
-      var terms: [String] = []
-      for (s, stride) in zip(access.subscripts, strides) {
-        switch s {
-        case .constant(let c): constant += c * stride
-        case .loop(let l):
-          // Flat: `W[j &* 16 &+ i &+ 16]` for row 1, the row's offset a constant.
-          if l == 0 { constant += row * stride }
-          terms.append(stride == 1 ? loops[l] : dialect.indexProduct(loops[l], "\(stride)"))
-        }
+      if rows {
+        return view.name
+          + access.subscripts.map { s in
+            let (t, c) = terms(s, 1)
+            return "[\(sum(t, c))]"
+          }.joined()
       }
-      if constant != 0 || terms.isEmpty { terms.append("\(constant)") }
-      let flat = terms.dropFirst().reduce(terms[0]) { dialect.indexSum($0, $1) }
-      return dialect.element(
-        view.name, terms.count >= Self.longIndexTerms ? dialect.longIndex(flat) : flat)
+      var all: [(String, Int)] = []
+      var constant = 0
+      for (s, stride) in zip(access.subscripts, strides) {
+        let (t, c) = terms(s, stride)
+        all += t
+        constant += c
+      }
+      // Flat: `W[j &* 16 &+ i &+ 16]` for row 1, the row's offset a constant.
+      return dialect.element(view.name, sum(all, constant))
     }
   }
 
@@ -685,7 +700,7 @@ struct KernelBody {
         for k in group.kernels {
           printLevel(k, depth: 0, announced: &announced, into: &p, line: line)
         }
-        p.line(dialect.loop(loopNames[group.kernels[0]][0], first.loops[0].extent))
+        p.line(loopLine(loopNames[group.kernels[0]][0], first.loops[0]))
         p.indented { p in
           for view in localsOfGroup(group) where !isDeclaredByStore(view) {
             p.line(dialect.mutableLocal(view.name, nil))
@@ -749,7 +764,7 @@ struct KernelBody {
     }
     guard depth < kernel.loops.count else { return }
     if let mark = dialect.independentLoop, isIndependent(k, depth) { p.line(mark) }
-    p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
+    p.line(loopLine(loopNames[k][depth], kernel.loops[depth]))
     p.indented { p in
       printJammedNest(k, from: depth + 1, announced: &announced, into: &p, line: line)
     }
@@ -851,9 +866,14 @@ struct KernelBody {
     printLevel(k, depth: depth, announced: &announced, into: &p, line: line)
     guard depth < kernel.loops.count else { return }
     if let mark = dialect.independentLoop, isIndependent(k, depth) { p.line(mark) }
-    p.line(dialect.loop(loopNames[k][depth], kernel.loops[depth].extent))
+    p.line(loopLine(loopNames[k][depth], kernel.loops[depth]))
     p.indented { p in printNest(k, from: depth + 1, announced: &announced, into: &p, line: line) }
     p.line("}")
+  }
+
+  /// A loop's first line: `for (int i = 0; i < 96; i++) {`, from its lower bound when not 0.
+  private func loopLine(_ name: String, _ loop: Loop) -> String {
+    loop.lower == 0 ? dialect.loop(name, loop.extent) : dialect.rangeLoop(name, loop.lower, loop.extent)
   }
 
   /// The values and stores of one depth of a kernel.

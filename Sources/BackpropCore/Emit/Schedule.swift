@@ -155,7 +155,9 @@ struct Schedule {
     var writers: [ArrayName: Set<Int>] = [:]
     var users: [ArrayName: Set<Int>] = [:]
     for k in group {
-      guard let loop = kernels[k].loops.first, loop.extent == outer.extent else { return false }
+      guard let loop = kernels[k].loops.first, loop.extent == outer.extent,
+        loop.lower == outer.lower
+      else { return false }
       let kernel = kernels[k]
       for store in kernel.stores {
         writers[kernel.accesses[store.access].array, default: []].insert(k)

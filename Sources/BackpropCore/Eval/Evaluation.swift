@@ -103,7 +103,7 @@ public struct Evaluation: Sendable {
   func occurrence(of finding: Finding) -> Occurrence? {
     let kernel = program.kernels[finding.kernel]
     guard !kernel.loops.isEmpty else { return nil }
-    let total = kernel.loops.reduce(1) { $0 * $1.extent }
+    let total = kernel.loops.reduce(1) { $0 * $1.count }
     if let s = ownSymbol(kernel) {
       return Occurrence(
         place: Layout.elementName(program.symbols[s].name, finding.point), isElement: true,

@@ -136,6 +136,8 @@ private struct DecodedKernel: Sendable {
     var payload: Double
   }
   let steps: [Step]
+  /// Each loop's first value and one past its last.
+  let lowers: [Int]
   let extents: [Int]
   /// Each access's offset at the first point of the nest...
   let base: [Int]
@@ -148,6 +150,7 @@ private struct DecodedKernel: Sendable {
     _ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int
   ) {
     extents = kernel.loops.map(\.extent)
+    lowers = kernel.loops.map(\.lower)
     var base: [Int] = []
     var strides = [Int](repeating: 0, count: kernel.accesses.count * kernel.loops.count)
     for (a, access) in kernel.accesses.enumerated() {
@@ -158,9 +161,13 @@ private struct DecodedKernel: Sendable {
         switch access.subscripts[d] {
         case .constant(let c): offset += c * step
         case .loop(let l): strides[a * kernel.loops.count + l] += step
+        case .affine(let terms, let c):
+          offset += c * step
+          for term in terms { strides[a * kernel.loops.count + term.index] += term.coefficient * step }
         }
         step *= shape[d]
       }
+      for (l, lower) in lowers.enumerated() { offset += strides[a * kernel.loops.count + l] * lower }
       base.append(offset)
     }
     self.base = base
@@ -219,8 +226,8 @@ private struct DecodedKernel: Sendable {
         return
       }
       for a in base.indices { position[a] = base[a] }
-      if extents.contains(0) { return }
-      for l in 0..<loops { index[l] = 0 }
+      if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
+      for l in 0..<loops { index[l] = lowers[l] }
       while true {
         body(steps, memory, v, functions, position)
         if watching { observe() }
@@ -233,8 +240,10 @@ private struct DecodedKernel: Sendable {
           index[l] += 1
           for a in base.indices { position[a] += strides[a * loops + l] }
           if index[l] < extents[l] { break }
-          for a in base.indices { position[a] -= strides[a * loops + l] * extents[l] }
-          index[l] = 0
+          for a in base.indices {
+            position[a] -= strides[a * loops + l] * (extents[l] - lowers[l])
+          }
+          index[l] = lowers[l]
           l -= 1
         }
         if l < 0 { return }

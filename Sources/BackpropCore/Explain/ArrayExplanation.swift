@@ -199,7 +199,9 @@ struct ArrayExplanation: Sendable {
         var parts: [Part] = []
         var products: [(upstream: Double, local: Formula?)] = []
         for term in terms {
-          let points = term.free.reduce(1) { $0 * (values.extents[$1] ?? 1) }
+          let points = term.free.reduce(1) {
+            $0 * ((values.extents[$1] ?? 1) - (values.lowers[$1] ?? 0))
+          }
           if points > Self.elementLimit {
             parts.append(
               .terms(term.free.compactMap { values.names[$0] }.joined(separator: ", "), points))
@@ -271,6 +273,13 @@ struct ArrayExplanation: Sendable {
           case .binding(let b):
             .index(checked.bindings[statement][b].name, id: binding(statement, b))
           case .constant(let c): .constant(c)
+          case .affine(let terms, let c):
+            .affine(
+              terms.map {
+                AffineIndexTerm(
+                  name: checked.bindings[statement][$0.index].name,
+                  id: binding(statement, $0.index), coefficient: $0.coefficient)
+              }, constant: c)
           }
         }
         return .element(name, indices)
@@ -324,6 +333,13 @@ struct ArrayExplanation: Sendable {
         case .binding(let b):
           .index(checked.bindings[use.statement][b].name, id: binding(use.statement, b))
         case .constant(let c): .constant(c)
+        case .affine(let terms, let c):
+          .affine(
+            terms.map {
+              AffineIndexTerm(
+                name: checked.bindings[use.statement][$0.index].name,
+                id: binding(use.statement, $0.index), coefficient: $0.coefficient)
+            }, constant: c)
         }
       }
       occurrence = .element(name, subscripts)
@@ -343,7 +359,7 @@ struct ArrayExplanation: Sendable {
       switch s {
       case .index(_, let id) where sigma[id] == nil: sigma[id] = adjoint[d]
       case .index(_, let id): brackets.append(.iverson(adjoint[d], sigma[id] ?? adjoint[d]))
-      case .constant: brackets.append(.iverson(adjoint[d], s))
+      case .constant, .affine: brackets.append(.iverson(adjoint[d], s))
       }
     }
     local = local.substituting(sigma)
@@ -453,8 +469,9 @@ struct ArrayExplanation: Sendable {
 private struct Values {
   let program: Program
   let evaluation: Evaluation
-  /// Each binding's extent and name, by id.
+  /// Each binding's range (`lowers[id]..<extents[id]`) and name, by id.
   var extents: [Int: Int] = [:]
+  var lowers: [Int: Int] = [:]
   var names: [Int: String] = [:]
   var symbol: [String: Int] = [:]
 
@@ -464,6 +481,7 @@ private struct Values {
     for (statement, bindings) in checked.bindings.enumerated() {
       for (position, b) in bindings.enumerated() {
         extents[ArrayExplanation.binding(statement, position)] = b.extent
+        lowers[ArrayExplanation.binding(statement, position)] = b.lower
         names[ArrayExplanation.binding(statement, position)] = b.name
       }
     }
@@ -475,7 +493,7 @@ private struct Values {
     var result = [base]
     for id in free {
       result = result.flatMap { partial in
-        (0..<(extents[id] ?? 1)).map { partial.merging([id: $0]) { $1 } }
+        ((lowers[id] ?? 0)..<(extents[id] ?? 1)).map { partial.merging([id: $0]) { $1 } }
       }
     }
     return result
@@ -485,6 +503,7 @@ private struct Values {
     switch i {
     case .index(_, let id): at[id] ?? 0
     case .constant(let c): c
+    case .affine(let terms, let c): terms.reduce(c) { $0 + $1.coefficient * (at[$1.id] ?? 0) }
     }
   }
 
@@ -587,8 +606,27 @@ extension Formula {
   func substituting(_ sigma: [Int: FormulaIndex]) -> Formula {
     func s(_ g: Formula) -> Formula { g.substituting(sigma) }
     func index(_ i: FormulaIndex) -> FormulaIndex {
-      if case .index(_, let id) = i, let replaced = sigma[id] { return replaced }
-      return i
+      switch i {
+      case .index(_, let id): return sigma[id] ?? i
+      case .constant: return i
+      case .affine(let terms, let c):
+        // A term whose index is fixed to a constant folds into the constant.
+        var kept: [AffineIndexTerm] = []
+        var constant = c
+        for term in terms {
+          switch sigma[term.id] {
+          case .index(let name, let id)?:
+            kept.append(AffineIndexTerm(name: name, id: id, coefficient: term.coefficient))
+          case .constant(let value)?: constant += term.coefficient * value
+          case .affine?, nil: kept.append(term)
+          }
+        }
+        if kept.isEmpty { return .constant(constant) }
+        if kept.count == 1, kept[0].coefficient == 1, constant == 0 {
+          return .index(kept[0].name, id: kept[0].id)
+        }
+        return .affine(kept, constant: constant)
+      }
     }
     switch self {
     case .number, .name, .adjoint, .text: return self

@@ -3,6 +3,8 @@
 enum FormulaIndex: Equatable, Sendable {
   case index(String, id: Int)
   case constant(Int)
+  /// `i + k`, `t - 1`: indices (name, binding id, coefficient) and a constant
+  case affine([AffineIndexTerm], constant: Int)
 
   /// Added to the ids of a sum that a derivative makes (`Σ_k ∂b_k/∂x`), to
   /// tell it from a copy of the value (`logsumexp_k z[k]` in its own
@@ -13,6 +15,13 @@ enum FormulaIndex: Equatable, Sendable {
     if case .index(let name, let id) = self { return .index(name, id: id + Self.derivativeMark) }
     return self
   }
+}
+
+/// One index of an affine ``FormulaIndex``, with its coefficient.
+struct AffineIndexTerm: Equatable, Sendable {
+  var name: String
+  var id: Int
+  var coefficient: Int
 }
 
 /// A formula as `explain` prints it: source names, numbers, builtins and

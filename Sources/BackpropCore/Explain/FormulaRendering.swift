@@ -160,6 +160,9 @@ enum ExplainStyle {
     switch i {
     case .index(let n, _): name(n)
     case .constant(let c): String(c)
+    case .affine(let terms, let c):
+      terms.map { ($0.coefficient == 1 ? "" : "\($0.coefficient)") + name($0.name) }
+        .joined(separator: " + ") + (c > 0 ? " + \(c)" : c < 0 ? " - \(c.magnitude)" : "")
     }
   }
 

@@ -99,7 +99,7 @@ public enum Graph {
               "["
               + written.map { w -> String in
                 switch w {
-                case .constant(let c, _): String(c)
+                case .constant, .affine: w.text
                 case .index(let index): index.name
                 }
               }.joined(separator: ", ") + "]"

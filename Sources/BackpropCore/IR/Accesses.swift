@@ -4,11 +4,20 @@
 /// every point. Each question is a switch over every kind of subscript, so
 /// a new kind (§7's affine `i + 1`) is handled here, once.
 extension Subscript {
-  /// The loop whose index this subscript is, if it is one.
+  /// The loop whose index this subscript is, if it is one alone.
   var loop: Int? {
     switch self {
     case .loop(let l): l
-    case .constant: nil
+    case .constant, .affine: nil
+    }
+  }
+
+  /// The loops whose indices it uses.
+  var loopsUsed: [Int] {
+    switch self {
+    case .loop(let l): [l]
+    case .constant: []
+    case .affine(let terms, _): terms.map(\.index)
     }
   }
 
@@ -17,23 +26,32 @@ extension Subscript {
     switch self {
     case .loop(let l): .loop(l + count)
     case .constant: self
+    case .affine(let terms, let offset):
+      .affine(
+        terms.map { AffineTerm(index: $0.index + count, coefficient: $0.coefficient) },
+        offset: offset)
     }
   }
 }
 
 extension Access {
-  /// The loops the subscripts follow, in subscript order (repeats kept).
+  /// The loops the subscripts are alone, in subscript order (repeats kept).
   var loops: [Int] { subscripts.compactMap(\.loop) }
 
   /// The depth of the nest at which the element is known: one more than the
   /// innermost loop it follows (0: outside every loop).
-  var depth: Int { (loops.max() ?? -1) + 1 }
+  var depth: Int { (subscripts.flatMap(\.loopsUsed).max() ?? -1) + 1 }
 
-  /// Whether it picks a different element at every point of a nest of
-  /// `count` loops, and every element once: one subscript per loop, each a
-  /// distinct loop (a gather; its adjoint may be assigned, not accumulated).
-  func coversEveryPoint(ofLoops count: Int) -> Bool {
-    subscripts.count == count && Set(loops).count == count && loops.count == count
+  /// Whether it picks a different element at every point of the nest
+  /// `loops`, and every element of an array of `shape` once: one plain
+  /// subscript per loop, each a distinct loop over the whole dimension (a
+  /// gather; its adjoint may be assigned, not accumulated).
+  func coversEveryPoint(of loops: [Loop], shape: [Int]) -> Bool {
+    let plain = self.loops
+    guard subscripts.count == loops.count, plain.count == loops.count,
+      Set(plain).count == loops.count
+    else { return false }
+    return zip(plain, shape).allSatisfy { loops[$0].lower == 0 && loops[$0].extent == $1 }
   }
 
   /// Whether it is `[l0, l1, …]` over all `count` loops of its nest, in
@@ -51,7 +69,7 @@ extension Access {
   var isOuterLoopOnly: Bool { subscripts.count == 1 && isRowOfOuterLoop }
 
   /// Whether it follows some loop other than the outermost.
-  var followsInnerLoop: Bool { loops.contains { $0 > 0 } }
+  var followsInnerLoop: Bool { subscripts.contains { $0.loopsUsed.contains { $0 > 0 } } }
 
   /// The same access in a nest with `count` more loops outside.
   func shifted(by count: Int) -> Access {

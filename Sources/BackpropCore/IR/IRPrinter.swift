@@ -12,7 +12,9 @@ enum IRPrinter {
     for kernel in program.kernels {
       let indent = straightLine ? "  " : "    "
       if !straightLine {
-        let loops = kernel.loops.map { "\($0.name) < \($0.extent)" }.joined(separator: ", ")
+        let loops = kernel.loops.map {
+          ($0.lower == 0 ? "" : "\($0.lower) <= ") + "\($0.name) < \($0.extent)"
+        }.joined(separator: ", ")
         out += "  kernel" + (loops.isEmpty ? "" : " for " + loops) + " {\n"
       }
       for (i, instruction) in kernel.instructions.enumerated() {
@@ -99,6 +101,9 @@ enum IRPrinter {
       switch position {
       case .loop(let l): kernel.loops[l].name
       case .constant(let c): String(c)
+      case .affine(let terms, let offset):
+        terms.map { ($0.coefficient == 1 ? "" : "\($0.coefficient)*") + kernel.loops[$0.index].name }
+          .joined(separator: " + ") + (offset > 0 ? " + \(offset)" : offset < 0 ? " - \(-offset)" : "")
       }
     }
     return name + "[" + subscripts.joined(separator: ", ") + "]"

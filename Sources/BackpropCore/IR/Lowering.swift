@@ -411,6 +411,11 @@ private struct State {
         switch s {
         case .binding(let binding): position(binding)
         case .constant(let c): .constant(c)
+        case .affine(let terms, let constant):
+          .affine(
+            terms.map {
+              AffineTerm(index: loops.firstIndex(of: $0.index) ?? 0, coefficient: $0.coefficient)
+            }, offset: constant)
         }
       }
       return b.load(Access(.variable(symbol), subscripts))
@@ -520,7 +525,7 @@ private struct Regions {
       var used = Set<Int>()
       for e in arena where owner[e - arena.lowerBound] == r {
         if let subscripts = checked.subscripts[e] {
-          for case .binding(let binding) in subscripts { used.insert(binding) }
+          for written in subscripts { used.formUnion(written.bindings) }
         }
         if case .reduction = tree.expressions[e].kind { used.formUnion(free[e] ?? []) }
       }
@@ -531,8 +536,8 @@ private struct Regions {
 
   func loop(_ binding: Int) -> Loop {
     Loop(
-      name: bindings[binding].name, extent: bindings[binding].extent, range: bindings[binding].range
-    )
+      name: bindings[binding].name, extent: bindings[binding].extent,
+      range: bindings[binding].range, lower: bindings[binding].lower)
   }
 }
 

@@ -75,11 +75,16 @@ enum ArrayName: Hashable, Sendable {
 }
 
 /// One loop of a kernel's nest: an index of the source, running over
-/// `0..<extent` in ascending order.
+/// `lower..<extent` in ascending order (`lower` is 0 but where a shifted
+/// subscript such as `x[t - 1]` needs more, SPEC §7.2).
 struct Loop: Hashable, Sendable {
   var name: String
   var extent: Int
   var range: SourceRange
+  var lower = 0
+
+  /// How many values it takes.
+  var count: Int { extent - lower }
 }
 
 /// One subscript of an access.
@@ -88,6 +93,9 @@ enum Subscript: Hashable, Sendable {
   case loop(Int)
   /// a fixed element
   case constant(Int)
+  /// Σ coefficient·loop + offset over loops of the nest (SPEC §7.1): the
+  /// window's `i + k`, the shift `t - 1`; never a plain loop or a constant
+  case affine([AffineTerm], offset: Int)
 }
 
 /// An element of an array, as the body of a kernel names it.

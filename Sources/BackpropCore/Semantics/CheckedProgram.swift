@@ -27,8 +27,11 @@ struct Binding: Sendable {
   var name: String
   /// Where it is bound.
   var range: SourceRange
-  /// The extent every dimension it subscripts has.
+  /// It runs over `lower..<extent` (SPEC §7.2): `extent` is the extent of
+  /// the dimensions it subscripts alone, or less where another subscript
+  /// (`x[i + 1]`, `s[i + k]`) would leave its dimension.
   var extent: Int
+  var lower = 0
 }
 
 /// A subscript after checking.
@@ -36,4 +39,22 @@ enum ResolvedSubscript: Sendable, Equatable {
   /// the statement's binding with this position in ``CheckedProgram/bindings``
   case binding(Int)
   case constant(Int)
+  /// Σ coefficient·binding + constant: `i + k`, `t - 1` (SPEC §7.1)
+  case affine([AffineTerm], constant: Int)
+
+  /// The bindings it uses.
+  var bindings: [Int] {
+    switch self {
+    case .binding(let b): [b]
+    case .constant: []
+    case .affine(let terms, _): terms.map(\.index)
+    }
+  }
+}
+
+/// One term of an affine subscript: an index (a binding's position in the
+/// checked program, a loop's in the IR) times a coefficient ≥ 1.
+struct AffineTerm: Hashable, Sendable {
+  var index: Int
+  var coefficient: Int
 }

@@ -330,11 +330,11 @@ private struct CheckPass {
 
     // A statement that did not parse may have lost the uses that give extents.
     let parsed = !Self.hasError(statement, tree)
-    for binding in scope.bindings where binding.extent == nil && !binding.reported && parsed {
-      diagnostics.error(.indexSubscriptsNothing(binding.name), at: binding.range)
-    }
-    bindings[index] = scope.bindings.map {
-      Binding(name: $0.name, range: $0.range, extent: $0.extent ?? 1)
+    let ranges = findRanges(scope, left: left.count, parsed: parsed, &diagnostics)
+    bindings[index] = scope.bindings.indices.map { b in
+      Binding(
+        name: scope.bindings[b].name, range: scope.bindings[b].range,
+        extent: max(ranges.upper[b] ?? 1, 1), lower: max(0, min(ranges.lower[b], ranges.upper[b] ?? 0)))
     }
 
     // Limits: the iteration space, and the defined array's size. The space
@@ -379,6 +379,56 @@ private struct CheckPass {
       definitions[symbols[Int(symbol)].name]?.shape = shape
     }
     countElements(index, statement, &diagnostics)
+  }
+
+  /// Each binding's range (SPEC §7.2), reporting an index without one, an
+  /// empty one, a subscript that can leave its dimension, and a left index
+  /// that does not start at 0 (an array defined in parts, not built yet).
+  private func findRanges(
+    _ scope: IndexScope, left: Int, parsed: Bool, _ diagnostics: inout DiagnosticList
+  ) -> IndexRanges {
+    var ranges = IndexRanges(
+      names: scope.bindings.map(\.name), plain: scope.bindings.map(\.extent),
+      constraints: scope.constraints)
+    let leaving = ranges.solve()
+    guard parsed else { return ranges }
+    let constraints = scope.constraints
+    for (b, binding) in scope.bindings.enumerated() where !binding.reported {
+      let uses = ranges.uses(of: b)
+      let notes = uses.map { k in
+        Diagnostic.Note(
+          .subscriptBounds(constraints[k].element, ranges.bounds(of: b, from: k)),
+          at: constraints[k].range)
+      }
+      guard let upper = ranges.upper[b] else {
+        if uses.isEmpty {
+          diagnostics.error(.indexSubscriptsNothing(binding.name), at: binding.range)
+        } else {
+          diagnostics.error(.indexRangeUnknown(binding.name), at: binding.range, notes: notes)
+        }
+        continue
+      }
+      if upper <= ranges.lower[b] {
+        diagnostics.error(
+          .indexRangeEmpty(binding.name, lower: ranges.lower[b], upper: upper, plain: binding.extent),
+          at: binding.range, notes: notes)
+      } else if b < left, ranges.lower[b] > 0, let k = ranges.lowerFrom[b] {
+        diagnostics.error(
+          .leftIndexStartsAbove(binding.name, lower: ranges.lower[b], by: constraints[k].element),
+          at: binding.range, notes: [notes[uses.firstIndex(of: k) ?? 0]])
+      }
+    }
+    for (k, reaches) in leaving {
+      let c = constraints[k]
+      let spans = c.terms.map { term in
+        "\(scope.bindings[term.index].name) in \(ranges.lower[term.index])..<\(ranges.upper[term.index] ?? 0)"
+      }
+      diagnostics.error(
+        .subscriptLeavesDimension(
+          c.element, reaches: reaches, extent: c.extent, array: c.array, spans: spans),
+        at: c.range)
+    }
+    return ranges
   }
 
   /// Adds the statement's named variables to the element total, checking
@@ -667,6 +717,26 @@ private struct CheckPass {
           scope.bindings[binding].firstUse = index.range
         }
         resolved.append(.binding(binding))
+      case .affine(let terms, let constant, let range):
+        var resolvedTerms: [AffineTerm] = []
+        for term in terms {
+          guard let binding = scope.lookup(term.index.name, at: e) else {
+            diagnostics.error(.indexNotBound(term.index.name), at: term.index.range)
+            return
+          }
+          resolvedTerms.append(AffineTerm(index: binding, coefficient: term.coefficient))
+        }
+        if resolvedTerms.isEmpty, constant < 0 || constant >= shape[dimension] {
+          diagnostics.error(
+            .subscriptOutOfRange(name, value: constant, extent: shape[dimension]), at: range)
+        }
+        let element = name + "[" + written.map(\.text).joined(separator: ", ") + "]"
+        scope.constraints.append(
+          IndexRanges.Constraint(
+            terms: resolvedTerms, constant: constant, extent: shape[dimension], range: range,
+            element: element, array: name))
+        resolved.append(
+          resolvedTerms.isEmpty ? .constant(constant) : .affine(resolvedTerms, constant: constant))
       }
     }
     subscripts[e] = resolved
@@ -779,6 +849,8 @@ private struct IndexScope {
     var firstUse: SourceRange?
   }
   var bindings: [Entry] = []
+  /// The subscripts other than plain indices and constants, in source order.
+  var constraints: [IndexRanges.Constraint] = []
   /// Each reduction's body (arena indices) and its first binding.
   var reductions: [(range: ClosedRange<Int>, firstBinding: Int)] = []
 

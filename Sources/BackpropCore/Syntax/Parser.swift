@@ -115,6 +115,7 @@ public struct Parser {
       switch written {
       case .index(let index): indices.append(index)
       case .constant(_, let range): report(.constantOnTheLeft, at: range)
+      case .affine(_, _, let range): report(.shiftedOnTheLeft, at: range)
       }
     }
     advance()  // "="
@@ -495,7 +496,6 @@ public struct Parser {
   }
 
   /// element = name "[" subscript { "," subscript } "]" .
-  /// subscript = index | extent .
   private mutating func parseElement() -> ExpressionID {
     let nameToken = current
     advance()  // the name
@@ -504,37 +504,128 @@ public struct Parser {
     parenDepth += 1
     var subscripts: [SubscriptSyntax] = []
     repeat {
-      let token = current
-      if token.kind == .identifier {
-        subscripts.append(.index(IndexName(name: file.text(token.range), range: token.range)))
-        advance()
-      } else if token.kind == .number, let value = wholeNumber(token.range) {
-        subscripts.append(.constant(value, token.range))
-        advance()
-      } else {
+      guard let written = parseSubscript() else {
         parenDepth -= 1
-        if token.kind == .invalid {
-          panicking = true
-        } else {
-          report(.expectedSubscript(found: describe(token)), at: place(of: token))
-        }
         return errorNode(at: nameToken.range)
       }
+      subscripts.append(written)
     } while accept(.comma)
     parenDepth -= 1
-    if current.kind != .rightBracket && !current.newlineBefore && !panicking,
-      [.plus, .minus, .star, .slash, .caret, .leftParen].contains(current.kind)
-    {
-      // `x[i+1]`: arithmetic in a subscript.
-      report(.expectedSubscript(found: describe(current)), at: current.range)
-      return errorNode(at: nameToken.range)
-    }
     guard expectClosing(.rightBracket, openedAt: open) else {
       return errorNode(at: nameToken.range)
     }
     return add(
       .element(file.text(nameToken.range), nameRange: nameToken.range, subscripts: subscripts),
       SourceRange(nameToken.range.start, previousEnd))
+  }
+
+  /// The largest coefficient or constant of an affine subscript: far past
+  /// any extent (2^24 elements), small enough that range arithmetic cannot
+  /// overflow.
+  static let subscriptNumberLimit = 1 << 31
+
+  /// subscript = [ "-" ] term { ( "+" | "-" ) term } .
+  /// term = index | extent [ "*" index ] .
+  ///
+  /// SPEC §7.1: indices with a coefficient ≥ 1 written before them, each
+  /// index at most once, and at most one constant, which alone may be
+  /// negative. A plain index or constant keeps its own case. Reports the
+  /// first thing wrong and returns nil.
+  private mutating func parseSubscript() -> SubscriptSyntax? {
+    let start = current.range.start
+    var terms: [AffineTermSyntax] = []
+    var constant: Int?
+    var negative = accept(.minus)
+    var signRange = negative ? SourceRange(start, previousEnd) : nil
+    while true {
+      let token = current
+      if token.kind == .identifier {
+        let index = IndexName(name: file.text(token.range), range: token.range)
+        advance()
+        if current.kind == .star {
+          report(.coefficientAfterIndex(index.name), at: SourceRange(token.range.start, current.range.end))
+          return nil
+        }
+        if negative, let sign = signRange {
+          report(.indexSubtracted(index.name), at: SourceRange(sign.start, token.range.end))
+          return nil
+        }
+        if terms.contains(where: { $0.index.name == index.name }) {
+          report(.indexTwiceInSubscript(index.name), at: token.range)
+          return nil
+        }
+        terms.append(AffineTermSyntax(coefficient: 1, index: index))
+      } else if token.kind == .number, let value = wholeNumber(token.range) {
+        advance()
+        if current.kind == .star {
+          advance()
+          guard current.kind == .identifier else {
+            report(.expectedSubscript(found: describe(current)), at: place(of: current))
+            return nil
+          }
+          let index = IndexName(name: file.text(current.range), range: current.range)
+          let written = SourceRange(token.range.start, current.range.end)
+          advance()
+          if negative, let sign = signRange {
+            report(.indexSubtracted(index.name), at: SourceRange(sign.start, written.end))
+            return nil
+          }
+          guard value >= 1 else {
+            report(.coefficientZero(index.name), at: written)
+            return nil
+          }
+          guard value <= Self.subscriptNumberLimit else {
+            report(.subscriptNumberTooLarge, at: token.range)
+            return nil
+          }
+          if terms.contains(where: { $0.index.name == index.name }) {
+            report(.indexTwiceInSubscript(index.name), at: index.range)
+            return nil
+          }
+          terms.append(AffineTermSyntax(coefficient: value, index: index))
+        } else {
+          guard constant == nil else {
+            report(.twoConstantsInSubscript, at: token.range)
+            return nil
+          }
+          let signed = SourceRange(signRange?.start ?? token.range.start, token.range.end)
+          guard value <= Self.subscriptNumberLimit || (terms.isEmpty && !negative && isSubscriptEnd)
+          else {
+            report(.subscriptNumberTooLarge, at: signed)
+            return nil
+          }
+          constant = negative ? -value : value
+        }
+      } else {
+        if token.kind == .invalid {
+          panicking = true
+        } else {
+          report(.expectedSubscript(found: describe(token)), at: place(of: token))
+        }
+        return nil
+      }
+      if isSubscriptEnd { break }
+      guard current.kind == .plus || current.kind == .minus else {
+        report(.expectedSubscript(found: describe(current)), at: place(of: current))
+        return nil
+      }
+      negative = current.kind == .minus
+      signRange = current.range
+      advance()
+    }
+    let range = SourceRange(start, previousEnd)
+    if terms.isEmpty, let constant, constant >= 0, signRange == nil {
+      return .constant(constant, range)
+    }
+    if terms.count == 1, terms[0].coefficient == 1, constant == nil {
+      return .index(terms[0].index)
+    }
+    return .affine(terms, constant: constant ?? 0, range)
+  }
+
+  /// Whether the subscript being read ends here: at its `,` or `]`.
+  private var isSubscriptEnd: Bool {
+    current.kind == .comma || current.kind == .rightBracket
   }
 
   /// reduction = ( "sum" | "logsumexp" ) "(" index { "," index } "," expression ")" .

@@ -49,19 +49,28 @@ struct Expression: Sendable {
   var range: SourceRange
 }
 
-/// One subscript as written: an index or a constant.
+/// One subscript as written: an index, a constant, or an affine sum of them.
 enum SubscriptSyntax: Sendable, Equatable {
   /// an index name: `j`
   case index(IndexName)
   /// a constant subscript, digits only: `0`; `Int.max` when too large to hold
   case constant(Int, SourceRange)
+  /// `i + 1`, `t - 1`, `2*i + k - 1` (SPEC §7.1): indices, each at most once
+  /// and with a coefficient ≥ 1, plus one signed constant (0 when none)
+  case affine([AffineTermSyntax], constant: Int, SourceRange)
 
   var range: SourceRange {
     switch self {
     case .index(let index): index.range
-    case .constant(_, let range): range
+    case .constant(_, let range), .affine(_, _, let range): range
     }
   }
+}
+
+/// One index of an affine subscript and its coefficient: the `2*i` of `2*i + k`.
+struct AffineTermSyntax: Sendable, Equatable {
+  var coefficient: Int
+  var index: IndexName
 }
 
 /// An index name where it is bound or used.
