@@ -873,7 +873,8 @@ struct KernelBody {
 
   /// A loop's first line: `for (int i = 0; i < 96; i++) {`, from its lower bound when not 0.
   private func loopLine(_ name: String, _ loop: Loop) -> String {
-    loop.lower == 0 ? dialect.loop(name, loop.extent) : dialect.rangeLoop(name, loop.lower, loop.extent)
+    loop.lower == 0
+      ? dialect.loop(name, loop.extent) : dialect.rangeLoop(name, loop.lower, loop.extent)
   }
 
   /// The values and stores of one depth of a kernel.

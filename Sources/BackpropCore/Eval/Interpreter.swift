@@ -163,11 +163,15 @@ private struct DecodedKernel: Sendable {
         case .loop(let l): strides[a * kernel.loops.count + l] += step
         case .affine(let terms, let c):
           offset += c * step
-          for term in terms { strides[a * kernel.loops.count + term.index] += term.coefficient * step }
+          for term in terms {
+            strides[a * kernel.loops.count + term.index] += term.coefficient * step
+          }
         }
         step *= shape[d]
       }
-      for (l, lower) in lowers.enumerated() { offset += strides[a * kernel.loops.count + l] * lower }
+      for (l, lower) in lowers.enumerated() {
+        offset += strides[a * kernel.loops.count + l] * lower
+      }
       base.append(offset)
     }
     self.base = base

@@ -334,7 +334,8 @@ private struct CheckPass {
     bindings[index] = scope.bindings.indices.map { b in
       Binding(
         name: scope.bindings[b].name, range: scope.bindings[b].range,
-        extent: max(ranges.upper[b] ?? 1, 1), lower: max(0, min(ranges.lower[b], ranges.upper[b] ?? 0)))
+        extent: max(ranges.upper[b] ?? 1, 1),
+        lower: max(0, min(ranges.lower[b], ranges.upper[b] ?? 0)))
     }
 
     // Limits: the iteration space, and the defined array's size. The space
@@ -410,7 +411,8 @@ private struct CheckPass {
       }
       if upper <= ranges.lower[b] {
         diagnostics.error(
-          .indexRangeEmpty(binding.name, lower: ranges.lower[b], upper: upper, plain: binding.extent),
+          .indexRangeEmpty(
+            binding.name, lower: ranges.lower[b], upper: upper, plain: binding.extent),
           at: binding.range, notes: notes)
       } else if b < left, ranges.lower[b] > 0, let k = ranges.lowerFrom[b] {
         diagnostics.error(

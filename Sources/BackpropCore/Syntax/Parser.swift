@@ -543,7 +543,9 @@ public struct Parser {
         let index = IndexName(name: file.text(token.range), range: token.range)
         advance()
         if current.kind == .star {
-          report(.coefficientAfterIndex(index.name), at: SourceRange(token.range.start, current.range.end))
+          report(
+            .coefficientAfterIndex(index.name),
+            at: SourceRange(token.range.start, current.range.end))
           return nil
         }
         if negative, let sign = signRange {
