@@ -99,7 +99,7 @@ public enum DiagnosticMessage: Hashable, Sendable {
   /// An index with the name of a variable, a function or an anonymous output.
   case indexNotFresh(String, what: String)
   /// An index whose subscripts leave it no value (SPEC §7.2).
-  case indexRangeEmpty(String, lower: Int, upper: Int, plain: Int?)
+  case indexRangeEmpty(String, lower: Int, upper: Int)
   /// An index whose subscripts give it no upper bound (SPEC §7.2).
   case indexRangeUnknown(String)
   /// An index that subscripts nothing, so it has no extent.
@@ -405,15 +405,16 @@ public enum DiagnosticMessage: Hashable, Sendable {
         "index \(Self.quoted(index)) is not bound here; did you mean sum(\(Self.shortened(index)), …)?"
     case .indexNotFresh(let index, let what):
       return "index \(Self.quoted(index)) must be a fresh name, but it is \(what)"
-    case .indexRangeEmpty(let index, let lower, let upper, let plain):
-      let i = Self.quoted(index)
-      let alone = plain.map { ", and it subscripts a dimension of \($0) alone" } ?? ""
-      return
-        "index \(i) has no value: its subscripts need \(Self.shortened(index)) ≥ \(lower) and \(Self.shortened(index)) < \(upper)\(alone)"
+    case .indexRangeEmpty(let index, let lower, let upper):
+      let i = Self.shortened(index)
+      let need = lower > 0 ? "\(i) ≥ \(lower) and \(i) < \(upper)" : "\(i) < \(upper)"
+      return "index \(Self.quoted(index)) takes no value: its subscripts need \(need)"
+        + (lower > 0 ? "" : ", and an index starts at 0 at the least")
     case .indexRangeUnknown(let index):
       let i = Self.shortened(index)
+      let other = i == "k" ? "j" : "k"
       return
-        "the range of index \(Self.quoted(index)) cannot be found: use it alone as a subscript somewhere (x[\(i)]), or with indices whose ranges are known (s[\(i) + k] beside w[k])"
+        "the range of index \(Self.quoted(index)) cannot be found: use it alone as a subscript somewhere (x[\(i)]), or with indices whose ranges are known (s[\(i) + \(other)] beside w[\(other)])"
     case .indexSubscriptsNothing(let index):
       return "index \(Self.quoted(index)) subscripts nothing, so its extent is unknown"
     case .indexSubtracted(let index):
@@ -584,10 +585,15 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "--shuffle needs --data and --batch: it permutes the rows that batches are taken from"
     case .subscriptBounds(let element, let bounds):
       return bounds.isEmpty
-        ? "\(Self.quoted(element)) is used here" : "\(Self.quoted(element)) needs \(bounds)"
+        ? "\(Self.quoted(element)) bounds it only once its other indices have ranges"
+        : "\(Self.quoted(element)) needs \(bounds)"
     case .subscriptLeavesDimension(let element, let reaches, let extent, let array, let spans):
+      let fix =
+        reaches < 0
+        ? "raise its constant by \(-reaches)"
+        : "give \(Self.quoted(array)) at least \(reaches + 1) elements there"
       return
-        "\(Self.quoted(element)) reaches \(reaches) for \(spans.joined(separator: ", ")), outside this dimension of \(Self.quoted(array)) (0 to \(extent - 1)); use one of its indices alone elsewhere only if its range fits, or shorten the others"
+        "\(Self.quoted(element)) reaches \(reaches) for \(spans.joined(separator: " and ")), outside this dimension of \(Self.quoted(array)) (0 to \(extent - 1)); its indices' ranges are fixed by their other subscripts, so \(fix), or narrow those subscripts"
     case .subscriptNotAllowed:
       return "only a name takes subscripts, and one list of them: write A[i, j]"
     case .subscriptNumberTooLarge:

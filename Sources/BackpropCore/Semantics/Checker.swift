@@ -49,6 +49,9 @@ private struct CheckPass {
   /// In the statement being resolved: the nodes of each `max(i, x[i])`
   /// (the call, its index, the elements it subscripts), to the call.
   var maxOverIndex: [Int: Int] = [:]
+  /// Whether the statement being resolved holds a node that did not parse:
+  /// an index it leaves unbound is that error's echo, not an error of its own.
+  var statementHasError = false
   /// Every name the program uses for a variable, and where it is defined
   /// (or first used, if never defined): indices may not take one.
   var programNames: [String: SourceRange] = [:]
@@ -287,6 +290,7 @@ private struct CheckPass {
     let arena = statement.expressions
     var scope = IndexScope()
     maxOverIndex = Self.maxOverIndex(arena, tree)
+    statementHasError = Self.hasError(statement, tree)
     // A scalar statement binds no index: no scopes, extents or nest to find.
     if left.isEmpty,
       !arena.contains(where: {
@@ -411,8 +415,7 @@ private struct CheckPass {
       }
       if upper <= ranges.lower[b] {
         diagnostics.error(
-          .indexRangeEmpty(
-            binding.name, lower: ranges.lower[b], upper: upper, plain: binding.extent),
+          .indexRangeEmpty(binding.name, lower: ranges.lower[b], upper: upper),
           at: binding.range, notes: notes)
       } else if b < left, ranges.lower[b] > 0, let k = ranges.lowerFrom[b] {
         diagnostics.error(
@@ -704,7 +707,7 @@ private struct CheckPass {
         resolved.append(.constant(value))
       case .index(let index):
         guard let binding = scope.lookup(index.name, at: e) else {
-          diagnostics.error(.indexNotBound(index.name), at: index.range)
+          if !statementHasError { diagnostics.error(.indexNotBound(index.name), at: index.range) }
           return
         }
         let extent = shape[dimension]
@@ -723,7 +726,9 @@ private struct CheckPass {
         var resolvedTerms: [AffineTerm] = []
         for term in terms {
           guard let binding = scope.lookup(term.index.name, at: e) else {
-            diagnostics.error(.indexNotBound(term.index.name), at: term.index.range)
+            if !statementHasError {
+              diagnostics.error(.indexNotBound(term.index.name), at: term.index.range)
+            }
             return
           }
           resolvedTerms.append(AffineTerm(index: binding, coefficient: term.coefficient))

@@ -124,7 +124,9 @@ struct IndexRanges {
   /// What a constraint gives binding `b` alone, as a note says it: `i < 96`, `t ≥ 1`.
   func bounds(of b: Int, from k: Int) -> String {
     let c = constraints[k]
-    guard let term = c.terms.first(where: { $0.index == b }) else { return "" }
+    guard let term = c.terms.first(where: { $0.index == b }),
+      c.terms.allSatisfy({ $0.index == b || upper[$0.index] != nil })
+    else { return "" }
     var copy = IndexRanges(names: names, plain: upper, constraints: [])
     copy.lower = lower
     let (low, high) = span(c, except: b)
