@@ -57,6 +57,7 @@ import Testing
     var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0,
       split = 0
     var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
+    var affine = 0, startingAbove0 = 0
     var disagreements: [String] = []
     /// Seconds in the compiler and interpreter, finite differences, cc and the C run, swiftc and the Swift run.
     var seconds = (inProcess: 0.0, finiteDifferences: 0.0, c: 0.0, swift: 0.0)
@@ -75,7 +76,8 @@ import Testing
       array differential: \(tally.programs) programs (\(tally.statements) statements, \(tally.loops) loop \
       nests, \(tally.elements) elements; \(tally.reductions) sums and \(tally.logsumexps) logsumexps; reads with \
       a repeated index \(tally.diagonals), transposed \(tally.transposes), a constant subscript \
-      \(tally.constants), a broadcast scalar \(tally.broadcasts); \(tally.regenerated) regenerated for \
+      \(tally.constants), a broadcast scalar \(tally.broadcasts), an affine subscript \(tally.affine); \
+      \(tally.startingAbove0) reduction indices starting above 0; \(tally.regenerated) regenerated for \
       non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts) bit for bit, \
       = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
       \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink \
@@ -86,6 +88,8 @@ import Testing
     #expect(
       tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
     #expect(tally.programs == Self.count)
+    // The new access patterns were there to be checked (SPEC §7.1, §7.2).
+    #expect(tally.affine > 0 && tally.startingAbove0 > 0)
   }
 
   /// What the first runs found, written small: each gave C or Swift that did
@@ -453,12 +457,18 @@ import Testing
         {
           tally.transposes += 1
         }
-        if indices.count < subscripts.count { tally.constants += 1 }
+        if subscripts.contains(where: { if case .constant = $0 { true } else { false } }) {
+          tally.constants += 1
+        }
+        if subscripts.contains(where: { if case .affine = $0 { true } else { false } }) {
+          tally.affine += 1
+        }
         if scalars.contains(name), inLoops { tally.broadcasts += 1 }
       case .apply(_, let operands):
         for operand in operands { walk(operand, left: left, inLoops: inLoops) }
       case .reduction(let logsumexp, let indices, let body):
         if logsumexp { tally.logsumexps += 1 } else { tally.reductions += 1 }
+        tally.startingAbove0 += indices.filter { $0.lower > 0 }.count
         walk(body, left: left + indices.map(\.name), inLoops: true)
       }
     }

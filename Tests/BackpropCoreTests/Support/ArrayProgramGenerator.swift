@@ -7,14 +7,18 @@ import Foundation
 /// statement per element for the scalar compiler, an independent path that
 /// the scalar differential suite already holds to finite differences.
 struct ArrayProgram {
+  /// An index running over `lower..<extent`.
   struct Index {
     var name: String
     var extent: Int
+    var lower = 0
   }
 
   enum Subscript {
     case index(String)
     case constant(Int)
+    /// Σ coefficient·index + constant (SPEC §7.1): `i + 1`, `2*i + k`, `k - 1`
+    case affine([(name: String, coefficient: Int)], Int)
   }
 
   indirect enum Expression {
@@ -70,6 +74,10 @@ struct ArrayProgram {
         switch s {
         case .index(let i): return i
         case .constant(let c): return String(c)
+        case .affine(let terms, let c):
+          let sum = terms.map { ($0.coefficient == 1 ? "" : "\($0.coefficient)*") + $0.name }
+            .joined(separator: " + ")
+          return sum + (c > 0 ? " + \(c)" : c < 0 ? " - \(-c)" : "")
         }
       }
       return "\(name)[\(list.joined(separator: ", "))]"
@@ -146,6 +154,8 @@ struct ArrayProgram {
         switch s {
         case .index(let i): return environment[i]!
         case .constant(let c): return c
+        case .affine(let terms, let c):
+          return terms.reduce(c) { $0 + $1.coefficient * environment[$1.name]! }
         }
       }
       return Self.elementName(name, point)
@@ -158,7 +168,7 @@ struct ArrayProgram {
       let inner: Expression =
         indices.count == 1
         ? body : .reduction(logsumexp: logsumexp, indices: Array(indices.dropFirst()), body: body)
-      let terms = (0..<index.extent).map { v -> String in
+      let terms = (index.lower..<index.extent).map { v -> String in
         var here = environment
         here[index.name] = v
         return scalarText(inner, here, &lines, &helpers)
@@ -181,13 +191,19 @@ struct ArrayProgram {
 /// `logsumexp` over one or two indices nested two deep, with subscripts
 /// drawn so every access pattern arises: transposes, diagonals and repeated
 /// indices, outer products, broadcast scalars, constant subscripts, indices
-/// missing from a read. Valid by construction: an index subscripts only
-/// dimensions of its own extent and every binding subscripts something.
+/// missing from a read, and affine subscripts (SPEC §7.1): shifts, strides
+/// and windows `2*i + k - 1`, and reduction indices that start above 0.
+/// Valid by construction, with each index's range the one the compiler
+/// finds (SPEC §7.2): every index has a plain use in a dimension of its
+/// extent, one that starts at `lower` > 0 a read `x[k - lower]`, and every
+/// affine subscript stays inside its dimension over the whole range.
 struct ArrayProgramGenerator {
   var rng: SplitMix64
   private var arrays: [(name: String, shape: [Int])] = []
   private var extents: [Int] = []
   private var used: Set<String> = []
+  /// Indices starting above 0 that have their `k - lower` read.
+  private var lowered: Set<String> = []
   private var reductionDepth = 0
 
   init(seed: UInt64) { rng = SplitMix64(seed: seed) }
@@ -209,6 +225,7 @@ struct ArrayProgramGenerator {
   mutating func program() -> ArrayProgram {
     arrays = []
     used = []
+    lowered = []
     reductionDepth = 0
     // Two or three extents per program, so indices meet dimensions they fit.
     var pool = [1, 2, 3, 4].shuffled(using: &rng)
@@ -314,9 +331,16 @@ struct ArrayProgramGenerator {
     return .reference(array.name, subs)
   }
 
+  /// Notes the indices a read gives their range: plain ones their extent,
+  /// `k - lower` (coefficient 1) a lower bound above 0.
   private mutating func markUsed(_ subs: [ArrayProgram.Subscript]) {
     for s in subs {
-      if case .index(let name) = s { used.insert(name) }
+      switch s {
+      case .index(let name): used.insert(name)
+      case .affine(let terms, let c) where terms.count == 1 && terms[0].coefficient == 1 && c < 0:
+        lowered.insert(terms[0].name + "-\(-c)")
+      case .constant, .affine: break
+      }
     }
   }
 
@@ -325,11 +349,39 @@ struct ArrayProgramGenerator {
   {
     shape.map { extent in
       let fitting = scope.filter { $0.extent == extent }
-      if let index = fitting.randomElement(using: &rng), Int.random(in: 0..<8, using: &rng) != 0 {
+      let roll = Int.random(in: 0..<10, using: &rng)
+      if roll < 2, let affine = affine(extent, scope) { return affine }
+      if let index = fitting.randomElement(using: &rng), roll != 9 {
         return .index(index.name)
       }
       return .constant(Int.random(in: 0..<extent, using: &rng))
     }
+  }
+
+  /// An affine subscript of one or two indices of the scope that stays in
+  /// `0..<extent` over their whole ranges and bounds neither more tightly
+  /// than its range (so the compiler finds the ranges the generator chose),
+  /// or nil when none fits.
+  private mutating func affine(_ extent: Int, _ scope: [ArrayProgram.Index]) -> ArrayProgram
+    .Subscript?
+  {
+    guard !scope.isEmpty else { return nil }
+    let count = scope.count > 1 && Bool.random(using: &rng) ? 2 : 1
+    let chosen = Array(scope.shuffled(using: &rng).prefix(count))
+    let terms = chosen.map {
+      (name: $0.name, coefficient: Int.random(in: 0..<4, using: &rng) == 0 ? 2 : 1)
+    }
+    let low = zip(chosen, terms).reduce(0) { $0 + $1.1.coefficient * $1.0.lower }
+    let high = zip(chosen, terms).reduce(0) { $0 + $1.1.coefficient * ($1.0.extent - 1) }
+    // The constant c keeps low + c ≥ 0 and high + c < extent.
+    guard -low <= extent - 1 - high else { return nil }
+    let c = Int.random(in: -low...(extent - 1 - high), using: &rng)
+    // A lone index with coefficient 1 and no constant is a plain use, which
+    // fixes the index's extent to the dimension's.
+    if count == 1, terms[0].coefficient == 1, c == 0 {
+      return chosen[0].extent == extent ? .index(chosen[0].name) : nil
+    }
+    return .affine(terms, c)
   }
 
   /// `body`, extended by a read of each index of `bindings` it does not
@@ -338,11 +390,27 @@ struct ArrayProgramGenerator {
     _ bindings: [ArrayProgram.Index], _ body: ArrayProgram.Expression, _ scope: [ArrayProgram.Index]
   ) -> ArrayProgram.Expression {
     var body = body
+    for index in bindings where index.lower > 0 && !lowered.contains("\(index.name)-\(index.lower)")
+    {
+      // `x[k - lower]` in a dimension that holds the whole shifted range.
+      let candidates = arrays.filter { $0.shape.contains { $0 >= index.extent - index.lower } }
+      guard let array = candidates.randomElement(using: &rng) else { continue }
+      var subs = subscripts(array.shape, scope)
+      let dimensions = array.shape.indices.filter {
+        array.shape[$0] >= index.extent - index.lower
+      }
+      subs[dimensions.randomElement(using: &rng)!] = .affine(
+        [(name: index.name, coefficient: 1)], -index.lower)
+      markUsed(subs)
+      let read = ArrayProgram.Expression.reference(array.name, subs)
+      body = .apply(Bool.random(using: &rng) ? "($0) * $1" : "$0 + $1", [body, read])
+    }
     for index in bindings where !used.contains(index.name) {
       let candidates = arrays.filter { $0.shape.contains(index.extent) }
       let array = candidates.randomElement(using: &rng)!
       var subs = subscripts(array.shape, scope)
       let dimensions = array.shape.indices.filter { array.shape[$0] == index.extent }
+      // A subscript drawn for another dimension may be a shift of this index.
       subs[dimensions.randomElement(using: &rng)!] = .index(index.name)
       markUsed(subs)
       let read = ArrayProgram.Expression.reference(array.name, subs)
@@ -364,14 +432,22 @@ struct ArrayProgramGenerator {
       let b = Bool.random(using: &rng) ? operand(scope) : expression(scope, depth: depth - 1)
       return .apply(Self.binary.randomElement(using: &rng)!, [a, b])
     case 30..<37 where reductionDepth < 2 && scope.count < 5:
-      let bound = fresh(Int.random(in: 0..<4, using: &rng) == 0 ? 2 : 1, avoiding: scope)
+      var bound = fresh(Int.random(in: 0..<4, using: &rng) == 0 ? 2 : 1, avoiding: scope)
+      // Sometimes a reduction starts above 0 (`sum(t, x[t] * x[t - 1])`).
+      if bound[0].extent >= 2, Int.random(in: 0..<5, using: &rng) == 0 {
+        bound[0].lower = Int.random(in: 1..<bound[0].extent, using: &rng)
+      }
       let outer = used
+      let outerLowered = lowered
       used = []
+      lowered = []
       reductionDepth += 1
       var body = expression(scope + bound, depth: depth - 1)
       body = covering(bound, body, scope + bound)
       reductionDepth -= 1
       used = outer.union(used.subtracting(bound.map(\.name)))
+      lowered = outerLowered.union(
+        lowered.filter { entry in !bound.contains { entry.hasPrefix($0.name + "-") } })
       return .reduction(
         logsumexp: Int.random(in: 0..<4, using: &rng) == 0, indices: bound, body: body)
     default:
