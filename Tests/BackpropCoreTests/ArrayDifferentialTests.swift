@@ -57,7 +57,7 @@ import Testing
     var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0,
       split = 0
     var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
-    var affine = 0, startingAbove0 = 0
+    var affine = 0, startingAbove0 = 0, indexValues = 0
     var disagreements: [String] = []
     /// Seconds in the compiler and interpreter, finite differences, cc and the C run, swiftc and the Swift run.
     var seconds = (inProcess: 0.0, finiteDifferences: 0.0, c: 0.0, swift: 0.0)
@@ -77,7 +77,8 @@ import Testing
       nests, \(tally.elements) elements; \(tally.reductions) sums and \(tally.logsumexps) logsumexps; reads with \
       a repeated index \(tally.diagonals), transposed \(tally.transposes), a constant subscript \
       \(tally.constants), a broadcast scalar \(tally.broadcasts), an affine subscript \(tally.affine); \
-      \(tally.startingAbove0) reduction indices starting above 0; \(tally.regenerated) regenerated for \
+      \(tally.startingAbove0) reduction indices starting above 0, \(tally.indexValues) indices as values; \
+      \(tally.regenerated) regenerated for \
       non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts) bit for bit, \
       = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
       \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink \
@@ -89,7 +90,7 @@ import Testing
       tally.disagreements.isEmpty, "\(tally.disagreements.prefix(5).joined(separator: "\n\n"))")
     #expect(tally.programs == Self.count)
     // The new access patterns were there to be checked (SPEC §7.1, §7.2).
-    #expect(tally.affine > 0 && tally.startingAbove0 > 0)
+    #expect(tally.affine > 0 && tally.startingAbove0 > 0 && tally.indexValues > 0)
   }
 
   /// What the first runs found, written small: each gave C or Swift that did
@@ -447,6 +448,7 @@ import Testing
     func walk(_ e: ArrayProgram.Expression, left: [String], inLoops: Bool) {
       switch e {
       case .number: break
+      case .indexValue: tally.indexValues += 1
       case .reference(let name, let subscripts):
         let indices = subscripts.compactMap { s -> String? in
           if case .index(let i) = s { i } else { nil }

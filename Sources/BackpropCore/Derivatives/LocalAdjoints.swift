@@ -12,7 +12,7 @@ extension Reverse {
     let x = instruction.lhs
     let y = instruction.rhs
     switch instruction.op {
-    case .constant, .load:
+    case .constant, .load, .index:
       return (nil, nil)
     case .copy:
       return (g, nil)

@@ -58,7 +58,7 @@ private struct Pass {
       for (i, instruction) in kernel.instructions.enumerated() {
         switch instruction.op {
         case .load(let a): d[i] = dependent.contains(kernel.accesses[a].array)
-        case .constant: break
+        case .constant, .index: break
         case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
           d[i] = instruction.operands.contains { d[$0.int] }
         }
@@ -265,6 +265,8 @@ private struct Sweep {
         map[i] = b.load(access)
       } else if case .load(let a) = instruction.op {
         map[i] = b.load(shifted(kernel.accesses[a]))
+      } else if case .index(let l) = instruction.op {
+        map[i] = b.emit(.index(l + shift), .none, .none)
       } else {
         let lhs = instruction.lhs == .none ? ValueID.none : map[instruction.lhs.int]
         let rhs = instruction.rhs == .none ? ValueID.none : map[instruction.rhs.int]

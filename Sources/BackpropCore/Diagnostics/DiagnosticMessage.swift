@@ -90,8 +90,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case hyperparameterOfOtherOptimizer(option: String, optimizer: String, chosen: String)
   /// A `--momentum`, `--beta1`, `--beta2` or `--eps` outside its range.
   case hyperparameterOutOfRange(option: String, value: String, range: String, example: String)
-  /// An index used as a number: `p[i] = x[i] * i`.
-  case indexAsValue(String)
   /// An index bound twice in one scope.
   case indexBoundTwice(String)
   /// An index that no left side or enclosing reduction binds.
@@ -396,8 +394,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
         "\(option) is a hyperparameter of \(optimizer), not of \(chosen); add --optimizer \(optimizer)"
     case .hyperparameterOutOfRange(let option, let value, let range, let example):
       return "\(option) \(value): give a finite number \(range), e.g. \(example)"
-    case .indexAsValue(let index):
-      return "index \(Self.quoted(index)) can only be a subscript, not a value"
     case .indexBoundTwice(let index):
       return "index \(Self.quoted(index)) is already bound here"
     case .indexNotBound(let index):

@@ -20,7 +20,7 @@ enum ArrayParts {
     let locals = FunctionPlan.locals(kernel)
     return kernel.instructions.indices.map { i in
       switch kernel.instructions[i].op {
-      case .constant, .load: false
+      case .constant, .load, .index: false
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: locals[i]
       }
     }
@@ -132,7 +132,7 @@ enum ArrayParts {
       let old = kernel.instructions[v]
       let new: ValueID
       switch old.op {
-      case .constant:
+      case .constant, .index:
         new = append(old.op, like: old, to: p)
         kernels[p].instructions[new.int].name = nil
       case .load(let a):
@@ -162,7 +162,7 @@ enum ArrayParts {
     for i in 0..<count {
       // Constants and loads are made where they are used.
       switch kernel.instructions[i].op {
-      case .constant, .load: continue
+      case .constant, .load, .index: continue
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: break
       }
       let p = piece[i]

@@ -56,6 +56,8 @@ struct Dialect: Sendable {
   var indexSum: @Sendable (String, String) -> String
   /// `a - b` on indices (a shifted subscript's negative constant).
   var indexDifference: @Sendable (String, String) -> String
+  /// An index as a value (SPEC §7.5): `(double)i`, `Double(i)`.
+  var indexValue: @Sendable (String) -> String
   /// A flat index of many terms, typed where the type checker would
   /// otherwise search too long (Swift: `(o &* 32 &+ k &* 4 &+ j &* 2 &+ i) as Int`).
   var longIndex: @Sendable (String) -> String
@@ -170,6 +172,7 @@ struct Dialect: Sendable {
     indexProduct: { "\($0) * \($1)" },
     indexSum: { "\($0) + \($1)" },
     indexDifference: { "\($0) - \($1)" },
+    indexValue: { "(double)\($0)" },
     longIndex: { $0 },
     maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" })
 
@@ -217,6 +220,7 @@ struct Dialect: Sendable {
     indexProduct: { "\($0) &* \($1)" },
     indexSum: { "\($0) &+ \($1)" },
     indexDifference: { "\($0) &- \($1)" },
+    indexValue: { "Double(\($0))" },
     longIndex: { "(\($0)) as Int" },
     maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" })
 }

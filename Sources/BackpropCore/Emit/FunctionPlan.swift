@@ -10,7 +10,8 @@ struct FunctionPlan {
   let program: Program
   let kernel: Kernel
   let dialect: Dialect
-  /// How the code names each of the kernel's accesses: `in[3]`, `h[j]`.
+  /// How the code names each of the kernel's accesses (`in[3]`, `h[j]`),
+  /// then each of its loops' index as a value (`(double)i`).
   private(set) var elements: [String]
   /// The local's name, for values that have one.
   private(set) var local: [String?]
@@ -143,6 +144,9 @@ struct FunctionPlan {
       out += dialect.literal(c)
     case .load(let a):
       out += elements[a]
+    case .index(let l):
+      // The loops' texts follow the accesses' (see ``init``).
+      out += elements[kernel.accesses.count + l]
     case .copy:
       write(x, into: &out)
     case .neg:
@@ -193,7 +197,7 @@ struct FunctionPlan {
     if local[v.int] != nil { return .primary }
     switch kernel[v].op {
     case .constant(let c): return c.sign == .minus ? .prefix : .primary
-    case .load, .pow, .call: return .primary
+    case .load, .index, .pow, .call: return .primary
     case .copy: return level(kernel[v].lhs)
     case .neg: return .prefix
     case .add, .sub: return .sum
@@ -208,6 +212,7 @@ struct FunctionPlan {
     switch instruction.op {
     case .constant(let c): return dialect.literal(c).hasPrefix("-")
     case .load(let a): return elements[a].hasPrefix("-")
+    case .index: return false
     case .copy: return startsWithMinus(instruction.lhs)
     case .neg: return true
     case .add, .sub: return level(instruction.lhs) >= .sum && startsWithMinus(instruction.lhs)

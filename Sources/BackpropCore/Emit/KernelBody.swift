@@ -216,18 +216,19 @@ struct KernelBody {
       let ids = arrays.ofAccess[k]
       for store in kernel.stores { writtenBy[ids[store.access]] = k }
       let (needsLocal, alias) = locals(k, forwardedName: forwardedName, writtenBy: writtenBy)
-      let elements = kernel.accesses.indices.map { a in
-        let id = ids[a]
-        if id < 0 { return "" }
-        if let name = forwardedName[id] { return name }
-        guard kernel.accesses[a].subscripts.isEmpty else {
-          return element(kernel.accesses[a], k, id: id)
-        }
-        if let known = scalarElement[id] { return known }
-        let made = element(kernel.accesses[a], k, id: id)
-        scalarElement[id] = made
-        return made
-      }
+      let elements =
+        kernel.accesses.indices.map { a in
+          let id = ids[a]
+          if id < 0 { return "" }
+          if let name = forwardedName[id] { return name }
+          guard kernel.accesses[a].subscripts.isEmpty else {
+            return element(kernel.accesses[a], k, id: id)
+          }
+          if let known = scalarElement[id] { return known }
+          let made = element(kernel.accesses[a], k, id: id)
+          scalarElement[id] = made
+          return made
+        } + loopNames[k].map(dialect.indexValue)
       let plan = FunctionPlan(
         program, kernel, dialect: dialect, elements: elements, names: &names,
         needsLocal: needsLocal, inline: alias)
@@ -239,11 +240,15 @@ struct KernelBody {
         // their own names for what they compute inside the loop.
         var rows: [FunctionPlan] = []
         for r in 1..<Self.jamFactor {
-          let rowElements = kernel.accesses.indices.map { a in
-            ids[a] < 0
-              ? ""
-              : rowForwardedName[r][ids[a]] ?? element(kernel.accesses[a], k, id: ids[a], row: r)
-          }
+          let rowElements =
+            kernel.accesses.indices.map { a in
+              ids[a] < 0
+                ? ""
+                : rowForwardedName[r][ids[a]] ?? element(kernel.accesses[a], k, id: ids[a], row: r)
+            }
+            + loopNames[k].enumerated().map { l, name in
+              dialect.indexValue(l == 0 ? dialect.indexSum(name, "\(r)") : name)
+            }
           let row = plan.variant(elements: rowElements) { i, name in
             depth[i] >= 1 ? names.claim(name + "_\(r)") : name
           }
@@ -443,6 +448,7 @@ struct KernelBody {
           (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
           names[k] = owner + "_sum"
         case (.assign, .constant): continue
+        case (.assign, .index): names[k] = owner + "_index"
         }
       }
     }
@@ -596,7 +602,7 @@ struct KernelBody {
         // The lines of what it computes (not of what it reads).
         for instruction in kernel.instructions {
           switch instruction.op {
-          case .constant, .load: continue
+          case .constant, .load, .index: continue
           case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
             computes = true
             if instruction.role == .forward {

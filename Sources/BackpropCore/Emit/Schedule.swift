@@ -198,6 +198,7 @@ struct Schedule {
     for (i, instruction) in kernel.instructions.enumerated() {
       switch instruction.op {
       case .load(let a): depth[i] = kernel.accesses[a].depth
+      case .index(let l): depth[i] = l + 1
       case .constant: break
       case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
         depth[i] = instruction.operands.map { depth[$0.int] }.max() ?? 0

@@ -125,7 +125,7 @@ public enum Interpreter {
 /// One kernel as the machine runs it.
 private struct DecodedKernel: Sendable {
   enum Code: UInt8 {
-    case load, constant, copy, neg, add, sub, mul, div, pow, call
+    case load, constant, index, copy, neg, add, sub, mul, div, pow, call
   }
   /// One instruction: its code, operands, and the constant, the access's
   /// index (or, without loops, the element's offset) or the function's index.
@@ -187,6 +187,9 @@ private struct DecodedKernel: Sendable {
       case .constant(let c):
         code = .constant
         p = c
+      case .index(let l):
+        code = .index
+        p = Double(l)
       case .copy: code = .copy
       case .neg: code = .neg
       case .add: code = .add
@@ -222,7 +225,7 @@ private struct DecodedKernel: Sendable {
       let loops = extents.count
       if loops == 0 {
         // Straight-line code: every element at its fixed offset.
-        body(steps, memory, v, functions, nil)
+        body(steps, memory, v, functions, nil, nil)
         if watching { observe() }
         for store in stores {
           Self.store(store.mode, v[store.value], at: base[store.access], memory)
@@ -233,7 +236,7 @@ private struct DecodedKernel: Sendable {
       if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
       for l in 0..<loops { index[l] = lowers[l] }
       while true {
-        body(steps, memory, v, functions, position)
+        body(steps, memory, v, functions, position, index)
         if watching { observe() }
         for store in stores {
           Self.store(store.mode, v[store.value], at: position[store.access], memory)
@@ -275,7 +278,7 @@ private struct DecodedKernel: Sendable {
   private func body(
     _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutableBufferPointer<Double>,
     _ v: UnsafeMutableBufferPointer<Double>, _ functions: [BuiltinSpec.Value],
-    _ position: UnsafeMutableBufferPointer<Int>?
+    _ position: UnsafeMutableBufferPointer<Int>?, _ index: UnsafeMutableBufferPointer<Int>?
   ) {
     for i in 0..<steps.count {
       let step = steps[i]
@@ -286,6 +289,7 @@ private struct DecodedKernel: Sendable {
         let p = Int(step.payload)
         v[i] = memory[position.map { $0[p] } ?? p]
       case .constant: v[i] = step.payload
+      case .index: v[i] = Double(index.map { $0[Int(step.payload)] } ?? 0)
       case .copy: v[i] = a
       case .neg: v[i] = -a
       case .add: v[i] = a + b

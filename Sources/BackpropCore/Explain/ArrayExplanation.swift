@@ -363,7 +363,16 @@ struct ArrayExplanation: Sendable {
       }
     }
     local = local.substituting(sigma)
-    for bracket in brackets { local = .product(local, bracket) }
+    for bracket in brackets {
+      // `[j = i + k]` belongs inside the Σ_k the derivative made, where k is bound.
+      guard case .iverson(_, .affine(let terms, _)) = bracket,
+        let inside = local.multiplyingInside(bracket, ids: Set(terms.map(\.id)))
+      else {
+        local = .product(local, bracket)
+        continue
+      }
+      local = inside
+    }
     let upstreamIndices = left.map { index -> FormulaIndex in
       if let id = id(index), let replaced = sigma[id] { return replaced }
       return index
@@ -563,6 +572,51 @@ private struct Values {
 }
 
 extension Formula {
+  /// The formula with `factor` multiplied into the body of the reduction
+  /// that binds one of `ids` (a sum the derivative made, its ids marked),
+  /// or nil when no reduction binds one.
+  func multiplyingInside(_ factor: Formula, ids: Set<Int>) -> Formula? {
+    func m(_ g: Formula) -> Formula? { g.multiplyingInside(factor, ids: ids) }
+    func pair(_ a: Formula, _ b: Formula, _ make: (Formula, Formula) -> Formula) -> Formula? {
+      if let a2 = m(a) { return make(a2, b) }
+      if let b2 = m(b) { return make(a, b2) }
+      return nil
+    }
+    switch self {
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return nil
+    case .negate(let a): return m(a).map { .negate($0) }
+    case .add(let a, let b): return pair(a, b) { .add($0, $1) }
+    case .subtract(let a, let b): return pair(a, b) { .subtract($0, $1) }
+    case .multiply(let a, let b): return pair(a, b) { .multiply($0, $1) }
+    case .divide(let a, let b): return pair(a, b) { .divide($0, $1) }
+    case .power(let a, let b): return pair(a, b) { .power($0, $1) }
+    case .call(let f, let args), .derivative(let f, let args):
+      for (k, arg) in args.enumerated() {
+        guard let changed = m(arg) else { continue }
+        var copy = args
+        copy[k] = changed
+        if case .call = self { return .call(f, copy) }
+        return .derivative(f, copy)
+      }
+      return nil
+    case .partial(let f, let args, let i):
+      for (k, arg) in args.enumerated() {
+        guard let changed = m(arg) else { continue }
+        var copy = args
+        copy[k] = changed
+        return .partial(f, copy, argument: i)
+      }
+      return nil
+    case .reduction(let kind, let indices, let body):
+      let binds = indices.contains { index in
+        guard case .index(_, let id) = index else { return false }
+        return ids.contains(id) || ids.contains(id - FormulaIndex.derivativeMark)
+      }
+      if let inner = m(body) { return .reduction(kind, indices, inner) }
+      return binds ? .reduction(kind, indices, .product(body, factor)) : nil
+    }
+  }
+
   /// The names of the indices the formula's reductions bind.
   func boundNames() -> Set<String> {
     switch self {

@@ -70,6 +70,7 @@ enum IRPrinter {
     let operands = instruction.operands.map(operand).joined(separator: ", ")
     switch instruction.op {
     case .constant(let c): return "const \(NumberFormat.shortest(c))"
+    case .index(let l): return "index \(kernel.loops[l].name)"
     case .load(let a):
       let access = kernel.accesses[a]
       var isLeaf = false

@@ -24,6 +24,10 @@ enum Op: Hashable, Sendable {
   ///                         array and its subscripts) at this point; for a
   ///                         scalar leaf, printed `leaf x`
   case load(Int)
+  /// %r = index l            r := the value of the kernel's loop l (0 outermost),
+  ///                         as a binary64: an index used as a value (SPEC §7.5),
+  ///                         with no derivative
+  case index(Int)
   /// %r = copy %a            r := a; gives `B = A` its own node, so ∂/∂B and
   ///                         ∂/∂A stay distinct partials; the simplifier removes it
   case copy
@@ -45,7 +49,7 @@ enum Op: Hashable, Sendable {
   /// How many operands the instruction reads.
   var arity: Int {
     switch self {
-    case .constant, .load: 0
+    case .constant, .load, .index: 0
     case .copy, .neg: 1
     case .add, .sub, .mul, .div, .pow: 2
     case .call(let builtin): builtin.arity
@@ -57,18 +61,19 @@ enum Op: Hashable, Sendable {
   var isCommutative: Bool {
     switch self {
     case .add, .mul: true
-    case .constant, .load, .copy, .neg, .sub, .div, .pow, .call: false
+    case .constant, .load, .index, .copy, .neg, .sub, .div, .pow, .call: false
     }
   }
 
   /// The value of the op on operand values. The constant folder and the
   /// interpreter both use it, so folding and running can never disagree.
-  /// A load has no value without memory: the interpreter reads it.
+  /// A load or an index has no value without memory or a loop: the
+  /// interpreter reads it.
   @inline(__always)
   func apply(_ a: Double, _ b: Double) -> Double {
     switch self {
     case .constant(let c): c
-    case .load: .nan
+    case .load, .index: .nan
     case .copy: a
     case .neg: -a
     case .add: a + b

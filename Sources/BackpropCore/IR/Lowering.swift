@@ -398,6 +398,8 @@ private struct State {
       .loop(loops.firstIndex(of: binding) ?? 0)
     }
     switch node.kind {
+    case .name where checked.indexValues[e] != nil:
+      return b.emit(.index(loops.firstIndex(of: checked.indexValues[e] ?? 0) ?? 0))
     case .name:
       let symbol = Int(checked.references[e])
       if loops.isEmpty, let value = values[symbol] { return value }
@@ -527,6 +529,7 @@ private struct Regions {
         if let subscripts = checked.subscripts[e] {
           for written in subscripts { used.formUnion(written.bindings) }
         }
+        if let binding = checked.indexValues[e] { used.insert(binding) }
         if case .reduction = tree.expressions[e].kind { used.formUnion(free[e] ?? []) }
       }
       used.subtract(checked.reductionBindings[r] ?? [])

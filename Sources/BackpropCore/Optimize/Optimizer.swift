@@ -162,6 +162,9 @@ private struct ValueKey: Hashable {
     case .load(let a):
       code = 1
       bits = UInt64(a)
+    case .index(let l):
+      code = 9
+      bits = UInt64(l)
     case .copy:
       code = 2
       bits = 0
@@ -334,7 +337,7 @@ private struct SimplifyPass {
       // An exponent that became a constant: the reverse pass's own form.
       guard let c = constant(y) else { break }
       return c == 0 ? make(.constant(0)) : make(.mul, y, power(x, make(.constant(c - 1))))
-    case .constant, .load, .call:
+    case .constant, .load, .index, .call:
       break
     }
     return make(i.op, x, y)

@@ -20,6 +20,9 @@ public struct CheckedProgram: Sendable {
   var subscripts: [Int: [ResolvedSubscript]]
   /// For each `.reduction` expression: the bindings (in its statement's list) it makes.
   var reductionBindings: [Int: [Int]]
+  /// For each `.name` expression that is an index used as a value (SPEC §7.5):
+  /// its binding (in its statement's list).
+  var indexValues: [Int: Int] = [:]
 }
 
 /// An index of one statement: a left index (`h[j]`) or a reduction's.

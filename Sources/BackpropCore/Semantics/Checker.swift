@@ -65,6 +65,7 @@ private struct CheckPass {
   var bindings: [[Binding]]
   var subscripts: [Int: [ResolvedSubscript]] = [:]
   var reductionBindings: [Int: [Int]] = [:]
+  var indexValues: [Int: Int] = [:]
   /// Elements over all named variables so far, for the program limit.
   var elementTotal = 0
 
@@ -597,8 +598,9 @@ private struct CheckPass {
     }
     switch node.kind {
     case .name(let name):
-      if scope.lookup(name, at: e) != nil {
-        diagnostics.error(.indexAsValue(name), at: node.range)
+      if let binding = scope.lookup(name, at: e) {
+        // Its whole number as a binary64, with no derivative (SPEC §7.5).
+        indexValues[e] = binding
         return
       }
       guard let symbol = resolveName(name, at: node.range, in: statement, &diagnostics) else {
@@ -839,7 +841,8 @@ private struct CheckPass {
       definitions: statementSymbol.map { s in
         s >= 0 && !symbols[Int(s)].isLeaf ? remap(s) : -1
       },
-      bindings: bindings, subscripts: subscripts, reductionBindings: reductionBindings)
+      bindings: bindings, subscripts: subscripts, reductionBindings: reductionBindings,
+      indexValues: indexValues)
   }
 }
 

@@ -24,6 +24,8 @@ struct ArrayProgram {
   indirect enum Expression {
     case number(Double)
     case reference(String, [Subscript])
+    /// An index used as a value (SPEC §7.5): its whole number
+    case indexValue(String)
     /// An operator or scalar builtin: the template's `$0` and `$1` are the operands.
     case apply(String, [Expression])
     /// `sum(i, j, e)` or `logsumexp(i, j, e)`: the first index outermost.
@@ -81,6 +83,8 @@ struct ArrayProgram {
         }
       }
       return "\(name)[\(list.joined(separator: ", "))]"
+    case .indexValue(let name):
+      return name
     case .apply(let template, let operands):
       return fill(template, operands.map(text))
     case .reduction(let logsumexp, let indices, let body):
@@ -159,6 +163,8 @@ struct ArrayProgram {
         }
       }
       return Self.elementName(name, point)
+    case .indexValue(let name):
+      return String(environment[name]!)
     case .apply(let template, let operands):
       return Self.fill(template, operands.map { scalarText($0, environment, &lines, &helpers) })
     case .reduction(let logsumexp, let indices, let body):
@@ -322,6 +328,10 @@ struct ArrayProgramGenerator {
   private mutating func operand(_ scope: [ArrayProgram.Index]) -> ArrayProgram.Expression {
     if Int.random(in: 0..<8, using: &rng) == 0 {
       return .number(Double(Int.random(in: 1...9, using: &rng)) / 4)
+    }
+    if let index = scope.randomElement(using: &rng), Int.random(in: 0..<12, using: &rng) == 0 {
+      // A positional term: (i − 1)/2, so values stay small.
+      return .apply("($0 - 1) / 2", [.indexValue(index.name)])
     }
     let k = arrays.count
     let back = Int(pow(Double.random(in: 0..<1, using: &rng), 2) * Double(k))
