@@ -81,7 +81,7 @@ import Testing
       \(tally.regenerated) regenerated for \
       non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts) bit for bit, \
       = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
-      \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink \
+      \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink or switch \
       within reach of the step); \(tally.disagreements.count) disagreements; seconds: interpreter and \
       unrolling \(Int(tally.seconds.inProcess)), finite differences \(Int(tally.seconds.finiteDifferences)), \
       C \(Int(tally.seconds.c)), Swift \(Int(tally.seconds.swift))
@@ -479,8 +479,8 @@ import Testing
     }
   }
 
-  /// As in the scalar suite: skipped where a kink (relu, abs, min, max) lies
-  /// within reach of the step, at any point of any loop.
+  /// As in the scalar suite: skipped where a kink (relu, abs, min, max) or
+  /// a `where`'s switch lies within reach of the step, at any point of any loop.
   static func compareWithFiniteDifferences(_ c: Case, _ tally: inout Tally) {
     let optimized = Optimizer.optimize(c.compiled, keeping: .everything)
     var nearKink = false
@@ -488,7 +488,9 @@ import Testing
     var workspace = machine.makeWorkspace(input: c.leaves)
     machine.run(&workspace) { k, values, _ in
       for instruction in optimized.kernels[k].instructions {
-        guard case .call(let builtin) = instruction.op, builtin.spec.kink != nil else { continue }
+        guard case .call(let builtin) = instruction.op,
+          builtin.spec.kink != nil || builtin.comparison != nil
+        else { continue }
         let x = values[instruction.lhs.int]
         let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
         if abs(x - y) < 1e-3 { nearKink = true }

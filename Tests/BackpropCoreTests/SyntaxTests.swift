@@ -63,6 +63,8 @@ import Testing
       case .negate(let x): text[i] = "(-\(text[x.index]))"
       case .binary(let op, let x, let y):
         text[i] = "(\(text[x.index]) \(op.rawValue) \(text[y.index]))"
+      case .comparison(let op, let x, let y):
+        text[i] = "(\(text[x.index]) \(op.rawValue) \(text[y.index]))"
       case .call(let f, _, let args):
         text[i] = "\(f)(" + args.map { text[$0.index] }.joined(separator: ", ") + ")"
       case .parenthesized(let x): text[i] = text[x.index]

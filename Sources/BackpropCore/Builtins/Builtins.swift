@@ -26,8 +26,12 @@ enum Builtin: String, CaseIterable, Hashable, Sendable {
   /// the base's partial of `a ^ b` for an exponent that is not a constant:
   /// `powBase(a, b) = b == 0 ? 0 : b·a^(b−1)` (SPEC §1: exactly 0 where b = 0)
   case powBase
-  /// `equal(a, b) = a == b ? 1 : 0`: counts a logsumexp's terms at its maximum
+  /// `equal(a, b) = a == b ? 1 : 0`: counts a logsumexp's terms at its
+  /// maximum, and is `where`'s `==`
   case equal
+  /// `where`'s other comparisons (SPEC §7.6): 1 where they hold, else 0; with
+  /// a NaN operand only `notEqual` holds. No derivative.
+  case less, lessOrEqual, greater, greaterOrEqual, notEqual
   /// a logsumexp term: `lseExp(e, m) = e == m ? 1 : exp(e − m)` (1 also at e = m = ±∞)
   case lseExp
   /// a logsumexp's value: `lseResult(m, s) = isinf(m) ? m : m + log(s)`
@@ -388,6 +392,28 @@ extension Builtin {
         { a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
         swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",
         summary: "1 where the arguments are equal, else 0")
+    case .less:
+      .internal(
+        { a, b in a < b ? 1 : 0 }, (nil, nil), "less", "bp_less", ("a", "b"),
+        swift: "a < b ? 1 : 0", c: "a < b ? 1.0 : 0.0", summary: "1 where a < b, else 0")
+    case .lessOrEqual:
+      .internal(
+        { a, b in a <= b ? 1 : 0 }, (nil, nil), "lessOrEqual", "bp_less_or_equal", ("a", "b"),
+        swift: "a <= b ? 1 : 0", c: "a <= b ? 1.0 : 0.0", summary: "1 where a <= b, else 0")
+    case .greater:
+      .internal(
+        { a, b in a > b ? 1 : 0 }, (nil, nil), "greater", "bp_greater", ("a", "b"),
+        swift: "a > b ? 1 : 0", c: "a > b ? 1.0 : 0.0", summary: "1 where a > b, else 0")
+    case .greaterOrEqual:
+      .internal(
+        { a, b in a >= b ? 1 : 0 }, (nil, nil), "greaterOrEqual", "bp_greater_or_equal",
+        ("a", "b"), swift: "a >= b ? 1 : 0", c: "a >= b ? 1.0 : 0.0",
+        summary: "1 where a >= b, else 0")
+    case .notEqual:
+      .internal(
+        { a, b in a != b ? 1 : 0 }, (nil, nil), "notEqual", "bp_not_equal", ("a", "b"),
+        swift: "a != b ? 1 : 0", c: "a != b ? 1.0 : 0.0",
+        summary: "1 where a != b (also where either is NaN), else 0")
     case .lseExp:
       .internal(
         { e, m in e == m ? 1 : Foundation.exp(e - m) }, (g * r, nil), "lseExp", "bp_lse_exp",
@@ -474,11 +500,15 @@ extension BuiltinSpec {
 enum Callee: Sendable, Equatable {
   case builtin(Builtin)
   case power
+  /// `where(c, a, b)` (SPEC §7.6)
+  case select
 
   /// Looks up a callable name.
   init?(name: String) {
     if name == "pow" {
       self = .power
+    } else if name == "where" {
+      self = .select
     } else if let builtin = Builtin(rawValue: name), builtin.spec.callable {
       self = .builtin(builtin)
     } else {
@@ -490,12 +520,13 @@ enum Callee: Sendable, Equatable {
     switch self {
     case .builtin(let b): b.arity
     case .power: 2
+    case .select: 3
     }
   }
 
   /// Every name a program may call, for "did you mean" and the docs.
   static let callableNames: [String] =
-    (Builtin.allCases.filter { $0.spec.callable }.map(\.rawValue) + ["pow"]).sorted()
+    (Builtin.allCases.filter { $0.spec.callable }.map(\.rawValue) + ["pow", "where"]).sorted()
 }
 
 /// A derivative rule as the table writes it: a formula in the upstream
@@ -528,4 +559,25 @@ indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
   static func * (a: Rule, b: Rule) -> Rule { .multiply(a, b) }
   static func / (a: Rule, b: Rule) -> Rule { .divide(a, b) }
   static prefix func - (a: Rule) -> Rule { .negate(a) }
+}
+
+extension ComparisonOperator {
+  /// The row that computes the comparison as 1 or 0.
+  var builtin: Builtin {
+    switch self {
+    case .less: .less
+    case .lessOrEqual: .lessOrEqual
+    case .greater: .greater
+    case .greaterOrEqual: .greaterOrEqual
+    case .equal: .equal
+    case .notEqual: .notEqual
+    }
+  }
+}
+
+extension Builtin {
+  /// The comparison this row computes, for rows that are `where`'s conditions.
+  var comparison: ComparisonOperator? {
+    ComparisonOperator.allCases.first { $0.builtin == self }
+  }
 }

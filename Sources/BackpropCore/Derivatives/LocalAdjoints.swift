@@ -14,6 +14,8 @@ extension Reverse {
     switch instruction.op {
     case .constant, .load, .index:
       return (nil, nil)
+    case .select:
+      preconditionFailure("a select has three operands: see selectAdjoints")
     case .copy:
       return (g, nil)
     case .neg:
@@ -42,6 +44,37 @@ extension Reverse {
       let db = rule.y.map { emit($0, operands, &b) }
       return (da, db)
     }
+  }
+
+  /// `where`'s rule (SPEC §7.6): the upstream adjoint goes to the branch
+  /// taken and nothing to the other, by a select, never a multiplication
+  /// by 0, so a NaN in the other branch's derivative cannot leak. A branch
+  /// value used by nothing else (`ungated`) gets `g` itself, as the reverse
+  /// pass guards what that branch passes on.
+  static func selectAdjoints(
+    condition c: ValueID, upstream g: ValueID, ungated: (taken: Bool, other: Bool),
+    _ b: inout Builder
+  ) -> (taken: ValueID, other: ValueID) {
+    let zero = b.constant(0)
+    return (
+      ungated.taken ? g : b.select(c, g, zero), ungated.other ? g : b.select(c, zero, g)
+    )
+  }
+
+  /// `contribution`, kept only where the branches in `guards` are taken (0
+  /// elsewhere): a value computed for one branch passes its adjoint to a
+  /// value needed outside it.
+  static func guarded(
+    _ contribution: ValueID, by guards: some Sequence<Int32>, _ values: [ValueID],
+    _ b: inout Builder
+  ) -> ValueID {
+    var result = contribution
+    for g in guards {
+      let c = values[Int(g / 2)]
+      let zero = b.constant(0)
+      result = g % 2 == 0 ? b.select(c, result, zero) : b.select(c, zero, result)
+    }
+    return result
   }
 
   /// What a ``Rule``'s variables stand for at one call.

@@ -59,7 +59,7 @@ private struct Pass {
         switch instruction.op {
         case .load(let a): d[i] = dependent.contains(kernel.accesses[a].array)
         case .constant, .index: break
-        case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+        case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select:
           d[i] = instruction.operands.contains { d[$0.int] }
         }
       }
@@ -271,6 +271,9 @@ private struct Sweep {
         let lhs = instruction.lhs == .none ? ValueID.none : map[instruction.lhs.int]
         let rhs = instruction.rhs == .none ? ValueID.none : map[instruction.rhs.int]
         map[i] = b.emit(instruction.op, lhs, rhs)
+        if instruction.third != .none {
+          b.kernel.instructions[map[i].int].third = map[instruction.third.int]
+        }
       }
     }
     b.role = .adjoint(output: output)
@@ -308,7 +311,7 @@ private struct Sweep {
     }
     let swept = walk.run(
       kernel.instructions, map, dependsOnLeaf: reverse.dependsOnLeaf[k], &b,
-      firstNew: b.kernel.instructions.count,
+      firstNew: b.kernel.instructions.count, stored: kernel.stores.map(\.value.int),
       access: { shifted(kernel.accesses[$0]) }, total: { named[$0]?.access.array })
     storeAdjoints(swept.loads, in: &b, seed: seed)
     for (v, sum) in swept.totals {
@@ -351,7 +354,8 @@ private struct Sweep {
     let swept = walk.run(
       kernel.instructions, kernel.instructions.indices.map(ValueID.init),
       dependsOnLeaf: dependsOnLeaf, &b,
-      firstNew: firstNew, access: { kernel.accesses[$0] }, total: { named[$0] })
+      firstNew: firstNew, stored: kernel.stores.map(\.value.int), access: { kernel.accesses[$0] },
+      total: { named[$0] })
     // Scalars read (one load each) or defined here are stored by
     // storeScalarAdjoints; the other loads' adjoints go to their arrays now.
     var scalars = [ValueID](repeating: .none, count: forward.symbols.count)
@@ -445,11 +449,22 @@ private struct Walk {
   /// included), which it may name.
   mutating func run(
     _ instructions: [Instruction], _ values: [ValueID], dependsOnLeaf: [Bool], _ b: inout Builder,
-    firstNew: Int, access: (Int) -> Access, total: (Int) -> ArrayName?
+    firstNew: Int, stored: [Int], access: (Int) -> Access, total: (Int) -> ArrayName?
   ) -> (loads: [(access: Access, adjoint: ValueID)], totals: [(instruction: Int, adjoint: ValueID)])
   {
     var loads: [(access: Access, adjoint: ValueID)] = []
     var totals: [(instruction: Int, adjoint: ValueID)] = []
+    let guards = Branches.guards(instructions, stored: stored)
+    /// A contribution from value `i` to its operand `n`, guarded by the
+    /// branches `i` is computed for and `n` is not.
+    func pass(from i: Int, to n: ValueID, _ value: ValueID?, _ b: inout Builder) {
+      guard n != .none, var value else { return }
+      if let guards, !guards[i].isEmpty {
+        let leaving = guards[i].filter { !guards[n.int].contains($0) }
+        value = Reverse.guarded(value, by: leaving, values, &b)
+      }
+      self.contribute(n.int, value)
+    }
     for i in stride(from: instructions.count - 1, through: 0, by: -1) where head[i] >= 0 {
       let instruction = instructions[i]
       b.range = instruction.range
@@ -468,7 +483,22 @@ private struct Walk {
         }
       }
       if case .load(let a) = instruction.op {
-        loads.append((access(a), sum))
+        // A load read for one branch only stores its adjoint where that branch is taken.
+        let kept = guards.map { Reverse.guarded(sum, by: $0[i], values, &b) } ?? sum
+        loads.append((access(a), kept))
+        continue
+      }
+      if instruction.op == .select {
+        // A branch computed for this select alone takes the adjoint as it
+        // is: whatever it passes on leaves the branch guarded (`pass`).
+        let alone = { (operand: ValueID, side: Int) in
+          guards?[operand.int].contains(Int32(2 * instruction.lhs.int + side)) ?? false
+        }
+        let (taken, other) = Reverse.selectAdjoints(
+          condition: values[instruction.lhs.int], upstream: sum,
+          ungated: (alone(instruction.rhs, 0), alone(instruction.third, 1)), &b)
+        pass(from: i, to: instruction.rhs, taken, &b)
+        pass(from: i, to: instruction.third, other, &b)
         continue
       }
       // The rule's operands are this kernel's values of the forward operands.
@@ -478,8 +508,8 @@ private struct Walk {
       let exponentIsActive = instruction.rhs != .none && dependsOnLeaf[instruction.rhs.int]
       let (da, db) = Reverse.localAdjoints(
         local, values[i], upstream: sum, exponentIsActive: exponentIsActive, &b)
-      contribute(instruction.lhs == .none ? -1 : instruction.lhs.int, da)
-      contribute(instruction.rhs == .none ? -1 : instruction.rhs.int, db)
+      pass(from: i, to: instruction.lhs, da, &b)
+      pass(from: i, to: instruction.rhs, db, &b)
     }
     return (loads, totals)
   }

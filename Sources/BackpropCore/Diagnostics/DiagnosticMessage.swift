@@ -18,6 +18,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case coefficientAfterIndex(String)
   /// `x[0*i]`: a coefficient below 1.
   case coefficientZero(String)
+  /// A comparison anywhere but as the first argument of `where`.
+  case comparisonOutsideWhere(String)
   /// `h[0] = …`: the left side's subscripts are index names.
   case constantOnTheLeft
   /// `train --data`: a header cell that names no element of its input.
@@ -280,6 +282,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case useBeforeDefinition(String)
   /// Note: where a name that is never defined (a free leaf) is first used.
   case usedAsVariableHere(String)
+  /// `where(x, a, b)`: a first argument that is not a comparison.
+  case whereNeedsComparison(found: String)
   /// A builtin called with the wrong number of arguments.
   case wrongArity(function: String, expected: Int, got: Int)
   /// An element with another number of subscripts than the array's rank.
@@ -306,6 +310,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "a coefficient comes before its index: write 2*\(i), not \(i)*2"
     case .coefficientZero(let index):
       return "a coefficient is at least 1; leave out the term 0*\(Self.shortened(index))"
+    case .comparisonOutsideWhere(let found):
+      return
+        "a comparison (\(found)) is allowed only as the whole first argument of where, without parentheses: write where(x > 0, a, b) for a where x > 0 and b elsewhere"
     case .constantOnTheLeft:
       return
         "the left side's subscripts must be index names; an element cannot be defined on its own"
@@ -658,6 +665,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "\(Self.quoted(name)) is used before its definition"
     case .usedAsVariableHere(let name):
       return "\(Self.quoted(name)) is used here as a variable (a leaf, as it is never defined)"
+    case .whereNeedsComparison(let found):
+      return
+        "the first argument of where is a comparison (<, <=, >, >=, == or !=), e.g. where(x > 0, sqrt(x), 0); found \(found)"
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
       return

@@ -21,7 +21,7 @@ enum ArrayParts {
     return kernel.instructions.indices.map { i in
       switch kernel.instructions[i].op {
       case .constant, .load, .index: false
-      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: locals[i]
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select: locals[i]
       }
     }
   }
@@ -138,7 +138,7 @@ enum ArrayParts {
       case .load(let a):
         kernels[p].accesses.append(kernel.accesses[a])
         new = append(.load(kernels[p].accesses.count - 1), like: old, to: p)
-      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select:
         if known.crossing < 0 {
           made[v].crossing = Int32(temporaries.count)
           temporaries.append([])
@@ -163,12 +163,13 @@ enum ArrayParts {
       // Constants and loads are made where they are used.
       switch kernel.instructions[i].op {
       case .constant, .load, .index: continue
-      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call: break
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select: break
       }
       let p = piece[i]
       var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = value(instruction.lhs.int, in: p) }
       if instruction.rhs != .none { instruction.rhs = value(instruction.rhs.int, in: p) }
+      if instruction.third != .none { instruction.third = value(instruction.third.int, in: p) }
       kernels[p].instructions.append(instruction)
       made[i].value = ValueID(kernels[p].instructions.count - 1)
     }

@@ -41,9 +41,21 @@ struct FunctionPlan {
         local[i] = names.claim(dialect.legal(program.displayName(name)))
       }
     }
+    // A comparison read only as an inlined select's condition is written
+    // in place (`x > 0.0 ? … : …`); any other use calls its helper.
+    var readAsValue = [Bool](repeating: false, count: kernel.instructions.count)
+    for instruction in kernel.instructions {
+      for (position, operand) in instruction.operands.enumerated()
+      where operand != .none && !(instruction.op == .select && position == 0) {
+        readAsValue[operand.int] = true
+      }
+    }
+    for store in kernel.stores { readAsValue[store.value.int] = true }
     var helperSet = Set<Builtin>()
     for (i, instruction) in kernel.instructions.enumerated() {
-      if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin) {
+      if case .call(let builtin) = instruction.op, case .helper = dialect.spelling(builtin),
+        builtin.comparison == nil || hasLocal[i] || readAsValue[i]
+      {
         if helperSet.insert(builtin).inserted { helpers.append(builtin) }
       }
       if hasLocal[i] && local[i] == nil {
@@ -109,7 +121,8 @@ struct FunctionPlan {
 
   /// Binding strength when printed, C and Swift alike.
   private enum Level: Int, Comparable {
-    case sum = 1
+    case conditional = 0
+    case sum
     case product, prefix, primary
     static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
   }
@@ -173,6 +186,21 @@ struct FunctionPlan {
         write(y, into: &out)
       }
       out += ")"
+    case .select:
+      // `x > 0.0 ? sqrt(x) : 0.0`: an inlined comparison is the condition
+      // itself; any other condition value is compared with 0.
+      if local[x.int] == nil, case .call(let f) = kernel[x].op, let op = f.comparison {
+        write(kernel[x].lhs, wrapped: level(kernel[x].lhs) < .sum, into: &out)
+        out += " \(op.rawValue) "
+        write(kernel[x].rhs, wrapped: level(kernel[x].rhs) < .sum, into: &out)
+      } else {
+        write(x, wrapped: level(x) < .sum, into: &out)
+        out += " != " + dialect.literal(0)
+      }
+      out += " ? "
+      write(y, wrapped: level(y) == .conditional, into: &out)
+      out += " : "
+      write(instruction.third, wrapped: level(instruction.third) == .conditional, into: &out)
     }
   }
 
@@ -198,6 +226,7 @@ struct FunctionPlan {
     switch kernel[v].op {
     case .constant(let c): return c.sign == .minus ? .prefix : .primary
     case .load, .index, .pow, .call: return .primary
+    case .select: return .conditional
     case .copy: return level(kernel[v].lhs)
     case .neg: return .prefix
     case .add, .sub: return .sum
@@ -218,6 +247,13 @@ struct FunctionPlan {
     case .add, .sub: return level(instruction.lhs) >= .sum && startsWithMinus(instruction.lhs)
     case .mul, .div: return level(instruction.lhs) >= .product && startsWithMinus(instruction.lhs)
     case .pow, .call: return false
+    case .select:
+      // Its condition comes first.
+      let c = instruction.lhs
+      if local[c.int] == nil, case .call(let f) = kernel[c].op, f.comparison != nil {
+        return startsWithMinus(kernel[c].lhs)
+      }
+      return startsWithMinus(c)
     }
   }
 }

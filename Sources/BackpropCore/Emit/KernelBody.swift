@@ -445,7 +445,7 @@ struct KernelBody {
         case (.assign, .call(.lseExp)): names[k] = owner + "_exp"
         case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add),
           (.assign, .sub),
-          (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call):
+          (.assign, .mul), (.assign, .div), (.assign, .pow), (.assign, .call), (.assign, .select):
           names[k] = owner + "_sum"
         case (.assign, .constant): continue
         case (.assign, .index): names[k] = owner + "_index"
@@ -603,7 +603,7 @@ struct KernelBody {
         for instruction in kernel.instructions {
           switch instruction.op {
           case .constant, .load, .index: continue
-          case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+          case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select:
             computes = true
             if instruction.role == .forward {
               summary.forward = true

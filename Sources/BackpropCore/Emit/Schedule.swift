@@ -200,7 +200,7 @@ struct Schedule {
       case .load(let a): depth[i] = kernel.accesses[a].depth
       case .index(let l): depth[i] = l + 1
       case .constant: break
-      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call:
+      case .copy, .neg, .add, .sub, .mul, .div, .pow, .call, .select:
         depth[i] = instruction.operands.map { depth[$0.int] }.max() ?? 0
       }
     }

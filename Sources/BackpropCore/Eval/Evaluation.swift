@@ -46,24 +46,32 @@ public struct Evaluation: Sendable {
         return false
       }
     }
+    let guards = program.kernels.map { kernel in
+      Branches.guards(kernel.instructions, stored: kernel.stores.map(\.value.int))
+    }
     machine.run(&workspace) { k, values, point in
       let kernel = program.kernels[k]
+      /// Whether the value is computed for a branch taken here (what a
+      /// `where` does not take raises no warning).
+      func taken(_ i: Int) -> Bool {
+        guards[k].map { Branches.taken($0[i], values) } ?? true
+      }
       let here = Array(point.prefix(kernel.loops.count))
       if let found = nonFinite {
         // Count the points where the same instruction goes non-finite.
-        if found.kernel == k, !values[found.instruction].isFinite,
+        if found.kernel == k, !values[found.instruction].isFinite, taken(found.instruction),
           kernel.instructions[found.instruction].operands.allSatisfy({ values[$0.int].isFinite })
         {
           nonFinite?.count += 1
         }
-      } else if let i = Evaluation.firstNonFinite(kernel, values) {
+      } else if let i = Evaluation.firstNonFinite(kernel, values, where: taken) {
         nonFinite = Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1)
       }
       for i in watched[k] {
         let instruction = kernel.instructions[i]
         guard case .call(let f) = instruction.op, let kink = f.spec.kink else { continue }
         let y = instruction.rhs == .none ? 0 : values[instruction.rhs.int]
-        guard kink.isHit(values[instruction.lhs.int], y) else { continue }
+        guard kink.isHit(values[instruction.lhs.int], y), taken(i) else { continue }
         if let seen = kinks[[k, i]] {
           kinksHit[seen].count += 1
         } else {
@@ -161,9 +169,11 @@ public struct Evaluation: Sendable {
   }
 
   /// The first value of a body that is not finite while its operands are.
-  static func firstNonFinite(_ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>) -> Int?
-  {
-    for (i, instruction) in kernel.instructions.enumerated() where !values[i].isFinite {
+  static func firstNonFinite(
+    _ kernel: Kernel, _ values: UnsafeMutableBufferPointer<Double>,
+    where taken: (Int) -> Bool = { _ in true }
+  ) -> Int? {
+    for (i, instruction) in kernel.instructions.enumerated() where !values[i].isFinite && taken(i) {
       // A constant is finite but for a logsumexp's start, -∞, which is no trouble.
       if case .constant = instruction.op { continue }
       if instruction.operands.allSatisfy({ values[$0.int].isFinite }) { return i }

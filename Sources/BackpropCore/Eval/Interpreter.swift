@@ -125,7 +125,7 @@ public enum Interpreter {
 /// One kernel as the machine runs it.
 private struct DecodedKernel: Sendable {
   enum Code: UInt8 {
-    case load, constant, index, copy, neg, add, sub, mul, div, pow, call
+    case load, constant, index, copy, neg, add, sub, mul, div, pow, call, select
   }
   /// One instruction: its code, operands, and the constant, the access's
   /// index (or, without loops, the element's offset) or the function's index.
@@ -133,6 +133,8 @@ private struct DecodedKernel: Sendable {
     var code: Code
     var lhs: Int32
     var rhs: Int32
+    /// A select's third operand.
+    var third: Int32 = 0
     var payload: Double
   }
   let steps: [Step]
@@ -200,10 +202,11 @@ private struct DecodedKernel: Sendable {
       case .call(let builtin):
         code = .call
         p = Double(function(builtin))
+      case .select: code = .select
       }
       return Step(
         code: code, lhs: max(0, instruction.lhs.index), rhs: max(0, instruction.rhs.index),
-        payload: p)
+        third: max(0, instruction.third.index), payload: p)
     }
     stores = kernel.stores.map { store in
       let mode: UInt8
@@ -298,6 +301,7 @@ private struct DecodedKernel: Sendable {
       case .div: v[i] = a / b
       case .pow: v[i] = Foundation.pow(a, b)
       case .call: v[i] = functions[Int(step.payload)](a, b)
+      case .select: v[i] = Op.select(a, b, v[Int(step.third)])
       }
     }
   }

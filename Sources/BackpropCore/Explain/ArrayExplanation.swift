@@ -546,6 +546,8 @@ private struct Values {
     case .number, .adjoint, .adjointElement, .text: return f
     case .name, .element: return .number(read(f, at))
     case .iverson(let a, let b): return .number(index(a, at) == index(b, at) ? 1 : 0)
+    case .comparison(let op, let a, let b): return .comparison(op, n(a), n(b))
+    case .holds(let c): return .holds(n(c))
     case .negate(let a): return .negate(n(a))
     case .add(let a, let b): return .add(n(a), n(b))
     case .subtract(let a, let b): return .subtract(n(a), n(b))
@@ -584,6 +586,8 @@ extension Formula {
     }
     switch self {
     case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return nil
+    case .comparison(let op, let a, let b): return pair(a, b) { .comparison(op, $0, $1) }
+    case .holds(let c): return m(c).map { .holds($0) }
     case .negate(let a): return m(a).map { .negate($0) }
     case .add(let a, let b): return pair(a, b) { .add($0, $1) }
     case .subtract(let a, let b): return pair(a, b) { .subtract($0, $1) }
@@ -621,6 +625,8 @@ extension Formula {
   func boundNames() -> Set<String> {
     switch self {
     case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return []
+    case .comparison(_, let a, let b): return a.boundNames().union(b.boundNames())
+    case .holds(let c): return c.boundNames()
     case .negate(let a): return a.boundNames()
     case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
       .divide(let a, let b),
@@ -640,6 +646,8 @@ extension Formula {
     switch self {
     case .name(let n) where n == name: return replacement
     case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return self
+    case .comparison(let op, let a, let b): return .comparison(op, r(a), r(b))
+    case .holds(let c): return .holds(r(c))
     case .negate(let a): return .negate(r(a))
     case .add(let a, let b): return .add(r(a), r(b))
     case .subtract(let a, let b): return .subtract(r(a), r(b))
@@ -688,6 +696,8 @@ extension Formula {
     case .adjointElement(let o, let n, let indices):
       return .adjointElement(output: o, of: n, indices.map(index))
     case .iverson(let a, let b): return .iverson(index(a), index(b))
+    case .comparison(let op, let a, let b): return .comparison(op, s(a), s(b))
+    case .holds(let c): return .holds(s(c))
     // A collapsed sum may leave a 1 behind (`Σ_i x[i]` by x[i]): simplified again.
     case .negate(let a): return .neg(s(a))
     case .add(let a, let b): return .sum(s(a), s(b))

@@ -55,6 +55,10 @@ indirect enum Formula: Equatable, Sendable {
   case adjointElement(output: String, of: String, [FormulaIndex])
   /// words in a formula: `Σ_k (4000 terms)`
   case text(String)
+  /// `x > 0`: `where`'s condition (SPEC §7.6)
+  case comparison(ComparisonOperator, Formula, Formula)
+  /// `[x > 0]`: 1 where the condition holds, else 0 (an Iverson bracket)
+  case holds(Formula)
 
   /// Statements with more nodes than this are shown by name only.
   static let sizeLimit = 400
@@ -91,6 +95,7 @@ indirect enum Formula: Equatable, Sendable {
         case .power: formulas.append(.power(at(x), at(y)))
         }
       case .call(let f, _, let args): formulas.append(.call(f, args.map(at)))
+      case .comparison(let op, let x, let y): formulas.append(.comparison(op, at(x), at(y)))
       case .parenthesized(let inner): formulas.append(at(inner))
       case .error: return nil
       }
@@ -101,6 +106,8 @@ indirect enum Formula: Equatable, Sendable {
   func mentions(_ name: String) -> Bool {
     switch self {
     case .number, .adjoint, .element, .iverson, .adjointElement, .text: false
+    case .comparison(_, let a, let b): a.mentions(name) || b.mentions(name)
+    case .holds(let c): c.mentions(name)
     case .reduction(_, _, let body): body.mentions(name)
     case .name(let n): n == name
     case .negate(let a): a.mentions(name)
@@ -119,7 +126,8 @@ indirect enum Formula: Equatable, Sendable {
   /// name, for builtins whose derivative reads best in terms of it.
   func derivative(by name: String, result: Formula?) -> Formula {
     switch self {
-    case .number, .adjoint, .derivative, .partial, .element, .iverson, .adjointElement, .text:
+    case .number, .adjoint, .derivative, .partial, .element, .iverson, .adjointElement, .text,
+      .comparison, .holds:
       return .number(0)
     case .reduction(.sum, let indices, let body):
       let d = body.derivative(by: name, result: nil)
@@ -164,9 +172,15 @@ indirect enum Formula: Equatable, Sendable {
       switch Callee(name: f) {
       case .power? where args.count == 2:
         return Formula.power(args[0], args[1]).derivative(by: name, result: result)
+      case .select? where args.count == 3:
+        // [c] · ∂a + (1 − [c]) · ∂b: the comparison itself has no derivative.
+        return .sum(
+          .product(.holds(args[0]), args[1].derivative(by: name, result: nil)),
+          .product(
+            .difference(.number(1), .holds(args[0])), args[2].derivative(by: name, result: nil)))
       case .builtin(let b)?:
         builtin = b
-      case .power?, nil:
+      case .power?, .select?, nil:
         preconditionFailure("the checker rejects unknown functions and wrong arities")
       }
       if args.count == 1 {

@@ -140,6 +140,18 @@ enum ExplainStyle {
       return (adjoint(output, rendered: element(of, indices, values: nil)), .primary)
     case .iverson(let a, let b):
       return ("[" + index(a) + " = " + index(b) + "]", .primary)
+    case .comparison(let op, let a, let b):
+      let symbol: String
+      switch (self, op) {
+      case (.latex, .lessOrEqual): symbol = "\\le"
+      case (.latex, .greaterOrEqual): symbol = "\\ge"
+      case (.latex, .notEqual): symbol = "\\ne"
+      case (.latex, .equal): symbol = "="
+      default: symbol = op.rawValue
+      }
+      return (sub(a).text + " " + symbol + " " + sub(b).text, .sum)
+    case .holds(let condition):
+      return ("[" + sub(condition).text + "]", .primary)
     case .text(let words):
       return (words, .primary)
     case .reduction(let kind, let indices, let body):

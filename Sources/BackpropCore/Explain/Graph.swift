@@ -86,6 +86,11 @@ public enum Graph {
           node[e - arena.lowerBound] = "#c\(count)"
           out +=
             "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(ExplainStyle.number(v)))];\n"
+        case .name(let index) where checked.indexValues[e] != nil:
+          // An index as a value: its name, as a number would be shown.
+          count += 1
+          node[e - arena.lowerBound] = "#c\(count)"
+          out += "  \(quote("#c\(count)")) [shape=plaintext, label=\(quote(index))];\n"
         case .name:
           node[e - arena.lowerBound] = symbols[Int(checked.references[e])].name
         case .element(_, _, let written):
@@ -111,6 +116,8 @@ public enum Graph {
         case .negate(let x):
           node[e - arena.lowerBound] = operation("-", [id(x)])
         case .binary(let op, let x, let y):
+          node[e - arena.lowerBound] = operation(op.rawValue, [id(x), id(y)])
+        case .comparison(let op, let x, let y):
           node[e - arena.lowerBound] = operation(op.rawValue, [id(x), id(y)])
         case .call(let f, _, let args):
           node[e - arena.lowerBound] = operation(f, args.map(id))

@@ -22,6 +22,12 @@ struct Builder {
   }
 
   mutating func constant(_ c: Double) -> ValueID { emit(.constant(c)) }
+  /// `c ≠ 0 ? a : b`.
+  mutating func select(_ c: ValueID, _ a: ValueID, _ b: ValueID) -> ValueID {
+    let v = emit(.select, c, a)
+    kernel.instructions[v.int].third = b
+    return v
+  }
   mutating func neg(_ a: ValueID) -> ValueID { emit(.neg, a) }
   mutating func add(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.add, a, b) }
   mutating func sub(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.sub, a, b) }

@@ -71,6 +71,8 @@ enum IRPrinter {
     switch instruction.op {
     case .constant(let c): return "const \(NumberFormat.shortest(c))"
     case .index(let l): return "index \(kernel.loops[l].name)"
+    case .select:
+      return "select %\(instruction.lhs.int), %\(instruction.rhs.int), %\(instruction.third.int)"
     case .load(let a):
       let access = kernel.accesses[a]
       var isLeaf = false

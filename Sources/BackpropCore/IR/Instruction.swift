@@ -45,6 +45,9 @@ enum Op: Hashable, Sendable {
   case pow
   /// %r = call f(%a[, %b])   r := f(a[, b]), a row of the ``Builtin`` table
   case call(Builtin)
+  /// %r = select %c, %a, %b  r := c ≠ 0 ? a : b, `where` (SPEC §7.6); its
+  ///                         third operand is ``Instruction/third``
+  case select
 
   /// How many operands the instruction reads.
   var arity: Int {
@@ -53,6 +56,7 @@ enum Op: Hashable, Sendable {
     case .copy, .neg: 1
     case .add, .sub, .mul, .div, .pow: 2
     case .call(let builtin): builtin.arity
+    case .select: 3
     }
   }
 
@@ -61,12 +65,13 @@ enum Op: Hashable, Sendable {
   var isCommutative: Bool {
     switch self {
     case .add, .mul: true
-    case .constant, .load, .index, .copy, .neg, .sub, .div, .pow, .call: false
+    case .constant, .load, .index, .copy, .neg, .sub, .div, .pow, .call, .select: false
     }
   }
 
   /// The value of the op on operand values. The constant folder and the
   /// interpreter both use it, so folding and running can never disagree.
+  /// A select, with three operands, is run by ``select(_:_:_:)``.
   /// A load or an index has no value without memory or a loop: the
   /// interpreter reads it.
   @inline(__always)
@@ -82,8 +87,13 @@ enum Op: Hashable, Sendable {
     case .div: a / b
     case .pow: Foundation.pow(a, b)
     case .call(let builtin): builtin.spec.value(a, b)
+    case .select: .nan
     }
   }
+
+  /// `where`'s value: `a` where the condition holds, else `b`.
+  @inline(__always)
+  static func select(_ c: Double, _ a: Double, _ b: Double) -> Double { c != 0 ? a : b }
 }
 
 /// Which sweep of the gradient program an instruction belongs to.
@@ -94,11 +104,13 @@ enum Role: Hashable, Sendable {
   case adjoint(output: Int)
 }
 
-/// One SSA instruction: an op, up to two operands, and where it came from.
+/// One SSA instruction: an op, up to three operands, and where it came from.
 struct Instruction: Sendable {
   var op: Op
   var lhs: ValueID
   var rhs: ValueID
+  /// A select's third operand (its value where the condition fails); `.none` otherwise.
+  var third: ValueID = .none
   /// The source text this instruction computes (for an adjoint, the
   /// expression whose derivative rule made it).
   var range: SourceRange
@@ -156,18 +168,19 @@ struct Instruction: Sendable {
   }
 
   /// The operands the op reads, without allocating (every pass asks).
-  var operands: Operands { Operands(lhs: lhs, rhs: rhs, count: op.arity) }
+  var operands: Operands { Operands(lhs: lhs, rhs: rhs, third: third, count: op.arity) }
 }
 
-/// An instruction's zero, one or two operands, as a collection.
+/// An instruction's zero to three operands, as a collection.
 struct Operands: RandomAccessCollection {
   let lhs: ValueID
   let rhs: ValueID
+  let third: ValueID
   let count: Int
 
   var startIndex: Int { 0 }
   var endIndex: Int { count }
-  subscript(position: Int) -> ValueID { position == 0 ? lhs : rhs }
+  subscript(position: Int) -> ValueID { position == 0 ? lhs : position == 1 ? rhs : third }
 }
 
 /// A name a value carries into diagnostics and generated code.

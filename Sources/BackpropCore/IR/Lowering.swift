@@ -121,11 +121,14 @@ public enum Lowering {
         value = b.neg(operand(x))
       case .binary(let op, let x, let y):
         value = b.emit(Self.op(op), operand(x), operand(y))
+      case .comparison(let op, let x, let y):
+        value = b.call(op.builtin, operand(x), operand(y))
       case .call(let name, _, let arguments):
         let args = arguments.map(operand)
         switch Callee(name: name) {
         case .builtin(let f)?: value = b.call(f, args[0], args.count > 1 ? args[1] : .none)
         case .power?: value = b.pow(args[0], args[1])
+        case .select?: value = b.select(args[0], args[1], args[2])
         case nil: preconditionFailure("the checker rejects unknown functions")
         }
       case .parenthesized(let inner):
@@ -490,7 +493,7 @@ private struct Regions {
       var start = e
       switch tree.expressions[e].kind {
       case .negate(let x), .parenthesized(let x): start = first[x.index - arena.lowerBound]
-      case .binary(_, let x, _): start = first[x.index - arena.lowerBound]
+      case .binary(_, let x, _), .comparison(_, let x, _): start = first[x.index - arena.lowerBound]
       case .call(_, _, let arguments):
         start = arguments.first.map { first[$0.index - arena.lowerBound] } ?? e
       case .reduction(_, _, _, let body):

@@ -132,6 +132,7 @@ public enum Optimizer {
       var instruction = kernel.instructions[i]
       if instruction.lhs != .none { instruction.lhs = newIndex[instruction.lhs.int] }
       if instruction.rhs != .none { instruction.rhs = newIndex[instruction.rhs.int] }
+      if instruction.third != .none { instruction.third = newIndex[instruction.third.int] }
       if case .load(let a) = instruction.op {
         instruction.op = .load(builder.loadAccess(kernel.accesses[a]))
       }
@@ -154,7 +155,7 @@ private struct ValueKey: Hashable {
   var bits: UInt64
   var operands: UInt64
 
-  init(_ op: Op, _ lhs: ValueID, _ rhs: ValueID) {
+  init(_ op: Op, _ lhs: ValueID, _ rhs: ValueID, _ third: ValueID = .none) {
     switch op {
     case .constant(let c):
       code = 0
@@ -189,6 +190,9 @@ private struct ValueKey: Hashable {
     case .call(let builtin):
       code = 16 + UInt64(builtin.ordinal)
       bits = 0
+    case .select:
+      code = 10
+      bits = UInt64(UInt32(bitPattern: third.index))
     }
     var (a, b) = (lhs, rhs)
     if op.isCommutative && b < a { (a, b) = (b, a) }
@@ -224,7 +228,7 @@ private struct ValueTable {
   }
 
   private static func key(_ instruction: Instruction) -> ValueKey {
-    ValueKey(instruction.op, instruction.lhs, instruction.rhs)
+    ValueKey(instruction.op, instruction.lhs, instruction.rhs, instruction.third)
   }
 
   /// The value with this key among `instructions`, or the slot where it goes.
@@ -280,6 +284,7 @@ private struct SimplifyPass {
     var instruction = old
     instruction.lhs = map(old.lhs)
     instruction.rhs = map(old.rhs)
+    instruction.third = map(old.third)
     b.range = old.range
     b.owner = old.owner
     b.role = old.role
@@ -337,6 +342,10 @@ private struct SimplifyPass {
       // An exponent that became a constant: the reverse pass's own form.
       guard let c = constant(y) else { break }
       return c == 0 ? make(.constant(0)) : make(.mul, y, power(x, make(.constant(c - 1))))
+    case .select:
+      // A condition known at compile time picks its branch.
+      if let c = constant(x) { return c != 0 ? y : i.third }
+      return makeSelect(x, y, i.third)
     case .constant, .load, .index, .call:
       break
     }
@@ -376,6 +385,22 @@ private struct SimplifyPass {
     let (found, slot) = table.find(key, in: b.kernel.instructions)
     if let found { return found }
     let value = b.emit(op, x, y)
+    table.insert(value, key, at: slot)
+    return value
+  }
+
+  /// `c ≠ 0 ? a : b`, numbered like any value; equal branches need no
+  /// choice, and a branch that selects on the same condition again takes
+  /// its own side (`c ? (c ? x : y) : z` is `c ? x : z`).
+  private mutating func makeSelect(_ c: ValueID, _ a: ValueID, _ b: ValueID) -> ValueID {
+    var (a, b) = (a, b)
+    if op(a) == .select && self.b.kernel[a].lhs == c { a = self.b.kernel[a].rhs }
+    if op(b) == .select && self.b.kernel[b].lhs == c { b = self.b.kernel[b].third }
+    if a == b { return a }
+    let key = ValueKey(.select, c, a, b)
+    let (found, slot) = table.find(key, in: self.b.kernel.instructions)
+    if let found { return found }
+    let value = self.b.select(c, a, b)
     table.insert(value, key, at: slot)
     return value
   }

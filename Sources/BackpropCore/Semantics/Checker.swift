@@ -549,7 +549,7 @@ private struct CheckPass {
     switch kind {
     case .number, .name, .element, .error: []
     case .negate(let x), .parenthesized(let x): [x]
-    case .binary(_, let x, let y): [x, y]
+    case .binary(_, let x, let y), .comparison(_, let x, let y): [x, y]
     case .call(_, _, let arguments): arguments
     case .reduction(_, _, _, let body): [body]
     }
@@ -625,7 +625,7 @@ private struct CheckPass {
         diagnostics.error(
           .wrongArity(function: name, expected: callee.arity, got: arguments.count), at: node.range)
       }
-    case .number, .negate, .binary, .parenthesized, .reduction, .error:
+    case .number, .negate, .binary, .comparison, .parenthesized, .reduction, .error:
       break
     }
   }

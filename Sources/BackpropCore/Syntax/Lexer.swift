@@ -32,7 +32,19 @@ struct Lexer {
     case UInt8(ascii: "["): kind = .leftBracket
     case UInt8(ascii: "]"): kind = .rightBracket
     case UInt8(ascii: ","): kind = .comma
+    case UInt8(ascii: "=") where offset < bytes.count && bytes[offset] == UInt8(ascii: "="):
+      offset += 1
+      kind = .comparison(.equal)
     case UInt8(ascii: "="): kind = .equals
+    case UInt8(ascii: "!") where offset < bytes.count && bytes[offset] == UInt8(ascii: "="):
+      offset += 1
+      kind = .comparison(.notEqual)
+    case UInt8(ascii: "<"), UInt8(ascii: ">"):
+      let orEqual = offset < bytes.count && bytes[offset] == UInt8(ascii: "=")
+      if orEqual { offset += 1 }
+      kind = .comparison(
+        byte == UInt8(ascii: "<")
+          ? (orEqual ? .lessOrEqual : .less) : (orEqual ? .greaterOrEqual : .greater))
     case UInt8(ascii: ";"): kind = .semicolon
     case _ where Self.isIdentifierStart(byte):
       while offset < bytes.count && Self.isIdentifierContinue(bytes[offset]) { offset += 1 }
@@ -150,7 +162,8 @@ struct Lexer {
       UInt8(ascii: "#"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"),
       UInt8(ascii: "/"), UInt8(ascii: "^"), UInt8(ascii: "("), UInt8(ascii: ")"),
       UInt8(ascii: "["), UInt8(ascii: "]"),
-      UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "."):
+      UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "."),
+      UInt8(ascii: "<"), UInt8(ascii: ">"):
       return true
     default:
       return false

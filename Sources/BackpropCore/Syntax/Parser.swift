@@ -19,6 +19,9 @@ public struct Parser {
   private var lookahead: Token?
   private var depth = 0
   private var parenDepth = 0
+  /// Whether a comparison may end the expression being read: only in the
+  /// first argument of `where`, outside any nested parentheses or call.
+  private var comparisonAllowed = false
   private var panicking = false
 
   private init(_ file: SourceFile) {
@@ -444,6 +447,11 @@ public struct Parser {
       let right = parseExpression(Self.priority(op).right)
       left = add(.binary(op, left, right), tree[left].range.union(tree[right].range))
     }
+    if case .comparison = current.kind, !comparisonAllowed,
+      !current.newlineBefore || parenDepth > 0
+    {
+      report(.comparisonOutsideWhere(describe(current)), at: current.range)
+    }
     return left
   }
 
@@ -481,7 +489,10 @@ public struct Parser {
     case .leftParen:
       advance()
       parenDepth += 1
+      let outerComparison = comparisonAllowed
+      comparisonAllowed = false
       let inner = parseExpression()
+      comparisonAllowed = outerComparison
       parenDepth -= 1
       guard expectClosingParen(openedAt: token.range) else { return errorNode(at: token.range) }
       return add(.parenthesized(inner), SourceRange(token.range.start, previousEnd))
@@ -654,7 +665,10 @@ public struct Parser {
       }
       return errorNode(at: nameToken.range)
     }
+    let outerComparison = comparisonAllowed
+    comparisonAllowed = false
     let body = parseExpression()
+    comparisonAllowed = outerComparison
     parenDepth -= 1
     guard expectClosingParen(openedAt: open) else { return errorNode(at: nameToken.range) }
     return add(
@@ -668,10 +682,32 @@ public struct Parser {
     let open = current
     advance()  // "("
     parenDepth += 1
+    let outerComparison = comparisonAllowed
+    defer { comparisonAllowed = outerComparison }
+    let isWhere = file.text(nameToken.range) == "where"
     var arguments: [ExpressionID] = []
     if current.kind != .rightParen {
       repeat {
-        arguments.append(parseExpression())
+        // `where(x > 0, a, b)`: its condition, a comparison (SPEC §7.6).
+        comparisonAllowed = isWhere && arguments.isEmpty
+        let argument = parseExpression()
+        comparisonAllowed = false
+        if isWhere && arguments.isEmpty && !panicking {
+          guard case .comparison(let op) = current.kind else {
+            if current.kind == .invalid {
+              panicking = true  // the lexer has said what is wrong
+            } else {
+              report(.whereNeedsComparison(found: describe(current)), at: place(of: current))
+            }
+            break
+          }
+          advance()
+          let right = parseExpression()
+          arguments.append(
+            add(.comparison(op, argument, right), tree[argument].range.union(tree[right].range)))
+        } else {
+          arguments.append(argument)
+        }
       } while !panicking && accept(.comma)
     }
     parenDepth -= 1

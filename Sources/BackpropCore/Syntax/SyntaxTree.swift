@@ -39,6 +39,8 @@ struct Expression: Sendable {
     case element(String, nameRange: SourceRange, subscripts: [SubscriptSyntax])
     /// `sum(i, body)`, `logsumexp(i, j, body)`: the indices are bound in the body
     case reduction(Reduction, nameRange: SourceRange, indices: [IndexName], body: ExpressionID)
+    /// `x > 0`: only as the first argument of `where` (SPEC §7.6)
+    case comparison(ComparisonOperator, ExpressionID, ExpressionID)
     /// `( inner )`, kept so ranges and the "plain literal" rule see the parentheses
     case parenthesized(ExpressionID)
     /// stands in for an expression that failed to parse; the error is reported
@@ -85,6 +87,16 @@ enum Reduction: String, Sendable {
   case sum
   /// log Σ exp(term), computed stably
   case logsumexp
+}
+
+/// A comparison of `where`'s condition; with a NaN operand only `!=` holds.
+enum ComparisonOperator: String, Sendable, CaseIterable {
+  case less = "<"
+  case lessOrEqual = "<="
+  case greater = ">"
+  case greaterOrEqual = ">="
+  case equal = "=="
+  case notEqual = "!="
 }
 
 enum BinaryOperator: String, Sendable {

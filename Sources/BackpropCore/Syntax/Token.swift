@@ -18,6 +18,7 @@ struct Token: Sendable {
     case comma  // ,
     case equals  // =
     case semicolon  // ;
+    case comparison(ComparisonOperator)  // < <= > >= == !=
     /// A run of bytes that begins no token; the lexer has reported it.
     case invalid
     case endOfFile
@@ -53,6 +54,7 @@ extension Token.Kind {
     case .comma: "','"
     case .equals: "'='"
     case .semicolon: "';'"
+    case .comparison(let op): "'\(op.rawValue)'"
     case .invalid: "invalid character"
     case .endOfFile: "end of file"
     }

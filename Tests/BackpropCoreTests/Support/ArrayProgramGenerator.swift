@@ -222,10 +222,13 @@ struct ArrayProgramGenerator {
     "relu($0)", "abs($0)", "softplus($0)", "asin(0.9 * tanh($0))", "acos(0.9 * tanh($0))",
     "atan($0)",
     "sinh(tanh($0))", "cosh(tanh($0))", "log1p(($0)^2)", "expm1(tanh($0))", "$0 * $0",
+    // `where` (SPEC §7.6): the branch not taken would be NaN, and must not leak.
+    "where($0 > 0, sqrt($0), 1 - $0)", "where($0 <= 0.25, ($0)^2, log($0))",
   ]
   static let binary = [
     "$0 + $1", "$0 - $1", "$0 * $1", "($0) / (1.5 + ($1)^2)", "pow(1.2 + ($0)^2, tanh($1))",
-    "min($0, $1)", "max($0, $1)",
+    "min($0, $1)", "max($0, $1)", "where($0 >= $1, $0 * $1, $1 - $0)",
+    "where($0 != $1, ($0)^2, $1)",
   ]
 
   mutating func program() -> ArrayProgram {
