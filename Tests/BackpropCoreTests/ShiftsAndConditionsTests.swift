@@ -90,3 +90,51 @@ import Testing
     #expect(at.gradientElements[0][x] == [0, 1, 2])
   }
 }
+
+extension ShiftsAndConditionsTests {
+  /// max and min over indices (SPEC §7.5), x = [1, 4, −2, 4, 0.5]:
+  /// max_i x[i] = 4, tied at 1 and 3, so each gets half of the gradient;
+  /// min_i x[i]² = 0.25 at i = 4, ∂/∂x[4] = 2·0.5 = 1; W's row maxima 5 and
+  /// 0.5, and max over both indices of 2W = 10 at W[0, 1] (∂ = 2).
+  @Test func maxAndMinOverIndicesSplitTiesEvenly() throws {
+    let (at, _) = try Self.run(
+      """
+      input x[5] = [1, 4, -2, 4, 0.5]
+      input W[2, 3] = [[1, 5, 2], [-1, -3, 0.5]]
+      a = max(i, x[i])
+      b = min(i, x[i] * x[i])
+      c[j] = max(k, W[j, k])
+      d = max(j, k, W[j, k] * 2)
+      output a, b, c, d
+      """)
+    #expect(at.value("a") == 4)
+    #expect(at.value("b") == 0.25)
+    #expect(at.value("d") == 10)
+    let (x, W) = try (
+      #require(at.program.symbols.firstIndex { $0.name == "x" }),
+      #require(at.program.symbols.firstIndex { $0.name == "W" })
+    )
+    #expect(at.gradientElements[0][x] == [0, 0.5, 0, 0.5, 0])
+    #expect(at.gradientElements[1][x] == [0, 0, 0, 0, 1])
+    // ∂c/∂W: c[0] picks W[0, 1], c[1] picks W[1, 2] (rows of the Jacobian).
+    #expect(at.gradientElements[2][W] == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+    #expect(at.gradientElements[3][W] == [0, 2, 0, 0, 0, 0])
+  }
+
+  /// fmax's rule: a NaN term is passed over unless every term is NaN.
+  @Test func aNaNTermIsIgnoredUnlessAllAre() throws {
+    let (some, _) = try Self.run(
+      "input x[3] = [-1, 4, 2]\nr[i] = sqrt(x[i])\nm = max(i, r[i])\noutput m\n")
+    #expect(some.value("m") == 2)
+    let (all, _) = try Self.run(
+      "input x[2] = [-1, -4]\nr[i] = sqrt(x[i])\nm = max(i, r[i])\noutput m\n")
+    #expect(all.value("m")?.isNaN == true)
+  }
+
+  /// `max(a, b)` with names that are no subscripts stays the binary builtin.
+  @Test func maxOfTwoValuesIsStillTheBuiltin() throws {
+    let (at, _) = try Self.run("input i = 3, x[2] = [1, 7]\nm = max(i, x[1])\n")
+    #expect(at.value("m") == 7)
+    #expect(at.derivative("m", "i") == 0)
+  }
+}

@@ -300,7 +300,7 @@ private struct Sweep {
       case .assign, .add:
         walk.contribute(v, g)
         if named[v] != nil { named[v]?.seed = g }
-      case .maximum(let count):
+      case .maximum(let count), .largest(let count), .smallest(let count):
         // The maximum's adjoint goes evenly to the terms equal to it.
         let m = b.load(shifted(access))
         let c = b.load(Access(count, shifted(access).subscripts))

@@ -206,8 +206,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case redefinition(String)
   /// `sum(x)`: a reduction names its indices first.
   case reductionNeedsIndex(String)
-  /// `max(i, x[i])`: a maximum or minimum over an index.
-  case reductionNotSupported(function: String, index: String)
   /// A name of the reserved form `_1`, `_2`, … defined by the user.
   case reservedName(String)
   /// `--seed` that is not a whole number in 0 … 2^64 − 1.
@@ -538,13 +536,6 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .reductionNeedsIndex(let reduction):
       return
         "\(Self.quoted(reduction)) takes its indices, then the expression to reduce: \(reduction)(i, x[i])"
-    case .reductionNotSupported(let function, let index):
-      let i = Self.shortened(index)
-      let smooth =
-        function == "max"
-        ? "logsumexp(\(i), …) for a smooth maximum" : "-logsumexp(\(i), -…) for a smooth minimum"
-      return "\(function) over an index, \(function)(\(i), …), is not supported yet; "
-        + "write \(function)(x[0], \(function)(x[1], …)) for a few elements, or \(smooth)"
     case .reservedName(let name):
       return "\(Self.quoted(name)) is reserved for anonymous outputs and cannot be defined"
     case .seedInvalid(let text):

@@ -63,6 +63,8 @@ struct Dialect: Sendable {
   var longIndex: @Sendable (String) -> String
   /// `element := the larger, NaN once NaN`.
   var maximum: @Sendable (_ target: String, _ value: String) -> String
+  /// `element := fmax(element, value)` (or `min`): `m = fmax(m, v);`, `m = Double.maximum(m, v)`.
+  var fold: @Sendable (_ target: String, _ function: String, _ value: String) -> String
 
   /// A source name made into a legal local name: reserved words get a `_`.
   func legal(_ name: String) -> String {
@@ -174,7 +176,8 @@ struct Dialect: Sendable {
     indexDifference: { "\($0) - \($1)" },
     indexValue: { "(double)\($0)" },
     longIndex: { $0 },
-    maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" })
+    maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" },
+    fold: { "\($0) = f\($1)(\($0), \($2));" })
 
   static let swift = Dialect(
     literal: { NumberFormat.swiftLiteral($0) },
@@ -222,7 +225,8 @@ struct Dialect: Sendable {
     indexDifference: { "\($0) &- \($1)" },
     indexValue: { "Double(\($0))" },
     longIndex: { "(\($0)) as Int" },
-    maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" })
+    maximum: { "if !\($0).isNaN && (\($1).isNaN || \($1) > \($0)) { \($0) = \($1) }" },
+    fold: { "\($0) = Double.\($1 == "max" ? "maximum" : "minimum")(\($0), \($2))" })
 }
 
 /// A Swift initial value that is a bare integer literal (`0`, `-1`) would

@@ -287,7 +287,10 @@ struct KernelBody {
       if storeDepth(store, kernel, depth) > depth[store.value.int] {
         needsLocal[store.value.int] = true
       }
-      if case .maximum = store.mode { needsLocal[store.value.int] = true }
+      switch store.mode {
+      case .maximum, .largest, .smallest: needsLocal[store.value.int] = true
+      case .assign, .add: break
+      }
       if forwarded[ids[store.access]] == k { needsLocal[store.value.int] = true }
     }
     var alias = [Bool](repeating: false, count: kernel.instructions.count)
@@ -440,7 +443,8 @@ struct KernelBody {
         guard value.role == .forward, value.owner >= 0 else { continue }
         let owner = program.symbols[Int(value.owner)].name
         switch (store.mode, value.op) {
-        case (.maximum, _): names[k] = owner + "_max"
+        case (.maximum, _), (.largest, _): names[k] = owner + "_max"
+        case (.smallest, _): names[k] = owner + "_min"
         case (.add, .call(.equal)): names[k] = owner + "_ties"
         case (.assign, .call(.lseExp)): names[k] = owner + "_exp"
         case (.add, _), (.assign, .load), (.assign, .copy), (.assign, .neg), (.assign, .add),
@@ -459,7 +463,7 @@ struct KernelBody {
   /// nest for an accumulation (it must run at every point).
   private func storeDepth(_ store: Store, _ kernel: Kernel, _ depth: [Int]) -> Int {
     switch store.mode {
-    case .add, .maximum: kernel.loops.count
+    case .add, .maximum, .largest, .smallest: kernel.loops.count
     case .assign: max(depth[store.value.int], kernel.accesses[store.access].depth)
     }
   }
@@ -927,6 +931,8 @@ struct KernelBody {
       case .assign: statement = dialect.assign(target, value)
       case .add: statement = dialect.accumulate(target, value)
       case .maximum: statement = dialect.maximum(target, value)
+      case .largest: statement = dialect.fold(target, "max", value)
+      case .smallest: statement = dialect.fold(target, "min", value)
       }
       if case .adjoint(let output, let s) = kernel.accesses[store.access].array,
         s < program.leafCount,

@@ -214,6 +214,8 @@ private struct DecodedKernel: Sendable {
       case .assign: mode = 0
       case .add: mode = 1
       case .maximum: mode = 2
+      case .largest: mode = 3
+      case .smallest: mode = 4
       }
       return (store.access, store.value.int, mode)
     }
@@ -268,6 +270,8 @@ private struct DecodedKernel: Sendable {
     switch mode {
     case 0: memory[offset] = value
     case 1: memory[offset] += value
+    case 3: memory[offset] = Double.maximum(memory[offset], value)
+    case 4: memory[offset] = Double.minimum(memory[offset], value)
     default:
       // A maximum that stays NaN once a term is NaN.
       let old = memory[offset]

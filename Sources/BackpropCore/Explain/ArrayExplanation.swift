@@ -267,6 +267,9 @@ struct ArrayExplanation: Sendable {
     Formula.statement(checked.tree, syntax.expressions) { e, at in
       if e == placeholder { return .name(Self.placeholder) }
       switch checked.tree.expressions[e].kind {
+      case .name(let name) where checked.indexValues[e] != nil:
+        let b = checked.indexValues[e] ?? 0
+        return .index(.index(name, id: binding(statement, b)))
       case .element(let name, _, _):
         let indices = (checked.subscripts[e] ?? []).map { s -> FormulaIndex in
           switch s {
@@ -548,6 +551,7 @@ private struct Values {
     case .iverson(let a, let b): return .number(index(a, at) == index(b, at) ? 1 : 0)
     case .comparison(let op, let a, let b): return .comparison(op, n(a), n(b))
     case .holds(let c): return .holds(n(c))
+    case .index(let i): return .number(Double(index(i, at)))
     case .negate(let a): return .negate(n(a))
     case .add(let a, let b): return .add(n(a), n(b))
     case .subtract(let a, let b): return .subtract(n(a), n(b))
@@ -562,12 +566,14 @@ private struct Values {
       guard all.count <= ArrayExplanation.elementLimit else {
         let bound = indices.compactMap { ArrayExplanation.id($0).flatMap { names[$0] } }.joined(
           separator: ", ")
-        return .text((kind == .sum ? "Σ_" : "logsumexp_") + bound + " (\(all.count) terms)")
+        return .text(kind.symbol + bound + " (\(all.count) terms)")
       }
       let terms = all.map { numbers(body, $0) }
       switch kind {
       case .sum: return terms.dropFirst().reduce(terms[0]) { .add($0, $1) }
       case .logsumexp: return .call("logsumexp", terms)
+      case .maximum: return .call("max", terms)
+      case .minimum: return .call("min", terms)
       }
     }
   }
@@ -585,7 +591,7 @@ extension Formula {
       return nil
     }
     switch self {
-    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return nil
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text, .index: return nil
     case .comparison(let op, let a, let b): return pair(a, b) { .comparison(op, $0, $1) }
     case .holds(let c): return m(c).map { .holds($0) }
     case .negate(let a): return m(a).map { .negate($0) }
@@ -624,7 +630,7 @@ extension Formula {
   /// The names of the indices the formula's reductions bind.
   func boundNames() -> Set<String> {
     switch self {
-    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return []
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text, .index: return []
     case .comparison(_, let a, let b): return a.boundNames().union(b.boundNames())
     case .holds(let c): return c.boundNames()
     case .negate(let a): return a.boundNames()
@@ -645,7 +651,8 @@ extension Formula {
     func r(_ g: Formula) -> Formula { g.replacing(name, with: replacement) }
     switch self {
     case .name(let n) where n == name: return replacement
-    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text: return self
+    case .number, .name, .adjoint, .adjointElement, .iverson, .element, .text, .index:
+      return self
     case .comparison(let op, let a, let b): return .comparison(op, r(a), r(b))
     case .holds(let c): return .holds(r(c))
     case .negate(let a): return .negate(r(a))
@@ -698,6 +705,7 @@ extension Formula {
     case .iverson(let a, let b): return .iverson(index(a), index(b))
     case .comparison(let op, let a, let b): return .comparison(op, s(a), s(b))
     case .holds(let c): return .holds(s(c))
+    case .index(let i): return .index(index(i))
     // A collapsed sum may leave a 1 behind (`Σ_i x[i]` by x[i]): simplified again.
     case .negate(let a): return .neg(s(a))
     case .add(let a, let b): return .sum(s(a), s(b))

@@ -59,6 +59,8 @@ indirect enum Formula: Equatable, Sendable {
   case comparison(ComparisonOperator, Formula, Formula)
   /// `[x > 0]`: 1 where the condition holds, else 0 (an Iverson bracket)
   case holds(Formula)
+  /// an index used as a value (SPEC §7.5): its whole number
+  case index(FormulaIndex)
 
   /// Statements with more nodes than this are shown by name only.
   static let sizeLimit = 400
@@ -105,7 +107,7 @@ indirect enum Formula: Equatable, Sendable {
 
   func mentions(_ name: String) -> Bool {
     switch self {
-    case .number, .adjoint, .element, .iverson, .adjointElement, .text: false
+    case .number, .adjoint, .element, .iverson, .adjointElement, .text, .index: false
     case .comparison(_, let a, let b): a.mentions(name) || b.mentions(name)
     case .holds(let c): c.mentions(name)
     case .reduction(_, _, let body): body.mentions(name)
@@ -127,12 +129,18 @@ indirect enum Formula: Equatable, Sendable {
   func derivative(by name: String, result: Formula?) -> Formula {
     switch self {
     case .number, .adjoint, .derivative, .partial, .element, .iverson, .adjointElement, .text,
-      .comparison, .holds:
+      .comparison, .holds, .index:
       return .number(0)
     case .reduction(.sum, let indices, let body):
       let d = body.derivative(by: name, result: nil)
       if case .number(0) = d { return .number(0) }
       return .reduction(.sum, indices.map(\.marked), d)
+    case .reduction(.maximum, let indices, let body), .reduction(.minimum, let indices, let body):
+      // ∂/∂x max_i b_i = Σ_i [b_i = max_i b_i] · ∂b_i/∂x, split evenly between ties.
+      let d = body.derivative(by: name, result: nil)
+      if case .number(0) = d { return .number(0) }
+      return .reduction(
+        .sum, indices.map(\.marked), .product(.holds(.comparison(.equal, body, self)), d))
     case .reduction(.logsumexp, let indices, let body):
       // ∂/∂x logsumexp_i b_i = Σ_i exp(b_i − logsumexp) · ∂b_i/∂x
       let d = body.derivative(by: name, result: nil)

@@ -152,6 +152,8 @@ enum ExplainStyle {
       return (sub(a).text + " " + symbol + " " + sub(b).text, .sum)
     case .holds(let condition):
       return ("[" + sub(condition).text + "]", .primary)
+    case .index(let i):
+      return (index(i), .primary)
     case .text(let words):
       return (words, .primary)
     case .reduction(let kind, let indices, let body):
@@ -162,6 +164,10 @@ enum ExplainStyle {
       case (.latex, .sum): head = "\\sum_{\(bound)} "
       case (.text, .logsumexp): head = "logsumexp_\(bound) "
       case (.latex, .logsumexp): head = "\\operatorname{logsumexp}_{\(bound)} "
+      case (.text, .maximum): head = "max_\(bound) "
+      case (.latex, .maximum): head = "\\max_{\(bound)} "
+      case (.text, .minimum): head = "min_\(bound) "
+      case (.latex, .minimum): head = "\\min_{\(bound)} "
       }
       // A sum binds loosely: what follows it is its body.
       return (head + wrap(sub(body), below: .product), .sum)

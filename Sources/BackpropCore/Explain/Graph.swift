@@ -111,7 +111,7 @@ public enum Graph {
           }
         case .reduction(let kind, _, let indices, let body):
           let label =
-            (kind == .sum ? "Σ_" : "logsumexp_") + indices.map(\.name).joined(separator: ",")
+            kind.symbol + indices.map(\.name).joined(separator: ",")
           node[e - arena.lowerBound] = operation(label, [id(body)])
         case .negate(let x):
           node[e - arena.lowerBound] = operation("-", [id(x)])

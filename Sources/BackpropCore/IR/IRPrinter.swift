@@ -33,6 +33,8 @@ enum IRPrinter {
           case .assign: mode = "="
           case .add: mode = "+="
           case .maximum: mode = "max="
+          case .largest: mode = "fmax="
+          case .smallest: mode = "fmin="
           }
           out +=
             indent + "store " + element(kernel.accesses[store.access], kernel, program)

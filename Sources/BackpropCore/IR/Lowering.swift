@@ -306,7 +306,7 @@ private struct State {
         b, _ in
         let at = (0...levelFree.count).map { Subscript.loop($0) }
         switch kind {
-        case .sum: return b.load(Access(inner.array, at))
+        case .sum, .maximum, .minimum: return b.load(Access(inner.array, at))
         case .logsumexp:
           return b.call(
             .lseResult, b.load(Access(inner.array, at)), b.load(Access(inner.extra[0], at)))
@@ -372,6 +372,23 @@ private struct State {
       ]
       program.kernels += kernels
       return (maximum, [sum])
+    case .maximum, .minimum:
+      // From NaN, which fmax and fmin pass over; then the terms at the
+      // result are counted, for the gradient's even split (SPEC §7.5).
+      let (extreme, count) = (temporary(shape), temporary(shape))
+      let mode: StoreMode =
+        kind == .maximum ? .largest(count: count) : .smallest(count: count)
+      let kernels = [
+        fill(extreme, shape, free, regions, with: .nan, symbol: symbol, range: range),
+        fill(count, shape, free, regions, with: -0.0, symbol: symbol, range: range),
+        kernel { b, value in b.store(Access(extreme, target), value, mode: mode) },
+        kernel { b, value in
+          let tie = b.call(.equal, value, b.load(Access(extreme, target)))
+          b.store(Access(count, target), tie, mode: .add)
+        },
+      ]
+      program.kernels += kernels
+      return (extreme, [])
     }
   }
 
@@ -428,7 +445,7 @@ private struct State {
       let (array, extra) = folded[e] ?? (.temporary(0), [])
       let at = (regions.free[e] ?? []).map(position)
       switch kind {
-      case .sum:
+      case .sum, .maximum, .minimum:
         return b.load(Access(array, at))
       case .logsumexp:
         let m = b.load(Access(array, at))

@@ -121,6 +121,11 @@ enum StoreMode: Hashable, Sendable {
   /// logsumexp's maximum, from a fill of -∞). `count` is the temporary that
   /// counts the terms equal to the final maximum, for the adjoint's even split.
   case maximum(count: ArrayName)
+  /// element := fmax(element, value), from a fill of NaN, so a NaN term is
+  /// ignored unless all are (a `max` reduction, SPEC §7.5); `count` as above.
+  case largest(count: ArrayName)
+  /// element := fmin(element, value): a `min` reduction.
+  case smallest(count: ArrayName)
 }
 
 /// A write a kernel makes at each point of its nest.

@@ -46,9 +46,6 @@ private struct CheckPass {
   var definitions: [String: Definition] = [:]
   /// Anonymous output names per statement (`_1`, …), or nil.
   var anonymousNames: [Int: String] = [:]
-  /// In the statement being resolved: the nodes of each `max(i, x[i])`
-  /// (the call, its index, the elements it subscripts), to the call.
-  var maxOverIndex: [Int: Int] = [:]
   /// Whether the statement being resolved holds a node that did not parse:
   /// an index it leaves unbound is that error's echo, not an error of its own.
   var statementHasError = false
@@ -120,8 +117,8 @@ private struct CheckPass {
     }
     guard bindsIndices else { return }
     for statement in tree.statements {
-      // A name the statement binds as an index is that index (used as a
-      // value, an error of its own), not a variable of the program.
+      // A name the statement binds as an index is that index (perhaps used
+      // as a value, SPEC §7.5), not a variable of the program.
       var indices = Set<String>()
       if case .assignment(_, _, let left, _) = statement.kind {
         indices.formUnion(left.map(\.name))
@@ -130,9 +127,6 @@ private struct CheckPass {
         if case .reduction(_, _, let bound, _) = tree.expressions[e].kind {
           indices.formUnion(bound.map(\.name))
         }
-      }
-      for (node, call) in Self.maxOverIndex(statement.expressions, tree) where node != call {
-        if case .name(let index) = tree.expressions[node].kind { indices.insert(index) }
       }
       for e in statement.expressions {
         switch tree.expressions[e].kind {
@@ -290,7 +284,6 @@ private struct CheckPass {
   ) {
     let arena = statement.expressions
     var scope = IndexScope()
-    maxOverIndex = Self.maxOverIndex(arena, tree)
     statementHasError = Self.hasError(statement, tree)
     // A scalar statement binds no index: no scopes, extents or nest to find.
     if left.isEmpty,
@@ -555,47 +548,10 @@ private struct CheckPass {
     }
   }
 
-  /// `max(i, x[i])`, `min(t, f(s[t]))`: a maximum over an index (SPEC §7.5),
-  /// not supported yet. Maps each such call, its first argument and the
-  /// elements that argument subscripts to the call, so the call gets one
-  /// error saying so rather than "index 'i' is not bound", and `i` is no
-  /// variable of the program. The second argument's nodes are those after
-  /// the first's (the arena is in post-order; the first is one name).
-  static func maxOverIndex(_ arena: Range<Int>, _ tree: SyntaxTree) -> [Int: Int] {
-    var marks: [Int: Int] = [:]
-    for e in arena {
-      guard case .call(let function, _, let arguments) = tree.expressions[e].kind,
-        function == "max" || function == "min",
-        arguments.count == 2, case .name(let index) = tree[arguments[0]].kind,
-        arguments[0].index < arguments[1].index
-      else { continue }
-      var marked = [arguments[0].index]
-      for node in (arguments[0].index + 1)...arguments[1].index {
-        guard case .element(_, _, let subscripts) = tree.expressions[node].kind,
-          subscripts.contains(where: {
-            if case .index(let i) = $0 { i.name == index } else { false }
-          })
-        else { continue }
-        marked.append(node)
-      }
-      guard marked.count > 1 else { continue }
-      for node in marked { marks[node] = e }
-      marks[e] = e
-    }
-    return marks
-  }
-
   private mutating func resolveExpression(
     _ e: Int, in statement: Int, _ scope: inout IndexScope, _ diagnostics: inout DiagnosticList
   ) {
     let node = tree.expressions[e]
-    if let call = maxOverIndex[e] {
-      guard call == e, case .call(let function, _, let arguments) = node.kind,
-        case .name(let index) = tree[arguments[0]].kind
-      else { return }
-      diagnostics.error(.reductionNotSupported(function: function, index: index), at: node.range)
-      return
-    }
     switch node.kind {
     case .name(let name):
       if let binding = scope.lookup(name, at: e) {

@@ -477,8 +477,12 @@ public struct Parser {
       guard let value = numberValue(token.range) else { return errorNode(at: token.range) }
       return add(.number(value), token.range)
     case .identifier where follows.kind == .leftParen && sameLine:
-      if let reduction = Reduction(rawValue: file.text(token.range)) {
+      let name = file.text(token.range)
+      if let reduction = Reduction.always(name) {
         return parseReduction(reduction)
+      }
+      if name == "max" || name == "min", indicesAhead() {
+        return parseReduction(name == "max" ? .maximum : .minimum)
       }
       return parseCall()
     case .identifier where follows.kind == .leftBracket && sameLine:
@@ -641,7 +645,49 @@ public struct Parser {
     current.kind == .comma || current.kind == .rightBracket
   }
 
-  /// reduction = ( "sum" | "logsumexp" ) "(" index { "," index } "," expression ")" .
+  /// Whether the call whose `(` is the lookahead is `max(i, …, e)` over
+  /// indices: its arguments before the last are bare names, and each is a
+  /// subscript somewhere in the last (`max(i, x[i])`, `min(t, k, d[t + k])`).
+  /// Reads ahead on a copy of the lexer to the call's `)`: a nested call
+  /// rereads its own part, so the cost is at most the nesting limit times
+  /// the statement.
+  private func indicesAhead() -> Bool {
+    var scan = lexer
+    var scratch = DiagnosticList()
+    var leading: [String] = []
+    var token = scan.next(into: &scratch)
+    var pending: Token?  // read past a name that turned out to start the last argument
+    while token.kind == .identifier {
+      let after = scan.next(into: &scratch)
+      guard after.kind == .comma else {
+        pending = after
+        break
+      }
+      leading.append(file.text(token.range))
+      token = scan.next(into: &scratch)
+    }
+    guard !leading.isEmpty else { return false }
+    var used = Set<String>()
+    var (parens, brackets) = (0, 0)
+    while token.kind != .endOfFile {
+      switch token.kind {
+      case .leftParen: parens += 1
+      case .rightParen:
+        if parens == 0 { return leading.allSatisfy(used.contains) }
+        parens -= 1
+      case .leftBracket: brackets += 1
+      case .rightBracket: brackets = max(0, brackets - 1)
+      case .comma where parens == 0 && brackets == 0: return false
+      case .identifier where brackets > 0: used.insert(file.text(token.range))
+      default: break
+      }
+      token = pending ?? scan.next(into: &scratch)
+      pending = nil
+    }
+    return false
+  }
+
+  /// reduction = ( "sum" | "logsumexp" | "max" | "min" ) "(" index { "," index } "," expression ")" .
   private mutating func parseReduction(_ reduction: Reduction) -> ExpressionID {
     let nameToken = current
     advance()  // "sum"

@@ -87,6 +87,21 @@ enum Reduction: String, Sendable {
   case sum
   /// log Σ exp(term), computed stably
   case logsumexp
+  /// the largest term, folded ascending with C's fmax (SPEC §7.5): a NaN
+  /// term is ignored unless all are NaN
+  case maximum = "max"
+  /// the smallest term, with fmin
+  case minimum = "min"
+
+  /// `sum` and `logsumexp` are reductions whenever `(` follows; `max` and
+  /// `min` only when their first arguments are indices their last uses as
+  /// subscripts (else they are the binary builtins).
+  static func always(_ name: String) -> Reduction? {
+    name == "sum" ? .sum : name == "logsumexp" ? .logsumexp : nil
+  }
+
+  /// How `explain` and `graph` head it: `Σ_`, `logsumexp_`, `max_`, `min_`.
+  var symbol: String { self == .sum ? "Σ_" : rawValue + "_" }
 }
 
 /// A comparison of `where`'s condition; with a NaN operand only `!=` holds.
