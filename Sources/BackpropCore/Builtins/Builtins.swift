@@ -560,24 +560,3 @@ indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
   static func / (a: Rule, b: Rule) -> Rule { .divide(a, b) }
   static prefix func - (a: Rule) -> Rule { .negate(a) }
 }
-
-extension ComparisonOperator {
-  /// The row that computes the comparison as 1 or 0.
-  var builtin: Builtin {
-    switch self {
-    case .less: .less
-    case .lessOrEqual: .lessOrEqual
-    case .greater: .greater
-    case .greaterOrEqual: .greaterOrEqual
-    case .equal: .equal
-    case .notEqual: .notEqual
-    }
-  }
-}
-
-extension Builtin {
-  /// The comparison this row computes, for rows that are `where`'s conditions.
-  var comparison: ComparisonOperator? {
-    ComparisonOperator.allCases.first { $0.builtin == self }
-  }
-}

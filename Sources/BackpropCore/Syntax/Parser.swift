@@ -456,7 +456,8 @@ public struct Parser {
   }
 
   /// primary = number | name | element | call | reduction | "(" expression ")" .
-  /// call = name "(" [ expression { "," expression } ] ")" .
+  /// call = name "(" [ expression { "," expression } ] ")" | "where" "(" condition "," expression "," expression ")" .
+  /// condition = expression ( "<" | "<=" | ">" | ">=" | "==" | "!=" ) expression .
   private mutating func parsePrimary() -> ExpressionID {
     let primary = parsePrimaryAlone()
     // `f(x)[0]`, `(x)[0]`, `A[i][j]`: only a name takes one subscript list.
@@ -539,8 +540,8 @@ public struct Parser {
   /// overflow.
   static let subscriptNumberLimit = 1 << 31
 
-  /// subscript = [ "-" ] term { ( "+" | "-" ) term } .
-  /// term = index | extent [ "*" index ] .
+  /// subscript = [ "-" ] summand { ( "+" | "-" ) summand } .
+  /// summand = index | extent [ "*" index ] .
   ///
   /// SPEC §7.1: indices with a coefficient ≥ 1 written before them, each
   /// index at most once, and at most one constant, which alone may be

@@ -195,3 +195,24 @@ enum Initializer: Sendable, Equatable {
   /// normal with this mean and standard deviation
   case normal(mean: Double, std: Double)
 }
+
+extension ComparisonOperator {
+  /// The row that computes the comparison as 1 or 0.
+  var builtin: Builtin {
+    switch self {
+    case .less: .less
+    case .lessOrEqual: .lessOrEqual
+    case .greater: .greater
+    case .greaterOrEqual: .greaterOrEqual
+    case .equal: .equal
+    case .notEqual: .notEqual
+    }
+  }
+}
+
+extension Builtin {
+  /// The comparison this row computes, for rows that are `where`'s conditions.
+  var comparison: ComparisonOperator? {
+    ComparisonOperator.allCases.first { $0.builtin == self }
+  }
+}
