@@ -6,6 +6,7 @@
 #   Scripts/bench.sh            the full run (10^6-statement models included)
 #   BENCH_QUICK=1 Scripts/bench.sh   sizes up to 10^5 only
 #   BENCH_ONLY=train Scripts/bench.sh   section 7 (train on all cores) alone, rewritten in place
+#   BENCH_ONLY=windows Scripts/bench.sh   section 8 (a convolution against NumPy) alone
 #
 # Scratch files go to .build-bench/ (ignored by git).
 set -euo pipefail

@@ -7,7 +7,8 @@ enum Branches {
   /// select (SPEC §7.6): per instruction, the sorted list of `2·c` (used
   /// only where the condition value c holds) and `2·c + 1` (only where it
   /// fails), through every use; empty for a value some use needs whatever
-  /// the conditions (a stored value, or one used outside every branch).
+  /// the conditions (a stored value, or one used outside every branch), and
+  /// for a value nothing uses.
   /// Selects on the same condition share their branches. Nil for a body
   /// without selects.
   static func guards(_ instructions: [Instruction], stored: [Int]) -> [[Int32]]? {
@@ -15,8 +16,10 @@ enum Branches {
     var guards = [[Int32]?](repeating: nil, count: instructions.count)
     for v in stored { guards[v] = [] }
     for i in stride(from: instructions.count - 1, through: 0, by: -1) {
+      // A value nothing uses constrains nothing (a contribution to a
+      // constant, say, that no pass reads): it must not unguard its operands.
+      guard let own = guards[i] else { continue }
       let instruction = instructions[i]
-      let own = guards[i] ?? []
       for (position, operand) in instruction.operands.enumerated() where operand != .none {
         var through = own
         if instruction.op == .select && position > 0 {

@@ -649,9 +649,9 @@ public struct Parser {
   /// Whether the call whose `(` is the lookahead is `max(i, …, e)` over
   /// indices: its arguments before the last are bare names, and each is a
   /// subscript somewhere in the last (`max(i, x[i])`, `min(t, k, d[t + k])`).
-  /// Reads ahead on a copy of the lexer to the call's `)`: a nested call
-  /// rereads its own part, so the cost is at most the nesting limit times
-  /// the statement.
+  /// Reads ahead on a copy of the lexer, to the first subscript that
+  /// settles it or the call's `)`: a nested call rereads its own part, so
+  /// the cost is at most the nesting limit times the statement.
   private func indicesAhead() -> Bool {
     var scan = lexer
     var scratch = DiagnosticList()
@@ -672,14 +672,18 @@ public struct Parser {
     var (parens, brackets) = (0, 0)
     while token.kind != .endOfFile {
       switch token.kind {
-      case .leftParen: parens += 1
+      case .leftParen:
+        parens += 1
+        if parens > Self.nestingLimit { return false }  // an error of its own, soon
       case .rightParen:
         if parens == 0 { return leading.allSatisfy(used.contains) }
         parens -= 1
       case .leftBracket: brackets += 1
       case .rightBracket: brackets = max(0, brackets - 1)
       case .comma where parens == 0 && brackets == 0: return false
-      case .identifier where brackets > 0: used.insert(file.text(token.range))
+      case .identifier where brackets > 0:
+        used.insert(file.text(token.range))
+        if leading.allSatisfy(used.contains) { return true }
       default: break
       }
       token = pending ?? scan.next(into: &scratch)
