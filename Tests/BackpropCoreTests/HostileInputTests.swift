@@ -276,6 +276,17 @@ import Testing
     ("input x[2] = 0\ny = x[99999999999999999999]\n", "subscript beyond 2^63 is out of range"),
     ("input x[99999999999999999999]\ny = x[0]\n", "'x' has more than 9223372036854775807 elements"),
     ("input a[65536] = 0\ny = sum(i, j, k, a[i] * a[j] * a[k])\n", "at most 4294967296 (2^32)"),
+    // SPEC §7: huge coefficients and constants, and a window of 300 indices
+    // whose reach overflows a 64-bit sum without the saturating arithmetic.
+    ("input x[2] = 0\ny = sum(i, x[99999999999*i])\n", "at most 2147483648 (2^31)"),
+    ("input x[2] = 0\ny = sum(i, x[i + 2147483648])\n", "needs i < -2147483646"),
+    (
+      "input x[2] = 1, s[3] = 1\nE = sum("
+        + (0..<300).map { "a\($0)" }.joined(separator: ", ") + ", "
+        + (0..<300).map { "x[a\($0)]" }.joined(separator: " * ") + " * s["
+        + (0..<300).map { "2147483648*a\($0)" }.joined(separator: " + ") + "])\n",
+      "297 more indices at their largest"
+    ),
   ])
   func hugeShapes(_ text: String, _ message: String) throws {
     let outcome = try Self.evaluate(Array(text.utf8), name: "huge.bp")

@@ -419,9 +419,10 @@ private struct CheckPass {
     }
     for (k, reaches) in leaving {
       let c = constraints[k]
-      let spans = c.terms.map { term in
+      var spans = c.terms.prefix(4).map { term in
         "\(scope.bindings[term.index].name) in \(ranges.lower[term.index])..<\(ranges.upper[term.index] ?? 0)"
       }
+      if c.terms.count > 4 { spans[3] = "\(c.terms.count - 3) more indices at their largest" }
       diagnostics.error(
         .subscriptLeavesDimension(
           c.element, reaches: reaches, extent: c.extent, array: c.array, spans: spans),

@@ -67,14 +67,25 @@ struct IndexRanges {
   }
 
   /// The least and greatest value of a constraint's terms other than
-  /// binding `except`, all of whose ranges must be known.
+  /// binding `except`, all of whose ranges must be known. Saturating at
+  /// ±2^62: coefficients reach 2^31 and ranges 2^24, over any number of
+  /// terms, and a value that large is out of every dimension anyway.
   private func span(_ c: Constraint, except: Int = -1) -> (low: Int, high: Int) {
     var (low, high) = (c.constant, c.constant)
     for term in c.terms where term.index != except {
-      low += term.coefficient * lower[term.index]
-      high += term.coefficient * ((upper[term.index] ?? 1) - 1)
+      low = Self.saturated(low, term.coefficient, lower[term.index])
+      high = Self.saturated(high, term.coefficient, (upper[term.index] ?? 1) - 1)
     }
     return (low, high)
+  }
+
+  static let saturation = 1 << 62
+
+  /// sum + a·b, kept within ±2^62 (the bounds a subscript can ever need).
+  static func saturated(_ sum: Int, _ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    let term = overflow ? (b < 0 ? -saturation : saturation) : product
+    return max(-saturation, min(saturation, sum + max(-saturation, min(saturation, term))))
   }
 
   /// Steps 1 to 3; returns the constraints step 3 finds leaving their
