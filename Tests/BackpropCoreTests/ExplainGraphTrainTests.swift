@@ -123,7 +123,8 @@ import Testing
     let indices = Set(
       (compilation.checked?.bindings.flatMap { $0.map(\.name) } ?? []) + ["i", "j", "k", "l"])
     for index in indices {
-      names.formUnion([index, index + "′", "Σ_" + index, "logsumexp_" + index])
+      names.formUnion(
+        [index, index + "′", "Σ_" + index, "logsumexp_" + index, "max_" + index, "min_" + index])
     }
     let words = text.components(separatedBy: CharacterSet(charactersIn: "∂/·()=+−-*^,:'[] \n"))
     for word in words where word.first.map({ $0.isLetter || $0 == "_" || $0 == "Σ" }) == true {
