@@ -265,6 +265,10 @@ private struct Sweep {
         map[i] = b.load(access)
       } else if case .load(let a) = instruction.op {
         map[i] = b.load(shifted(kernel.accesses[a]))
+        // A leaf read again keeps its name (`label`, not the statement's `L_2`).
+        if case .variable? = instruction.name, b.kernel[map[i]].name == nil {
+          b.kernel.instructions[map[i].int].name = instruction.name
+        }
       } else if case .index(let l) = instruction.op {
         map[i] = b.emit(.index(l + shift), .none, .none)
       } else {

@@ -107,11 +107,11 @@ BP_NOIPA void hinge_gradient_work(const double *restrict in, double *restrict ou
     for (int i = 0; i < 3; i++) {
         dL_dx[i] = 0.0;
     }
-    const double L_2 = in[3];
-    const double L_3 = in[3];
+    const double label_4 = in[3];
+    const double label_5 = in[3];
     for (int k = 0; k < 4; k++) {
-        dL_ds[k] = (double)k == L_2 ? -1.0 : 0.0;
-        const double L_d1 = bp_equal(s[k] + ((double)k == L_3 ? 0.0 : 1.0), L_max) / L_ties;
+        dL_ds[k] = (double)k == label_4 ? -1.0 : 0.0;
+        const double L_d1 = bp_equal(s[k] + ((double)k == label_5 ? 0.0 : 1.0), L_max) / L_ties;
         dL_ds[k] += L_d1;
     }
     for (int k = 0; k < 4; k++) {

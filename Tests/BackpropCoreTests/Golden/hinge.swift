@@ -140,11 +140,11 @@ public enum Hinge {
         for i in 0..<3 {
             dL_dx[i] = 0
         }
-        let L_2 = input[3]
-        let L_3 = input[3]
+        let label_4 = input[3]
+        let label_5 = input[3]
         for k in 0..<4 {
-            dL_ds[k] = Double(k) == L_2 ? -1 : 0
-            let L_d1 = equal(s[k] + (Double(k) == L_3 ? 0 : 1), L_max) / L_ties
+            dL_ds[k] = Double(k) == label_4 ? -1 : 0
+            let L_d1 = equal(s[k] + (Double(k) == label_5 ? 0 : 1), L_max) / L_ties
             dL_ds[k] += L_d1
         }
         for k in 0..<4 {
