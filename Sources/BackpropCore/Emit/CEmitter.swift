@@ -69,6 +69,19 @@ public enum CEmitter {
         p.line("#define BP_INDEPENDENT")
         p.line("#endif")
       }
+      if bodies.all.contains(where: \.usesIndexValues) {
+        p.line()
+        p.line("/* An index used as a value, kept opaque to gcc: it would otherwise unroll a")
+        p.line("   short loop and fold the math library's calls on the index with correctly")
+        p.line("   rounded constants, which the library need not give at run time (eval's). */")
+        p.line("static inline double bp_index(int i)")
+        p.line("{")
+        p.line("#if defined(__GNUC__)")
+        p.line("    __asm__(\"\" : \"+r\"(i));")
+        p.line("#endif")
+        p.line("    return (double)i;")
+        p.line("}")
+      }
     }
     p.line()
     if request.hasArrays {

@@ -56,7 +56,7 @@ struct Dialect: Sendable {
   var indexSum: @Sendable (String, String) -> String
   /// `a - b` on indices (a shifted subscript's negative constant).
   var indexDifference: @Sendable (String, String) -> String
-  /// An index as a value (SPEC §7.5): `(double)i`, `Double(i)`.
+  /// An index as a value (SPEC §7.5): `bp_index(i)` (opaque to gcc), `Double(i)`.
   var indexValue: @Sendable (String) -> String
   /// A flat index of many terms, typed where the type checker would
   /// otherwise search too long (Swift: `(o &* 32 &+ k &* 4 &+ j &* 2 &+ i) as Int`).
@@ -174,7 +174,7 @@ struct Dialect: Sendable {
     indexProduct: { "\($0) * \($1)" },
     indexSum: { "\($0) + \($1)" },
     indexDifference: { "\($0) - \($1)" },
-    indexValue: { "(double)\($0)" },
+    indexValue: { "bp_index(\($0))" },
     longIndex: { $0 },
     maximum: { "if (!isnan(\($0)) && (isnan(\($1)) || \($1) > \($0))) \($0) = \($1);" },
     fold: { "\($0) = f\($1)(\($0), \($2));" })

@@ -824,6 +824,13 @@ struct KernelBody {
       }
   }
 
+  /// Whether the body reads an index as a value (SPEC §7.5).
+  var usesIndexValues: Bool {
+    program.kernels.contains { kernel in
+      kernel.instructions.contains { if case .index = $0.op { true } else { false } }
+    }
+  }
+
   private func announce(_ announced: inout Bool, into p: inout CodePrinter) {
     guard !announced else { return }
     announced = true

@@ -26,6 +26,17 @@
 #define BP_INDEPENDENT
 #endif
 
+/* An index used as a value, kept opaque to gcc: it would otherwise unroll a
+   short loop and fold the math library's calls on the index with correctly
+   rounded constants, which the library need not give at run time (eval's). */
+static inline double bp_index(int i)
+{
+#if defined(__GNUC__)
+    __asm__("" : "+r"(i));
+#endif
+    return (double)i;
+}
+
 
 const hinge_variable hinge_leaves[] = {{"x", 0, 3, 1, {3, 0, 0, 0}}, {"label", 3, 1, 0, {0, 0, 0, 0}}, {"W", 4, 12, 2, {4, 3, 0, 0}}};
 const hinge_variable hinge_outputs[] = {{"L", 0, 1, 0, {0, 0, 0, 0}}};
@@ -55,13 +66,13 @@ BP_NOIPA void hinge_forward_work(const double *restrict in, double *restrict out
     double L_max = NAN;
     const double label = in[3];
     for (int k = 0; k < 4; k++) {
-        const double L_1 = s[k] + ((double)k == label ? 0.0 : 1.0);
+        const double L_1 = s[k] + (bp_index(k) == label ? 0.0 : 1.0);
         L_max = fmax(L_max, L_1);
     }
     double L_sum = -0.0;
     const double label_2 = in[3];
     for (int k = 0; k < 4; k++) {
-        L_sum += (double)k == label_2 ? s[k] : 0.0;
+        L_sum += bp_index(k) == label_2 ? s[k] : 0.0;
     }
     const double L = L_max - L_sum;  /* line 8 */
     out[0] = L;
@@ -88,17 +99,17 @@ BP_NOIPA void hinge_gradient_work(const double *restrict in, double *restrict ou
     double L_ties = -0.0;
     const double label = in[3];
     for (int k = 0; k < 4; k++) {
-        const double L_1 = s[k] + ((double)k == label ? 0.0 : 1.0);
+        const double L_1 = s[k] + (bp_index(k) == label ? 0.0 : 1.0);
         L_max = fmax(L_max, L_1);
     }
     const double label_2 = in[3];
     for (int k = 0; k < 4; k++) {
-        L_ties += bp_equal(s[k] + ((double)k == label_2 ? 0.0 : 1.0), L_max);
+        L_ties += bp_equal(s[k] + (bp_index(k) == label_2 ? 0.0 : 1.0), L_max);
     }
     double L_sum = -0.0;
     const double label_3 = in[3];
     for (int k = 0; k < 4; k++) {
-        L_sum += (double)k == label_3 ? s[k] : 0.0;
+        L_sum += bp_index(k) == label_3 ? s[k] : 0.0;
     }
     const double L = L_max - L_sum;  /* line 8 */
     out[0] = L;
@@ -110,8 +121,8 @@ BP_NOIPA void hinge_gradient_work(const double *restrict in, double *restrict ou
     const double label_4 = in[3];
     const double label_5 = in[3];
     for (int k = 0; k < 4; k++) {
-        dL_ds[k] = (double)k == label_4 ? -1.0 : 0.0;
-        const double L_d1 = bp_equal(s[k] + ((double)k == label_5 ? 0.0 : 1.0), L_max) / L_ties;
+        dL_ds[k] = bp_index(k) == label_4 ? -1.0 : 0.0;
+        const double L_d1 = bp_equal(s[k] + (bp_index(k) == label_5 ? 0.0 : 1.0), L_max) / L_ties;
         dL_ds[k] += L_d1;
     }
     for (int k = 0; k < 4; k++) {
