@@ -274,10 +274,8 @@ private struct Sweep {
       } else {
         let lhs = instruction.lhs == .none ? ValueID.none : map[instruction.lhs.int]
         let rhs = instruction.rhs == .none ? ValueID.none : map[instruction.rhs.int]
-        map[i] = b.emit(instruction.op, lhs, rhs)
-        if instruction.third != .none {
-          b.kernel.instructions[map[i].int].third = map[instruction.third.int]
-        }
+        let third = instruction.third == .none ? ValueID.none : map[instruction.third.int]
+        map[i] = b.emit(instruction.op, lhs, rhs, third)
       }
     }
     b.role = .adjoint(output: output)

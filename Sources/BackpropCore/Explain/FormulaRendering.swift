@@ -179,8 +179,7 @@ enum ExplainStyle {
     case .index(let n, _): name(n)
     case .constant(let c): String(c)
     case .affine(let terms, let c):
-      terms.map { ($0.coefficient == 1 ? "" : "\($0.coefficient)") + name($0.name) }
-        .joined(separator: " + ") + (c > 0 ? " + \(c)" : c < 0 ? " - \(c.magnitude)" : "")
+      AffineText.render(terms.map { (name($0.name), $0.coefficient) }, constant: c, times: "")
     }
   }
 

@@ -14,19 +14,22 @@ struct Builder {
     self.kernel = kernel
   }
 
+  /// Appends an instruction; `third` is a select's third operand.
   @discardableResult
-  mutating func emit(_ op: Op, _ lhs: ValueID = .none, _ rhs: ValueID = .none) -> ValueID {
-    kernel.instructions.append(
-      Instruction(op: op, lhs: lhs, rhs: rhs, range: range, owner: owner, role: role, name: nil))
+  mutating func emit(
+    _ op: Op, _ lhs: ValueID = .none, _ rhs: ValueID = .none, _ third: ValueID = .none
+  ) -> ValueID {
+    var instruction = Instruction(
+      op: op, lhs: lhs, rhs: rhs, range: range, owner: owner, role: role, name: nil)
+    instruction.third = third
+    kernel.instructions.append(instruction)
     return ValueID(kernel.instructions.count - 1)
   }
 
   mutating func constant(_ c: Double) -> ValueID { emit(.constant(c)) }
   /// `c ≠ 0 ? a : b`.
   mutating func select(_ c: ValueID, _ a: ValueID, _ b: ValueID) -> ValueID {
-    let v = emit(.select, c, a)
-    kernel.instructions[v.int].third = b
-    return v
+    emit(.select, c, a, b)
   }
   mutating func neg(_ a: ValueID) -> ValueID { emit(.neg, a) }
   mutating func add(_ a: ValueID, _ b: ValueID) -> ValueID { emit(.add, a, b) }

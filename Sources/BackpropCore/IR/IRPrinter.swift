@@ -107,11 +107,8 @@ enum IRPrinter {
       case .loop(let l): kernel.loops[l].name
       case .constant(let c): String(c)
       case .affine(let terms, let offset):
-        terms.map {
-          ($0.coefficient == 1 ? "" : "\($0.coefficient)*") + kernel.loops[$0.index].name
-        }
-        .joined(separator: " + ")
-          + (offset > 0 ? " + \(offset)" : offset < 0 ? " - \(-offset)" : "")
+        AffineText.render(
+          terms.map { (kernel.loops[$0.index].name, $0.coefficient) }, constant: offset)
       }
     }
     return name + "[" + subscripts.joined(separator: ", ") + "]"

@@ -343,9 +343,14 @@ private struct SimplifyPass {
       guard let c = constant(y) else { break }
       return c == 0 ? make(.constant(0)) : make(.mul, y, power(x, make(.constant(c - 1))))
     case .select:
-      // A condition known at compile time picks its branch.
+      // A condition known at compile time picks its branch; a branch that
+      // selects on the same condition again takes its own side (`c ? (c ? u
+      // : v) : w` is `c ? u : w`); equal branches need no choice.
       if let c = constant(x) { return c != 0 ? y : i.third }
-      return makeSelect(x, y, i.third)
+      let taken = op(y) == .select && b.kernel[y].lhs == x ? b.kernel[y].rhs : y
+      let other =
+        op(i.third) == .select && b.kernel[i.third].lhs == x ? b.kernel[i.third].third : i.third
+      return taken == other ? taken : make(.select, x, taken, other)
     case .constant, .load, .index, .call:
       break
     }
@@ -375,32 +380,19 @@ private struct SimplifyPass {
       ? make(i.op, b.kernel[i.lhs].lhs, i.rhs) : make(i.op, i.lhs, b.kernel[i.rhs].lhs)
   }
 
-  /// Folds constants, then finds or appends the instruction.
-  private mutating func make(_ op: Op, _ x: ValueID = .none, _ y: ValueID = .none) -> ValueID {
-    if op.arity > 0, let a = constant(x), op.arity == 1 || constant(y) != nil {
+  /// Folds constants, then finds or appends the instruction (a select's
+  /// third operand is `z`).
+  private mutating func make(
+    _ op: Op, _ x: ValueID = .none, _ y: ValueID = .none, _ z: ValueID = .none
+  ) -> ValueID {
+    if (1...2).contains(op.arity), let a = constant(x), op.arity == 1 || constant(y) != nil {
       let value = op.apply(a, constant(y) ?? 0)
       if value.isFinite { return make(.constant(value)) }
     }
-    let key = ValueKey(op, x, y)
+    let key = ValueKey(op, x, y, z)
     let (found, slot) = table.find(key, in: b.kernel.instructions)
     if let found { return found }
-    let value = b.emit(op, x, y)
-    table.insert(value, key, at: slot)
-    return value
-  }
-
-  /// `c ≠ 0 ? a : b`, numbered like any value; equal branches need no
-  /// choice, and a branch that selects on the same condition again takes
-  /// its own side (`c ? (c ? x : y) : z` is `c ? x : z`).
-  private mutating func makeSelect(_ c: ValueID, _ a: ValueID, _ b: ValueID) -> ValueID {
-    var (a, b) = (a, b)
-    if op(a) == .select && self.b.kernel[a].lhs == c { a = self.b.kernel[a].rhs }
-    if op(b) == .select && self.b.kernel[b].lhs == c { b = self.b.kernel[b].third }
-    if a == b { return a }
-    let key = ValueKey(.select, c, a, b)
-    let (found, slot) = table.find(key, in: self.b.kernel.instructions)
-    if let found { return found }
-    let value = self.b.select(c, a, b)
+    let value = b.emit(op, x, y, z)
     table.insert(value, key, at: slot)
     return value
   }

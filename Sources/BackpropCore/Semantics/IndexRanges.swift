@@ -52,17 +52,24 @@ struct IndexRanges {
   /// ⌈a / b⌉ for b > 0.
   static func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
+  /// The values of x that keep `a·x + rest` in `0..<extent` for every rest
+  /// in `low...high`: `first..<end`.
+  static func limits(coefficient a: Int, restLow low: Int, restHigh high: Int, extent: Int)
+    -> (first: Int, end: Int)
+  {
+    (ceilDivide(-low, a), floorDivide(extent - 1 - high, a) + 1)
+  }
+
   /// Bounds binding `b` by `a·b + rest ∈ 0..<extent` for rest in `low...high`.
   private mutating func bound(
     _ b: Int, coefficient a: Int, restLow low: Int, restHigh high: Int, extent: Int,
     constraint: Int
   ) {
-    let first = Self.ceilDivide(-low, a)
+    let (first, end) = Self.limits(coefficient: a, restLow: low, restHigh: high, extent: extent)
     if first > lower[b] {
       lower[b] = first
       lowerFrom[b] = constraint
     }
-    let end = Self.floorDivide(extent - 1 - high, a) + 1
     upper[b] = min(upper[b] ?? end, end)
   }
 
@@ -138,34 +145,9 @@ struct IndexRanges {
     guard let term = c.terms.first(where: { $0.index == b }),
       c.terms.allSatisfy({ $0.index == b || upper[$0.index] != nil })
     else { return "" }
-    var copy = IndexRanges(names: names, plain: upper, constraints: [])
-    copy.lower = lower
     let (low, high) = span(c, except: b)
-    copy.lower[b] = 0
-    copy.upper[b] = nil
-    copy.bound(
-      b, coefficient: term.coefficient, restLow: low, restHigh: high, extent: c.extent,
-      constraint: 0)
-    var parts: [String] = []
-    if copy.lower[b] > 0 { parts.append("\(names[b]) ≥ \(copy.lower[b])") }
-    if let end = copy.upper[b] { parts.append("\(names[b]) < \(end)") }
-    return parts.joined(separator: " and ")
-  }
-}
-
-extension SubscriptSyntax {
-  /// The subscript as a person writes it: `i`, `0`, `2*i + k - 1`.
-  var text: String {
-    switch self {
-    case .index(let index): return index.name
-    case .constant(let value, _): return String(value)
-    case .affine(let terms, let constant, _):
-      var text = terms.map { ($0.coefficient == 1 ? "" : "\($0.coefficient)*") + $0.index.name }
-        .joined(separator: " + ")
-      if text.isEmpty { return String(constant) }
-      if constant > 0 { text += " + \(constant)" }
-      if constant < 0 { text += " - \(constant.magnitude)" }
-      return text
-    }
+    let (first, end) = Self.limits(
+      coefficient: term.coefficient, restLow: low, restHigh: high, extent: c.extent)
+    return (first > 0 ? "\(names[b]) ≥ \(first) and " : "") + "\(names[b]) < \(end)"
   }
 }

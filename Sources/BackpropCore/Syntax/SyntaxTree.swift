@@ -69,6 +69,18 @@ enum SubscriptSyntax: Sendable, Equatable {
   }
 }
 
+extension SubscriptSyntax {
+  /// The subscript as a person writes it: `i`, `0`, `2*i + k - 1`.
+  var text: String {
+    switch self {
+    case .index(let index): index.name
+    case .constant(let value, _): String(value)
+    case .affine(let terms, let constant, _):
+      AffineText.render(terms.map { ($0.index.name, $0.coefficient) }, constant: constant)
+    }
+  }
+}
+
 /// One index of an affine subscript and its coefficient: the `2*i` of `2*i + k`.
 struct AffineTermSyntax: Sendable, Equatable {
   var coefficient: Int
