@@ -555,25 +555,10 @@ public struct Parser {
     var signRange = negative ? SourceRange(start, previousEnd) : nil
     while true {
       let token = current
-      if token.kind == .identifier {
-        let index = IndexName(name: file.text(token.range), range: token.range)
-        advance()
-        if current.kind == .star {
-          report(
-            .coefficientAfterIndex(index.name),
-            at: SourceRange(token.range.start, current.range.end))
-          return nil
-        }
-        if negative, let sign = signRange {
-          report(.indexSubtracted(index.name), at: SourceRange(sign.start, token.range.end))
-          return nil
-        }
-        if terms.contains(where: { $0.index.name == index.name }) {
-          report(.indexTwiceInSubscript(index.name), at: token.range)
-          return nil
-        }
-        terms.append(AffineTermSyntax(coefficient: 1, index: index))
-      } else if token.kind == .number, let value = wholeNumber(token.range) {
+      // A number is a constant, or the coefficient of the index after `*`.
+      var coefficient: Int?
+      let whole = token.kind == .number ? wholeNumber(token.range) : nil
+      if let value = whole {
         advance()
         if current.kind == .star {
           advance()
@@ -581,26 +566,7 @@ public struct Parser {
             report(.expectedSubscript(found: describe(current)), at: place(of: current))
             return nil
           }
-          let index = IndexName(name: file.text(current.range), range: current.range)
-          let written = SourceRange(token.range.start, current.range.end)
-          advance()
-          if negative, let sign = signRange {
-            report(.indexSubtracted(index.name), at: SourceRange(sign.start, written.end))
-            return nil
-          }
-          guard value >= 1 else {
-            report(.coefficientZero(index.name), at: written)
-            return nil
-          }
-          guard value <= Self.subscriptNumberLimit else {
-            report(.subscriptNumberTooLarge, at: token.range)
-            return nil
-          }
-          if terms.contains(where: { $0.index.name == index.name }) {
-            report(.indexTwiceInSubscript(index.name), at: index.range)
-            return nil
-          }
-          terms.append(AffineTermSyntax(coefficient: value, index: index))
+          coefficient = value
         } else {
           guard constant == nil else {
             report(.twoConstantsInSubscript, at: token.range)
@@ -614,7 +580,35 @@ public struct Parser {
           }
           constant = negative ? -value : value
         }
-      } else {
+      }
+      if current.kind == .identifier && (coefficient != nil || token.kind == .identifier) {
+        let index = IndexName(name: file.text(current.range), range: current.range)
+        let written = SourceRange(token.range.start, current.range.end)
+        advance()
+        if coefficient == nil && current.kind == .star {
+          report(
+            .coefficientAfterIndex(index.name), at: SourceRange(written.start, current.range.end))
+          return nil
+        }
+        if negative, let sign = signRange {
+          report(.indexSubtracted(index.name), at: SourceRange(sign.start, written.end))
+          return nil
+        }
+        let value = coefficient ?? 1
+        guard value >= 1 else {
+          report(.coefficientZero(index.name), at: written)
+          return nil
+        }
+        guard value <= Self.subscriptNumberLimit else {
+          report(.subscriptNumberTooLarge, at: token.range)
+          return nil
+        }
+        if terms.contains(where: { $0.index.name == index.name }) {
+          report(.indexTwiceInSubscript(index.name), at: index.range)
+          return nil
+        }
+        terms.append(AffineTermSyntax(coefficient: value, index: index))
+      } else if whole == nil {
         if token.kind == .invalid {
           panicking = true
         } else {
