@@ -58,18 +58,38 @@ func runCompile(_ arguments: Arguments) throws {
 
 func runEval(_ arguments: Arguments) throws {
   let (compilation, values) = try compileWithLeafValues(arguments)
+  let output = try compilation.hessianOutput(arguments)
   var diagnostics = DiagnosticList()
   guard let evaluation = compilation.evaluate(values, into: &diagnostics) else {
     throw Failure(status: .programErrors)
   }
+  let hessian = output.flatMap {
+    compilation.hessian(values, output: $0.symbol, element: $0.element, into: &diagnostics)
+  }
   try report(diagnostics, in: compilation.file)
-  printOut(arguments.has("--json") ? evaluation.json() : evaluation.text())
+  if arguments.has("--json") {
+    printOut(evaluation.json(hessian: hessian))
+  } else {
+    printOut(evaluation.text() + (hessian?.text() ?? ""))
+  }
 }
 
 func runCheck(_ arguments: Arguments) throws {
   let tolerance = try GradientCheck.tolerance(arguments)
   let (compilation, values) = try compileWithLeafValues(arguments)
   var diagnostics = DiagnosticList()
+  if let output = try compilation.hessianOutput(arguments) {
+    guard compilation.evaluate(values, into: &diagnostics) != nil else {
+      throw Failure(status: .programErrors)
+    }
+    let check = compilation.checkHessian(
+      values, output: output.symbol, element: output.element, tolerance: tolerance,
+      into: &diagnostics)
+    try report(diagnostics, in: compilation.file)
+    printOut(check?.text() ?? "")
+    if check?.failures.isEmpty != true { throw Failure(status: .programErrors) }
+    return
+  }
   let check = compilation.check(values, tolerance: tolerance, into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   printOut(check?.text() ?? "")

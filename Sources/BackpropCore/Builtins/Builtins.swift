@@ -57,6 +57,12 @@ struct BuiltinSpec: Sendable {
   /// ``Rule``s in the upstream adjoint `g`, the arguments `x` and `y` and the
   /// call's result `r`. `nil` means "no contribution" (a structural zero,
   /// never a `0` constant).
+  ///
+  /// Every rule is linear in `g`: it is `g` times the partial (or, as
+  /// `gate`, `g` where the partial is 1). So the same rules are the tangent
+  /// rules of forward mode (SPEC §8, ``Tangent``) with `g` read as the
+  /// argument's tangent: ṙ = x-rule(g = ẋ) + y-rule(g = ẏ). One formula per
+  /// partial serves both directions, and a test holds every row to it.
   typealias Adjoint = (x: Rule?, y: Rule?)
 
   var arity: Int
@@ -364,11 +370,14 @@ extension Builtin {
             """),
         summary: "the exponent's partial of a^b")
     case .powBase:
-      // d/da (b·a^(b−1)) = b·powBase(a, b − 1). No rule for b: this row is
-      // made only by the reverse pass, which nothing differentiates again.
+      // d/da (b·a^(b−1)) = b·powBase(a, b − 1); d/db = a^(b−1) + b·a^(b−1)·log(a),
+      // which the Hessian of a^b with an active exponent needs (SPEC §8).
       .init(
         arity: 2, callable: false, value: { a, b in b == 0 ? 0 : b * Foundation.pow(a, b - 1) },
-        adjoint: (g * y * .call(.powBase, x, y - 1), nil),
+        adjoint: (
+          g * y * .call(.powBase, x, y - 1),
+          g * (.power(x, y - 1) + .call(.powLog, x, .call(.powBase, x, y)))
+        ),
         swift: .helper(
           name: "powBase",
           definition: """
@@ -434,7 +443,8 @@ extension Builtin {
         summary: "1 where the argument is infinite, else 0")
     case .lseScale:
       .internal(
-        { m, s in m.isInfinite ? 0 : 1 / s }, (nil, nil), "lseScale", "bp_lse_scale", ("m", "s"),
+        { m, s in m.isInfinite ? 0 : 1 / s }, (nil, -(g * r * r)), "lseScale", "bp_lse_scale",
+        ("m", "s"),
         swift: "m.isInfinite ? 0 : 1 / s", c: "isinf(m) ? 0.0 : 1.0 / s",
         summary: "the partial of a logsumexp by its sum")
     }
@@ -551,6 +561,8 @@ indirect enum Rule: Sendable, Equatable, ExpressibleByIntegerLiteral {
   case divide(Rule, Rule)
   /// a call of a builtin of this table, with one or two arguments
   case call(Builtin, Rule, Rule? = nil)
+  /// the first to the power of the second, C's `pow` (the `^` operator)
+  case power(Rule, Rule)
 
   init(integerLiteral value: Int) { self = .constant(Double(value)) }
 

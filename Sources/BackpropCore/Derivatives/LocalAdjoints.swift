@@ -106,6 +106,9 @@ extension Reverse {
     case .divide(let a, let c):
       let (l, r) = (emit(a, v, &b), emit(c, v, &b))
       return b.div(l, r)
+    case .power(let a, let c):
+      let (l, r) = (emit(a, v, &b), emit(c, v, &b))
+      return b.pow(l, r)
     case .call(let f, let a, let c):
       let l = emit(a, v, &b)
       let r = c.map { emit($0, v, &b) } ?? .none

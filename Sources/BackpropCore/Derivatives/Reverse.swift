@@ -178,7 +178,7 @@ private struct Sweep {
     case .adjoint(let o, let s): names = indexNames(.variable(o)) + indexNames(.variable(s))
     case .temporaryAdjoint(let o, let k):
       names = indexNames(.variable(o)) + indexNames(.temporary(k))
-    case .variable, .temporary, .output: names = indexNames(array)
+    case .variable, .temporary, .output, .tangent: names = indexNames(array)
     }
     // Distinct within the nest: a Jacobian's `k` by `k` is `k`, `k2`.
     var taken = Set<String>()
@@ -237,7 +237,7 @@ private struct Sweep {
     switch array {
     case .variable(let s): .adjoint(output: output, of: s)
     case .temporary(let k): .temporaryAdjoint(output: output, of: k)
-    case .output, .adjoint, .temporaryAdjoint: nil
+    case .output, .adjoint, .temporaryAdjoint, .tangent: nil
     }
   }
 

@@ -88,6 +88,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case functionSubscripted(String)
   /// The gradient a command must compute holds more than 2^26 numbers.
   case gradientTooLarge(String, elements: String)
+  /// `eval --hessian`, `check --hessian`: n² entries over SPEC §6.4's limit.
+  case hessianTooLarge(String, entries: String)
   /// `--momentum` without `--optimizer momentum`, `--beta1` without adam.
   case hyperparameterOfOtherOptimizer(option: String, optimizer: String, chosen: String)
   /// A `--momentum`, `--beta1`, `--beta2` or `--eps` outside its range.
@@ -192,6 +194,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case optionTakesNoValue(String)
   /// Both `-o` and `--emit`.
   case outputAndEmit
+  /// `eval --output O` or `check --output O` without `--hessian`.
+  case outputWithoutHessian(command: String)
   /// A parameter that an update made NaN or infinite.
   case parameterDiverged(step: Int, name: String, value: String)
   /// `--plot` naming the file `-o` writes.
@@ -394,6 +398,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .gradientTooLarge(let output, let elements):
       return
         "the gradient up to output \(Self.quoted(output)) holds \(elements) numbers, more than 67108864 (2^26); make the output a scalar, e.g. a sum of it"
+    case .hessianTooLarge(let output, let entries):
+      return
+        "the Hessian of \(Self.quoted(output)) holds \(entries) numbers, more than 67108864 (2^26); check it on a smaller instance of the program (shorter arrays)"
     case .hyperparameterOfOtherOptimizer(let option, let optimizer, let chosen):
       return
         "\(option) is a hyperparameter of \(optimizer), not of \(chosen); add --optimizer \(optimizer)"
@@ -520,6 +527,9 @@ public enum DiagnosticMessage: Hashable, Sendable {
       return "'\(name)' takes no value"
     case .outputAndEmit:
       return "give either -o FILE or --emit LANGUAGE, not both"
+    case .outputWithoutHessian(let command):
+      return
+        "--output names the output whose second derivatives --hessian computes; add --hessian, or leave --output out: \(command) reports every output"
     case .parameterDiverged(let step, let name, let value):
       return
         "training stopped at step \(step): the update made parameter \(Self.quoted(name)) \(value)"

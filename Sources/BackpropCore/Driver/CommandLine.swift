@@ -66,6 +66,12 @@ public enum Command: String, CaseIterable, Sendable {
       return [
         set,
         OptionSpec(name: "--json", help: "print values and gradients as one JSON object"),
+        OptionSpec(
+          name: "--hessian",
+          help: "also every second derivative of one scalar output, by Hessian-vector products"),
+        OptionSpec(
+          name: "--output", value: "O",
+          help: "the scalar whose Hessian --hessian computes (default: the first scalar output)"),
       ] + common
     case .check:
       return [
@@ -73,6 +79,14 @@ public enum Command: String, CaseIterable, Sendable {
         OptionSpec(
           name: "--tolerance", value: "T",
           help: "largest accepted error (default \(GradientCheck.defaultTolerance))"),
+        OptionSpec(
+          name: "--hessian",
+          help:
+            "check the second derivatives of one scalar output against central differences of its gradient"
+        ),
+        OptionSpec(
+          name: "--output", value: "O",
+          help: "the scalar whose Hessian --hessian checks (default: the first scalar output)"),
       ] + common
     case .explain:
       return [
@@ -148,8 +162,9 @@ public enum Command: String, CaseIterable, Sendable {
     switch self {
     case .compile:
       "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N]"
-    case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json]"
-    case .check: "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T]"
+    case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json] [--hessian [--output O]]"
+    case .check:
+      "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T] [--hessian [--output O]]"
     case .explain:
       "backpropc explain [FILE] [--set NAME=VALUE]... [--output O] [--format text|markdown]"
     case .graph:

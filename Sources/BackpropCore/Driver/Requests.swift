@@ -208,6 +208,20 @@ extension Compilation {
     return (symbol, element)
   }
 
+  /// `--hessian`'s scalar (SPEC §8.1): `--output`'s, or the first scalar
+  /// output; nil without `--hessian`, where `--output` is bad usage.
+  public func hessianOutput(_ arguments: Arguments) throws(UsageError) -> (
+    symbol: Int, element: [Int]
+  )? {
+    guard arguments.has("--hessian") else {
+      if arguments.value("--output") != nil {
+        throw UsageError(.outputWithoutHessian(command: arguments.command.rawValue))
+      }
+      return nil
+    }
+    return try explainedOutput(arguments)
+  }
+
   /// `--output`'s scalar, or the first scalar output (explain, graph).
   public func explainedOutput(_ arguments: Arguments) throws(UsageError) -> (
     symbol: Int, element: [Int]

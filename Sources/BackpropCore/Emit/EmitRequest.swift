@@ -81,7 +81,7 @@ extension EmitRequest {
           dialect.gradientBuffer, layout.gradient(output: o, leaf: s),
           layout.gradientStrides(output: o, leaf: s), true
         )
-      case .variable, .adjoint, .temporary, .temporaryAdjoint:
+      case .variable, .adjoint, .temporary, .temporaryAdjoint, .tangent:
         return nil
       }
     }

@@ -427,6 +427,7 @@ struct KernelBody {
     case .adjoint(let o, let s): return program.displayName(.adjoint(output: o, of: s))
     case .temporary(let k): return temporaries[k]
     case .temporaryAdjoint(let o, let k): return "d\(program.symbols[o].name)_d" + temporaries[k]
+    case .tangent(let base): return name(base, program, temporaries) + "_dot"
     }
   }
 
@@ -849,7 +850,7 @@ struct KernelBody {
     kernel.stores.contains { store in
       switch kernel.accesses[store.access].array {
       case .adjoint, .temporaryAdjoint: true
-      case .variable, .output, .temporary: false
+      case .variable, .output, .temporary, .tangent: false
       }
     }
   }
@@ -927,7 +928,7 @@ struct KernelBody {
       if forwarded[ids[store.access]] == k { continue }
       switch kernel.accesses[store.access].array {
       case .adjoint, .temporaryAdjoint: announce(&announced, into: &p)
-      case .variable, .output, .temporary: break
+      case .variable, .output, .temporary, .tangent: break
       }
       let target = plan.elements[store.access]
       let value = plan.text(store.value)

@@ -19,7 +19,8 @@ extension Evaluation {
   /// SPEC §2's `eval --json` object. Keys follow leaf order, then definition
   /// order; arrays are nested lists; one object per line, so a person can
   /// read it and a diff is small.
-  public func json() -> String {
+  /// With `hessian`, its `"hessian"` object follows the gradient (SPEC §8.1).
+  public func json(hessian: Hessian? = nil) -> String {
     let symbols = program.symbols
     func object(_ pairs: [(String, String)]) -> String {
       "{" + pairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
@@ -42,8 +43,9 @@ extension Evaluation {
             )
           })
     }
-    out += rows.joined(separator: ",\n") + "\n  }\n}\n"
-    return out
+    out += rows.joined(separator: ",\n") + "\n  }"
+    if let hessian { out += ",\n" + hessian.json() }
+    return out + "\n}\n"
   }
 
   /// Row-major elements as a nested list of `shape` (a number for rank 0).

@@ -102,15 +102,21 @@ public struct GradientCheck: Sendable {
   /// the error bound against aliasing: when a program oscillates fast
   /// (cos of a large value), D(h) and D(h/2) can agree on a wrong slope,
   /// and D(h/64) then disagrees with both.
+  ///
+  /// What is differentiated is the outputs, or, given `reading`, the elements
+  /// of those arrays in order (`check --hessian` reads the leaves' gradient).
   static func numericDerivatives(
-    _ program: Program, at leaves: [Double], inputs: [Int]? = nil
+    _ program: Program, at leaves: [Double], inputs: [Int]? = nil, reading: [ArrayName]? = nil
   ) -> [[NumericDerivative]] {
-    let forward = Optimizer.optimize(program, keeping: .outputs)
+    let forward = Optimizer.optimize(
+      program, keeping: reading == nil ? .outputs : .outputsAndLeafGradients)
     let machine = Interpreter.Machine(forward)
     var workspace = machine.makeWorkspace()
-    let layout = machine.layout
-    let outputOffsets = layout.outputs.indices.flatMap { o in
-      (0..<layout.outputs[o].size).map { e in machine.offset(of: .output(o)).map { $0 + e } }
+    let arrays = reading ?? machine.layout.outputs.indices.map { .output($0) }
+    let outputOffsets = arrays.flatMap { array in
+      (0..<forward.shape(of: array).reduce(1, *)).map { e in
+        machine.offset(of: array).map { $0 + e }
+      }
     }
     // Each select's condition, by kernel: a step that changes one crosses a switch.
     let conditions = forward.kernels.map { kernel in
@@ -178,14 +184,7 @@ public struct GradientCheck: Sendable {
         row.error <= tolerance ? "ok" : row.crossesSwitch ? "switch" : "FAIL",
       ])
     }
-    let widths = header.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-    var out = ""
-    for line in table {
-      let cells = line.enumerated().map { c, cell in
-        c == line.count - 1 ? cell : cell.padding(to: widths[c])
-      }
-      out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-    }
+    var out = Self.columns(table)
     let bad = failures.count
     let across = acrossSwitches.count
     if bad == 0 && across > 0 {
@@ -206,6 +205,19 @@ public struct GradientCheck: Sendable {
     if rows.count < pairs {
       out +=
         "(a sample: every output element against every \(Self.ordinal(step)) input element, \(rows.count) of the \(pairs) pairs; check compares at most \(Self.pairLimit) in full)\n"
+    }
+    return out
+  }
+
+  /// A table's lines, each cell but the last padded to its column's width.
+  static func columns(_ table: [[String]]) -> String {
+    let widths = (table.first ?? []).indices.map { c in table.map { $0[c].count }.max() ?? 0 }
+    var out = ""
+    for line in table {
+      let cells = line.enumerated().map { c, cell in
+        c == line.count - 1 ? cell : cell.padding(to: widths[c])
+      }
+      out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
     }
     return out
   }

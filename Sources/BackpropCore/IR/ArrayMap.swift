@@ -7,13 +7,18 @@ struct ArrayMap<Value> {
 
   init() {}
 
+  /// An array's row and column; a tangent's row follows its array's (rows
+  /// alternate between arrays and their tangents).
   private static func place(_ array: ArrayName) -> (row: Int, column: Int) {
     switch array {
-    case .variable(let s): (0, s)
-    case .output(let o): (1, o)
-    case .temporary(let k): (2, k)
-    case .adjoint(let o, let s): (3 + 2 * o, s)
-    case .temporaryAdjoint(let o, let k): (4 + 2 * o, k)
+    case .variable(let s): return (0, s)
+    case .output(let o): return (2, o)
+    case .temporary(let k): return (4, k)
+    case .adjoint(let o, let s): return (6 + 4 * o, s)
+    case .temporaryAdjoint(let o, let k): return (8 + 4 * o, k)
+    case .tangent(let base):
+      let (row, column) = place(base)
+      return (row + 1, column)
     }
   }
 

@@ -93,14 +93,7 @@ enum IRPrinter {
 
   /// An element as the source would name it: `x`, `W1[j, 0]`, `dE_dh[j]`.
   static func element(_ access: Access, _ kernel: Kernel, _ program: Program) -> String {
-    let name: String
-    switch access.array {
-    case .variable(let s): name = program.symbols[s].name
-    case .output(let o): name = "out " + program.symbols[program.outputs[o]].name
-    case .adjoint(let o, let s): name = program.displayName(.adjoint(output: o, of: s))
-    case .temporary(let k): name = "%t\(k)"
-    case .temporaryAdjoint(let o, let k): name = "d\(program.symbols[o].name)_d%t\(k)"
-    }
+    let name = arrayName(access.array, program)
     guard !access.subscripts.isEmpty else { return name }
     let subscripts = access.subscripts.map { position -> String in
       switch position {
@@ -112,5 +105,18 @@ enum IRPrinter {
       }
     }
     return name + "[" + subscripts.joined(separator: ", ") + "]"
+  }
+
+  /// An array as the source would name it: `W1`, `dE_dh`, `%t0`, and a
+  /// tangent with `_dot` after its array's name (`dE_dh_dot`).
+  static func arrayName(_ array: ArrayName, _ program: Program) -> String {
+    switch array {
+    case .variable(let s): program.symbols[s].name
+    case .output(let o): "out " + program.symbols[program.outputs[o]].name
+    case .adjoint(let o, let s): program.displayName(.adjoint(output: o, of: s))
+    case .temporary(let k): "%t\(k)"
+    case .temporaryAdjoint(let o, let k): "d\(program.symbols[o].name)_d%t\(k)"
+    case .tangent(let base): arrayName(base, program) + "_dot"
+    }
   }
 }

@@ -35,6 +35,7 @@ public struct Program: Sendable {
     case .adjoint(let output, let s): symbols[output].shape + symbols[s].shape
     case .temporary(let k): temporaries[k]
     case .temporaryAdjoint(let output, let k): symbols[output].shape + temporaries[k]
+    case .tangent(let array): shape(of: array)
     }
   }
 
@@ -72,6 +73,9 @@ enum ArrayName: Hashable, Sendable {
   case temporary(Int)
   /// ∂(symbol `output`)/∂(temporary `of`)
   case temporaryAdjoint(output: Int, of: Int)
+  /// The tangent of an array along a direction (SPEC §8, ``Tangent``): the
+  /// direction itself for a leaf, of the array's shape
+  indirect case tangent(ArrayName)
 }
 
 /// One loop of a kernel's nest: an index of the source, running over

@@ -6,18 +6,19 @@ public enum Roots: Sendable {
   case outputsAndLeafGradients
   /// every named value and every adjoint: `eval --json`
   case everything
+  /// the outputs, ∂output/∂leaf and the tangents of both (SPEC §8): `jvp`,
+  /// `hvp`, `eval --hessian`
+  case tangents
 
   /// Whether a store to `array` must be kept for its own sake (it may also
   /// be kept because a later kernel reads it).
   func keeps(_ array: ArrayName, _ program: Program) -> Bool {
     switch (self, array) {
     case (.everything, _), (_, .output): true
-    case (.outputsAndLeafGradients, .adjoint(_, let s)): s < program.leafCount
-    case (.outputs, .adjoint), (.outputs, .variable), (.outputs, .temporary),
-      (.outputs, .temporaryAdjoint),
-      (.outputsAndLeafGradients, .variable), (.outputsAndLeafGradients, .temporary),
-      (.outputsAndLeafGradients, .temporaryAdjoint):
-      false
+    case (.outputsAndLeafGradients, .adjoint(_, let s)), (.tangents, .adjoint(_, let s)):
+      s < program.leafCount
+    case (.tangents, .tangent(let base)): Roots.tangents.keeps(base, program)
+    case (.outputs, _), (.outputsAndLeafGradients, _), (.tangents, _): false
     }
   }
 }

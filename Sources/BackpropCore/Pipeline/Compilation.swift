@@ -123,6 +123,44 @@ public struct Compilation: Sendable {
     return GradientCheck(program, leaves: leaves, tolerance: tolerance)
   }
 
+  /// `eval --hessian` (SPEC §8.1): the Hessian of one scalar, `symbol` or
+  /// its `element`, at the leaf values; nil, with an error at the output,
+  /// when it would hold more than §6.4's limit of numbers.
+  public func hessian(
+    _ leaves: [Double], output symbol: Int, element: [Int], into diagnostics: inout DiagnosticList
+  ) -> Hessian? {
+    guard let gradient = hessianGradient(symbol, element, into: &diagnostics) else { return nil }
+    return Hessian(gradient: gradient, output: gradient.outputs[0], input: leaves)
+  }
+
+  /// `check --hessian`: every entry of that Hessian against central
+  /// differences of the gradient.
+  public func checkHessian(
+    _ leaves: [Double], output symbol: Int, element: [Int], tolerance: Double,
+    into diagnostics: inout DiagnosticList
+  ) -> HessianCheck? {
+    guard let gradient = hessianGradient(symbol, element, into: &diagnostics) else { return nil }
+    return HessianCheck(
+      gradient: gradient, output: gradient.outputs[0], input: leaves, tolerance: tolerance)
+  }
+
+  /// The program differentiated for the Hessian's scalar, after the check
+  /// that its n² entries fit SPEC §6.4's limit.
+  private func hessianGradient(
+    _ symbol: Int, _ element: [Int], into diagnostics: inout DiagnosticList
+  ) -> Program? {
+    guard let program else { return nil }
+    let inputs = program.leaves.reduce(0) { $0 + $1.size }
+    guard inputs <= Checker.programLimit / max(1, inputs) else {
+      let name = Layout.elementName(program.symbols[symbol].name, element)
+      diagnostics.error(
+        .hessianTooLarge(name, entries: String(inputs * inputs)),
+        at: program.symbols[symbol].range)
+      return nil
+    }
+    return self.program(differentiating: symbol, element: element)
+  }
+
   /// The names `--set` may name: the leaves.
   var leafNames: [String] { program?.leaves.map(\.name) ?? [] }
 }
