@@ -177,7 +177,8 @@ import Testing
 
   /// J·v of a forward program through ``Tangent``, in the interpreter.
   static func jvp(_ forward: Program, _ leaves: [Double], _ v: [Double]) -> [Double] {
-    let tangent = Optimizer.optimize(Tangent.differentiate(forward), keeping: .tangents)
+    let tangent = Optimizer.optimize(
+      Tangent.differentiate(forward), keeping: .jacobianVectorProducts)
     let machine = Interpreter.Machine(tangent)
     var workspace = machine.makeWorkspace(input: leaves)
     for leaf in machine.layout.leaves {

@@ -37,8 +37,11 @@
 /// (`eval` reports ∂O/∂V for every name V); scalars in symbol order, 0 where
 /// O does not depend on them, as straight-line code reads best.
 public enum Reverse {
-  public static func differentiate(_ forward: Program) -> Program {
-    Pass(forward).differentiate()
+  /// Differentiates the outputs, or the scalars `symbols` (the weighted sum
+  /// that `vjp` differentiates, ``Lowering/weightedSum(of:)``), which need
+  /// not be outputs.
+  public static func differentiate(_ forward: Program, for symbols: [Int]? = nil) -> Program {
+    Pass(forward).differentiate(symbols ?? forward.outputs)
   }
 }
 
@@ -71,7 +74,7 @@ private struct Pass {
     dependsOnLeaf = depends
   }
 
-  func differentiate() -> Program {
+  func differentiate(_ differentiated: [Int]) -> Program {
     var program = forward
     var kernels = forward.kernels
     // A last kernel without loops gets its adjoints appended, as in
@@ -80,7 +83,7 @@ private struct Pass {
     let tailIndex = forward.kernels.count - 1
     var beforeTail: [Kernel] = []
     var after: [Kernel] = []
-    for output in forward.outputs {
+    for output in differentiated {
       var sweep = Sweep(self, output: output)
       let defining = forward.kernels.lastIndex { kernel in
         kernel.stores.contains { kernel.accesses[$0.access].array == .variable(output) }
@@ -178,7 +181,7 @@ private struct Sweep {
     case .adjoint(let o, let s): names = indexNames(.variable(o)) + indexNames(.variable(s))
     case .temporaryAdjoint(let o, let k):
       names = indexNames(.variable(o)) + indexNames(.temporary(k))
-    case .variable, .temporary, .output, .tangent: names = indexNames(array)
+    case .variable, .temporary, .output, .tangent, .weight: names = indexNames(array)
     }
     // Distinct within the nest: a Jacobian's `k` by `k` is `k`, `k2`.
     var taken = Set<String>()
@@ -237,7 +240,7 @@ private struct Sweep {
     switch array {
     case .variable(let s): .adjoint(output: output, of: s)
     case .temporary(let k): .temporaryAdjoint(output: output, of: k)
-    case .output, .adjoint, .temporaryAdjoint, .tangent: nil
+    case .output, .adjoint, .temporaryAdjoint, .tangent, .weight: nil
     }
   }
 

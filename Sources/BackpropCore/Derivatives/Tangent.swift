@@ -103,6 +103,12 @@ private struct Pass {
       b.owner = instruction.owner
       b.role = instruction.role
       tangent[i] = rule(instruction, ValueID(i), kernel, tangent, &b)
+      // A named value's tangent carries its name: `A_dot`, `dE_dh_dot`.
+      if let t = tangent[i], t.int >= kernel.instructions.count, b.kernel[t].name == nil,
+        let name = instruction.name
+      {
+        b.kernel.instructions[t.int].name = .tangent(of: name)
+      }
     }
     for store in kernel.stores {
       let access = kernel.accesses[store.access]

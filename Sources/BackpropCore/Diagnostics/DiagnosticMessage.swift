@@ -286,6 +286,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
   case usedAsVariableHere(String)
   /// `where(x, a, b)`: a first argument that is not a comparison.
   case whereNeedsComparison(found: String)
+  /// `--with` naming no entry point of SPEC §8.2.
+  case withUnknown(String, names: String)
   /// A builtin called with the wrong number of arguments.
   case wrongArity(function: String, expected: Int, got: Int)
   /// An element with another number of subscripts than the array's rank.
@@ -669,6 +671,8 @@ public enum DiagnosticMessage: Hashable, Sendable {
     case .whereNeedsComparison(let found):
       return
         "the first argument of where is a comparison (<, <=, >, >=, == or !=), e.g. where(x > 0, sqrt(x), 0); found \(found)"
+    case .withUnknown(let name, let names):
+      return "--with \(Self.quoted(name)): no such entry point; give a comma list of \(names)"
     case .wrongArity(let function, let expected, let got):
       let noun = expected == 1 ? "argument" : "arguments"
       return

@@ -61,6 +61,9 @@ public enum Command: String, CaseIterable, Sendable {
           help:
             "split functions longer than N statements into parts (default \(EmitRequest.defaultMaxFunctionSize))"
         ),
+        OptionSpec(
+          name: "--with", value: "LIST", repeatable: true,
+          help: "also generate these entry points, a comma list of jvp, vjp, hvp (SPEC §8.2)"),
       ] + common
     case .eval:
       return [
@@ -161,7 +164,7 @@ public enum Command: String, CaseIterable, Sendable {
   var usage: String {
     switch self {
     case .compile:
-      "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N]"
+      "backpropc FILE (-o OUT.swift | -o OUT.c | --emit swift|c|ir) [--name NAME] [--max-function-size N] [--with jvp,vjp,hvp]"
     case .eval: "backpropc eval [FILE] [--set NAME=VALUE]... [--json] [--hessian [--output O]]"
     case .check:
       "backpropc check [FILE] [--set NAME=VALUE]... [--tolerance T] [--hessian [--output O]]"

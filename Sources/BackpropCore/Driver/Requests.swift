@@ -24,6 +24,8 @@ public struct CompileRequest: Sendable, Equatable {
   var seed: UInt64
   /// `--max-function-size`: the longest function printed whole.
   var maxFunctionSize: Int
+  /// `--with`: the entry points of SPEC §8.2 to generate besides §3's.
+  var with: [EntryPoint.Function] = []
 
   /// - Parameter inputIsTerminal: whether standard input is a terminal, where
   ///   reading a program without a file name would wait forever.
@@ -61,6 +63,20 @@ public struct CompileRequest: Sendable, Equatable {
     seed = try arguments.seed()
     maxFunctionSize =
       try arguments.wholeNumber("--max-function-size") ?? EmitRequest.defaultMaxFunctionSize
+    for list in arguments.values["--with"] ?? [] {
+      for name in list.split(separator: ",", omittingEmptySubsequences: false) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard let function = EntryPoint.Function(rawValue: trimmed),
+          EntryPoint.Function.requestable.contains(function)
+        else {
+          throw UsageError(
+            .withUnknown(
+              trimmed,
+              names: EntryPoint.Function.requestable.map(\.rawValue).joined(separator: ", ")))
+        }
+        if !with.contains(function) { with.append(function) }
+      }
+    }
   }
 
   private static func usable(_ name: String) -> Bool {
@@ -83,8 +99,11 @@ public struct CompileRequest: Sendable, Equatable {
   public func output(_ compilation: consuming Compilation) -> Output? {
     guard let program = compilation.program else { return nil }
     let file = compilation.file
+    let forward = with.isEmpty ? nil : compilation.forward
     _ = consume compilation
-    var optimized = EmitRequest(optimizing: consume program, file: file, prefix: prefix, seed: seed)
+    var optimized = EmitRequest(
+      optimizing: consume program, file: file, prefix: prefix, seed: seed, with: with,
+      forward: forward)
     optimized.maxFunctionSize = maxFunctionSize
     let request = optimized
     switch target {

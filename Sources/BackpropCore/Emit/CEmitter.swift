@@ -106,22 +106,22 @@ public enum CEmitter {
 
     if bodies.inWorkForm {
       if bodies.isSplit { partMacro(request, noipa: request.hasArrays, into: &p) }
-      for entry in EntryPoint.all {
+      for entry in bodies.entries {
         workFunction(request, names, entry, bodies[entry.function], into: &p)
       }
       if bodies.onStack {
-        for entry in EntryPoint.all { stackWrapper(names, entry, into: &p) }
+        for entry in bodies.entries { stackWrapper(names, entry, into: &p) }
       }
       if !request.hasArrays { variableTables(request, names, into: &p) }
     } else {
-      for entry in EntryPoint.all {
+      for entry in bodies.entries {
         p.line()
         p.line("void \(prefix)_\(entry.name)(\(entry.cParameters(restrict: true)))")
         function(request, entry, bodies[entry.function], work: false, into: &p)
       }
       // SPEC §6.5, for every program: the per-variable layout and the work forms.
       variableTables(request, names, into: &p)
-      for entry in EntryPoint.all {
+      for entry in bodies.entries {
         p.line()
         p.line(
           "void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work)")
@@ -133,7 +133,9 @@ public enum CEmitter {
         p.line("}")
       }
     }
-    for entry in EntryPoint.all { batchFunctions(names, entry, onStack: bodies.onStack, into: &p) }
+    for entry in bodies.entries where entry.hasBatchForms {
+      batchFunctions(names, entry, onStack: bodies.onStack, into: &p)
+    }
     fillDefaults(request, names, into: &p)
     p.finish()
     return header
@@ -191,7 +193,7 @@ public enum CEmitter {
       p.line("/* NAN where a leaf has no default. */")
       p.line("extern const double \(prefix)_default_inputs[];")
       p.line()
-      if bodies.onStack { stackDeclarations(names, perElement: true, into: &p) }
+      if bodies.onStack { stackDeclarations(names, bodies.entries, perElement: true, into: &p) }
       p.line()
       variableDeclarations(request, names, workSize: bodies.workSize, into: &p)
       if !bodies.isSplit {
@@ -212,21 +214,21 @@ public enum CEmitter {
           "   \(bodies.workSize) doubles in work: more than the 64 KiB stack budget, so there are no forms without it. */"
         )
       }
-      for entry in EntryPoint.all {
+      for entry in bodies.entries {
         p.line(
           "void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work);")
       }
     } else {
       variableDeclarations(request, names, workSize: bodies.workSize, into: &p)
       p.line()
-      for entry in EntryPoint.all {
+      for entry in bodies.entries {
         for line in workDoc(entry, macro) { p.line(line) }
         p.line(
           "void \(prefix)_\(entry.name)_work(\(entry.cParameters(restrict: false)), double *work);")
       }
       if bodies.onStack {
         p.line("/* The same with work on the stack. */")
-        stackDeclarations(names, perElement: false, into: &p)
+        stackDeclarations(names, bodies.entries, perElement: false, into: &p)
       } else {
         p.line(
           "/* No prefix_forward or prefix_gradient: their intermediates need \(bodies.workSize) doubles,"
@@ -234,7 +236,7 @@ public enum CEmitter {
         p.line("   more than the 64 KiB stack budget; pass work memory to the _work functions. */")
       }
     }
-    batchDeclarations(names, onStack: bodies.onStack, into: &p)
+    batchDeclarations(names, bodies.entries, onStack: bodies.onStack, into: &p)
     p.line()
     p.line("#ifdef __cplusplus")
     p.line("}")
@@ -245,9 +247,10 @@ public enum CEmitter {
   }
 
   /// The forms without work; in a program without arrays each with its doc.
-  private static func stackDeclarations(_ names: Names, perElement: Bool, into p: inout CodePrinter)
-  {
-    for entry in EntryPoint.all {
+  private static func stackDeclarations(
+    _ names: Names, _ entries: [EntryPoint], perElement: Bool, into p: inout CodePrinter
+  ) {
+    for entry in entries {
       if perElement {
         switch entry.function {
         case .forward: p.line("/* out[o] = output o, from in[i] = input i. */")
@@ -255,6 +258,8 @@ public enum CEmitter {
           p.line(
             "/* As forward, and grad[o * \(names.macro)_NUM_INPUTS + i] = d(output o)/d(input i). */"
           )
+        case .jvp, .vjp, .hvp:
+          for line in derivativeDoc(entry, element: "") { p.line(line) }
         }
       }
       p.line("void \(names.prefix)_\(entry.name)(\(entry.cParameters(restrict: false)));")
@@ -273,11 +278,36 @@ public enum CEmitter {
       [
         "/* As forward_work, and grad[o * \(macro)_NUM_INPUTS + i] = d(output element o)/d(input element i). */"
       ]
+    case .jvp, .vjp, .hvp: derivativeDoc(entry, element: " element")
+    }
+  }
+
+  /// The doc of a SPEC §8.2 entry point: what it computes, in how many sweeps.
+  private static func derivativeDoc(_ entry: EntryPoint, element: String) -> [String] {
+    switch entry.function {
+    case .forward, .gradient: []
+    case .jvp:
+      [
+        "/* As forward, and jv[o] = sum over i of d(output\(element) o)/d(input\(element) i) * v[i]:",
+        "   one forward sweep, no Jacobian formed. */",
+      ]
+    case .vjp:
+      [
+        "/* As forward, and vjp[i] = sum over o of w[o] * d(output\(element) o)/d(input\(element) i):",
+        "   one reverse sweep; w = a unit vector gives gradient's row o. */",
+      ]
+    case .hvp:
+      [
+        "/* As vjp, and hv = (sum over o of w[o] * Hessian of output\(element) o) * v: one sweep,",
+        "   the tangent of vjp along v; no Hessian formed. */",
+      ]
     }
   }
 
   /// The batch forms' declarations: n rows of §3's buffers, one after another.
-  private static func batchDeclarations(_ names: Names, onStack: Bool, into p: inout CodePrinter) {
+  private static func batchDeclarations(
+    _ names: Names, _ entries: [EntryPoint], onStack: Bool, into p: inout CodePrinter
+  ) {
     let (prefix, macro) = (names.prefix, names.macro)
     p.line()
     p.line("/* n rows at once, as forward_work and gradient_work on each: row r reads")
@@ -287,14 +317,14 @@ public enum CEmitter {
     p.line(
       "   allocated or kept: threads may call them at once on disjoint rows, each with its own work. */"
     )
-    for entry in EntryPoint.all {
+    for entry in entries where entry.hasBatchForms {
       p.line(
         "void \(prefix)_\(entry.name)_batch_work(size_t n, \(entry.cParameters(restrict: false)), double *work);"
       )
     }
     if onStack {
       p.line("/* The same with work on the stack. */")
-      for entry in EntryPoint.all {
+      for entry in entries where entry.hasBatchForms {
         p.line(
           "void \(prefix)_\(entry.name)_batch(size_t n, \(entry.cParameters(restrict: false)));")
       }

@@ -8,6 +8,12 @@ public struct EmitRequest: Sendable {
   let forward: Program
   /// The gradient program: the outputs and every ∂output/∂leaf.
   let gradient: Program
+  /// The programs of the entry points `--with` asks for (SPEC §8.2), in
+  /// ``EntryPoint/Function/requestable`` order.
+  var derivatives: [(function: EntryPoint.Function, program: Program)] = []
+  /// The symbol of `vjp` = Σ w·out in the `vjp` and `hvp` programs
+  /// (``Lowering/weightedSum(of:)``), whose leaf adjoints are `vjp`.
+  var weightedSum = -1
   /// Where leaves, outputs and partials sit in the generated buffers.
   let layout: Layout
   /// The `--seed` of the initialisers, baked into `fill_defaults`.
@@ -39,6 +45,18 @@ public struct EmitRequest: Sendable {
     String(file.name.split(separator: "/").last ?? Substring(file.name))
   }
 
+  /// Every entry point printed: SPEC §3's, then those asked for.
+  var entryPoints: [EntryPoint] { EntryPoint.rows(with: derivatives.map(\.function)) }
+
+  /// The program an entry point's body runs.
+  func program(_ function: EntryPoint.Function) -> Program {
+    switch function {
+    case .forward: forward
+    case .gradient: gradient
+    case .jvp, .vjp, .hvp: derivatives.first { $0.function == function }?.program ?? gradient
+    }
+  }
+
   var leaves: ArraySlice<Symbol> { gradient.leaves }
   var leafNames: [String] { gradient.leaves.map(\.name) }
   var outputNames: [String] { gradient.outputNames }
@@ -57,14 +75,26 @@ extension EmitRequest {
 
   /// Where a generated function's buffers hold an array, as
   /// `(buffer, first element's offset, strides, writable)`; nil for an
-  /// intermediate. ∂O/∂L of an array output is a block of rows of `grad`.
-  func interface(_ dialect: Dialect, gradientBuffer: Bool) -> (ArrayName) -> (
+  /// intermediate. ∂O/∂L of an array output is a block of rows of `grad`;
+  /// SPEC §8.2's `v`, `w`, `jv`, `vjp` and `hv` hold one element per input or
+  /// output element, where `in` and `out` hold it.
+  func interface(_ dialect: Dialect, for function: EntryPoint.Function) -> (ArrayName) -> (
     String, Int, [Int], Bool
   )? {
     let layout = self.layout
-    let program = gradient
+    let program = self.program(function)
+    let weightedSum = self.weightedSum
     var position: [Int: Int] = [:]
     for (o, s) in program.outputs.enumerated() { position[s] = o }
+    func leaf(_ s: Int, _ buffer: EntryPoint.Buffer) -> (String, Int, [Int], Bool) {
+      (buffer.c, layout.input(s), Layout.rowMajor(program.symbols[s].shape), buffer.writable)
+    }
+    func output(_ o: Int, _ buffer: String, writable: Bool) -> (String, Int, [Int], Bool) {
+      (
+        buffer, layout.output(o), Layout.rowMajor(program.symbols[program.outputs[o]].shape),
+        writable
+      )
+    }
     return { array in
       switch array {
       case .variable(let s) where s < program.leafCount:
@@ -72,15 +102,23 @@ extension EmitRequest {
           dialect.inputBuffer, layout.input(s), Layout.rowMajor(program.symbols[s].shape), false
         )
       case .output(let o):
-        return (
-          dialect.outputBuffer, layout.output(o), Layout.rowMajor(program.shape(of: array)), true
-        )
-      case .adjoint(let output, let s) where s < program.leafCount && gradientBuffer:
+        return output(o, dialect.outputBuffer, writable: true)
+      case .adjoint(let output, let s) where s < program.leafCount && function == .gradient:
         guard let o = position[output] else { return nil }
         return (
           dialect.gradientBuffer, layout.gradient(output: o, leaf: s),
           layout.gradientStrides(output: o, leaf: s), true
         )
+      case .adjoint(weightedSum, let s) where s < program.leafCount:
+        return leaf(s, EntryPoint.vjp)
+      case .tangent(.variable(let s)) where s < program.leafCount:
+        return leaf(s, EntryPoint.direction)
+      case .tangent(.adjoint(weightedSum, let s)) where s < program.leafCount:
+        return leaf(s, EntryPoint.hv)
+      case .tangent(.output(let o)):
+        return output(o, EntryPoint.jv.c, writable: true)
+      case .weight(let o):
+        return output(o, EntryPoint.weights.c, writable: false)
       case .variable, .adjoint, .temporary, .temporaryAdjoint, .tangent:
         return nil
       }

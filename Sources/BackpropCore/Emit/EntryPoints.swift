@@ -2,13 +2,22 @@
 /// row, its name and the caller's buffers, and every language prints every
 /// row the same ways — the `_work` form, the form with work on the stack,
 /// and the batch forms over rows — so a new derivative mode adds a row.
-struct EntryPoint {
+public struct EntryPoint {
   /// The functions a body is printed for.
-  enum Function: CaseIterable {
+  public enum Function: String, CaseIterable, Sendable {
     /// the outputs: SPEC §3's `forward`
     case forward
     /// the outputs and ∂output/∂input: `gradient`
     case gradient
+    /// the outputs and J·v, one forward sweep (SPEC §8.2, `--with jvp`)
+    case jvp
+    /// the outputs and wᵀJ, one reverse sweep (`--with vjp`)
+    case vjp
+    /// the outputs, wᵀJ and (Σ_o w[o]·∇²out[o])·v, one sweep (`--with hvp`)
+    case hvp
+
+    /// What `--with` may ask for, in the order the entry points are printed.
+    static let requestable: [Function] = [.jvp, .vjp, .hvp]
   }
 
   /// A buffer the caller passes, in argument order.
@@ -63,12 +72,32 @@ struct EntryPoint {
     c: "out", swift: "output", swiftRows: "outputs", size: .outputs, writable: true)
   static let gradient = Buffer(
     c: "grad", swift: "gradient", swiftRows: "gradients", size: .gradient, writable: true)
+  /// SPEC §8.2's direction `v`, output weights `w` and results: each spelled
+  /// alike in both languages.
+  static let direction = Buffer(c: "v", swift: "v", swiftRows: "vs", size: .inputs, writable: false)
+  static let weights = Buffer(c: "w", swift: "w", swiftRows: "ws", size: .outputs, writable: false)
+  static let jv = Buffer(c: "jv", swift: "jv", swiftRows: "jvs", size: .outputs, writable: true)
+  static let vjp = Buffer(c: "vjp", swift: "vjp", swiftRows: "vjps", size: .inputs, writable: true)
+  static let hv = Buffer(c: "hv", swift: "hv", swiftRows: "hvs", size: .inputs, writable: true)
 
-  /// The table.
-  static let all: [EntryPoint] = [
-    EntryPoint(function: .forward, name: "forward", buffers: [input, output]),
-    EntryPoint(function: .gradient, name: "gradient", buffers: [input, output, gradient]),
-  ]
+  /// The table: §3's two rows, then the rows `--with` asks for (SPEC §8.2).
+  static func rows(with requested: [Function] = []) -> [EntryPoint] {
+    let table = [
+      EntryPoint(function: .forward, name: "forward", buffers: [input, output]),
+      EntryPoint(function: .gradient, name: "gradient", buffers: [input, output, gradient]),
+      EntryPoint(function: .jvp, name: "jvp", buffers: [input, direction, output, jv]),
+      EntryPoint(function: .vjp, name: "vjp", buffers: [input, weights, output, vjp]),
+      EntryPoint(
+        function: .hvp, name: "hvp", buffers: [input, weights, direction, output, vjp, hv]),
+    ]
+    return table.filter {
+      [.forward, .gradient].contains($0.function) || requested.contains($0.function)
+    }
+  }
+
+  /// Whether the row has SPEC §3's batch forms over rows: `forward` and
+  /// `gradient`, which training and data run on.
+  var hasBatchForms: Bool { function == .forward || function == .gradient }
 
   // MARK: C
 
@@ -115,6 +144,8 @@ struct EntryPoint {
 /// The bodies of a program's entry points in one language, and what the
 /// API's forms follow from them.
 struct Bodies {
+  /// The request's entry points, each with its body at the same position.
+  let entries: [EntryPoint]
   private let bodies: [KernelBody]
   /// Whether a body lives in the `_work` form (a program with arrays, or a
   /// body in parts), the forms without work calling it; else it lives in
@@ -122,22 +153,25 @@ struct Bodies {
   let inWorkForm: Bool
 
   init(_ request: EmitRequest, dialect: Dialect) {
-    bodies = EntryPoint.Function.allCases.map { function in
-      let gradient = function == .gradient
-      return KernelBody(
-        gradient ? request.gradient : request.forward, dialect: dialect,
+    entries = request.entryPoints
+    // The parameters of SPEC §8.2 are names only where they are generated:
+    // a program's `w` keeps its name unless `--with` asks for `vjp`.
+    var dialect = dialect
+    for entry in entries where EntryPoint.Function.requestable.contains(entry.function) {
+      for buffer in entry.buffers { dialect.reserved.insert(buffer.c) }
+    }
+    bodies = entries.map { entry in
+      KernelBody(
+        request.program(entry.function), dialect: dialect,
         workBuffer: dialect.workBuffer,
         maxPartSize: request.maxFunctionSize,
-        interface: request.interface(dialect, gradientBuffer: gradient))
+        interface: request.interface(dialect, for: entry.function))
     }
     inWorkForm = request.hasArrays || bodies.contains(where: \.isSplit)
   }
 
   subscript(function: EntryPoint.Function) -> KernelBody {
-    switch function {
-    case .forward: bodies[0]
-    case .gradient: bodies[1]
-    }
+    bodies[entries.firstIndex { $0.function == function } ?? 0]
   }
 
   var all: [KernelBody] { bodies }

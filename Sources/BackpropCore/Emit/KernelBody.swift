@@ -428,6 +428,7 @@ struct KernelBody {
     case .temporary(let k): return temporaries[k]
     case .temporaryAdjoint(let o, let k): return "d\(program.symbols[o].name)_d" + temporaries[k]
     case .tangent(let base): return name(base, program, temporaries) + "_dot"
+    case .weight(let o): return "w_" + program.symbols[program.outputs[o]].name
     }
   }
 
@@ -850,7 +851,7 @@ struct KernelBody {
     kernel.stores.contains { store in
       switch kernel.accesses[store.access].array {
       case .adjoint, .temporaryAdjoint: true
-      case .variable, .output, .temporary, .tangent: false
+      case .variable, .output, .temporary, .tangent, .weight: false
       }
     }
   }
@@ -928,7 +929,7 @@ struct KernelBody {
       if forwarded[ids[store.access]] == k { continue }
       switch kernel.accesses[store.access].array {
       case .adjoint, .temporaryAdjoint: announce(&announced, into: &p)
-      case .variable, .output, .temporary, .tangent: break
+      case .variable, .output, .temporary, .tangent, .weight: break
       }
       let target = plan.elements[store.access]
       let value = plan.text(store.value)

@@ -59,14 +59,14 @@ enum SwiftEmitter {
     p.indented { p in
       if request.hasArrays {
         layoutMembers(request, workSize: w, into: &p)
-        for entry in EntryPoint.all { workForm(request, typeName, entry, workSize: w, into: &p) }
+        for entry in bodies.entries { workForm(request, typeName, entry, workSize: w, into: &p) }
         if bodies.onStack {
-          for entry in EntryPoint.all { stackForm(request, typeName, entry, workSize: w, into: &p) }
+          for entry in bodies.entries { stackForm(request, typeName, entry, workSize: w, into: &p) }
         }
-        for entry in EntryPoint.all {
+        for entry in bodies.entries {
           unsafeWorkForm(request, entry, bodies[entry.function], into: &p)
         }
-        for entry in EntryPoint.all { parts(request, entry, bodies[entry.function], into: &p) }
+        for entry in bodies.entries { parts(request, entry, bodies[entry.function], into: &p) }
       } else {
         p.line(
           "public static let inputNames: [String] = [\(request.leafNames.map(quoted).joined(separator: ", "))]"
@@ -78,8 +78,8 @@ enum SwiftEmitter {
         p.line("/// `.nan` where a leaf has no default.")
         p.line("public static let defaultInputs: [Double] = [\(defaults.joined(separator: ", "))]")
         if bodies.onStack {
-          for entry in EntryPoint.all { plainForm(request, typeName, entry, into: &p) }
-          for entry in EntryPoint.all {
+          for entry in bodies.entries { plainForm(request, typeName, entry, into: &p) }
+          for entry in bodies.entries {
             p.line()
             p.line(
               "/// `\(entry.name)` on buffers, unchecked: the fast path for callers that own the memory."
@@ -102,13 +102,13 @@ enum SwiftEmitter {
         // SPEC §6.5, for every program: the per-variable layout and the work forms.
         layoutMembers(request, workSize: w, into: &p)
         if bodies.inWorkForm {
-          for entry in EntryPoint.all { workForm(request, typeName, entry, workSize: w, into: &p) }
-          for entry in EntryPoint.all {
+          for entry in bodies.entries { workForm(request, typeName, entry, workSize: w, into: &p) }
+          for entry in bodies.entries {
             unsafeWorkForm(request, entry, bodies[entry.function], into: &p)
           }
-          for entry in EntryPoint.all { parts(request, entry, bodies[entry.function], into: &p) }
+          for entry in bodies.entries { parts(request, entry, bodies[entry.function], into: &p) }
         } else {
-          for entry in EntryPoint.all {
+          for entry in bodies.entries {
             let array = entry.buffers.map { ($0.writable ? "&" : "") + $0.swift }.joined(
               separator: ", ")
             p.line()
@@ -123,7 +123,7 @@ enum SwiftEmitter {
           }
         }
       }
-      for entry in EntryPoint.all {
+      for entry in bodies.entries where entry.hasBatchForms {
         batchForms(
           request, typeName, entry, workSize: w, onStack: bodies.onStack,
           needsWork: bodies.inWorkForm, into: &p)
@@ -159,6 +159,15 @@ enum SwiftEmitter {
     case .gradient:
       return
         "Computes the outputs and the gradient; `gradient` holds at least \(count(g, "value"))."
+    case .jvp:
+      return
+        "Computes the outputs and `jv` = J·`v`, the Jacobian times a direction, in one forward sweep."
+    case .vjp:
+      return
+        "Computes the outputs and `vjp` = `w`ᵀJ, output weights times the Jacobian, in one reverse sweep."
+    case .hvp:
+      return
+        "As `vjp`, and `hv` = (Σ_o `w`[o]·∇²output[o])·`v`, a Hessian-vector product, in one sweep."
     }
   }
 

@@ -15,7 +15,8 @@ public struct Hessian: Sendable {
   /// differentiated program, unoptimised), at the leaf values `input`.
   init(gradient: Program, output: Int, input: [Double]) {
     name = gradient.symbols[output].name
-    let program = Optimizer.optimize(Tangent.differentiate(gradient), keeping: .tangents)
+    let program = Optimizer.optimize(
+      Tangent.differentiate(gradient), keeping: .hessianVectorProducts)
     let machine = Interpreter.Machine(program)
     layout = machine.layout
     let n = layout.numInputs

@@ -14,8 +14,9 @@ struct ArrayMap<Value> {
     case .variable(let s): return (0, s)
     case .output(let o): return (2, o)
     case .temporary(let k): return (4, k)
-    case .adjoint(let o, let s): return (6 + 4 * o, s)
-    case .temporaryAdjoint(let o, let k): return (8 + 4 * o, k)
+    case .weight(let o): return (6, o)
+    case .adjoint(let o, let s): return (8 + 4 * o, s)
+    case .temporaryAdjoint(let o, let k): return (10 + 4 * o, k)
     case .tangent(let base):
       let (row, column) = place(base)
       return (row + 1, column)

@@ -117,6 +117,7 @@ enum IRPrinter {
     case .temporary(let k): "%t\(k)"
     case .temporaryAdjoint(let o, let k): "d\(program.symbols[o].name)_d%t\(k)"
     case .tangent(let base): arrayName(base, program) + "_dot"
+    case .weight(let o): "w " + program.symbols[program.outputs[o]].name
     }
   }
 }

@@ -121,7 +121,8 @@ struct Instruction: Sendable {
   // a pass over a million of them touches a third less memory.
   /// The output of an adjoint's role, or -1 for the forward sweep.
   private var roleOutput: Int32
-  /// -2: no name; -1: `.variable(nameSymbol)`; o ≥ 0: `.adjoint(output: o, of: nameSymbol)`.
+  /// -2: no name; -1: `.variable(nameSymbol)`; o ≥ 0: `.adjoint(output: o, of: nameSymbol)`;
+  /// -3: its tangent; -4 - o: the tangent of the adjoint.
   private var nameOutput: Int32
   private var nameSymbol: Int32
 
@@ -155,6 +156,8 @@ struct Instruction: Sendable {
       switch nameOutput {
       case -2: nil
       case -1: .variable(Int(nameSymbol))
+      case -3: .tangent(of: .variable(Int(nameSymbol)))
+      case ..<(-3): .tangent(of: .adjoint(output: Int(-4 - nameOutput), of: Int(nameSymbol)))
       default: .adjoint(output: Int(nameOutput), of: Int(nameSymbol))
       }
     }
@@ -163,6 +166,9 @@ struct Instruction: Sendable {
       case nil: (nameOutput, nameSymbol) = (-2, 0)
       case .variable(let s)?: (nameOutput, nameSymbol) = (-1, Int32(s))
       case .adjoint(let o, let s)?: (nameOutput, nameSymbol) = (Int32(o), Int32(s))
+      case .tangent(.variable(let s))?: (nameOutput, nameSymbol) = (-3, Int32(s))
+      case .tangent(.adjoint(let o, let s))?: (nameOutput, nameSymbol) = (Int32(-4 - o), Int32(s))
+      case .tangent(.tangent)?: preconditionFailure("a tangent is taken once")
       }
     }
   }
@@ -189,6 +195,8 @@ enum ValueName: Hashable, Sendable {
   case variable(Int)
   /// ∂(symbol `output`)/∂(symbol `of`)
   case adjoint(output: Int, of: Int)
+  /// the tangent of a named value (SPEC §8, ``Tangent``)
+  indirect case tangent(of: ValueName)
 }
 
 extension ValueName {
@@ -196,7 +204,7 @@ extension ValueName {
   var isVariable: Bool {
     switch self {
     case .variable: true
-    case .adjoint: false
+    case .adjoint, .tangent: false
     }
   }
 }

@@ -88,6 +88,64 @@ public enum Lowering {
     return out
   }
 
+  /// The program with one more scalar, the outputs weighted by the
+  /// caller's `w` (``ArrayName/weight(_:)``) and summed, `vjp` = Σ_o w[o]·out[o],
+  /// whose gradient is wᵀJ (SPEC §8.2's `vjp`) and whose gradient's tangent
+  /// is `hvp`. Returns the program and the scalar's symbol, named `vjp` (or
+  /// `vjp2`, … when the program has that name), so its adjoints read
+  /// `dvjp_dh`.
+  ///
+  /// The scalar outputs' terms come first, in output order, in the last
+  /// kernel when it has no loops (the values are at hand there: a program
+  /// without arrays stays one kernel), else in a kernel of their own; then
+  /// each array output's, accumulated over its elements in row-major order.
+  static func weightedSum(of forward: Program) -> (program: Program, symbol: Int) {
+    var program = forward
+    var name = "vjp"
+    var n = 2
+    while program.symbols.contains(where: { $0.name == name }) {
+      name = "vjp\(n)"
+      n += 1
+    }
+    var symbol = Symbol(name: name, range: SourceRange(0, 0))
+    symbol.shape = []
+    program.symbols.append(symbol)
+    let s = program.symbols.count - 1
+    let target = Access(.variable(s))
+    let inLast = program.kernels.last?.loops.isEmpty == true
+    var b = Builder(inLast ? program.kernels.removeLast() : Kernel())
+    b.owner = Int32(s)
+    var sum: ValueID?
+    for (o, output) in forward.outputs.enumerated() where forward.symbols[output].shape.isEmpty {
+      b.range = forward.symbols[output].range
+      let value =
+        (inLast ? valueOf(output, in: b.kernel, leaf: output < forward.leafCount) : nil)
+        ?? b.load(Access(.variable(output)))
+      let term = b.mul(b.load(Access(.weight(o))), value)
+      sum = sum.map { b.add($0, term) } ?? term
+    }
+    let total = sum ?? b.constant(-0.0)
+    b.kernel.instructions[total.int].name = .variable(s)
+    b.store(target, total)
+    program.kernels.append(b.kernel)
+    for (o, output) in forward.outputs.enumerated() where !forward.symbols[output].shape.isEmpty {
+      let shape = forward.symbols[output].shape
+      let range = forward.symbols[output].range
+      var b = Builder(
+        Kernel(
+          loops: shape.enumerated().map {
+            Loop(name: ["i", "j", "k", "l"][min($0.offset, 3)], extent: $0.element, range: range)
+          }))
+      b.owner = Int32(s)
+      b.range = range
+      let at = shape.indices.map { Subscript.loop($0) }
+      let term = b.mul(b.load(Access(.weight(o), at)), b.load(Access(.variable(output), at)))
+      b.store(target, term, mode: .add)
+      program.kernels.append(b.kernel)
+    }
+    return (program, s)
+  }
+
   /// The value a straight-line kernel holds for a scalar: what it stores to
   /// the symbol's name, or, for a leaf, its load. (A kernel that only reads
   /// a defined scalar does not define it: it must not store the output.)

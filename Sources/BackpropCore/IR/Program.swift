@@ -36,6 +36,7 @@ public struct Program: Sendable {
     case .temporary(let k): temporaries[k]
     case .temporaryAdjoint(let output, let k): symbols[output].shape + temporaries[k]
     case .tangent(let array): shape(of: array)
+    case .weight(let o): symbols[outputs[o]].shape
     }
   }
 
@@ -50,11 +51,13 @@ public struct Program: Sendable {
     }
   }
 
-  /// How a person reads a value's name: `A`, or `dC_dA` for an adjoint.
+  /// How a person reads a value's name: `A`, `dC_dA` for an adjoint, and
+  /// `A_dot`, `dC_dA_dot` for their tangents.
   func displayName(_ name: ValueName) -> String {
     switch name {
     case .variable(let s): symbols[s].name
     case .adjoint(let o, let s): "d\(symbols[o].name)_d\(symbols[s].name)"
+    case .tangent(let of): displayName(of) + "_dot"
     }
   }
 }
@@ -76,6 +79,9 @@ enum ArrayName: Hashable, Sendable {
   /// The tangent of an array along a direction (SPEC §8, ``Tangent``): the
   /// direction itself for a leaf, of the array's shape
   indirect case tangent(ArrayName)
+  /// The caller's weight of each element of output o: `w` of SPEC §8.2's
+  /// `vjp` and `hvp`, of the output's shape (``Lowering/weightedSum(of:)``)
+  case weight(Int)
 }
 
 /// One loop of a kernel's nest: an index of the source, running over

@@ -6,19 +6,25 @@ public enum Roots: Sendable {
   case outputsAndLeafGradients
   /// every named value and every adjoint: `eval --json`
   case everything
-  /// the outputs, ∂output/∂leaf and the tangents of both (SPEC §8): `jvp`,
+  /// the outputs and their tangents: the generated `jvp` (SPEC §8.2)
+  case jacobianVectorProducts
+  /// the outputs, ∂output/∂leaf and the latter's tangents: the generated
   /// `hvp`, `eval --hessian`
-  case tangents
+  case hessianVectorProducts
 
   /// Whether a store to `array` must be kept for its own sake (it may also
   /// be kept because a later kernel reads it).
   func keeps(_ array: ArrayName, _ program: Program) -> Bool {
     switch (self, array) {
     case (.everything, _), (_, .output): true
-    case (.outputsAndLeafGradients, .adjoint(_, let s)), (.tangents, .adjoint(_, let s)):
+    case (.outputsAndLeafGradients, .adjoint(_, let s)),
+      (.hessianVectorProducts, .adjoint(_, let s)),
+      (.hessianVectorProducts, .tangent(.adjoint(_, let s))):
       s < program.leafCount
-    case (.tangents, .tangent(let base)): Roots.tangents.keeps(base, program)
-    case (.outputs, _), (.outputsAndLeafGradients, _), (.tangents, _): false
+    case (.jacobianVectorProducts, .tangent(.output)): true
+    case (.outputs, _), (.outputsAndLeafGradients, _), (.jacobianVectorProducts, _),
+      (.hessianVectorProducts, _):
+      false
     }
   }
 }

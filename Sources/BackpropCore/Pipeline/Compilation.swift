@@ -168,9 +168,13 @@ public struct Compilation: Sendable {
 extension EmitRequest {
   /// The optimised programs the emitters print, from a differentiated
   /// program: one simplification, then dead code removed twice (for the
-  /// forward and for the gradient function).
+  /// forward and for the gradient function). The entry points of `--with`
+  /// (SPEC §8.2) are made from the forward program before differentiation:
+  /// `jvp` its tangent; `vjp` the gradient of Σ w·out; `hvp` that
+  /// gradient's tangent.
   public init(
-    optimizing program: consuming Program, file: SourceFile, prefix: String, seed: UInt64 = 0
+    optimizing program: consuming Program, file: SourceFile, prefix: String, seed: UInt64 = 0,
+    with requested: [EntryPoint.Function] = [], forward: Program? = nil
   ) {
     let simplified = Optimizer.simplify(program)
     _ = consume program
@@ -178,5 +182,22 @@ extension EmitRequest {
       forward: Optimizer.eliminateDeadCode(simplified, keeping: .outputs),
       gradient: Optimizer.eliminateDeadCode(simplified, keeping: .outputsAndLeafGradients),
       file: file, prefix: prefix, seed: seed)
+    guard let forward, !requested.isEmpty else { return }
+    let (weighted, symbol) = Lowering.weightedSum(of: forward)
+    let vjp = Reverse.differentiate(weighted, for: [symbol])
+    weightedSum = symbol
+    for function in EntryPoint.Function.requestable where requested.contains(function) {
+      let program: Program
+      switch function {
+      case .forward, .gradient: continue
+      case .jvp:
+        program = Optimizer.optimize(
+          Tangent.differentiate(forward), keeping: .jacobianVectorProducts)
+      case .vjp: program = Optimizer.optimize(vjp, keeping: .outputsAndLeafGradients)
+      case .hvp:
+        program = Optimizer.optimize(Tangent.differentiate(vjp), keeping: .hessianVectorProducts)
+      }
+      derivatives.append((function, program))
+    }
   }
 }
