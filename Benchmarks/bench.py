@@ -401,6 +401,148 @@ def windows_report(rows):
     return "\n".join(out) + "\n"
 
 
+SECOND_SECTION = "## 9. Second order (SPEC §8): jvp, vjp and Hessian-vector products"
+
+SECOND_C_DRIVER = r"""
+#define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "%(p)s.h"
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+static double *in, *out, *grad, *work, *v, *w, *jv, *vjp, *hv;
+static volatile double sink;
+
+static double measure(int f, long n)
+{
+    double start = now();
+    for (long k = 0; k < n; k++) {
+        switch (f) {
+        case 0: %(p)s_forward_work(in, out, work); break;
+        case 1: %(p)s_gradient_work(in, out, grad, work); break;
+        case 2: %(p)s_jvp_work(in, v, out, jv, work); break;
+        case 3: %(p)s_vjp_work(in, w, out, vjp, work); break;
+        default: %(p)s_hvp_work(in, w, v, out, vjp, hv, work); break;
+        }
+        sink += out[0];
+    }
+    return (now() - start) / n * 1e9;
+}
+
+int main(void)
+{
+    static const char *names[] = {"forward_ns", "gradient_ns", "jvp_ns", "vjp_ns", "hvp_ns"};
+    in = calloc(%(N)s_NUM_INPUTS, sizeof(double));
+    v = calloc(%(N)s_NUM_INPUTS, sizeof(double));
+    vjp = calloc(%(N)s_NUM_INPUTS, sizeof(double));
+    hv = calloc(%(N)s_NUM_INPUTS, sizeof(double));
+    out = calloc(%(N)s_NUM_OUTPUTS, sizeof(double));
+    w = calloc(%(N)s_NUM_OUTPUTS, sizeof(double));
+    jv = calloc(%(N)s_NUM_OUTPUTS, sizeof(double));
+    grad = calloc((size_t)%(N)s_NUM_OUTPUTS * %(N)s_NUM_INPUTS, sizeof(double));
+    work = calloc(%(N)s_WORK_SIZE, sizeof(double));
+    %(p)s_fill_defaults(in);
+    for (int i = 0; i < %(N)s_NUM_INPUTS; i++) v[i] = 0.01 * (i %% 7 - 3);
+    for (int o = 0; o < %(N)s_NUM_OUTPUTS; o++) w[o] = 1;
+    for (int f = 0; f < 5; f++) {
+        long n = 1;
+        while (measure(f, n) * n < 2e7) n *= 2;   /* about 20 ms a repeat */
+        double best[9];
+        for (int r = 0; r < 9; r++) best[r] = measure(f, n);
+        for (int i = 0; i < 9; i++) for (int j = i + 1; j < 9; j++) if (best[j] < best[i]) { double t = best[i]; best[i] = best[j]; best[j] = t; }
+        printf("%%s=%%.1f ", names[f], best[4]);
+    }
+    printf("\n");
+    return 0;
+}
+"""
+
+
+def function_bytes(source, prefix_, name):
+    """Bytes of an entry point's definitions in generated C: the body, its
+    parts, and its forms, everything named `prefix_name...(`."""
+    total = 0
+    for m in re.finditer(r"^(?:BP_NOIPA |BP_PART )?(?:static )?void (\w+)\((?:.|\n)*?\n\}\n", source, re.M):
+        function = m.group(1)
+        base = re.sub(r"(_part\d+)?(_work)?$", "", function)
+        if base == "%s_%s" % (prefix_, name):
+            total += len(m.group(0))
+    return total
+
+
+def second_order():
+    """jvp, vjp and hvp of the bench mlp (unrolled scalars, as CasADi's
+    frontier/cas_hvp.py builds it) and of the index-form mlp, against the
+    forward and the gradient of the same file, same run."""
+    rows = {}
+    models = [("mlp", os.path.join(WORK, "mlp.bp")),
+              ("mlp-index", os.path.join(ROOT, "samples", "mlp.bp"))]
+    for model, path in models:
+        p = "so_" + prefix(model)
+        run([os.path.join(BIN, "backpropc"), path, "-o", "%s.c" % p, "--name", p, "--with", "jvp,vjp,hvp"])
+        with open(os.path.join(WORK, "%s.c" % p)) as f:
+            source = f.read()
+        row = {"c_kb": len(source) / 1024}
+        for name in ["gradient", "hvp"]:
+            row[name + "_kb"] = function_bytes(source, p, name) / 1024
+        row["cc_s"] = timed(["cc", "-std=c99", "-O2", "-c", "%s.c" % p, "-o", "%s.o" % p])
+        plain = "so_plain_" + prefix(model)
+        run([os.path.join(BIN, "backpropc"), path, "-o", "%s.c" % plain, "--name", plain])
+        row["cc_plain_s"] = timed(["cc", "-std=c99", "-O2", "-c", "%s.c" % plain, "-o", "%s.o" % plain])
+        with open(os.path.join(WORK, "%s_main.c" % p), "w") as f:
+            f.write(SECOND_C_DRIVER % {"p": p, "N": p.upper()})
+        run(["cc", "-std=c99", "-O2", "%s_main.c" % p, "%s.o" % p, "-lm", "-o", "%s_c" % p])
+        row.update({k: float(v) for k, v in fields(run(["./%s_c" % p])).items()})
+        rows[model] = row
+        print("second  %-12s %s" % (model, " ".join("%s=%.4g" % kv for kv in row.items())), flush=True)
+    return rows
+
+
+def second_report(rows, peers):
+    out = ["", SECOND_SECTION, "",
+           "`--with jvp,vjp,hvp`, our C through the `_work` entry points, `cc -O2`; medians of 9",
+           "repeats, one run. `mlp` is the bench's unrolled 16-32-32-1 network (1,650 scalar leaves, the",
+           "model of `../shared/bench/frontier/cas_hvp.py`); `mlp-index` is `samples/mlp.bp`, the same",
+           "network in index notation. C KB is the whole file; `gradient`/`hvp` KB count each entry",
+           "point's definitions (body, parts, forms); cc s compiles the whole file, and without `--with`.",
+           "Run on %s." % machine(), "",
+           "| model | C KB | gradient KB | hvp KB | **hvp/grad size** | cc s (plain) | fwd ns | grad ns | jvp ns | vjp ns | hvp ns | **jvp/fwd** | **hvp/grad** |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for model, r in rows.items():
+        out.append("| %s | %s | %s | %s | **%s** | %s (%s) | %s | %s | %s | %s | %s | **%s** | **%s** |" % (
+            model, fmt(r["c_kb"]), fmt(r["gradient_kb"]), fmt(r["hvp_kb"]),
+            fmt(r["hvp_kb"] / r["gradient_kb"]), fmt(r["cc_s"]), fmt(r["cc_plain_s"]),
+            fmt(r["forward_ns"]), fmt(r["gradient_ns"]), fmt(r["jvp_ns"]), fmt(r["vjp_ns"]),
+            fmt(r["hvp_ns"]), fmt(r["jvp_ns"] / r["forward_ns"]), fmt(r["hvp_ns"] / r["gradient_ns"])))
+    out += ["", "Targets (issue 23): HVP at most 3x the gradient (CasADi's C: 2.6-3.1x; JAX 1.1-2.2x),",
+            "the HVP's C at most 2.5x the gradient's and compiled in at most 2 s (CasADi's HVP C:",
+            "734 KB, 54-108 s), jvp at most 1.5x the forward."]
+    if peers:
+        out += ["", "Peers in the same run (`../shared/bench/frontier/cas_hvp.py`, `jax_hvp.py`, the peer venv):", "",
+                "```"] + peers + ["```"]
+    else:
+        out += ["", "Peers: CasADi and JAX were not installed in `.build/peer-venv` for this run; the",
+                "figures above are FRONTIER.md's, measured on this machine."]
+    return "\n".join(out) + "\n"
+
+
+def second_peers():
+    """CasADi's and JAX's HVP against their gradients, when the peer venv has them."""
+    python = os.path.join(ROOT, ".build", "peer-venv", "bin", "python")
+    frontier = os.path.join(os.path.dirname(ROOT), "shared", "bench", "frontier")
+    lines = []
+    for script in ["cas_hvp.py", "jax_hvp.py"]:
+        if not os.path.exists(python):
+            break
+        try:
+            text = run([python, script], cwd=frontier if os.access(frontier, os.W_OK) else WORK, timeout=1800)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            text = "%s failed: %s" % (script, str(e)[:200])
+        lines += ["# " + script] + [l for l in text.splitlines() if l.strip()]
+    return lines
+
+
 def fmt(x, digits=3):
     if x != x:
         return "—"
@@ -553,6 +695,22 @@ def main():
         with open(path, "w") as f:
             f.write(text + section)
         return
+    if os.environ.get("BENCH_ONLY") == "second":
+        # This section alone, in place of the one BENCHMARKS.md has (or at its end).
+        with open(path) as f:
+            text = f.read()
+        after = ""
+        if SECOND_SECTION in text:
+            start = text.index(SECOND_SECTION)
+            end = text.find("\n## ", start + 1)
+            after = text[end:] if end >= 0 else ""
+            text = text[:start].rstrip("\n") + "\n"
+        run([sys.executable, os.path.join(ROOT, "Benchmarks", "models.py"), WORK], cwd=ROOT)
+        section = second_report(second_order(), second_peers())
+        print(section)
+        with open(path, "w") as f:
+            f.write(text + section + after)
+        return
     if os.environ.get("BENCH_ONLY") == "train":
         # This section alone, in place of the one BENCHMARKS.md has.
         with open(path) as f:
@@ -573,7 +731,8 @@ def main():
     runtime_rows = runtime()
     array_rows = arrays()
     text = (report(compile_rows, runtime_rows) + array_report(array_rows, runtime_rows)
-            + train_report(*train_threads()) + windows_report(windows()))
+            + train_report(*train_threads()) + windows_report(windows())
+            + second_report(second_order(), second_peers()))
     print(text)
     with open(path, "w") as f:
         f.write(text)

@@ -7,6 +7,7 @@
 #   BENCH_QUICK=1 Scripts/bench.sh   sizes up to 10^5 only
 #   BENCH_ONLY=train Scripts/bench.sh   section 7 (train on all cores) alone, rewritten in place
 #   BENCH_ONLY=windows Scripts/bench.sh   section 8 (a convolution against NumPy) alone
+#   BENCH_ONLY=second Scripts/bench.sh   section 9 (jvp, vjp, hvp; CasADi and JAX when installed) alone
 #
 # Scratch files go to .build-bench/ (ignored by git).
 set -euo pipefail

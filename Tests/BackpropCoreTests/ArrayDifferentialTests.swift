@@ -55,7 +55,7 @@ import Testing
   struct Tally {
     var programs = 0, statements = 0, loops = 0, elements = 0, partials = 0, regenerated = 0
     var unrolledStatements = 0, swiftPrograms = 0, finiteDifferenceChecked = 0, nearKinkSkipped = 0,
-      split = 0
+      split = 0, hessianEntries = 0
     var reductions = 0, logsumexps = 0, diagonals = 0, transposes = 0, constants = 0, broadcasts = 0
     var affine = 0, startingAbove0 = 0, indexValues = 0
     var disagreements: [String] = []
@@ -82,7 +82,8 @@ import Testing
       non-finite, huge or too-long values), \(tally.partials) partials: interpreter = C (\(tally.swiftPrograms) programs = Swift too; \(tally.split) split into parts) bit for bit, \
       = the unrolled scalar program (\(tally.unrolledStatements) statements) to 1e-12; \
       \(tally.finiteDifferenceChecked) against finite differences (\(tally.nearKinkSkipped) skipped: a kink or switch \
-      within reach of the step); \(tally.disagreements.count) disagreements; seconds: interpreter and \
+      within reach of the step), with the first output's Hessian (\(tally.hessianEntries) entries, SPEC §8) against \
+      differences of its gradient; \(tally.disagreements.count) disagreements; seconds: interpreter and \
       unrolling \(Int(tally.seconds.inProcess)), finite differences \(Int(tally.seconds.finiteDifferences)), \
       C \(Int(tally.seconds.c)), Swift \(Int(tally.seconds.swift))
       """)
@@ -91,6 +92,7 @@ import Testing
     #expect(tally.programs == Self.count)
     // The new access patterns were there to be checked (SPEC §7.1, §7.2).
     #expect(tally.affine > 0 && tally.startingAbove0 > 0 && tally.indexValues > 0)
+    #expect(tally.hessianEntries > 0)
   }
 
   /// What the first runs found, written small: each gave C or Swift that did
@@ -523,6 +525,38 @@ import Testing
         }
       }
     }
+    compareHessianWithFiniteDifferences(c, &tally)
+  }
+
+  /// The Hessian of the first output's first element (forward over reverse,
+  /// ``Tangent``) against central differences of its analytic gradient,
+  /// entry by entry, as `check --hessian` compares them.
+  static func compareHessianWithFiniteDifferences(_ c: Case, _ tally: inout Tally) {
+    let compilation = Compilation(SourceFile(name: "a\(c.seed).bp", text: c.source))
+    guard let program = compilation.program, let output = program.outputs.first,
+      let gradient = compilation.program(
+        differentiating: output, element: program.symbols[output].shape.map { _ in 0 })
+    else { return }
+    let scalar = gradient.outputs[0]
+    let hessian = Hessian(gradient: gradient, output: scalar, input: c.leaves)
+    let leafGradients = hessian.layout.leaves.map { ArrayName.adjoint(output: scalar, of: $0.symbol) }
+    let numeric = GradientCheck.numericDerivatives(gradient, at: c.leaves, reading: leafGradients)
+    let n = c.leaves.count
+    let scale = hessian.entries.map(abs).max() ?? 1
+    for i in 0..<n {
+      for j in 0..<n {
+        let analytic = hessian.entries[i * n + j]
+        let fd = numeric[i][j]
+        let tolerance = 1e-6 * max(1, abs(analytic)) + 1e-9 * max(1, scale) + 10 * fd.uncertainty
+        if !(abs(analytic - fd.value) <= tolerance) {
+          tally.disagreements.append(
+            "seed \(c.seed): ∂²out/∂in[\(i)]∂in[\(j)] is \(analytic), differences of the gradient say \(fd.value) ± \(fd.uncertainty)\n\(c.source)"
+          )
+          return
+        }
+      }
+    }
+    tally.hessianEntries += n * n
   }
 
   /// One translation unit for the batch, with the strict flags of SPEC §3 and
