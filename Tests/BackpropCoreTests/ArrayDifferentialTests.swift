@@ -539,7 +539,9 @@ import Testing
     else { return }
     let scalar = gradient.outputs[0]
     let hessian = Hessian(gradient: gradient, output: scalar, input: c.leaves)
-    let leafGradients = hessian.layout.leaves.map { ArrayName.adjoint(output: scalar, of: $0.symbol) }
+    let leafGradients = hessian.layout.leaves.map {
+      ArrayName.adjoint(output: scalar, of: $0.symbol)
+    }
     let numeric = GradientCheck.numericDerivatives(gradient, at: c.leaves, reading: leafGradients)
     let n = c.leaves.count
     let scale = hessian.entries.map(abs).max() ?? 1

@@ -106,6 +106,43 @@ import Testing
         == .nameNotUsable)
   }
 
+  /// `--with` (SPEC §8.2): a comma list, repeatable, each name once, in the
+  /// table's order; an unknown or empty name is bad usage listing the names.
+  @Test func withNamesTheEntryPointsOfSecondOrder() throws {
+    let request = try CompileRequest(
+      Self.arguments("m.bp", "-o", "g.c", "--with", "hvp,jvp", "--with", "jvp"),
+      inputIsTerminal: false)
+    #expect(request.with == [.hvp, .jvp])
+    #expect(
+      EntryPoint.rows(with: request.with).map(\.name) == ["forward", "gradient", "jvp", "hvp"])
+    for bad in ["jvp,foo", "", "jvp,", "gradient"] {
+      #expect(
+        Self.usageError {
+          _ = try CompileRequest(
+            Self.arguments("m.bp", "-o", "g.c", "--with", bad), inputIsTerminal: false)
+        }
+          == .withUnknown(
+            bad.split(separator: ",", omittingEmptySubsequences: false).first {
+              !["jvp", "vjp", "hvp"].contains($0)
+            }.map(String.init) ?? "", names: "jvp, vjp, hvp"), "--with \(bad)")
+    }
+  }
+
+  /// `--output` belongs to `--hessian` in `eval` and `check`.
+  @Test func outputWithoutHessianIsBadUsage() throws {
+    let compilation = Compilation(name: "m.bp", source: "x = 2\ny = x^3\nz = x * 2")
+    for command in ["eval", "check"] {
+      #expect(
+        Self.usageError {
+          _ = try compilation.hessianOutput(Self.arguments(command, "m.bp", "--output", "y"))
+        } == .outputWithoutHessian(command: command))
+      let named = try compilation.hessianOutput(
+        Self.arguments(command, "m.bp", "--hessian", "--output", "y"))
+      #expect(named?.symbol == compilation.symbol(named: "y"))
+      #expect(try compilation.hessianOutput(Self.arguments(command, "m.bp")) == nil)
+    }
+  }
+
   @Test func compilingWritesTheHeaderWithTheSource() throws {
     let request = try CompileRequest(Self.arguments("m.bp", "-o", "grad.c"), inputIsTerminal: false)
     guard

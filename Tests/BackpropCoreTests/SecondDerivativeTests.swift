@@ -165,7 +165,8 @@ import Testing
       let leaves = program.leaves.map { settings[$0.name] ?? 0 }
       let check = HessianCheck(
         gradient: program, output: program.outputs[0], input: leaves, tolerance: 1e-6)
-      #expect(check.failures.isEmpty, "\(f.rawValue) at \(settings): \(check.text())")
+      let failures = check.failures.count
+      #expect(failures == 0, "\(f.rawValue) at \(settings): \(check.text())")
 
       let evaluation = try compilation.evaluation(settings)
       let expected = program.leaves.indices.reduce(0.0) { $0 + evaluation.gradient[0][$1] * v[$1] }
@@ -204,7 +205,9 @@ import Testing
     let check = try #require(
       compilation.checkHessian(
         leaves, output: output, element: [], tolerance: 1e-6, into: &diagnostics))
-    #expect(check.failures.isEmpty, "\(name):\n\(check.text())")
+    let failures = check.failures.count
+    #expect(
+      failures == 0, "\(name): \(failures) entries differ, the first \(check.failures.prefix(3))")
     #expect(check.rows.count >= min(check.entries, 1000))
   }
 
@@ -227,5 +230,30 @@ import Testing
       large.hessian(
         [Double](repeating: 1, count: 10000), output: l, element: [], into: &errors) == nil)
     #expect(errors.sorted().first?.message.id == "hessianTooLarge")
+  }
+
+  /// `eval --hessian --json` (SPEC §8.1): `"hessian": {"O": {"x": {"y": …}}}`,
+  /// nested lists of shape(x) ++ shape(y), valid JSON; and the text lines.
+  @Test func theHessianAsJSONAndText() throws {
+    let source = "input x[2] = [2, 3]\nparam a = 0.5\nL = a * sum(i, x[i]^3)\noutput L"
+    let (compilation, program) = try Compilation.valid(source)
+    var diagnostics = DiagnosticList()
+    let leaves = try #require(compilation.leafValues([:], into: &diagnostics))
+    let evaluation = try #require(compilation.evaluate(leaves, into: &diagnostics))
+    let hessian = try #require(
+      compilation.hessian(leaves, output: program.outputs[0], element: [], into: &diagnostics))
+    let json = evaluation.json(hessian: hessian)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    let h = try #require((object["hessian"] as? [String: Any])?["L"] as? [String: Any])
+    // ∂²L/∂x_i∂x_j = 6·a·x_i [i = j]; ∂²L/∂x_i∂a = 3·x_i²; ∂²L/∂a² = 0.
+    #expect((h["x"] as? [String: Any])?["x"] as? [[Double]] == [[6, 0], [0, 9]])
+    #expect((h["x"] as? [String: Any])?["a"] as? [Double] == [12, 27])
+    #expect((h["a"] as? [String: Any])?["x"] as? [Double] == [12, 27])
+    #expect((h["a"] as? [String: Any])?["a"] as? Double == 0)
+    let text = hessian.text()
+    #expect(text.contains("∂²L/∂x² = [[6, 0], [0, 9]]\n"))
+    #expect(text.contains("∂²L/∂x∂a = [12, 27]\n"))
+    #expect(text.contains("∂²L/∂a² = 0\n"))
   }
 }

@@ -69,6 +69,7 @@ public struct Hessian: Sendable {
   /// `"hessian": {"O": {"x": {"y": …}}}`, one line per leaf x, for
   /// `eval --json`.
   func json() -> String {
+    guard !layout.leaves.isEmpty else { return "  \"hessian\": {\"\(name)\": {}}" }
     let rows = layout.leaves.enumerated().map { x, a in
       let pairs = layout.leaves.enumerated().map { y, b in
         "\"\(b.name)\": "
