@@ -80,6 +80,11 @@ struct BuiltinSpec: Sendable {
   /// statement is just this call (`out = sigmoid(net)`: `out·(1 − out)`);
   /// otherwise it writes `f'(x)`.
   var derivativeOfResult: ResultForm? = nil
+  /// Whether the second derivative is 0 wherever it is defined, the first
+  /// being piecewise constant (SPEC §8.1: relu, abs, min, max, the
+  /// comparisons): such a call adds no entry to the Hessian's structure
+  /// (``Sparsity``), while every other call couples all its arguments.
+  var isPiecewiseLinear = false
 
   /// The derivative as a formula in the result y.
   enum ResultForm: Sendable {
@@ -203,14 +208,16 @@ extension Builtin {
             }
             """),
         summary: "max(x, 0); relu'(0) = 0",
-        kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"))
+        kink: .init(isHit: { x, _ in x == 0 }, convention: "relu'(0) is taken as 0"),
+        isPiecewiseLinear: true)
     case .abs:
       .init(
         arity: 1, callable: true, value: { x, _ in x.magnitude },
         adjoint: (g * .call(.sign, x), nil),
         swift: .library("abs"), c: .library("fabs"),
         summary: "absolute value; abs'(0) = 0",
-        kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"))
+        kink: .init(isHit: { x, _ in x == 0 }, convention: "abs'(0) is taken as 0"),
+        isPiecewiseLinear: true)
     case .softplus:
       .init(
         arity: 1, callable: true, value: { x, _ in Self.softplus(x) },
@@ -241,7 +248,8 @@ extension Builtin {
         summary: "smaller argument; a tie splits the gradient evenly",
         kink: .init(
           isHit: { x, y in x == y },
-          convention: "at a tie each argument of 'min' gets half of the gradient"))
+          convention: "at a tie each argument of 'min' gets half of the gradient"),
+        isPiecewiseLinear: true)
     case .max:
       .init(
         arity: 2, callable: true, value: { x, y in Double.maximum(x, y) },
@@ -250,7 +258,8 @@ extension Builtin {
         summary: "larger argument; a tie splits the gradient evenly",
         kink: .init(
           isHit: { x, y in x == y },
-          convention: "at a tie each argument of 'max' gets half of the gradient"))
+          convention: "at a tie each argument of 'max' gets half of the gradient"),
+        isPiecewiseLinear: true)
     case .asin:
       .unary(
         { x in Foundation.asin(x) },
@@ -305,7 +314,7 @@ extension Builtin {
                 return x > 0.0 ? g : 0.0;
             }
             """),
-        summary: "relu's adjoint: g where x > 0, else 0")
+        summary: "relu's adjoint: g where x > 0, else 0", isPiecewiseLinear: true)
     case .sign:
       .init(
         arity: 1, callable: false, value: { x, _ in Self.sign(x) },
@@ -325,7 +334,7 @@ extension Builtin {
                 return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
             }
             """),
-        summary: "abs's derivative: -1, 0 or 1")
+        summary: "abs's derivative: -1, 0 or 1", isPiecewiseLinear: true)
     case .maxShare:
       .init(
         arity: 2, callable: false, value: { x, y in x > y ? 1 : (x == y ? 0.5 : 0) },
@@ -345,7 +354,7 @@ extension Builtin {
                 return x > y ? 1.0 : (x == y ? 0.5 : 0.0);
             }
             """),
-        summary: "max's share of the gradient: 1, 0.5 at a tie, else 0")
+        summary: "max's share of the gradient: 1, 0.5 at a tie, else 0", isPiecewiseLinear: true)
     case .powLog:
       .init(
         arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
@@ -400,29 +409,32 @@ extension Builtin {
       .internal(
         { a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),
         swift: "a == b ? 1 : 0", c: "a == b ? 1.0 : 0.0",
-        summary: "1 where the arguments are equal, else 0")
+        summary: "1 where the arguments are equal, else 0", isPiecewiseLinear: true)
     case .less:
       .internal(
         { a, b in a < b ? 1 : 0 }, (nil, nil), "less", "bp_less", ("a", "b"),
-        swift: "a < b ? 1 : 0", c: "a < b ? 1.0 : 0.0", summary: "1 where a < b, else 0")
+        swift: "a < b ? 1 : 0", c: "a < b ? 1.0 : 0.0", summary: "1 where a < b, else 0",
+        isPiecewiseLinear: true)
     case .lessOrEqual:
       .internal(
         { a, b in a <= b ? 1 : 0 }, (nil, nil), "lessOrEqual", "bp_less_or_equal", ("a", "b"),
-        swift: "a <= b ? 1 : 0", c: "a <= b ? 1.0 : 0.0", summary: "1 where a <= b, else 0")
+        swift: "a <= b ? 1 : 0", c: "a <= b ? 1.0 : 0.0", summary: "1 where a <= b, else 0",
+        isPiecewiseLinear: true)
     case .greater:
       .internal(
         { a, b in a > b ? 1 : 0 }, (nil, nil), "greater", "bp_greater", ("a", "b"),
-        swift: "a > b ? 1 : 0", c: "a > b ? 1.0 : 0.0", summary: "1 where a > b, else 0")
+        swift: "a > b ? 1 : 0", c: "a > b ? 1.0 : 0.0", summary: "1 where a > b, else 0",
+        isPiecewiseLinear: true)
     case .greaterOrEqual:
       .internal(
         { a, b in a >= b ? 1 : 0 }, (nil, nil), "greaterOrEqual", "bp_greater_or_equal",
         ("a", "b"), swift: "a >= b ? 1 : 0", c: "a >= b ? 1.0 : 0.0",
-        summary: "1 where a >= b, else 0")
+        summary: "1 where a >= b, else 0", isPiecewiseLinear: true)
     case .notEqual:
       .internal(
         { a, b in a != b ? 1 : 0 }, (nil, nil), "notEqual", "bp_not_equal", ("a", "b"),
         swift: "a != b ? 1 : 0", c: "a != b ? 1.0 : 0.0",
-        summary: "1 where a != b (also where either is NaN), else 0")
+        summary: "1 where a != b (also where either is NaN), else 0", isPiecewiseLinear: true)
     case .lseExp:
       .internal(
         { e, m in e == m ? 1 : Foundation.exp(e - m) }, (g * r, nil), "lseExp", "bp_lse_exp",
@@ -440,7 +452,7 @@ extension Builtin {
       .internal(
         { m, _ in m.isInfinite ? 1 : 0 }, (nil, nil), "isInfinite", "bp_is_infinite", ("m", nil),
         swift: "m.isInfinite ? 1 : 0", c: "isinf(m) ? 1.0 : 0.0",
-        summary: "1 where the argument is infinite, else 0")
+        summary: "1 where the argument is infinite, else 0", isPiecewiseLinear: true)
     case .lseScale:
       .internal(
         { m, s in m.isInfinite ? 0 : 1 / s }, (nil, -(g * r * r)), "lseScale", "bp_lse_scale",
@@ -480,7 +492,8 @@ extension BuiltinSpec {
   /// get as a small helper whose body is one expression.
   static func `internal`(
     _ value: @escaping Value, _ adjoint: Adjoint, _ swiftName: String, _ cName: String,
-    _ parameters: (String, String?), swift: String, c: String, summary: String
+    _ parameters: (String, String?), swift: String, c: String, summary: String,
+    isPiecewiseLinear: Bool = false
   ) -> BuiltinSpec {
     let (a, b) = parameters
     let swiftParameters = "_ \(a): Double" + (b.map { ", _ \($0): Double" } ?? "")
@@ -502,7 +515,7 @@ extension BuiltinSpec {
               return \(c);
           }
           """),
-      summary: summary)
+      summary: summary, isPiecewiseLinear: isPiecewiseLinear)
   }
 }
 
