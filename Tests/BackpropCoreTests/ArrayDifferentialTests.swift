@@ -534,11 +534,13 @@ import Testing
   static func compareHessianWithFiniteDifferences(_ c: Case, _ tally: inout Tally) {
     let compilation = Compilation(SourceFile(name: "a\(c.seed).bp", text: c.source))
     guard let program = compilation.program, let output = program.outputs.first,
-      let gradient = compilation.program(
-        differentiating: output, element: program.symbols[output].shape.map { _ in 0 })
+      let forward = compilation.forward(
+        for: output, element: program.symbols[output].shape.map { _ in 0 })
     else { return }
+    let gradient = Reverse.differentiate(forward)
     let scalar = gradient.outputs[0]
-    let hessian = Hessian(gradient: gradient, output: scalar, input: c.leaves)
+    // One sweep per group of columns, as `eval --hessian` runs them.
+    let hessian = Hessian(forward: forward, gradient: gradient, input: c.leaves)
     let leafGradients = hessian.layout.leaves.map {
       ArrayName.adjoint(output: scalar, of: $0.symbol)
     }

@@ -164,7 +164,8 @@ import Testing
       let settings = f.arity == 1 ? ["x": a] : ["x": a, "z": b]
       let leaves = program.leaves.map { settings[$0.name] ?? 0 }
       let check = HessianCheck(
-        gradient: program, output: program.outputs[0], input: leaves, tolerance: 1e-6)
+        forward: try #require(compilation.forward), gradient: program, input: leaves,
+        tolerance: 1e-6)
       let failures = check.failures.count
       #expect(failures == 0, "\(f.rawValue) at \(settings): \(check.text())")
 

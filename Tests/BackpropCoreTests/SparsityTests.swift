@@ -270,7 +270,7 @@ import Testing
     } else {
       for (symbol, element) in subject.outputElements(limit: elementLimit) {
         let gradient = try subject.gradient(symbol, element)
-        let dense = Hessian(gradient: gradient, output: gradient.outputs[0], input: subject.leaves)
+        let dense = Hessian(gradient: gradient, input: subject.leaves, structure: nil)
         for i in 0..<n {
           for j in 0...i {
             for value in [dense.entries[i * n + j], dense.entries[j * n + i]] {
@@ -349,7 +349,8 @@ import Testing
     _ gradient: Program, input: [Double], directions: [[Double]]
   ) -> [[Double]] {
     let output = gradient.outputs[0]
-    let program = Optimizer.optimize(Tangent.differentiate(gradient), keeping: .tangents)
+    let program = Optimizer.optimize(
+      Tangent.differentiate(gradient), keeping: .hessianVectorProducts)
     let machine = Interpreter.Machine(program)
     let layout = machine.layout
     var workspace = machine.makeWorkspace(input: input)
@@ -373,7 +374,8 @@ import Testing
   static func jacobianVectorProducts(
     _ forward: Program, input: [Double], directions: [[Double]]
   ) -> [[Double]] {
-    let program = Optimizer.optimize(Tangent.differentiate(forward), keeping: .tangents)
+    let program = Optimizer.optimize(
+      Tangent.differentiate(forward), keeping: .jacobianVectorProducts)
     let machine = Interpreter.Machine(program)
     let layout = machine.layout
     var workspace = machine.makeWorkspace(input: input)
@@ -408,7 +410,7 @@ import Testing
     let (colors, count) = Sparsity.colorColumns(symmetric, columns: n)
     for (symbol, element) in subject.outputElements(limit: elementLimit) {
       let gradient = try subject.gradient(symbol, element)
-      let dense = Hessian(gradient: gradient, output: gradient.outputs[0], input: subject.leaves)
+      let dense = Hessian(gradient: gradient, input: subject.leaves, structure: nil)
       let hv = Self.hessianVectorProducts(
         gradient, input: subject.leaves, directions: Self.directions(colors, count: count))
       for (i, row) in symmetric.enumerated() {

@@ -299,8 +299,14 @@ private struct SetKernel {
     var base: [Int] = []
     var strides = [Int](repeating: 0, count: kernel.accesses.count * loops)
     for (a, access) in kernel.accesses.enumerated() {
+      // An access nothing loads or stores may name an output the program no
+      // longer has (`Lowering.withOutputs` drops stores, not accesses).
+      guard let at = offsets[access.array] else {
+        base.append(0)
+        continue
+      }
       let shape = program.shape(of: access.array)
-      var offset = offsets[access.array] ?? 0
+      var offset = at
       var step = 1
       for d in stride(from: shape.count - 1, through: 0, by: -1) {
         switch access.subscripts[d] {

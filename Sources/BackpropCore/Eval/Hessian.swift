@@ -2,40 +2,72 @@ import Foundation
 
 /// `eval --hessian` (SPEC §8.1): ∂²O/∂x∂y for one scalar O and every ordered
 /// pair of leaf elements, as Hessian-vector products: the program's gradient
-/// differentiated forward (``Tangent``), run once per input element j with
-/// the direction e_j, gives column j, the tangents of every ∂O/∂x.
+/// differentiated forward (``Tangent``), run with a direction v, gives the
+/// tangents of every ∂O/∂x, H·v.
+///
+/// One sweep per group of columns that share no row of the Hessian's
+/// structure (``Sparsity``): the direction is 1 on the group's inputs, and
+/// each structural entry (i, j) is hv[i] of j's group, as the generated
+/// `hessian` reads it. The other entries are structurally 0.
 public struct Hessian: Sendable {
   /// O as a person names it: `E`, or an element, `o[1]`.
   var name: String
   var layout: Layout
   /// ∂²O/∂in[i]∂in[j] at `entries[i * numInputs + j]`.
   var entries: [Double]
+  /// The sweeps run: the groups of the coloring.
+  var sweeps: Int
 
-  /// Evaluates the Hessian of `output`, the one output of `gradient` (a
-  /// differentiated program, unoptimised), at the leaf values `input`.
-  init(gradient: Program, output: Int, input: [Double]) {
+  /// Evaluates the Hessian of the one output of `forward` at the leaf
+  /// values `input`; `gradient` is `forward` differentiated (unoptimised).
+  init(forward: Program, gradient: Program, input: [Double]) {
+    self.init(
+      gradient: gradient, input: input, structure: Sparsity.symmetric(Sparsity.hessian(forward)))
+  }
+
+  /// The same from a structure (each row's structural nonzeros, both
+  /// triangles), or, without one, densely: one sweep per input element, every
+  /// entry computed, a path independent of ``Sparsity`` for the tests.
+  init(gradient: Program, input: [Double], structure given: [[Int]]?) {
+    let output = gradient.outputs[0]
     name = gradient.symbols[output].name
     let program = Optimizer.optimize(
       Tangent.differentiate(gradient), keeping: .hessianVectorProducts)
     let machine = Interpreter.Machine(program)
     layout = machine.layout
     let n = layout.numInputs
+    let structure = given ?? [[Int]](repeating: Array(0..<n), count: n)
+    let (colors, count) = given.map { Sparsity.colorColumns($0, columns: n) } ?? (Array(0..<n), n)
+    sweeps = count
     var workspace = machine.makeWorkspace(input: input)
     let directions = layout.leaves.map { machine.offset(of: .tangent(.variable($0.symbol))) }
-    let columns = layout.leaves.map {
+    let products = layout.leaves.map {
       machine.offset(of: .tangent(.adjoint(output: output, of: $0.symbol)))
     }
+    // Each input's leaf, and where the leaf's product sits in the memory.
+    var hv = [Int?](repeating: nil, count: n)
+    for (l, leaf) in layout.leaves.enumerated() {
+      for e in 0..<leaf.size { hv[leaf.offset + e] = products[l].map { $0 + e } }
+    }
+    // Each sweep's columns; column j's entries are rows structure[j] (the
+    // structure is symmetric), so a sweep reads O(its entries).
+    var members = [[Int]](repeating: [], count: count)
+    for j in 0..<n { members[colors[j]].append(j) }
     var entries = [Double](repeating: 0, count: n * n)
-    for j in 0..<n {
+    for sweep in 0..<count {
       for (l, leaf) in layout.leaves.enumerated() {
         guard let offset = directions[l] else { continue }
-        for e in 0..<leaf.size { workspace.memory[offset + e] = leaf.offset + e == j ? 1 : 0 }
+        for e in 0..<leaf.size {
+          workspace.memory[offset + e] = colors[leaf.offset + e] == sweep ? 1 : 0
+        }
       }
       machine.run(&workspace)
-      for (l, leaf) in layout.leaves.enumerated() {
-        // No tangent array: ∂O/∂leaf does not depend on the leaves, its rows are 0.
-        guard let offset = columns[l] else { continue }
-        for e in 0..<leaf.size { entries[(leaf.offset + e) * n + j] = workspace.memory[offset + e] }
+      for j in members[sweep] {
+        for i in structure[j] {
+          // No tangent array: ∂O/∂leaf does not depend on the leaves, its rows are 0.
+          guard let at = hv[i] else { continue }
+          entries[i * n + j] = workspace.memory[at]
+        }
       }
     }
     self.entries = entries
@@ -105,9 +137,10 @@ public struct HessianCheck: Sendable {
 
   public var failures: [Row] { rows.filter { !($0.error <= tolerance) && !$0.crossesSwitch } }
 
-  init(gradient: Program, output: Int, input: [Double], tolerance: Double) {
+  init(forward: Program, gradient: Program, input: [Double], tolerance: Double) {
     self.tolerance = tolerance
-    let hessian = Hessian(gradient: gradient, output: output, input: input)
+    let output = gradient.outputs[0]
+    let hessian = Hessian(forward: forward, gradient: gradient, input: input)
     name = hessian.name
     let layout = hessian.layout
     let n = layout.numInputs

@@ -34,7 +34,15 @@ public struct Compilation: Sendable {
   /// `explain --output`, `train --loss`): a scalar named after the element,
   /// appended to the program, is its only output.
   func program(differentiating symbol: Int, element: [Int]) -> Program? {
-    guard var forward, !element.isEmpty else { return program(differentiating: symbol) }
+    guard !element.isEmpty else { return program(differentiating: symbol) }
+    return forward(for: symbol, element: element).map { Reverse.differentiate($0) }
+  }
+
+  /// The forward program with one scalar as its only output: `symbol`, or
+  /// its `element`, a scalar named after the element appended to the program.
+  func forward(for symbol: Int, element: [Int]) -> Program? {
+    guard var forward else { return nil }
+    guard !element.isEmpty else { return Lowering.withOutputs([symbol], of: forward) }
     let source = forward.symbols[symbol]
     var scalar = Symbol(name: Layout.elementName(source.name, element), range: source.range)
     scalar.shape = []
@@ -47,7 +55,7 @@ public struct Compilation: Sendable {
     b.kernel.instructions[value.int].name = .variable(s)
     b.store(Access(.variable(s)), value)
     forward.kernels.append(b.kernel)
-    return Reverse.differentiate(Lowering.withOutputs([s], of: forward))
+    return Lowering.withOutputs([s], of: forward)
   }
 
   /// A symbol's index by name.
@@ -129,8 +137,10 @@ public struct Compilation: Sendable {
   public func hessian(
     _ leaves: [Double], output symbol: Int, element: [Int], into diagnostics: inout DiagnosticList
   ) -> Hessian? {
-    guard let gradient = hessianGradient(symbol, element, into: &diagnostics) else { return nil }
-    return Hessian(gradient: gradient, output: gradient.outputs[0], input: leaves)
+    guard let (forward, gradient) = hessianPrograms(symbol, element, into: &diagnostics) else {
+      return nil
+    }
+    return Hessian(forward: forward, gradient: gradient, input: leaves)
   }
 
   /// `check --hessian`: every entry of that Hessian against central
@@ -139,16 +149,18 @@ public struct Compilation: Sendable {
     _ leaves: [Double], output symbol: Int, element: [Int], tolerance: Double,
     into diagnostics: inout DiagnosticList
   ) -> HessianCheck? {
-    guard let gradient = hessianGradient(symbol, element, into: &diagnostics) else { return nil }
-    return HessianCheck(
-      gradient: gradient, output: gradient.outputs[0], input: leaves, tolerance: tolerance)
+    guard let (forward, gradient) = hessianPrograms(symbol, element, into: &diagnostics) else {
+      return nil
+    }
+    return HessianCheck(forward: forward, gradient: gradient, input: leaves, tolerance: tolerance)
   }
 
-  /// The program differentiated for the Hessian's scalar, after the check
-  /// that its n² entries fit SPEC §6.4's limit.
-  private func hessianGradient(
+  /// The forward program with the Hessian's scalar as its only output, and
+  /// that program differentiated, after the check that the n² entries fit
+  /// SPEC §6.4's limit.
+  private func hessianPrograms(
     _ symbol: Int, _ element: [Int], into diagnostics: inout DiagnosticList
-  ) -> Program? {
+  ) -> (forward: Program, gradient: Program)? {
     guard let program else { return nil }
     let inputs = program.leaves.reduce(0) { $0 + $1.size }
     guard inputs <= Checker.programLimit / max(1, inputs) else {
@@ -158,7 +170,7 @@ public struct Compilation: Sendable {
         at: program.symbols[symbol].range)
       return nil
     }
-    return self.program(differentiating: symbol, element: element)
+    return forward(for: symbol, element: element).map { ($0, Reverse.differentiate($0)) }
   }
 
   /// The names `--set` may name: the leaves.
