@@ -128,6 +128,17 @@ import Testing
     }
   }
 
+  /// `--help` lists every callable name with its own summary (`where` once
+  /// printed pow's `a ^ b`), and the options of SPEC §8.
+  @Test func helpSaysWhatEachFunctionAndOptionDoes() {
+    let help = Command.compile.help
+    #expect(help.contains("  pow                   a ^ b\n"))
+    #expect(help.contains("  where                 where(c, a, b): a where the comparison c holds"))
+    #expect(help.contains("--with LIST"))
+    #expect(Command.eval.help.contains("--hessian"))
+    #expect(Command.check.help.contains("--hessian"))
+  }
+
   /// `--output` belongs to `--hessian` in `eval` and `check`.
   @Test func outputWithoutHessianIsBadUsage() throws {
     let compilation = Compilation(name: "m.bp", source: "x = 2\ny = x^3\nz = x * 2")

@@ -309,7 +309,9 @@ extension Command {
       }
       out += "\nFUNCTIONS:\n"
       for name in Callee.callableNames {
-        let summary = Builtin(rawValue: name)?.spec.summary ?? "a ^ b"
+        let summary =
+          Builtin(rawValue: name)?.spec.summary
+          ?? (name == "where" ? "where(c, a, b): a where the comparison c holds, else b" : "a ^ b")
         out += "  " + name.padding(toLength: 20, withPad: " ", startingAt: 0) + "  \(summary)\n"
       }
     }
