@@ -86,6 +86,16 @@ class Model:
             function = getattr(lib, prefix + name)
             function.argtypes, function.restype = args, None
             setattr(self, "_c" + name, function)
+        # SPEC §8.2's entry points, where `--with` generated them.
+        self.entry_points = set()
+        for name, count in [("jvp", 5), ("vjp", 5), ("hvp", 7)]:
+            try:
+                function = getattr(lib, "%s_%s_work" % (prefix, name))
+            except AttributeError:
+                continue
+            function.argtypes, function.restype = [vec] * count, None
+            setattr(self, "_c_%s_work" % name, function)
+            self.entry_points.add(name)
         self._defaults = np.empty(self.num_inputs)
         self._c_fill_defaults(self._defaults)
 
@@ -145,6 +155,52 @@ class Model:
                                           v.offset:v.offset + v.size].ravel(),
                                      o.shape + v.shape)
             for o in self.outputs for v in self.leaves}
+
+    def _entry(self, name):
+        if name not in self.entry_points:
+            raise AttributeError("the library has no %s: compile with "
+                                 "backpropc --with %s" % (name, name))
+        return getattr(self, "_c_%s_work" % name)
+
+    def _vector(self, values, size, what):
+        values = np.ascontiguousarray(values, dtype=np.float64).ravel()
+        if values.size != size:
+            raise ValueError("%s has %d elements, not %d"
+                             % (what, values.size, size))
+        return values
+
+    def _by_leaf(self, flat):
+        return {v.name: _value(flat[v.offset:v.offset + v.size], v.shape)
+                for v in self.leaves}
+
+    def jvp(self, v, **leaves):
+        """(outputs by name, J·v by output name): v holds one number per
+        input element, laid out as row(); one forward sweep."""
+        out, jv = np.empty(self.num_outputs), np.empty(self.num_outputs)
+        self._entry("jvp")(self.row(**leaves),
+                           self._vector(v, self.num_inputs, "v"), out, jv,
+                           np.empty(self.work_size))
+        return self._named(out), self._named(jv)
+
+    def vjp(self, w, **leaves):
+        """(outputs by name, wᵀJ by leaf name): w holds one weight per
+        output element, laid out as out; one reverse sweep."""
+        out, vjp = np.empty(self.num_outputs), np.empty(self.num_inputs)
+        self._entry("vjp")(self.row(**leaves),
+                           self._vector(w, self.num_outputs, "w"), out, vjp,
+                           np.empty(self.work_size))
+        return self._named(out), self._by_leaf(vjp)
+
+    def hvp(self, w, v, **leaves):
+        """(outputs, wᵀJ by leaf, (Σ_o w[o]·∇²out[o])·v by leaf): one
+        sweep, no Hessian formed."""
+        out = np.empty(self.num_outputs)
+        vjp, hv = np.empty(self.num_inputs), np.empty(self.num_inputs)
+        self._entry("hvp")(self.row(**leaves),
+                           self._vector(w, self.num_outputs, "w"),
+                           self._vector(v, self.num_inputs, "v"), out, vjp, hv,
+                           np.empty(self.work_size))
+        return self._named(out), self._by_leaf(vjp), self._by_leaf(hv)
 
     def _count(self, rows):
         if not (isinstance(rows, np.ndarray) and rows.dtype == np.float64 and

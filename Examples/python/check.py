@@ -6,7 +6,10 @@ loads it with backprop.Model and compares, at the defaults, the layout (leaf
 and output names in order, defaults) and forward()/gradient() with
 `backpropc eval FILE --json` to 1e-12 relative; then checks that
 gradient_batch() and forward_batch() on perturbed rows give, bit for bit,
-what one gradient() call per row gives.
+what one gradient() call per row gives; and that jvp(), vjp() and hvp()
+(compiled `--with jvp,vjp,hvp`) give J·v and wᵀJ from that gradient, and,
+for a scalar first output, hvp() the Hessian of `eval --hessian --json`
+times v, to 1e-12 relative.
 
     python3 check.py [--backpropc PATH]   # default $BACKPROPC, else
                                           # ../../.build/release/backpropc
@@ -85,7 +88,8 @@ def check_sample(name, source, backpropc, directory):
     with open(bp_file, "w") as f:
         f.write(source)
     c_file = os.path.join(directory, name + ".c")
-    backprop.run([backpropc, bp_file, "--name", name, "-o", c_file])
+    backprop.run([backpropc, bp_file, "--name", name, "-o", c_file,
+                  "--with", "jvp,vjp,hvp"])
     model = backprop.Model(backprop.compile_library(
         c_file, os.path.join(directory, "lib%s.so" % name)), name)
     expected = json.loads(backprop.run([backpropc, "eval", bp_file, "--json"]))
@@ -145,10 +149,67 @@ def check_sample(name, source, backpropc, directory):
                                  single_grads[o.name, v.name]):
                     problems.append("row %d: batch d%s/d%s differs"
                                     % (r, o.name, v.name))
+    problems += check_directional(model, bp_file, backpropc, grads)
     summary = ("%d input and %d output elements: as eval --json (max "
                "relative error %.1e); batch of %d rows = single calls, bit "
-               "for bit" % (model.num_inputs, model.num_outputs, worst, ROWS))
+               "for bit; jvp, vjp, hvp" % (model.num_inputs, model.num_outputs,
+                                           worst, ROWS))
     return problems, summary
+
+
+def check_directional(model, bp_file, backpropc, grads):
+    """jvp and vjp against the gradient's J; hvp against eval --hessian."""
+    problems = []
+    jacobian = np.zeros((model.num_outputs, model.num_inputs))
+    for o in model.outputs:
+        for v in model.leaves:
+            block = np.asarray(grads[o.name, v.name], dtype=np.float64)
+            jacobian[o.offset:o.offset + o.size, v.offset:v.offset + v.size] = \
+                block.reshape(o.size, v.size)
+    rng = np.random.default_rng(11)
+    v = rng.uniform(-1, 1, model.num_inputs)
+    w = rng.uniform(-1, 1, model.num_outputs)
+
+    def close(what, actual, wanted, scale):
+        error = np.max(np.abs(np.ravel(actual) - np.ravel(wanted)) /
+                       np.maximum(1, np.ravel(scale)), initial=0)
+        if not error <= 1e-12:
+            problems.append("%s differs by %.1e" % (what, error))
+
+    def flat(by_name, variables, size):
+        out = np.zeros(size)
+        for x in variables:
+            out[x.offset:x.offset + x.size] = np.ravel(by_name[x.name])
+        return out
+
+    _, jv = model.jvp(v)
+    close("jvp", flat(jv, model.outputs, model.num_outputs), jacobian @ v,
+          np.abs(jacobian) @ np.abs(v))
+    _, vjp = model.vjp(w)
+    close("vjp", flat(vjp, model.leaves, model.num_inputs), w @ jacobian,
+          np.abs(w) @ np.abs(jacobian))
+    first = model.outputs[0]
+    if first.shape != () or model.num_inputs > 200:
+        return problems
+    expected = json.loads(backprop_run([backpropc, "eval", bp_file, "--json",
+                                        "--hessian", "--output", first.name]))
+    hessian = np.zeros((model.num_inputs, model.num_inputs))
+    for x in model.leaves:
+        for y in model.leaves:
+            block = np.asarray(numbers(expected["hessian"][first.name][x.name][y.name]))
+            hessian[x.offset:x.offset + x.size, y.offset:y.offset + y.size] = \
+                block.reshape(x.size, y.size)
+    unit = np.zeros(model.num_outputs)
+    unit[first.offset] = 1
+    _, _, hv = model.hvp(unit, v)
+    close("hvp", flat(hv, model.leaves, model.num_inputs), hessian @ v,
+          np.abs(hessian) @ np.abs(v))
+    return problems
+
+
+def backprop_run(command):
+    import backprop
+    return backprop.run(command)
 
 
 def main():
