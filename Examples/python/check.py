@@ -191,7 +191,8 @@ def check_directional(model, bp_file, backpropc, grads):
     first = model.outputs[0]
     if first.shape != () or model.num_inputs > 200:
         return problems
-    expected = json.loads(backprop_run([backpropc, "eval", bp_file, "--json",
+    import backprop  # beside this file, as check_sample imports it
+    expected = json.loads(backprop.run([backpropc, "eval", bp_file, "--json",
                                         "--hessian", "--output", first.name]))
     hessian = np.zeros((model.num_inputs, model.num_inputs))
     for x in model.leaves:
@@ -206,10 +207,6 @@ def check_directional(model, bp_file, backpropc, grads):
           np.abs(hessian) @ np.abs(v))
     return problems
 
-
-def backprop_run(command):
-    import backprop
-    return backprop.run(command)
 
 
 def main():

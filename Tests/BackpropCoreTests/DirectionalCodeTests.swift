@@ -88,7 +88,7 @@ import Testing
     let cc = try #require(Run.tool("cc", "gcc", "clang"), "no C compiler")
     let dir = Paths.scratch("directional-c")
     var sources: [String] = []
-    var driver = "#include <stdio.h>\n"
+    var driver = "#include <math.h>\n#include <stdio.h>\n"
     var calls = ""
     for sample in Self.samples {
       let emitted = CEmitter.emit(sample.request, headerName: "\(sample.name).h")
@@ -107,6 +107,9 @@ import Testing
                 \(p)_fill_defaults(in);
                 for (i = 0; i < \(m)_NUM_INPUTS; i++) v[i] = \(Self.cDirection);
                 for (o = 0; o < \(m)_NUM_OUTPUTS; o++) w[o] = \(Self.cWeight);
+                /* NaN first: an element an entry point leaves unwritten shows. */
+                for (o = 0; o < \(m)_NUM_OUTPUTS; o++) out[o] = jv[o] = NAN;
+                for (i = 0; i < \(m)_NUM_INPUTS; i++) vjp[i] = hv[i] = NAN;
                 \(p)_jvp_work(in, v, out, jv, work);
                 print("\(sample.name) jvp out", out, \(m)_NUM_OUTPUTS);
                 print("\(sample.name) jvp jv", jv, \(m)_NUM_OUTPUTS);
@@ -166,10 +169,11 @@ import Testing
             \(t).fillDefaults(&input)
             let v = (0..<\(n)).map { i in Double((i * 7) % 11 - 5) / 8 }
             let w = (0..<\(m)).map { o in Double((o * 3) % 5 + 1) / 4 }
-            var output = [Double](repeating: 0, count: \(m))
-            var jv = [Double](repeating: 0, count: \(m))
-            var vjp = [Double](repeating: 0, count: \(n))
-            var hv = [Double](repeating: 0, count: \(n))
+            // NaN first: an element an entry point leaves unwritten shows.
+            var output = [Double](repeating: .nan, count: \(m))
+            var jv = [Double](repeating: .nan, count: \(m))
+            var vjp = [Double](repeating: .nan, count: \(n))
+            var hv = [Double](repeating: .nan, count: \(n))
             \(t).jvp(input, v, &output, &jv)
             show("\(name) jvp out", output)
             show("\(name) jvp jv", jv)

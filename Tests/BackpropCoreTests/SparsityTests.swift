@@ -39,9 +39,11 @@ import Testing
     let leaves = try #require(
       compilation.leafValues([:], into: &diagnostics), sourceLocation: sourceLocation)
     let symbol = try #require(compilation.program?.outputs[o], sourceLocation: sourceLocation)
-    return try #require(
-      compilation.hessian(leaves, output: symbol, element: element, into: &diagnostics),
-      sourceLocation: sourceLocation)
+    let forward = try #require(
+      compilation.forward(for: symbol, element: element), sourceLocation: sourceLocation)
+    // One sweep per input, every entry computed: not through the pattern
+    // under test (`compilation.hessian` reads only the pattern's entries).
+    return Hessian(gradient: Reverse.differentiate(forward), input: leaves, structure: nil)
   }
 
   // MARK: - Patterns by hand

@@ -26,6 +26,9 @@ enum Builtin: String, CaseIterable, Hashable, Sendable {
   /// the base's partial of `a ^ b` for an exponent that is not a constant:
   /// `powBase(a, b) = b == 0 ? 0 : b·a^(b−1)` (SPEC §1: exactly 0 where b = 0)
   case powBase
+  /// `quotientOrZero(v, a) = a == 0 ? 0 : v / a`: powLog's partial in its base,
+  /// 0 at a = 0 as powLog's value is (a second derivative of `a ^ b`, SPEC §8)
+  case quotientOrZero
   /// `equal(a, b) = a == b ? 1 : 0`: counts a logsumexp's terms at its
   /// maximum, and is `where`'s `==`
   case equal
@@ -358,8 +361,8 @@ extension Builtin {
     case .powLog:
       .init(
         arity: 2, callable: false, value: { a, r in a == 0 ? 0 : r * Foundation.log(a) },
-        adjoint:  // d/da (y·log x) = y/x; d/dy = log x, guarded at x = 0 like the value.
-        (g * y / x, .call(.powLog, x, g)),
+        adjoint:  // d/da (y·log x) = y/x; d/dy = log x, both guarded at x = 0 like the value.
+        (.call(.quotientOrZero, g * y, x), .call(.powLog, x, g)),
         swift: .helper(
           name: "powLog",
           definition: """
@@ -405,6 +408,13 @@ extension Builtin {
             }
             """),
         summary: "the base's partial of a^b: b * a^(b - 1), exactly 0 where b = 0")
+    case .quotientOrZero:
+      .internal(
+        { v, a in a == 0 ? 0 : v / a },
+        (.call(.quotientOrZero, g, y), -.call(.quotientOrZero, g * r, y)), "quotientOrZero",
+        "bp_quotient_or_zero", ("v", "a"),
+        swift: "a == 0 ? 0 : v / a", c: "a == 0.0 ? 0.0 : v / a",
+        summary: "v / a, and 0 where a = 0: powLog's partial in its base")
     case .equal:
       .internal(
         { a, b in a == b ? 1 : 0 }, (nil, nil), "equal", "bp_equal", ("a", "b"),

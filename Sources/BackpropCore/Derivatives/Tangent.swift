@@ -127,7 +127,7 @@ private struct Pass {
           let kept = b.select(store.value, term, b.constant(0))
           b.store(Access(.tangent(target), subscripts), kept, mode: .add)
         }
-        guard active.contains(access.array) else { continue }
+        guard active.contains(access.array) || isResult(access.array) else { continue }
         b.store(dot, tangent[store.value.int] ?? b.constant(0), mode: store.mode)
       case .maximum, .largest, .smallest:
         // Summed by the kernel that counts the terms at the maximum.
@@ -135,6 +135,17 @@ private struct Pass {
       }
     }
     return b.kernel
+  }
+
+  /// Whether the tangent of `array` is a result the caller reads (`jv`, `hv`):
+  /// an output's, or a leaf's adjoint's. It is stored even where it is
+  /// structurally 0, as the reverse pass stores every adjoint it does not reach.
+  func isResult(_ array: ArrayName) -> Bool {
+    switch array {
+    case .output: true
+    case .adjoint(_, let s): s < program.leafCount
+    case .variable, .temporary, .temporaryAdjoint, .tangent, .weight: false
+    }
   }
 
   /// For a store that counts a reduction's terms at its maximum

@@ -12,7 +12,8 @@ struct Directional {
   var hv: [Double]
 
   /// Runs `program` (optimised), whose weighted sum, if it has one, is
-  /// symbol `weightedSum`; a buffer the program does not write reads 0.
+  /// symbol `weightedSum`; an element the program does not write reads NaN,
+  /// so a test sees it as the caller would see memory left as it was.
   init(_ program: Program, weightedSum: Int, input: [Double], v: [Double], w: [Double]) {
     let machine = Interpreter.Machine(program)
     let layout = machine.layout
@@ -32,7 +33,7 @@ struct Directional {
     {
       variables.enumerated().flatMap { k, variable in
         let offset = machine.offset(of: array(k, variable))
-        return (0..<variable.size).map { e in offset.map { memory[$0 + e] } ?? 0 }
+        return (0..<variable.size).map { e in offset.map { memory[$0 + e] } ?? .nan }
       }
     }
     outputs = read(layout.outputs) { o, _ in .output(o) }

@@ -15,8 +15,6 @@ public struct Hessian: Sendable {
   var layout: Layout
   /// ∂²O/∂in[i]∂in[j] at `entries[i * numInputs + j]`.
   var entries: [Double]
-  /// The sweeps run: the groups of the coloring.
-  var sweeps: Int
 
   /// Evaluates the Hessian of the one output of `forward` at the leaf
   /// values `input`; `gradient` is `forward` differentiated (unoptimised).
@@ -38,7 +36,6 @@ public struct Hessian: Sendable {
     let n = layout.numInputs
     let structure = given ?? [[Int]](repeating: Array(0..<n), count: n)
     let (colors, count) = given.map { Sparsity.colorColumns($0, columns: n) } ?? (Array(0..<n), n)
-    sweeps = count
     var workspace = machine.makeWorkspace(input: input)
     let directions = layout.leaves.map { machine.offset(of: .tangent(.variable($0.symbol))) }
     let products = layout.leaves.map {

@@ -195,9 +195,13 @@ extension EmitRequest {
       gradient: Optimizer.eliminateDeadCode(simplified, keeping: .outputsAndLeafGradients),
       file: file, prefix: prefix, seed: seed)
     guard let forward, !requested.isEmpty else { return }
-    let (weighted, symbol) = Lowering.weightedSum(of: forward)
-    let vjp = Reverse.differentiate(weighted, for: [symbol])
-    weightedSum = symbol
+    // The gradient of Σ w·out, for vjp and hvp only.
+    var vjp = Program()
+    if requested.contains(.vjp) || requested.contains(.hvp) {
+      let (weighted, symbol) = Lowering.weightedSum(of: forward)
+      vjp = Reverse.differentiate(weighted, for: [symbol])
+      weightedSum = symbol
+    }
     for function in EntryPoint.Function.requestable where requested.contains(function) {
       let program: Program
       switch function {
