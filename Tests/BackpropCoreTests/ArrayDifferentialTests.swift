@@ -119,6 +119,10 @@ import Testing
     "param a0[1, 2, 4] = xavier\nparam a1 = -0.401\nparam a2[1, 1] = normal(0.25, 0.5)\nv0[i] = logsumexp(k, (where(a2[0, 0] - a1 != 1.25, (a2[0, 0] - a1)^2, 1.25) + a2[k - 1, 0]) * a0[0, k, i]) * 0.5\nv1[m] = sum(j, n, (asin(0.9 * tanh((n - 1) / 2 * 1.75))) * a0[j, n, 3]) + a2[m, m]\noutput v0, v1\n",
     "input a0[4] = [0.479, -0.816, -0.321, -1.3]\ninput a1[2, 2] = -1.379\ninput a2[4, 2] = 0.611\na3 = [-0.784, 0.783, -1.165, 0.769]\nv0[i, p] = sqrt(0.5 + (sum(l, (p - 1) / 2 + a1[l, i]))^2) + a0[p]\nv1[m] = cosh(tanh(pow(1.2 + (v0[m, 3])^2, tanh(a3[m + 1]))))\nv4[j, l, k] = tan(0.7 * tanh(log(1.1 + ((l - 1) / 2)^2))) + v0[j, 1] + v1[l] + v1[k]\noutput v4\n",
     "param a0[1, 2, 2] = uniform(-0.5, 0.5); param a1 = -0.693; param a2 = 0.35; v0[l] = acos(0.9 * tanh((sum(n, a2 + a0[n, 1, l]) * a2)^2)); v1[n, j] = sin(logsumexp(l, m, (pow(1.2 + (where(v0[j] > 0, sqrt(v0[j]), 1 - v0[j]))^2, tanh(atan((l - 1) / 2))) + a0[l, j, j]) * a0[m, 1, l + n])) + a0[n, j, j]; v2[n, k, i] = ((min((a2) / (1.5 + (a2)^2), sum(p, (v1[0, 0]) * v1[p, 1])) + v1[n, 0]) * v1[k, 1]) * a0[i, 1, 1]; v3[n] = tanh(sum(i, sum(k, a2 + v2[n, k, k]) + a0[i, i + 1, 1])); output v3, v1\n",
+    // A `where` whose untaken branch's guarded adjoint folds to a select of
+    // two literals, declared alone: Swift made `c ? 0 : -1` an Int (seed
+    // 30001090005 of a 1,000-program run).
+    "input a0[2, 2] = [[0.953, -1.127], [-1.186, -0.455]]\nv0 = cos(a0[1, 1] * a0[1, 0]) + log(1.1 + (sigmoid(a0[1, 1]))^2)\nv1 = where(sum(p, k, logsumexp(l, ((softplus(v0)) * a0[l - 1, p]) * a0[l, l]) + a0[k, p]) > 0, sqrt(sum(p, k, logsumexp(l, ((softplus(v0)) * a0[l - 1, p]) * a0[l, l]) + a0[k, p])), 1 - sum(p, k, logsumexp(l, ((softplus(v0)) * a0[l - 1, p]) * a0[l, l]) + a0[k, p]))\noutput v1, v0\n",
     // A six-term flat index: Swift's type checker gave up on the line.
     "param a[2, 2, 2] = uniform(-1, 1)\nv[i, j, k] = sigmoid(a[k, j, i]) * (1 - sigmoid(a[i, i, k]))\noutput v\n",
   ]

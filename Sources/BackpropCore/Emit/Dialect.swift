@@ -232,9 +232,21 @@ struct Dialect: Sendable {
 /// A Swift initial value that is a bare integer literal (`0`, `-1`) would
 /// make its variable an `Int`: it is written as a `Double` literal instead.
 private func asDouble(_ value: String) -> String {
-  let digits = value.hasPrefix("-") ? value.dropFirst() : Substring(value)
-  guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return value }
-  return value + ".0"
+  if isIntegerLiteral(Substring(value)) { return value + ".0" }
+  // `c ? 0 : -1`, a select between two literals (a branch's guarded
+  // adjoint): Swift would make it an Int, so the first becomes `0.0`.
+  guard let question = value.range(of: " ? ", options: .backwards),
+    let colon = value.range(of: " : ", range: question.upperBound..<value.endIndex),
+    isIntegerLiteral(value[question.upperBound..<colon.lowerBound]),
+    isIntegerLiteral(value[colon.upperBound...])
+  else { return value }
+  return value[..<colon.lowerBound] + ".0" + value[colon.lowerBound...]
+}
+
+/// `2`, `-1`: what Swift would type as an Int.
+private func isIntegerLiteral(_ text: Substring) -> Bool {
+  let digits = text.hasPrefix("-") ? text.dropFirst() : text
+  return !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit)
 }
 
 extension Character {
