@@ -681,50 +681,34 @@ def train_report(medians, same):
     return "\n".join(out) + "\n"
 
 
+def replace_section(path, title, section):
+    """Prints `section` and writes it into BENCHMARKS.md in place of the one
+    headed `title` (or at the end), keeping the sections after it."""
+    print(section)
+    with open(path) as f:
+        text = f.read()
+    after = ""
+    if title in text:
+        start = text.index(title)
+        end = text.find("\n## ", start + 1)
+        after = text[end:] if end >= 0 else ""
+        text = text[:start].rstrip("\n") + "\n"
+    with open(path, "w") as f:
+        f.write(text + section + after)
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     path = os.path.join(ROOT, "BENCHMARKS.md")
     if os.environ.get("BENCH_ONLY") == "windows":
-        # This section alone, in place of the one BENCHMARKS.md has (or at its end).
-        with open(path) as f:
-            text = f.read()
-        if WINDOWS_SECTION in text:
-            text = text[:text.index(WINDOWS_SECTION)].rstrip("\n") + "\n"
-        section = windows_report(windows())
-        print(section)
-        with open(path, "w") as f:
-            f.write(text + section)
+        replace_section(path, WINDOWS_SECTION, windows_report(windows()))
         return
     if os.environ.get("BENCH_ONLY") == "second":
-        # This section alone, in place of the one BENCHMARKS.md has (or at its end).
-        with open(path) as f:
-            text = f.read()
-        after = ""
-        if SECOND_SECTION in text:
-            start = text.index(SECOND_SECTION)
-            end = text.find("\n## ", start + 1)
-            after = text[end:] if end >= 0 else ""
-            text = text[:start].rstrip("\n") + "\n"
         run([sys.executable, os.path.join(ROOT, "Benchmarks", "models.py"), WORK], cwd=ROOT)
-        section = second_report(second_order(), second_peers())
-        print(section)
-        with open(path, "w") as f:
-            f.write(text + section + after)
+        replace_section(path, SECOND_SECTION, second_report(second_order(), second_peers()))
         return
     if os.environ.get("BENCH_ONLY") == "train":
-        # This section alone, in place of the one BENCHMARKS.md has.
-        with open(path) as f:
-            text = f.read()
-        after = ""
-        if TRAIN_SECTION in text:
-            start = text.index(TRAIN_SECTION)
-            end = text.find("\n## ", start + 1)
-            after = text[end:] if end >= 0 else ""
-            text = text[:start].rstrip("\n") + "\n"
-        section = train_report(*train_threads())
-        print(section)
-        with open(path, "w") as f:
-            f.write(text + section + after)
+        replace_section(path, TRAIN_SECTION, train_report(*train_threads()))
         return
     run([sys.executable, os.path.join(ROOT, "Benchmarks", "models.py"), WORK] + [str(n) for n in sorted(set(SIZES + [2000]))], cwd=ROOT)
     compile_rows = compiler_speed()

@@ -346,29 +346,15 @@ import Testing
   // MARK: - Recovery: one sweep per color
 
   /// hv = (∇²O)·v for each direction v: the gradient program differentiated
-  /// forward and run once per direction, as ``Hessian`` runs it for unit vectors.
+  /// forward and run once per direction by the interpreter (``Directional``),
+  /// as ``Hessian`` runs it.
   static func hessianVectorProducts(
     _ gradient: Program, input: [Double], directions: [[Double]]
   ) -> [[Double]] {
-    let output = gradient.outputs[0]
     let program = Optimizer.optimize(
       Tangent.differentiate(gradient), keeping: .hessianVectorProducts)
-    let machine = Interpreter.Machine(program)
-    let layout = machine.layout
-    var workspace = machine.makeWorkspace(input: input)
     return directions.map { v in
-      for leaf in layout.leaves {
-        guard let offset = machine.offset(of: .tangent(.variable(leaf.symbol))) else { continue }
-        for e in 0..<leaf.size { workspace.memory[offset + e] = v[leaf.offset + e] }
-      }
-      machine.run(&workspace)
-      var hv = [Double](repeating: 0, count: layout.numInputs)
-      for leaf in layout.leaves {
-        let array = ArrayName.tangent(.adjoint(output: output, of: leaf.symbol))
-        guard let offset = machine.offset(of: array) else { continue }
-        for e in 0..<leaf.size { hv[leaf.offset + e] = workspace.memory[offset + e] }
-      }
-      return hv
+      Directional(program, weightedSum: gradient.outputs[0], input: input, v: v, w: []).hv
     }
   }
 
@@ -378,21 +364,8 @@ import Testing
   ) -> [[Double]] {
     let program = Optimizer.optimize(
       Tangent.differentiate(forward), keeping: .jacobianVectorProducts)
-    let machine = Interpreter.Machine(program)
-    let layout = machine.layout
-    var workspace = machine.makeWorkspace(input: input)
     return directions.map { v in
-      for leaf in layout.leaves {
-        guard let offset = machine.offset(of: .tangent(.variable(leaf.symbol))) else { continue }
-        for e in 0..<leaf.size { workspace.memory[offset + e] = v[leaf.offset + e] }
-      }
-      machine.run(&workspace)
-      var jv = [Double](repeating: 0, count: layout.numOutputs)
-      for (o, output) in layout.outputs.enumerated() {
-        guard let offset = machine.offset(of: .tangent(.output(o))) else { continue }
-        for e in 0..<output.size { jv[output.offset + e] = workspace.memory[offset + e] }
-      }
-      return jv
+      Directional(program, weightedSum: -1, input: input, v: v, w: []).jv
     }
   }
 

@@ -60,7 +60,7 @@ public struct GradientCheck: Sendable {
           let a = evaluation.gradientElements[o][l][e * leaf.size + (i - leaf.offset)]
           let estimate = numeric[layout.output(o, element: e)][column]
           let n = estimate.value
-          let error = a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
+          let error = Self.error(a, n)
           rows.append(
             Row(
               output: output.elementName(e), leaf: leaf.elementName(i - leaf.offset),
@@ -220,6 +220,12 @@ public struct GradientCheck: Sendable {
       out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
     }
     return out
+  }
+
+  /// |a − n| / max(1, |a|, |n|), 0 where they are equal (∞ = ∞): the error
+  /// measure of `check` and `check --hessian` (see ``Row/error``).
+  static func error(_ a: Double, _ n: Double) -> Double {
+    a == n ? 0 : abs(a - n) / max(1, abs(a), abs(n))
   }
 
   /// `2nd`, `3rd`, `11th`.

@@ -159,7 +159,7 @@ public struct HessianCheck: Sendable {
           Row(
             x: layout.leaves[x].elementName(i - layout.leaves[x].offset),
             y: layout.leaves[y].elementName(j - layout.leaves[y].offset),
-            analytic: a, numeric: e, error: a == e ? 0 : abs(a - e) / max(1, abs(a), abs(e)),
+            analytic: a, numeric: e, error: GradientCheck.error(a, e),
             crossesSwitch: estimate.crossesSwitch))
       }
     }
