@@ -7,7 +7,25 @@ import Foundation
 /// program loads or stores, each row-major at a fixed offset. Kernels run in
 /// order; a kernel's body runs once at each point of its loop nest, in
 /// ascending order with the last loop fastest, then its stores.
+///
+/// The machine runs each instruction over several *lanes* at once, in a tight
+/// loop, so that its dispatch is paid once per lane group rather than once per
+/// value. The lanes are either
+/// - **rows**: a workspace made for R rows holds R independent evaluations
+///   side by side (element e of row r at `memory[e·R + r]`), and every point
+///   runs all of them; or, with one row,
+/// - **a strip of the innermost loop**: up to ``stripWidth`` consecutive
+///   points of the last loop run together, where that keeps every memory
+///   access in the order of the one-point-at-a-time walk (a kernel that loads
+///   an array it stores, or stores one array twice, runs point by point).
+///
+/// Each lane computes exactly the operations, in exactly the order, that
+/// one evaluation alone would: the results are the same bits however many
+/// lanes run.
 public enum Interpreter {
+  /// Points of the innermost loop one lane group takes, with one row.
+  static let stripWidth = 64
+
   /// A program decoded once for many evaluations (training, `check`, the
   /// benchmark): flat operand arrays, builtins resolved to their functions,
   /// every element's offset computed, and a run that allocates nothing.
@@ -15,7 +33,7 @@ public enum Interpreter {
     let layout: Layout
     /// Where each array's first element sits in the memory.
     private let offsets: [ArrayName: Int]
-    /// Doubles of memory a run needs.
+    /// Doubles of memory one row needs.
     let memorySize: Int
     private let kernels: [DecodedKernel]
     private let functions: [BuiltinSpec.Value]
@@ -62,38 +80,87 @@ public enum Interpreter {
     /// program neither loads nor stores it.
     func offset(of array: ArrayName) -> Int? { offsets[array] }
 
-    /// Memory and scratch space for runs; the inputs go at `memory[0..<layout.numInputs]`.
-    public func makeWorkspace(input: [Double]? = nil) -> Workspace {
-      var memory = [Double](repeating: 0, count: memorySize)
-      if let input { memory.replaceSubrange(0..<input.count, with: input) }
+    /// Memory and scratch space for runs of `rows` evaluations side by side;
+    /// `input` (the leaves, in ``Layout`` order) goes to every row.
+    public func makeWorkspace(input: [Double]? = nil, rows: Int = 1) -> Workspace {
+      let rows = max(1, rows)
+      var memory = [Double](repeating: 0, count: memorySize * rows)
+      if let input {
+        for (e, x) in input.enumerated() {
+          for r in 0..<rows { memory[e * rows + r] = x }
+        }
+      }
+      let lanes = rows > 1 ? rows : Interpreter.stripWidth
       return Workspace(
-        memory: memory, values: [Double](repeating: 0, count: max(1, valueCount)),
-        counters: [Int](repeating: 0, count: max(1, loopCount + accessCount)))
+        memory: memory, rows: rows, lanes: lanes,
+        values: [Double](repeating: 0, count: max(1, valueCount) * lanes),
+        counters: [Int](repeating: 0, count: max(1, loopCount + accessCount)),
+        point: [Double](repeating: 0, count: max(1, valueCount)),
+        pointIndex: [Int](repeating: 0, count: max(1, loopCount)))
     }
 
-    /// Runs every kernel on the workspace's memory. `observe`, if given, sees
-    /// each kernel's values after the body at each point (kernel index,
-    /// values, loop indices), for the warnings of `eval`.
+    /// Runs every kernel on the workspace's memory, on its first `rows`
+    /// rows (all of them by default).
+    public func run(_ workspace: inout Workspace, rows: Int? = nil) {
+      run(&workspace, rows: rows, watching: false) { _, _ in }
+    }
+
+    /// Runs every kernel; `watch` sees each lane group's values after the
+    /// body (the kernel's index and the ``Strip``), for the warnings of
+    /// `eval` and the switches of `check`.
+    public func run(
+      _ workspace: inout Workspace, rows: Int? = nil, watch: (_ kernel: Int, Strip) -> Void
+    ) {
+      run(&workspace, rows: rows, watching: true, watch)
+    }
+
+    /// Runs every kernel on a one-row workspace; `observe` sees each point's
+    /// values after the body (kernel index, values, loop indices), as if the
+    /// points ran one at a time.
     public func run(
       _ workspace: inout Workspace,
       observe: (
-        (
-          _ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>,
-          _ point: UnsafeMutableBufferPointer<Int>
-        ) -> Void
-      )? = nil
+        _ kernel: Int, _ values: UnsafeMutableBufferPointer<Double>,
+        _ point: UnsafeMutableBufferPointer<Int>
+      ) -> Void
+    ) {
+      precondition(workspace.rows == 1, "points are observed one row at a time")
+      var point = workspace.point
+      var pointIndex = workspace.pointIndex
+      point.withUnsafeMutableBufferPointer { values in
+        pointIndex.withUnsafeMutableBufferPointer { index in
+          run(&workspace, rows: 1) { k, strip in
+            for lane in 0..<strip.lanes {
+              strip.gather(lane, values: values, index: index)
+              observe(k, values, index)
+            }
+          }
+        }
+      }
+    }
+
+    private func run(
+      _ workspace: inout Workspace, rows: Int?, watching: Bool, _ watch: (Int, Strip) -> Void
     ) {
       let loops = loopCount
+      let rowCount = workspace.rows
+      let active = min(rows ?? rowCount, rowCount)
+      let width = workspace.lanes
       workspace.memory.withUnsafeMutableBufferPointer { memory in
         workspace.values.withUnsafeMutableBufferPointer { values in
           workspace.counters.withUnsafeMutableBufferPointer { counters in
             // The loop indices first, then each access's offset at this point.
             let index = UnsafeMutableBufferPointer(rebasing: counters[0..<loops])
             let position = UnsafeMutableBufferPointer(rebasing: counters[loops...])
+            let lanes = Lanes(rows: rowCount, active: active, width: width)
             kernels.withUnsafeBufferPointer { kernels in
-              for k in 0..<kernels.count {
-                kernels[k].run(memory, values, index, position, functions, watching: observe != nil)
-                { observe?(k, values, index) }
+              functions.withUnsafeBufferPointer { functions in
+                for k in 0..<kernels.count {
+                  kernels[k].run(
+                    memory.baseAddress!, values.baseAddress!, index, position, functions, lanes,
+                    watching: watching
+                  ) { strip in watch(k, strip) }
+                }
               }
             }
           }
@@ -104,10 +171,72 @@ public enum Interpreter {
 
   /// A run's memory and scratch, owned by the caller so runs allocate nothing.
   public struct Workspace: Sendable {
+    /// Element e of row r at `memory[e * rows + r]`.
     public var memory: [Double]
+    /// Evaluations held side by side.
+    public let rows: Int
+    /// Values computed per instruction at once: the rows, or a strip.
+    let lanes: Int
+    /// Instruction i's value in lane k at `values[i * lanes + k]`.
     var values: [Double]
     /// Loop indices and access offsets, for kernels with loops.
     var counters: [Int]
+    /// One point's values and loop indices, for ``Machine/run(_:observe:)``.
+    var point: [Double]
+    var pointIndex: [Int]
+
+    /// Element `e` of row `row`.
+    public subscript(element e: Int, row row: Int) -> Double {
+      get { memory[e * rows + row] }
+      set { memory[e * rows + row] = newValue }
+    }
+  }
+
+  /// One lane group's values, as a watcher sees them after the body.
+  public struct Strip {
+    /// Instruction i's value in lane k at `values[i * width + k]`.
+    public let values: UnsafeMutableBufferPointer<Double>
+    let width: Int
+    /// How many lanes ran.
+    public let lanes: Int
+    /// The loop indices of lane 0.
+    let index: UnsafeMutableBufferPointer<Int>
+    /// The kernel's last loop, whose index moves along a strip; nil without loops.
+    let innermost: Int?
+    /// How far lane k's innermost loop index is from lane 0's: k·step
+    /// (1 for a strip, 0 for rows, which share their point).
+    let step: Int
+
+    /// Instruction `i`'s value in lane `k`.
+    @inline(__always)
+    public func value(_ i: Int, lane k: Int) -> Double { values[i * width + k] }
+
+    /// Whether every value of every lane is finite.
+    var allFinite: Bool {
+      var finite = true
+      for i in 0..<(values.count / width) {
+        for k in 0..<lanes where !values[i * width + k].isFinite { finite = false }
+      }
+      return finite
+    }
+
+    /// Lane `k`'s point: the kernel's loop indices.
+    func point(_ k: Int) -> [Int] {
+      guard let innermost else { return [] }
+      var point = Array(index[0...innermost])
+      point[innermost] += k * step
+      return point
+    }
+
+    /// Copies lane `k`'s values and loop indices into one-point buffers.
+    func gather(
+      _ k: Int, values point: UnsafeMutableBufferPointer<Double>,
+      index: UnsafeMutableBufferPointer<Int>
+    ) {
+      for i in 0..<point.count { point[i] = values[i * width + k] }
+      for l in 0..<index.count { index[l] = self.index[l] }
+      if let innermost { index[innermost] += k * step }
+    }
   }
 
   /// Runs a program once on the given leaf values (in ``Layout`` order) and
@@ -120,6 +249,14 @@ public enum Interpreter {
     machine.run(&workspace)
     return (machine, workspace.memory)
   }
+}
+
+/// How a run lays its lanes: the workspace's rows, how many of them run,
+/// and the lane width of the values.
+private struct Lanes {
+  var rows: Int
+  var active: Int
+  var width: Int
 }
 
 /// One kernel as the machine runs it.
@@ -147,6 +284,10 @@ private struct DecodedKernel: Sendable {
   let strides: [Int]
   /// Per store: the access, the value, and 0 assign, 1 add, 2 maximum.
   let stores: [(access: Int, value: Int, mode: UInt8)]
+  /// Whether points of the innermost loop may run as one strip: no array is
+  /// both loaded and stored, and none is stored twice, so no point reads
+  /// what another writes and every element is written in point order.
+  let strips: Bool
 
   init(
     _ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int
@@ -219,93 +360,166 @@ private struct DecodedKernel: Sendable {
       }
       return (store.access, store.value.int, mode)
     }
+    let stored = kernel.stores.map { kernel.accesses[$0.access].array }
+    let loaded = kernel.instructions.compactMap { instruction -> ArrayName? in
+      if case .load(let a) = instruction.op { return kernel.accesses[a].array }
+      return nil
+    }
+    strips = Set(stored).count == stored.count && Set(stored).isDisjoint(with: loaded)
   }
 
+  /// Runs the nest. With several rows, each point runs every row as a lane;
+  /// with one, the innermost loop runs in strips of up to
+  /// ``Interpreter/stripWidth`` points where ``strips`` allows, else point by point.
   func run(
-    _ memory: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Double>,
+    _ memory: UnsafeMutablePointer<Double>, _ v: UnsafeMutablePointer<Double>,
     _ index: UnsafeMutableBufferPointer<Int>, _ position: UnsafeMutableBufferPointer<Int>,
-    _ functions: [BuiltinSpec.Value], watching: Bool, observe: () -> Void
+    _ functions: UnsafeBufferPointer<BuiltinSpec.Value>, _ lanes: Lanes, watching: Bool,
+    watch: (Interpreter.Strip) -> Void
   ) {
     steps.withUnsafeBufferPointer { steps in
-      let loops = extents.count
-      if loops == 0 {
-        // Straight-line code: every element at its fixed offset.
-        body(steps, memory, v, functions, nil, nil)
-        if watching { observe() }
-        for store in stores {
-          Self.store(store.mode, v[store.value], at: base[store.access], memory)
-        }
-        return
-      }
-      for a in base.indices { position[a] = base[a] }
-      if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
-      for l in 0..<loops { index[l] = lowers[l] }
-      while true {
-        body(steps, memory, v, functions, position, index)
-        if watching { observe() }
-        for store in stores {
-          Self.store(store.mode, v[store.value], at: position[store.access], memory)
-        }
-        // The next point: the last loop fastest, every access moved along.
-        var l = loops - 1
-        while l >= 0 {
-          index[l] += 1
-          for a in base.indices { position[a] += strides[a * loops + l] }
-          if index[l] < extents[l] { break }
-          for a in base.indices {
-            position[a] -= strides[a * loops + l] * (extents[l] - lowers[l])
+      base.withUnsafeBufferPointer { base in
+        strides.withUnsafeBufferPointer { strides in
+          let loops = extents.count
+          let rows = lanes.rows
+          func strip(_ count: Int, step: Int) -> Interpreter.Strip {
+            Interpreter.Strip(
+              values: UnsafeMutableBufferPointer(start: v, count: steps.count * lanes.width),
+              width: lanes.width, lanes: count, index: index,
+              innermost: loops == 0 ? nil : loops - 1, step: step)
           }
-          index[l] = lowers[l]
-          l -= 1
+          if loops == 0 {
+            // Straight-line code: every element at its fixed offset.
+            body(steps, memory, v, lanes, count: lanes.active, functions, nil, nil, nil, 0)
+            if watching { watch(strip(lanes.active, step: 0)) }
+            for store in stores {
+              put(store.mode, v + store.value * lanes.width, count: lanes.active,
+                at: memory + base[store.access] * rows, stride: 1)
+            }
+            return
+          }
+          if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
+          for a in base.indices { position[a] = base[a] }
+          for l in 0..<loops { index[l] = lowers[l] }
+          let last = loops - 1
+          let chunk = rows == 1 && strips ? Interpreter.stripWidth : 1
+          // The innermost loop's stride per access: a strip's lanes step by it.
+          let inner = base.indices.map { strides[$0 * loops + last] }
+          inner.withUnsafeBufferPointer { inner in
+            while true {
+              // The innermost loop, a chunk of points at a time.
+              var i = lowers[last]
+              while i < extents[last] {
+                let points = min(chunk, extents[last] - i)
+                index[last] = i
+                let count = rows == 1 ? points : lanes.active
+                body(steps, memory, v, lanes, count: count, functions, position, index, inner, last)
+                if watching { watch(strip(count, step: rows == 1 ? 1 : 0)) }
+                for store in stores {
+                  let at = memory + position[store.access] * rows
+                  put(store.mode, v + store.value * lanes.width, count: count, at: at,
+                    stride: rows == 1 ? inner[store.access] : 1)
+                }
+                for a in base.indices { position[a] += inner[a] * points }
+                i += points
+              }
+              for a in base.indices { position[a] -= inner[a] * (extents[last] - lowers[last]) }
+              index[last] = lowers[last]
+              // The next point of the outer loops, every access moved along.
+              var l = last - 1
+              while l >= 0 {
+                index[l] += 1
+                for a in base.indices { position[a] += strides[a * loops + l] }
+                if index[l] < extents[l] { break }
+                for a in base.indices {
+                  position[a] -= strides[a * loops + l] * (extents[l] - lowers[l])
+                }
+                index[l] = lowers[l]
+                l -= 1
+              }
+              if l < 0 { return }
+            }
+          }
         }
-        if l < 0 { return }
       }
     }
   }
 
+  /// Stores `count` lanes' values in lane order, lane k at `at[k·stride]`.
   @inline(__always)
-  private static func store(
-    _ mode: UInt8, _ value: Double, at offset: Int, _ memory: UnsafeMutableBufferPointer<Double>
+  private func put(
+    _ mode: UInt8, _ value: UnsafeMutablePointer<Double>, count: Int,
+    at memory: UnsafeMutablePointer<Double>, stride: Int
   ) {
     switch mode {
-    case 0: memory[offset] = value
-    case 1: memory[offset] += value
-    case 3: memory[offset] = Double.maximum(memory[offset], value)
-    case 4: memory[offset] = Double.minimum(memory[offset], value)
+    case 0: for k in 0..<count { memory[k * stride] = value[k] }
+    case 1: for k in 0..<count { memory[k * stride] += value[k] }
+    case 3:
+      for k in 0..<count { memory[k * stride] = Double.maximum(memory[k * stride], value[k]) }
+    case 4:
+      for k in 0..<count { memory[k * stride] = Double.minimum(memory[k * stride], value[k]) }
     default:
       // A maximum that stays NaN once a term is NaN.
-      let old = memory[offset]
-      if !old.isNaN && (value.isNaN || value > old) { memory[offset] = value }
+      for k in 0..<count {
+        let old = memory[k * stride]
+        if !old.isNaN && (value[k].isNaN || value[k] > old) { memory[k * stride] = value[k] }
+      }
     }
   }
 
-  /// The body at one point. A load's payload is its element's offset, or
-  /// (with loops) its access, whose offset at this point is in `position`.
+  /// The body over `count` lanes. A load's payload is its element's offset,
+  /// or (with loops) its access, whose offset at this point is in
+  /// `position`; a strip's lane k reads `k · inner[access]` further on, a
+  /// row's lane k the element's k-th copy.
   @inline(__always)
   private func body(
-    _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutableBufferPointer<Double>,
-    _ v: UnsafeMutableBufferPointer<Double>, _ functions: [BuiltinSpec.Value],
-    _ position: UnsafeMutableBufferPointer<Int>?, _ index: UnsafeMutableBufferPointer<Int>?
+    _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutablePointer<Double>,
+    _ v: UnsafeMutablePointer<Double>, _ lanes: Lanes, count: Int,
+    _ functions: UnsafeBufferPointer<BuiltinSpec.Value>,
+    _ position: UnsafeMutableBufferPointer<Int>?, _ index: UnsafeMutableBufferPointer<Int>?,
+    _ inner: UnsafeBufferPointer<Int>?, _ last: Int
   ) {
+    let width = lanes.width
+    let rows = lanes.rows
     for i in 0..<steps.count {
       let step = steps[i]
-      let a = v[Int(step.lhs)]
-      let b = v[Int(step.rhs)]
+      let out = v + i * width
+      let a = v + Int(step.lhs) * width
+      let b = v + Int(step.rhs) * width
       switch step.code {
       case .load:
         let p = Int(step.payload)
-        v[i] = memory[position.map { $0[p] } ?? p]
-      case .constant: v[i] = step.payload
-      case .index: v[i] = Double(index.map { $0[Int(step.payload)] } ?? 0)
-      case .copy: v[i] = a
-      case .neg: v[i] = -a
-      case .add: v[i] = a + b
-      case .sub: v[i] = a - b
-      case .mul: v[i] = a * b
-      case .div: v[i] = a / b
-      case .pow: v[i] = Foundation.pow(a, b)
-      case .call: v[i] = functions[Int(step.payload)](a, b)
-      case .select: v[i] = Op.select(a, b, v[Int(step.third)])
+        let at = position.map { $0[p] } ?? p
+        if rows > 1 {
+          let from = memory + at * rows
+          for k in 0..<count { out[k] = from[k] }
+        } else if count == 1 {
+          out[0] = memory[at]
+        } else {
+          let from = memory + at
+          let stride = inner![p]
+          for k in 0..<count { out[k] = from[k * stride] }
+        }
+      case .constant:
+        for k in 0..<count { out[k] = step.payload }
+      case .index:
+        let l = Int(step.payload)
+        let first = index.map { $0[l] } ?? 0
+        let step = rows == 1 && l == last ? 1 : 0
+        for k in 0..<count { out[k] = Double(first + k * step) }
+      case .copy: for k in 0..<count { out[k] = a[k] }
+      case .neg: for k in 0..<count { out[k] = -a[k] }
+      case .add: for k in 0..<count { out[k] = a[k] + b[k] }
+      case .sub: for k in 0..<count { out[k] = a[k] - b[k] }
+      case .mul: for k in 0..<count { out[k] = a[k] * b[k] }
+      case .div: for k in 0..<count { out[k] = a[k] / b[k] }
+      case .pow: for k in 0..<count { out[k] = Foundation.pow(a[k], b[k]) }
+      case .call:
+        let f = functions[Int(step.payload)]
+        for k in 0..<count { out[k] = f(a[k], b[k]) }
+      case .select:
+        let c = v + Int(step.third) * width
+        for k in 0..<count { out[k] = Op.select(a[k], b[k], c[k]) }
       }
     }
   }

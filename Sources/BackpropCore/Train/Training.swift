@@ -257,19 +257,19 @@ public struct Training: Sendable {
   /// The mean loss and gradient over rows, at the current parameters.
   ///
   /// Rows are taken in blocks; the threads run a block's rows, a
-  /// consecutive share each, and keep every row's loss and partials; then
-  /// the block is summed in row order. The sums are those of one thread
-  /// taking the rows one by one, bit for bit, whatever the thread count.
-  /// A thread takes at least `rowsPerThread` rows, and a block holds at
-  /// most 2^20 values (8 MB) or 4,096 rows, whichever is fewer.
+  /// consecutive share each, ``Training/laneRows`` rows side by side in one
+  /// interpreter run, and keep every row's loss and partials; then the block
+  /// is summed in row order. The sums are those of one thread taking the rows
+  /// one by one, bit for bit, whatever the thread count. A thread takes at
+  /// least `rowsPerThread` rows, and a block holds at most 2^20 values (8 MB)
+  /// or 4,096 rows, whichever is fewer.
   struct Evaluator {
     let training: Training
-    /// Holds the parameters between steps, and runs the test rows.
+    /// Holds the parameters between steps, and finds where a row diverged.
     fileprivate(set) var workspace: Interpreter.Workspace
     let rows: [[Double]]
     let columns: [Int]
     let test: TrainingData?
-    let testColumns: [Int]
     /// The last mean gradient, by parameter element.
     private(set) var gradient: [Double]
     /// The most threads any block ran on.
@@ -278,8 +278,11 @@ public struct Training: Sendable {
     private let blockRows: Int
     private var perRow: [Double]
     private var workers: [Worker]
+    /// Runs the test rows (on this thread).
+    private var tester: Worker?
     /// The cells, row after row.
     private let table: [Double]
+    private let testTable: [Double]
 
     init(
       _ training: Training, leaves base: [Double], data: TrainingData?, test: TrainingData?,
@@ -292,7 +295,6 @@ public struct Training: Sendable {
       rows = data?.rows ?? [[]]
       columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
       self.test = test
-      testColumns = (test?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
       gradient = [Double](repeating: 0, count: training.elements.count)
       width = training.elements.count + 1  // a row's loss, then its partials
       let threads = min(threads, max(1, rows.count / Training.rowsPerThread))
@@ -300,14 +302,21 @@ public struct Training: Sendable {
       perRow = [Double](repeating: 0, count: blockRows * width)
       // A machine and tables for each thread: shared, their reference counts
       // would bounce between the cores on every run, at a third of a core's time.
-      // (The first is the training's own, used here only between blocks.)
+      // (The first is the training's own.)
       let columns = columns
       workers = (0..<threads).map { t in
         Worker(
           t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
           elements: training.elements, lossOffset: training.lossOffset)
       }
+      tester = test.map { test in
+        Worker(
+          machine, input: base,
+          columns: test.columns.map { layout.input($0.leaf, element: $0.element) },
+          elements: training.elements, lossOffset: training.lossOffset)
+      }
       table = rows.flatMap { $0 }
+      testTable = test?.rows.flatMap { $0 } ?? []
     }
 
     func parameter(_ k: Int) -> Double { workspace.memory[training.elements[k].input] }
@@ -322,26 +331,29 @@ public struct Training: Sendable {
       for k in gradient.indices { gradient[k] = 0 }
       var loss = 0.0
       // Only the parameters change between evaluations.
-      for w in workers.indices {
-        for element in training.elements {
-          workers[w].workspace.memory[element.input] = workspace.memory[element.input]
-        }
-      }
+      let parameters = training.elements.map { workspace.memory[$0.input] }
+      for w in workers.indices { workers[w].setParameters(parameters) }
       var start = 0
       while start < indices.count {
         let end = min(start + blockRows, indices.count)
         mostThreads = max(mostThreads, runBlock(indices[start..<end]))
-        for j in 0..<(end - start) {
-          let row = perRow[(j * width)..<(j * width + width)]
-          guard row.allSatisfy(\.isFinite) else {
-            for (c, input) in columns.enumerated() {
-              workspace.memory[input] = rows[indices[start + j]][c]
+        let diverged = perRow.withUnsafeBufferPointer { perRow in
+          gradient.withUnsafeMutableBufferPointer { gradient -> Int? in
+            for j in 0..<(end - start) {
+              let row = perRow.baseAddress! + j * width
+              for k in 0..<width where !row[k].isFinite { return j }
+              loss += row[0]
+              for k in 0..<gradient.count { gradient[k] += row[1 + k] }
             }
-            training.machine.run(&workspace)
-            throw training.divergence(step: step, &workspace)
+            return nil
           }
-          loss += row[row.startIndex]
-          for k in gradient.indices { gradient[k] += row[row.startIndex + 1 + k] }
+        }
+        if let j = diverged {
+          for (c, input) in columns.enumerated() {
+            workspace.memory[input] = rows[indices[start + j]][c]
+          }
+          training.machine.run(&workspace)
+          throw training.divergence(step: step, &workspace)
         }
         start = end
       }
@@ -366,10 +378,9 @@ public struct Training: Sendable {
                 // what two cores share they slow each other down on.
                 var worker = (shared.workers.baseAddress! + t).move()
                 let count = shared.block.count
-                for j in (count * t / threads)..<(count * (t + 1) / threads) {
-                  worker.run(
-                    row: shared.block[j], of: shared.table, into: shared.perRow, at: j * width)
-                }
+                worker.run(
+                  rows: (count * t / threads)..<(count * (t + 1) / threads), of: shared.block,
+                  in: shared.table, into: shared.perRow, width: width)
                 (shared.workers.baseAddress! + t).initialize(to: worker)
               }
               if threads == 1 {
@@ -384,18 +395,25 @@ public struct Training: Sendable {
       return threads
     }
 
-    /// Mean loss over the test rows, in file order; their inputs are put back after.
+    /// Mean loss over the test rows, summed in file order.
     mutating func testLoss() -> Double? {
-      guard let test else { return nil }
-      let saved = testColumns.map { workspace.memory[$0] }
-      var loss = 0.0
-      for row in test.rows {
-        for (c, input) in testColumns.enumerated() { workspace.memory[input] = row[c] }
-        training.machine.run(&workspace)
-        loss += workspace.memory[training.lossOffset]
+      guard let test, var tester else { return nil }
+      self.tester = nil  // held alone while it runs, so its memory is not copied
+      let count = test.rows.count
+      tester.setParameters(training.elements.map { workspace.memory[$0.input] })
+      let order = Array(0..<count)
+      var losses = [Double](repeating: 0, count: count)
+      losses.withUnsafeMutableBufferPointer { losses in
+        testTable.withUnsafeBufferPointer { table in
+          order.withUnsafeBufferPointer { order in
+            tester.run(rows: 0..<count, of: order, in: table, into: losses, width: 1, partials: false)
+          }
+        }
       }
-      for (c, input) in testColumns.enumerated() { workspace.memory[input] = saved[c] }
-      return loss / Double(test.rows.count)
+      self.tester = tester
+      var loss = 0.0
+      for row in losses { loss += row }
+      return loss / Double(count)
     }
   }
 
@@ -403,12 +421,18 @@ public struct Training: Sendable {
   /// fewer threads): below it, starting the threads costs more than they save.
   static let rowsPerThread = 8
 
-  /// What one thread evaluates rows with: its own machine, workspace and
-  /// copies of the tables of where a row's cells go and its results come from.
+  /// Rows one interpreter run evaluates side by side.
+  static let laneRows = 32
+
+  /// What one thread evaluates rows with: its own machine, a workspace of
+  /// ``Training/laneRows`` rows, and copies of the tables of where a row's
+  /// cells go and its results come from.
   private struct Worker: Sendable {
     let machine: Interpreter.Machine
     var workspace: Interpreter.Workspace
     let columns: [Int]
+    /// Each parameter element's place in the input.
+    let inputs: [Int]
     /// Each parameter element's partial derivative in memory; nil when it is 0.
     let partials: [Int?]
     let lossOffset: Int
@@ -419,25 +443,50 @@ public struct Training: Sendable {
       lossOffset: Int
     ) {
       self.machine = machine
-      workspace = machine.makeWorkspace(input: input)
+      workspace = machine.makeWorkspace(input: input, rows: Training.laneRows)
       // Copied, not shared: the array's own buffer, whose reference count
       // this thread alone touches.
       self.columns = columns.map { $0 }
+      inputs = elements.map(\.input)
       partials = elements.map(\.gradient)
       self.lossOffset = lossOffset
     }
 
-    /// Runs row `r` of `table`; its loss and partials go to `results[offset...]`.
+    /// Puts the parameters' values in every row.
+    mutating func setParameters(_ values: [Double]) {
+      for (k, input) in inputs.enumerated() {
+        for r in 0..<workspace.rows { workspace[element: input, row: r] = values[k] }
+      }
+    }
+
+    /// Runs the rows `order[j]` of `table` for j in `range`, as many at once
+    /// as the workspace holds; row j's loss and (with `partials`) its
+    /// partials go to `results[j * width...]`.
     mutating func run(
-      row r: Int, of table: UnsafeBufferPointer<Double>,
-      into results: UnsafeMutableBufferPointer<Double>, at offset: Int
+      rows range: Range<Int>, of order: UnsafeBufferPointer<Int>,
+      in table: UnsafeBufferPointer<Double>, into results: UnsafeMutableBufferPointer<Double>,
+      width: Int, partials withPartials: Bool = true
     ) {
-      let cells = r * columns.count
-      for (c, input) in columns.enumerated() { workspace.memory[input] = table[cells + c] }
-      machine.run(&workspace)
-      results[offset] = workspace.memory[lossOffset]
-      for (k, partial) in partials.enumerated() {
-        results[offset + 1 + k] = partial.map { workspace.memory[$0] } ?? 0
+      let lanes = workspace.rows
+      var first = range.lowerBound
+      while first < range.upperBound {
+        let count = min(lanes, range.upperBound - first)
+        for k in 0..<count {
+          let cells = order[first + k] * columns.count
+          for (c, input) in columns.enumerated() {
+            workspace[element: input, row: k] = table[cells + c]
+          }
+        }
+        machine.run(&workspace, rows: count)
+        for k in 0..<count {
+          let at = (first + k) * width
+          results[at] = workspace[element: lossOffset, row: k]
+          guard withPartials else { continue }
+          for (p, partial) in partials.enumerated() {
+            results[at + 1 + p] = partial.map { workspace[element: $0, row: k] } ?? 0
+          }
+        }
+        first += count
       }
     }
   }
