@@ -282,6 +282,8 @@ private struct DecodedKernel: Sendable {
   let base: [Int]
   /// ...and how far it moves per step of each loop: `strides[a * loops + l]`.
   let strides: [Int]
+  /// Each access's stride along the innermost loop, by which a strip's lanes step.
+  let inner: [Int]
   /// Per store: the access, the value, and 0 assign, 1 add, 2 maximum.
   let stores: [(access: Int, value: Int, mode: UInt8)]
   /// Whether points of the innermost loop may run as one strip: no array is
@@ -319,6 +321,7 @@ private struct DecodedKernel: Sendable {
     }
     self.base = base
     self.strides = strides
+    inner = base.indices.map { kernel.loops.isEmpty ? 0 : strides[$0 * kernel.loops.count + kernel.loops.count - 1] }
     let straightLine = kernel.loops.isEmpty
     steps = kernel.instructions.map { instruction in
       var p = 0.0
@@ -380,6 +383,12 @@ private struct DecodedKernel: Sendable {
     steps.withUnsafeBufferPointer { steps in
       base.withUnsafeBufferPointer { base in
         strides.withUnsafeBufferPointer { strides in
+          withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: steps.count)
+          { operands in
+          // Where each value's lanes are read: its row of `v`, or, for a load
+          // whose lanes lie side by side in memory, the memory itself.
+          for i in 0..<steps.count { operands.initializeElement(at: i, to: v + i * lanes.width) }
+          let operands = operands.baseAddress!
           let loops = extents.count
           let rows = lanes.rows
           func strip(_ count: Int, step: Int) -> Interpreter.Strip {
@@ -390,10 +399,12 @@ private struct DecodedKernel: Sendable {
           }
           if loops == 0 {
             // Straight-line code: every element at its fixed offset.
-            body(steps, memory, v, lanes, count: lanes.active, functions, nil, nil, nil, 0)
+            body(
+              steps, memory, v, operands, lanes, count: lanes.active, functions, nil, nil, nil, 0,
+              copying: watching)
             if watching { watch(strip(lanes.active, step: 0)) }
             for store in stores {
-              put(store.mode, v + store.value * lanes.width, count: lanes.active,
+              put(store.mode, operands[store.value], count: lanes.active,
                 at: memory + base[store.access] * rows, stride: 1)
             }
             return
@@ -403,8 +414,6 @@ private struct DecodedKernel: Sendable {
           for l in 0..<loops { index[l] = lowers[l] }
           let last = loops - 1
           let chunk = rows == 1 && strips ? Interpreter.stripWidth : 1
-          // The innermost loop's stride per access: a strip's lanes step by it.
-          let inner = base.indices.map { strides[$0 * loops + last] }
           inner.withUnsafeBufferPointer { inner in
             while true {
               // The innermost loop, a chunk of points at a time.
@@ -413,11 +422,13 @@ private struct DecodedKernel: Sendable {
                 let points = min(chunk, extents[last] - i)
                 index[last] = i
                 let count = rows == 1 ? points : lanes.active
-                body(steps, memory, v, lanes, count: count, functions, position, index, inner, last)
+                body(
+                  steps, memory, v, operands, lanes, count: count, functions, position, index,
+                  inner, last, copying: watching)
                 if watching { watch(strip(count, step: rows == 1 ? 1 : 0)) }
                 for store in stores {
                   let at = memory + position[store.access] * rows
-                  put(store.mode, v + store.value * lanes.width, count: count, at: at,
+                  put(store.mode, operands[store.value], count: count, at: at,
                     stride: rows == 1 ? inner[store.access] : 1)
                 }
                 for a in base.indices { position[a] += inner[a] * points }
@@ -440,6 +451,7 @@ private struct DecodedKernel: Sendable {
               if l < 0 { return }
             }
           }
+          }
         }
       }
     }
@@ -451,18 +463,22 @@ private struct DecodedKernel: Sendable {
     _ mode: UInt8, _ value: UnsafeMutablePointer<Double>, count: Int,
     at memory: UnsafeMutablePointer<Double>, stride: Int
   ) {
-    switch mode {
-    case 0: for k in 0..<count { memory[k * stride] = value[k] }
-    case 1: for k in 0..<count { memory[k * stride] += value[k] }
-    case 3:
-      for k in 0..<count { memory[k * stride] = Double.maximum(memory[k * stride], value[k]) }
-    case 4:
-      for k in 0..<count { memory[k * stride] = Double.minimum(memory[k * stride], value[k]) }
+    switch (mode, stride) {
+    // Rows, or a strip along an array: one element per lane, a loop the
+    // compiler vectorises.
+    case (0, 1): memory.update(from: value, count: count)
+    case (1, 1): for k in 0..<count { memory[k] += value[k] }
+    case (0, _): for k in 0..<count { memory[k &* stride] = value[k] }
+    case (1, _): for k in 0..<count { memory[k &* stride] += value[k] }
+    case (3, _):
+      for k in 0..<count { memory[k &* stride] = Double.maximum(memory[k &* stride], value[k]) }
+    case (4, _):
+      for k in 0..<count { memory[k &* stride] = Double.minimum(memory[k &* stride], value[k]) }
     default:
       // A maximum that stays NaN once a term is NaN.
       for k in 0..<count {
-        let old = memory[k * stride]
-        if !old.isNaN && (value[k].isNaN || value[k] > old) { memory[k * stride] = value[k] }
+        let old = memory[k &* stride]
+        if !old.isNaN && (value[k].isNaN || value[k] > old) { memory[k &* stride] = value[k] }
       }
     }
   }
@@ -470,35 +486,39 @@ private struct DecodedKernel: Sendable {
   /// The body over `count` lanes. A load's payload is its element's offset,
   /// or (with loops) its access, whose offset at this point is in
   /// `position`; a strip's lane k reads `k · inner[access]` further on, a
-  /// row's lane k the element's k-th copy.
+  /// row's lane k the element's k-th copy. A load whose lanes are side by
+  /// side is not copied: `operands` points at the memory, unless `copying`
+  /// (a watcher reads every value from `v`).
   @inline(__always)
   private func body(
     _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutablePointer<Double>,
-    _ v: UnsafeMutablePointer<Double>, _ lanes: Lanes, count: Int,
-    _ functions: UnsafeBufferPointer<BuiltinSpec.Value>,
+    _ v: UnsafeMutablePointer<Double>, _ operands: UnsafeMutablePointer<UnsafeMutablePointer<Double>>,
+    _ lanes: Lanes, count: Int, _ functions: UnsafeBufferPointer<BuiltinSpec.Value>,
     _ position: UnsafeMutableBufferPointer<Int>?, _ index: UnsafeMutableBufferPointer<Int>?,
-    _ inner: UnsafeBufferPointer<Int>?, _ last: Int
+    _ inner: UnsafeBufferPointer<Int>?, _ last: Int, copying: Bool
   ) {
     let width = lanes.width
     let rows = lanes.rows
     for i in 0..<steps.count {
       let step = steps[i]
       let out = v + i * width
-      let a = v + Int(step.lhs) * width
-      let b = v + Int(step.rhs) * width
+      let a = operands[Int(step.lhs)]
+      let b = operands[Int(step.rhs)]
       switch step.code {
       case .load:
         let p = Int(step.payload)
         let at = position.map { $0[p] } ?? p
-        if rows > 1 {
-          let from = memory + at * rows
-          for k in 0..<count { out[k] = from[k] }
-        } else if count == 1 {
-          out[0] = memory[at]
+        let stride = rows > 1 ? 1 : count == 1 ? 0 : inner![p]
+        let from = memory + at * rows
+        if stride == 1 && !copying {
+          operands[i] = from
+          continue
+        }
+        operands[i] = out
+        if stride == 1 {
+          out.update(from: from, count: count)
         } else {
-          let from = memory + at
-          let stride = inner![p]
-          for k in 0..<count { out[k] = from[k * stride] }
+          for k in 0..<count { out[k] = from[k &* stride] }
         }
       case .constant:
         for k in 0..<count { out[k] = step.payload }
@@ -518,7 +538,7 @@ private struct DecodedKernel: Sendable {
         let f = functions[Int(step.payload)]
         for k in 0..<count { out[k] = f(a[k], b[k]) }
       case .select:
-        let c = v + Int(step.third) * width
+        let c = operands[Int(step.third)]
         for k in 0..<count { out[k] = Op.select(a[k], b[k], c[k]) }
       }
     }

@@ -4,6 +4,8 @@ public enum Roots: Sendable {
   case outputs
   /// the outputs and ∂output/∂leaf: the generated `gradient`
   case outputsAndLeafGradients
+  /// the outputs and ∂output/∂param: what `train` reads
+  case outputsAndParameterGradients
   /// every named value and every adjoint: `eval --json`
   case everything
   /// the outputs and their tangents: the generated `jvp` (SPEC §8.2)
@@ -21,9 +23,11 @@ public enum Roots: Sendable {
       (.hessianVectorProducts, .adjoint(_, let s)),
       (.hessianVectorProducts, .tangent(.adjoint(_, let s))):
       s < program.leafCount
+    case (.outputsAndParameterGradients, .adjoint(_, let s)):
+      s < program.leafCount && program.symbols[s].leaf == .param
     case (.jacobianVectorProducts, .tangent(.output)): true
-    case (.outputs, _), (.outputsAndLeafGradients, _), (.jacobianVectorProducts, _),
-      (.hessianVectorProducts, _):
+    case (.outputs, _), (.outputsAndLeafGradients, _), (.outputsAndParameterGradients, _),
+      (.jacobianVectorProducts, _), (.hessianVectorProducts, _):
       false
     }
   }

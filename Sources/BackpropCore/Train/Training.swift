@@ -143,7 +143,7 @@ public struct Training: Sendable {
   init?(_ program: Program) {
     parameters = program.leaves.indices.filter { program.symbols[$0].leaf == .param }
     guard !parameters.isEmpty else { return nil }
-    let optimized = Optimizer.optimize(program, keeping: .outputsAndLeafGradients)
+    let optimized = Optimizer.optimize(program, keeping: .outputsAndParameterGradients)
     self.program = optimized
     let machine = Interpreter.Machine(optimized)
     self.machine = machine
@@ -256,13 +256,14 @@ public struct Training: Sendable {
 
   /// The mean loss and gradient over rows, at the current parameters.
   ///
-  /// Rows are taken in blocks; the threads run a block's rows, a
-  /// consecutive share each, ``Training/laneRows`` rows side by side in one
-  /// interpreter run, and keep every row's loss and partials; then the block
-  /// is summed in row order. The sums are those of one thread taking the rows
-  /// one by one, bit for bit, whatever the thread count. A thread takes at
-  /// least `rowsPerThread` rows, and a block holds at most 2^20 values (8 MB)
-  /// or 4,096 rows, whichever is fewer.
+  /// Rows are taken in blocks of at most ``Training/groupsPerThread`` ×
+  /// ``Training/laneRows(_:)`` per thread. Each thread runs its consecutive
+  /// share of a block, ``Training/laneRows(_:)`` side by side in each
+  /// interpreter run, and keeps the results in its lanes; then the
+  /// threads share the sums, a set of partials each, and add every row's
+  /// value to each sum in row order. Each sum is one chain of additions over
+  /// the rows in order: the bits of one thread taking the rows one by one,
+  /// whatever the thread count.
   struct Evaluator {
     let training: Training
     /// Holds the parameters between steps, and finds where a row diverged.
@@ -274,9 +275,6 @@ public struct Training: Sendable {
     private(set) var gradient: [Double]
     /// The most threads any block ran on.
     private(set) var mostThreads = 1
-    private let width: Int
-    private let blockRows: Int
-    private var perRow: [Double]
     private var workers: [Worker]
     /// Runs the test rows (on this thread).
     private var tester: Worker?
@@ -296,10 +294,7 @@ public struct Training: Sendable {
       columns = (data?.columns ?? []).map { layout.input($0.leaf, element: $0.element) }
       self.test = test
       gradient = [Double](repeating: 0, count: training.elements.count)
-      width = training.elements.count + 1  // a row's loss, then its partials
       let threads = min(threads, max(1, rows.count / Training.rowsPerThread))
-      blockRows = max(Training.rowsPerThread * threads, min(4096, (1 << 20) / width))
-      perRow = [Double](repeating: 0, count: blockRows * width)
       // A machine and tables for each thread: shared, their reference counts
       // would bounce between the cores on every run, at a third of a core's time.
       // (The first is the training's own.)
@@ -307,13 +302,13 @@ public struct Training: Sendable {
       workers = (0..<threads).map { t in
         Worker(
           t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
-          elements: training.elements, lossOffset: training.lossOffset)
+          training: training)
       }
       tester = test.map { test in
         Worker(
           machine, input: base,
           columns: test.columns.map { layout.input($0.leaf, element: $0.element) },
-          elements: training.elements, lossOffset: training.lossOffset)
+          training: training, groups: 1)
       }
       table = rows.flatMap { $0 }
       testTable = test?.rows.flatMap { $0 } ?? []
@@ -328,29 +323,30 @@ public struct Training: Sendable {
     /// Mean loss and gradient over `indices`; a row whose loss or partials
     /// are not finite stops training, at `step` (nil: the final loss).
     mutating func meanLossAndGradient(_ indices: [Int], step: Int?) throws(Divergence) -> Double {
-      for k in gradient.indices { gradient[k] = 0 }
-      var loss = 0.0
+      // The loss's sum, then each partial's.
+      var sums = [Double](repeating: 0, count: 1 + gradient.count)
       // Only the parameters change between evaluations.
       let parameters = training.elements.map { workspace.memory[$0.input] }
       for w in workers.indices { workers[w].setParameters(parameters) }
+      let capacity = workers[0].capacity
       var start = 0
       while start < indices.count {
-        let end = min(start + blockRows, indices.count)
-        mostThreads = max(mostThreads, runBlock(indices[start..<end]))
-        let diverged = perRow.withUnsafeBufferPointer { perRow in
-          gradient.withUnsafeMutableBufferPointer { gradient -> Int? in
-            for j in 0..<(end - start) {
-              let row = perRow.baseAddress! + j * width
-              for k in 0..<width where !row[k].isFinite { return j }
-              loss += row[0]
-              for k in 0..<gradient.count { gradient[k] += row[1 + k] }
-            }
-            return nil
-          }
-        }
-        if let j = diverged {
+        let threads = min(
+          workers.count, max(1, (indices.count - start) / Training.rowsPerThread))
+        let end = min(start + threads * capacity, indices.count)
+        runBlock(indices[start..<end], threads: threads, adding: &sums)
+        mostThreads = max(mostThreads, threads)
+        // A row that is not finite makes its sums not finite, and only then
+        // are the rows searched for the first such.
+        if !sums.allSatisfy(\.isFinite),
+          let row = (start..<end).first(where: { j in
+            let count = end - start
+            let t = (0..<threads).last { count * $0 / threads <= j - start }!
+            return !workers[t].isFinite(row: j - start - count * t / threads)
+          })
+        {
           for (c, input) in columns.enumerated() {
-            workspace.memory[input] = rows[indices[start + j]][c]
+            workspace.memory[input] = rows[indices[row]][c]
           }
           training.machine.run(&workspace)
           throw training.divergence(step: step, &workspace)
@@ -358,62 +354,74 @@ public struct Training: Sendable {
         start = end
       }
       let n = Double(indices.count)
-      for k in gradient.indices { gradient[k] /= n }
-      return loss / n
+      for k in gradient.indices { gradient[k] = sums[1 + k] / n }
+      return sums[0] / n
     }
 
-    /// Runs `block`'s rows into `perRow` on as many of the workers as have
-    /// `rowsPerThread` rows each; returns how many did.
-    private mutating func runBlock(_ block: ArraySlice<Int>) -> Int {
-      let threads = min(workers.count, max(1, block.count / Training.rowsPerThread))
-      let width = width
+    /// Runs `block`'s rows, a consecutive share on each of `threads`
+    /// workers, then adds each row's loss and partials to `sums` in row
+    /// order, the sums shared among the same threads.
+    private mutating func runBlock(
+      _ block: ArraySlice<Int>, threads: Int, adding sums: inout [Double]
+    ) {
       let table = table
-      perRow.withUnsafeMutableBufferPointer { perRow in
-        workers.withUnsafeMutableBufferPointer { workers in
-          table.withUnsafeBufferPointer { table in
-            block.withUnsafeBufferPointer { block in
-              let shared = Shared(perRow: perRow, workers: workers, table: table, block: block)
-              @Sendable func share(_ t: Int) {
+      workers.withUnsafeMutableBufferPointer { workers in
+        table.withUnsafeBufferPointer { table in
+          block.withUnsafeBufferPointer { block in
+            sums.withUnsafeMutableBufferPointer { sums in
+              let shared = Shared(workers: workers, table: table, block: block, sums: sums)
+              let count = block.count
+              @Sendable func evaluate(_ t: Int) {
                 // Moved out for the share, so that this thread alone holds it:
                 // what two cores share they slow each other down on.
                 var worker = (shared.workers.baseAddress! + t).move()
-                let count = shared.block.count
-                worker.run(
-                  rows: (count * t / threads)..<(count * (t + 1) / threads), of: shared.block,
-                  in: shared.table, into: shared.perRow, width: width)
+                let share = (count * t / threads)..<(count * (t + 1) / threads)
+                worker.run(UnsafeBufferPointer(rebasing: shared.block[share]), of: shared.table)
                 (shared.workers.baseAddress! + t).initialize(to: worker)
               }
+              @Sendable func add(_ t: Int) {
+                // Each worker's rows, in order, for this thread's share of the sums.
+                let width = shared.sums.count
+                for w in 0..<threads {
+                  (shared.workers.baseAddress! + w).pointee.add(
+                    columns: (width * t / threads)..<(width * (t + 1) / threads),
+                    rows: count * (w + 1) / threads - count * w / threads,
+                    to: shared.sums.baseAddress!)
+                }
+              }
               if threads == 1 {
-                share(0)
+                evaluate(0)
+                add(0)
               } else {
-                DispatchQueue.concurrentPerform(iterations: threads, execute: share)
+                DispatchQueue.concurrentPerform(iterations: threads, execute: evaluate)
+                DispatchQueue.concurrentPerform(iterations: threads, execute: add)
               }
             }
           }
         }
       }
-      return threads
     }
 
     /// Mean loss over the test rows, summed in file order.
     mutating func testLoss() -> Double? {
       guard let test, var tester else { return nil }
       self.tester = nil  // held alone while it runs, so its memory is not copied
-      let count = test.rows.count
       tester.setParameters(training.elements.map { workspace.memory[$0.input] })
-      let order = Array(0..<count)
-      var losses = [Double](repeating: 0, count: count)
-      losses.withUnsafeMutableBufferPointer { losses in
-        testTable.withUnsafeBufferPointer { table in
-          order.withUnsafeBufferPointer { order in
-            tester.run(rows: 0..<count, of: order, in: table, into: losses, width: 1, partials: false)
+      let order = Array(0..<test.rows.count)
+      var loss = 0.0
+      testTable.withUnsafeBufferPointer { table in
+        order.withUnsafeBufferPointer { order in
+          var start = 0
+          while start < order.count {
+            let end = min(start + tester.capacity, order.count)
+            tester.run(UnsafeBufferPointer(rebasing: order[start..<end]), of: table)
+            tester.add(columns: 0..<1, rows: end - start, to: &loss)
+            start = end
           }
         }
       }
       self.tester = tester
-      var loss = 0.0
-      for row in losses { loss += row }
-      return loss / Double(count)
+      return loss / Double(test.rows.count)
     }
   }
 
@@ -421,83 +429,130 @@ public struct Training: Sendable {
   /// fewer threads): below it, starting the threads costs more than they save.
   static let rowsPerThread = 8
 
-  /// Rows one interpreter run evaluates side by side.
-  static let laneRows = 32
+  /// Rows one interpreter run evaluates side by side: 256, or as many as
+  /// keep its memory within 4 MB. More rows spread each instruction's
+  /// dispatch thinner (on the moons network, 32 rows take 1.5x the time
+  /// of 256); past the cache, they cost more than they save.
+  static func laneRows(_ machine: Interpreter.Machine) -> Int {
+    Int(ProcessInfo.processInfo.environment["LANES"] ?? "") ?? max(1, min(256, (1 << 19) / max(1, machine.memorySize)))
+  }
 
-  /// What one thread evaluates rows with: its own machine, a workspace of
-  /// ``Training/laneRows`` rows, and copies of the tables of where a row's
-  /// cells go and its results come from.
+  /// Lane groups a thread runs per block: more make fewer blocks, and fewer
+  /// of the pauses where the threads wait for each other.
+  static let groupsPerThread = 4
+
+  /// What one thread evaluates rows with: its own machine,
+  /// ``Training/groupsPerThread`` workspaces of ``Training/laneRows(_:)``
+  /// rows, and copies of the tables of where a row's cells go and its
+  /// results come from.
   private struct Worker: Sendable {
     let machine: Interpreter.Machine
-    var workspace: Interpreter.Workspace
+    var groups: [Interpreter.Workspace]
     let columns: [Int]
     /// Each parameter element's place in the input.
     let inputs: [Int]
-    /// Each parameter element's partial derivative in memory; nil when it is 0.
-    let partials: [Int?]
-    let lossOffset: Int
+    /// Where the loss, then each parameter element's partial, sits in
+    /// memory; nil for a partial that is 0.
+    let results: [Int?]
+    /// Rows per workspace.
+    let lanes: Int
+    /// Rows the worker holds at once.
+    var capacity: Int { lanes * groups.count }
 
     init(
-      _ machine: Interpreter.Machine, input: [Double], columns: [Int],
-      elements: [(input: Int, gradient: Int?)],
-      lossOffset: Int
+      _ machine: Interpreter.Machine, input: [Double], columns: [Int], training: Training,
+      groups: Int = Training.groupsPerThread
     ) {
       self.machine = machine
-      workspace = machine.makeWorkspace(input: input, rows: Training.laneRows)
+      let lanes = Training.laneRows(machine)
+      self.lanes = lanes
+      self.groups = (0..<groups).map { _ in machine.makeWorkspace(input: input, rows: lanes) }
       // Copied, not shared: the array's own buffer, whose reference count
       // this thread alone touches.
       self.columns = columns.map { $0 }
-      inputs = elements.map(\.input)
-      partials = elements.map(\.gradient)
-      self.lossOffset = lossOffset
+      inputs = training.elements.map(\.input)
+      results = [training.lossOffset] + training.elements.map(\.gradient)
     }
 
     /// Puts the parameters' values in every row.
     mutating func setParameters(_ values: [Double]) {
-      for (k, input) in inputs.enumerated() {
-        for r in 0..<workspace.rows { workspace[element: input, row: r] = values[k] }
+      for g in groups.indices {
+        for (k, input) in inputs.enumerated() {
+          for r in 0..<lanes { groups[g][element: input, row: r] = values[k] }
+        }
       }
     }
 
-    /// Runs the rows `order[j]` of `table` for j in `range`, as many at once
-    /// as the workspace holds; row j's loss and (with `partials`) its
-    /// partials go to `results[j * width...]`.
-    mutating func run(
-      rows range: Range<Int>, of order: UnsafeBufferPointer<Int>,
-      in table: UnsafeBufferPointer<Double>, into results: UnsafeMutableBufferPointer<Double>,
-      width: Int, partials withPartials: Bool = true
-    ) {
-      let lanes = workspace.rows
-      var first = range.lowerBound
-      while first < range.upperBound {
-        let count = min(lanes, range.upperBound - first)
+    /// Runs the rows `order` of `table` (at most ``capacity``), row
+    /// `order[j]` in lane j % lanes of group j / lanes.
+    mutating func run(_ order: UnsafeBufferPointer<Int>, of table: UnsafeBufferPointer<Double>) {
+      var g = 0
+      var first = 0
+      while first < order.count {
+        let count = min(lanes, order.count - first)
         for k in 0..<count {
-          let cells = order[first + k] * columns.count
+          let row = order[first + k]
           for (c, input) in columns.enumerated() {
-            workspace[element: input, row: k] = table[cells + c]
+            groups[g][element: input, row: k] = table[row * columns.count + c]
           }
         }
-        machine.run(&workspace, rows: count)
-        for k in 0..<count {
-          let at = (first + k) * width
-          results[at] = workspace[element: lossOffset, row: k]
-          guard withPartials else { continue }
-          for (p, partial) in partials.enumerated() {
-            results[at + 1 + p] = partial.map { workspace[element: $0, row: k] } ?? 0
-          }
-        }
+        machine.run(&groups[g], rows: count)
         first += count
+        g += 1
+      }
+    }
+
+    /// Adds results `columns` (0 the loss, 1 + p parameter element p's
+    /// partial) of the first `rows` rows to `sums[c]`, in row order. Four
+    /// sums go at once, so that four chains of additions are in flight.
+    func add(columns: Range<Int>, rows: Int, to sums: UnsafeMutablePointer<Double>) {
+      // A partial that is 0 adds zeros to +0 or to a sum: nothing.
+      let live = columns.filter { results[$0] != nil }
+      for g in groups.indices where g * lanes < rows {
+        let count = min(lanes, rows - g * lanes)
+        groups[g].memory.withUnsafeBufferPointer { memory in
+          func column(_ c: Int) -> UnsafePointer<Double> {
+            memory.baseAddress! + results[c]! * lanes
+          }
+          var i = 0
+          while i + 4 <= live.count {
+            let (c0, c1, c2, c3) = (live[i], live[i + 1], live[i + 2], live[i + 3])
+            let (p0, p1, p2, p3) = (column(c0), column(c1), column(c2), column(c3))
+            var (s0, s1, s2, s3) = (sums[c0], sums[c1], sums[c2], sums[c3])
+            for k in 0..<count {
+              s0 += p0[k]
+              s1 += p1[k]
+              s2 += p2[k]
+              s3 += p3[k]
+            }
+            (sums[c0], sums[c1], sums[c2], sums[c3]) = (s0, s1, s2, s3)
+            i += 4
+          }
+          for c in live[i...] {
+            let p = column(c)
+            var sum = sums[c]
+            for k in 0..<count { sum += p[k] }
+            sums[c] = sum
+          }
+        }
+      }
+    }
+
+    /// Whether row `j`'s loss and partials are all finite.
+    func isFinite(row j: Int) -> Bool {
+      results.allSatisfy { offset in
+        offset.map { groups[j / lanes][element: $0, row: j % lanes].isFinite } ?? true
       }
     }
   }
 
-  /// The buffers the threads of a block share: each writes its own rows of
-  /// `perRow` and uses only its own worker.
+  /// The buffers the threads of a block share: each runs its own worker,
+  /// then adds its own sums, reading every worker.
   private struct Shared: @unchecked Sendable {
-    let perRow: UnsafeMutableBufferPointer<Double>
     let workers: UnsafeMutableBufferPointer<Worker>
     let table: UnsafeBufferPointer<Double>
     let block: UnsafeBufferPointer<Int>
+    let sums: UnsafeMutableBufferPointer<Double>
   }
 
   /// What an update rule remembers between steps: momentum's velocity in
