@@ -49,14 +49,17 @@ public struct Evaluation: Sendable {
     let guards = program.kernels.map { kernel in
       Branches.guards(kernel.instructions, stored: kernel.stores.map(\.value.int))
     }
-    machine.run(&workspace) { k, values, point in
+    /// The warnings' bookkeeping at one point of kernel `k`.
+    func inspect(
+      _ k: Int, _ values: UnsafeMutableBufferPointer<Double>, _ point: UnsafeMutableBufferPointer<Int>
+    ) {
       let kernel = program.kernels[k]
       /// Whether the value is computed for a branch taken here (what a
       /// `where` does not take raises no warning).
       func taken(_ i: Int) -> Bool {
         guards[k].map { Branches.taken($0[i], values) } ?? true
       }
-      let here = Array(point.prefix(kernel.loops.count))
+      let here = { Array(point.prefix(kernel.loops.count)) }
       if let found = nonFinite {
         // Count the points where the same instruction goes non-finite.
         if found.kernel == k, !values[found.instruction].isFinite, taken(found.instruction),
@@ -65,7 +68,7 @@ public struct Evaluation: Sendable {
           nonFinite?.count += 1
         }
       } else if let i = Evaluation.firstNonFinite(kernel, values, where: taken) {
-        nonFinite = Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1)
+        nonFinite = Finding(kernel: k, instruction: i, value: values[i], point: here(), count: 1)
       }
       for i in watched[k] {
         let instruction = kernel.instructions[i]
@@ -77,7 +80,31 @@ public struct Evaluation: Sendable {
         } else {
           kinks[[k, i]] = kinksHit.count
           kinksHit.append(
-            Finding(kernel: k, instruction: i, value: values[i], point: here, count: 1))
+            Finding(kernel: k, instruction: i, value: values[i], point: here(), count: 1))
+        }
+      }
+    }
+    // A strip at a time: only a lane with a value that is not finite, or on
+    // a kink, is looked at point by point.
+    var values = [Double](repeating: 0, count: max(1, program.kernels.map(\.instructions.count).max() ?? 0))
+    var point = [Int](repeating: 0, count: max(1, program.kernels.map(\.loops.count).max() ?? 0))
+    values.withUnsafeMutableBufferPointer { values in
+      point.withUnsafeMutableBufferPointer { point in
+        machine.run(&workspace) { k, strip in
+          let kernel = program.kernels[k]
+          let allFinite = strip.allFinite
+          for lane in 0..<strip.lanes {
+            let onKink = watched[k].contains { i in
+              let instruction = kernel.instructions[i]
+              guard case .call(let f) = instruction.op, let kink = f.spec.kink else { return false }
+              let y = instruction.rhs == .none ? 0 : strip.value(instruction.rhs.int, lane: lane)
+              return kink.isHit(strip.value(instruction.lhs.int, lane: lane), y)
+            }
+            guard !allFinite || onKink else { continue }
+            let own = UnsafeMutableBufferPointer(rebasing: values[0..<kernel.instructions.count])
+            strip.gather(lane, values: own, index: point)
+            inspect(k, own, point)
+          }
         }
       }
     }

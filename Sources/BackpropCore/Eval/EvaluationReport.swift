@@ -2,18 +2,21 @@ extension Evaluation {
   /// SPEC §2's `eval` text: per output, `O = value`, then `∂O/∂L = value` per
   /// leaf; an array as a nested list (SPEC §6.4), non-finite as bare `NaN`.
   public func text() -> String {
-    var out = ""
+    var out: [UInt8] = []
     for (o, output) in program.outputs.enumerated() {
       let name = program.symbols[output].name
-      out +=
-        "\(name) = \(Self.nested(elements[output], program.symbols[output].shape, NumberFormat.shortest))\n"
+      out.append(contentsOf: "\(name) = ".utf8)
+      Self.nested(
+        elements[output], program.symbols[output].shape, NumberFormat.shortest, into: &out)
+      out.append(UInt8(ascii: "\n"))
       for leaf in 0..<program.leafCount {
         let shape = program.symbols[output].shape + program.symbols[leaf].shape
-        let value = Self.nested(gradientElements[o][leaf], shape, NumberFormat.shortest)
-        out += "∂\(name)/∂\(program.symbols[leaf].name) = \(value)\n"
+        out.append(contentsOf: "∂\(name)/∂\(program.symbols[leaf].name) = ".utf8)
+        Self.nested(gradientElements[o][leaf], shape, NumberFormat.shortest, into: &out)
+        out.append(UInt8(ascii: "\n"))
       }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// SPEC §2's `eval --json` object. Keys follow leaf order, then definition
@@ -50,26 +53,45 @@ extension Evaluation {
 
   /// Row-major elements as a nested list of `shape` (a number for rank 0).
   static func nested(_ elements: [Double], _ shape: [Int], _ format: (Double) -> String) -> String {
-    guard !shape.isEmpty else { return format(elements.first ?? .nan) }
-    var out = ""
-    out.reserveCapacity(elements.count * 20)
+    var out: [UInt8] = []
+    nested(elements, shape, format, into: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// The nested list, appended to `out` as UTF-8: a list of 10⁵ numbers is
+  /// one buffer, not 10⁵ string appends.
+  static func nested(
+    _ elements: [Double], _ shape: [Int], _ format: (Double) -> String, into out: inout [UInt8]
+  ) {
+    guard !shape.isEmpty else {
+      out.append(contentsOf: format(elements.first ?? .nan).utf8)
+      return
+    }
+    out.reserveCapacity(out.count + elements.count * 24 + 2 * shape.count)
     var next = 0
     /// One list of dimension d, iteratively by counters.
     var counters = [Int](repeating: 0, count: shape.count)
-    out += String(repeating: "[", count: shape.count)
+    let open = UInt8(ascii: "[")
+    let close = UInt8(ascii: "]")
+    out.append(contentsOf: repeatElement(open, count: shape.count))
     while true {
-      out += format(next < elements.count ? elements[next] : .nan)
+      out.append(contentsOf: format(next < elements.count ? elements[next] : .nan).utf8)
       next += 1
       var d = shape.count - 1
       counters[d] += 1
       while d > 0 && counters[d] == shape[d] {
         counters[d] = 0
-        out += "]"
+        out.append(close)
         d -= 1
         counters[d] += 1
       }
-      if d == 0 && counters[0] == shape[0] { return out + "]" }
-      out += ", " + String(repeating: "[", count: shape.count - 1 - d)
+      if d == 0 && counters[0] == shape[0] {
+        out.append(close)
+        return
+      }
+      out.append(UInt8(ascii: ","))
+      out.append(UInt8(ascii: " "))
+      out.append(contentsOf: repeatElement(open, count: shape.count - 1 - d))
     }
   }
 }

@@ -111,7 +111,6 @@ public struct GradientCheck: Sendable {
     let forward = Optimizer.optimize(
       program, keeping: reading == nil ? .outputs : .outputsAndLeafGradients)
     let machine = Interpreter.Machine(forward)
-    var workspace = machine.makeWorkspace()
     let arrays = reading ?? machine.layout.outputs.indices.map { .output($0) }
     let outputOffsets = arrays.flatMap { array in
       (0..<forward.shape(of: array).reduce(1, *)).map { e in
@@ -123,53 +122,75 @@ public struct GradientCheck: Sendable {
       kernel.instructions.filter { $0.op == .select }.map(\.lhs.int)
     }
     let hasSelects = conditions.contains { !$0.isEmpty }
-    var seen: [Double] = []
-    func outputs(_ x: [Double]) -> [Double] {
-      workspace.memory.replaceSubrange(0..<x.count, with: x)
-      seen.removeAll(keepingCapacity: true)
+    // Six evaluations per perturbed input (±h, ±h/2, ±h/64), side by side:
+    // as many inputs' as fit in 256 rows, or in 4 MB of memory.
+    let perInput = 6
+    let inputsPerRun = max(1, min(256, (1 << 19) / max(1, machine.memorySize)) / perInput)
+    var workspace = machine.makeWorkspace(input: leaves, rows: inputsPerRun * perInput)
+    /// Runs the rows' inputs; returns each row's outputs and, with selects,
+    /// its conditions in the order the points take them.
+    func run(_ count: Int) -> (outputs: [[Double]], seen: [[Bool]]) {
+      var seen = [[Bool]](repeating: [], count: count)
       if hasSelects {
-        machine.run(&workspace) { k, values, _ in
-          for c in conditions[k] { seen.append(values[c] != 0 ? 1 : 0) }
+        machine.run(&workspace, rows: count) { k, strip in
+          for c in conditions[k] {
+            for row in 0..<strip.lanes { seen[row].append(strip.value(c, lane: row) != 0) }
+          }
         }
       } else {
-        machine.run(&workspace)
+        machine.run(&workspace, rows: count)
       }
-      return outputOffsets.map { $0.map { workspace.memory[$0] } ?? .nan }
+      let outputs = (0..<count).map { row in
+        outputOffsets.map { $0.map { workspace[element: $0, row: row] } ?? .nan }
+      }
+      return (outputs, seen)
     }
-    _ = outputs(leaves)
-    let base = seen
-    var crossed = false
-    func central(_ i: Int, _ h: Double) -> [Double] {
-      var plus = leaves
-      var minus = leaves
-      plus[i] += h
-      minus[i] -= h
-      let width = plus[i] - minus[i]  // the step actually taken, after rounding
-      let up = outputs(plus)
-      if seen != base { crossed = true }
-      let down = outputs(minus)
-      if seen != base { crossed = true }
-      return zip(up, down).map { ($0 - $1) / width }
-    }
+    let base = run(1).seen[0]
     let empty = NumericDerivative(value: 0, uncertainty: 0)
     let perturbed = inputs ?? Array(leaves.indices)
-    var rows = [[NumericDerivative]](
+    var result = [[NumericDerivative]](
       repeating: [NumericDerivative](repeating: empty, count: perturbed.count),
       count: outputOffsets.count)
-    for (column, i) in perturbed.enumerated() {
-      let h = 1e-4 * max(1, abs(leaves[i]))
-      crossed = false
-      let coarse = central(i, h)
-      let fine = central(i, h / 2)
-      let tiny = central(i, h / 64)
-      for o in rows.indices {
-        let value = (4 * fine[o] - coarse[o]) / 3
-        rows[o][column] = NumericDerivative(
-          value: value, uncertainty: max(abs(fine[o] - coarse[o]), abs(tiny[o] - value)),
-          crossesSwitch: crossed)
+    var first = 0
+    while first < perturbed.count {
+      let columns = first..<min(first + inputsPerRun, perturbed.count)
+      // Row 6c + 2s is input c's + step s, the next row its − step s.
+      var steps: [(width: Double, h: Double)] = []
+      for (c, column) in columns.enumerated() {
+        let i = perturbed[column]
+        let h = 1e-4 * max(1, abs(leaves[i]))
+        for (s, step) in [h, h / 2, h / 64].enumerated() {
+          let plus = leaves[i] + step
+          let minus = leaves[i] - step
+          workspace[element: i, row: perInput * c + 2 * s] = plus
+          workspace[element: i, row: perInput * c + 2 * s + 1] = minus
+          steps.append((plus - minus, step))  // the step actually taken, after rounding
+        }
       }
+      let (outputs, seen) = run(columns.count * perInput)
+      for (c, column) in columns.enumerated() {
+        let i = perturbed[column]
+        for row in (perInput * c)..<(perInput * (c + 1)) {
+          workspace[element: i, row: row] = leaves[i]
+        }
+        let crossed = hasSelects && seen[(perInput * c)..<(perInput * (c + 1))].contains { $0 != base }
+        func central(_ s: Int) -> [Double] {
+          let up = outputs[perInput * c + 2 * s]
+          let down = outputs[perInput * c + 2 * s + 1]
+          let width = steps[3 * c + s].width
+          return zip(up, down).map { ($0 - $1) / width }
+        }
+        let (coarse, fine, tiny) = (central(0), central(1), central(2))
+        for o in result.indices {
+          let value = (4 * fine[o] - coarse[o]) / 3
+          result[o][column] = NumericDerivative(
+            value: value, uncertainty: max(abs(fine[o] - coarse[o]), abs(tiny[o] - value)),
+            crossesSwitch: crossed)
+        }
+      }
+      first = columns.upperBound
     }
-    return rows
+    return result
   }
 
   /// The table `check` prints, then a verdict line.
