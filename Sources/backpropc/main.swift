@@ -132,6 +132,9 @@ func runGraph(_ arguments: Arguments) throws {
   }
 }
 
+/// Seconds on a monotonic clock.
+func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
 func runTrain(_ arguments: Arguments) throws {
   let request = try TrainRequest(arguments)
   let (compilation, settings) = try compileWithSettings(arguments)
@@ -159,13 +162,20 @@ func runTrain(_ arguments: Arguments) throws {
     compilation, settings: settings, data: data, seed: try arguments.seed(), into: &diagnostics)
   try report(diagnostics, in: compilation.file)
   let steps = request.options.steps(rows: data?.rows.count ?? 1)
+  // A status line only for a person watching a terminal.
+  var meter = isatty(2) != 0 ? TrainingMeter(steps: steps, now: seconds()) : nil
   do {
     let result = try training.run(
-      leaves: leaves ?? [], data: data, test: test, options: request.options
-    ) { step, value, held in
-      printError(request.progressLine(step: step, of: steps, loss: value, testLoss: held))
-    }
-    printError(TrainRequest.summary(result, symbols: program.symbols))
+      leaves: leaves ?? [], data: data, test: test, options: request.options,
+      progress: { step, value, held in
+        printError(
+          (meter?.clear() ?? "")
+            + request.progressLine(step: step, of: steps, loss: value, testLoss: held))
+      },
+      tick: { step, rows in
+        if let status = meter?.tick(step: step, rows: rows, now: seconds()) { printError(status) }
+      })
+    printError((meter?.clear() ?? "") + TrainRequest.summary(result, symbols: program.symbols))
     var files: [(String, FileContents)] = []
     if let target = request.outputPath {
       let bytes = Training.rewrite(
@@ -179,6 +189,7 @@ func runTrain(_ arguments: Arguments) throws {
     try writeAtomically(files)
     if request.json { printOut(Training.json(result, symbols: program.symbols)) }
   } catch let divergence as Training.Divergence {
+    printError(meter?.clear() ?? "")
     diagnostics.append(divergence.diagnostic)
     try report(diagnostics, in: compilation.file)
   }

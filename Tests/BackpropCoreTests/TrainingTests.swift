@@ -480,8 +480,9 @@ import Testing
   /// sums are taken in row order, so 1, 2 and 3 threads give the same bits
   /// (losses, parameters, final loss), over full batches and shuffled
   /// mini-batches alike, and the threads did run. Logistic regression on
-  /// 9,001 rows is three blocks of 4,096 rows, the last one short; the moons
-  /// network's 337 partials make one block of 2,000 rows.
+  /// 9,001 rows is several blocks of 1,024 rows per thread (four lane groups
+  /// of 256), the last one short; the moons network's 2,000 rows are one
+  /// block on two threads or more.
   @Test(arguments: [
     ("logistic", 9001, ["--steps", "3"]),
     ("logistic", 9001, ["--epochs", "2", "--batch", "3500", "--shuffle", "--optimizer", "adam"]),
@@ -580,6 +581,44 @@ import Testing
       messages[0].hasPrefix(
         "d.bp:3:5: error: training stopped at step 1: the loss 'L' is -Infinity"), "\(messages[0])")
     #expect(messages[1] == messages[0])
+  }
+
+  /// Rows side by side, in lane groups on two threads, give the bits of the
+  /// reference descent, which evaluates one row at a time (through `eval`'s
+  /// one-row path) and adds in row order: 700 moons rows are 350 per
+  /// thread, a full group of 256 and a short one, in one block. (Plain
+  /// descent: the reference writes Adam's g² as (1 − β₂)·g·g, one rounding
+  /// away from SPEC's (1 − β₂)·g², which `train` follows.)
+  @Test func lanesGiveTheBitsOfOneRowAtATime() throws {
+    var csv = "x[0], x[1], y\n"
+    for r in 0..<700 {
+      let t = Double(r) * 0.37
+      csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
+    }
+    let parsed = try Arguments.parse(
+      ["train", "moons.bp", "--lr", "0.05", "--steps", "2", "--every", "1"])
+    let request = try TrainRequest(parsed)
+    let compilation = Compilation(Paths.sample("moons"))
+    var diagnostics = DiagnosticList()
+    let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
+    let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
+    let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
+    let start = try #require(
+      request.leafValues(
+        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    var options = request.options
+    options.threads = 2
+    let result = try training.run(leaves: start, data: data, options: options)
+    #expect(result.threads == 2)
+    let reference = try ReferenceDescent(compilation)
+    let columns = data.columns.map { reference.layout.input($0.leaf, element: $0.element) }
+    let expected = reference.run(
+      start, rows: data.rows, columns: columns, lr: 0.05, rule: .sgd, steps: 2,
+      epochs: nil, batch: nil, shuffle: false, seed: 0)
+    #expect(result.losses.map(\.loss.bitPattern) == expected.losses.map(\.bitPattern))
+    #expect(
+      result.parameters.flatMap(\.values).map(\.bitPattern) == expected.parameters.map(\.bitPattern)
+    )
   }
 
   /// Divergence writes no plot and no program.

@@ -51,7 +51,8 @@ public struct Evaluation: Sendable {
     }
     /// The warnings' bookkeeping at one point of kernel `k`.
     func inspect(
-      _ k: Int, _ values: UnsafeMutableBufferPointer<Double>, _ point: UnsafeMutableBufferPointer<Int>
+      _ k: Int, _ values: UnsafeMutableBufferPointer<Double>,
+      _ point: UnsafeMutableBufferPointer<Int>
     ) {
       let kernel = program.kernels[k]
       /// Whether the value is computed for a branch taken here (what a
@@ -86,7 +87,8 @@ public struct Evaluation: Sendable {
     }
     // A strip at a time: only a lane with a value that is not finite, or on
     // a kink, is looked at point by point.
-    var values = [Double](repeating: 0, count: max(1, program.kernels.map(\.instructions.count).max() ?? 0))
+    var values = [Double](
+      repeating: 0, count: max(1, program.kernels.map(\.instructions.count).max() ?? 0))
     var point = [Int](repeating: 0, count: max(1, program.kernels.map(\.loops.count).max() ?? 0))
     values.withUnsafeMutableBufferPointer { values in
       point.withUnsafeMutableBufferPointer { point in

@@ -173,7 +173,8 @@ public struct GradientCheck: Sendable {
         for row in (perInput * c)..<(perInput * (c + 1)) {
           workspace[element: i, row: row] = leaves[i]
         }
-        let crossed = hasSelects && seen[(perInput * c)..<(perInput * (c + 1))].contains { $0 != base }
+        let crossed =
+          hasSelects && seen[(perInput * c)..<(perInput * (c + 1))].contains { $0 != base }
         func central(_ s: Int) -> [Double] {
           let up = outputs[perInput * c + 2 * s]
           let down = outputs[perInput * c + 2 * s + 1]

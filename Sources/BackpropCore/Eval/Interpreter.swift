@@ -228,13 +228,14 @@ public enum Interpreter {
       return point
     }
 
-    /// Copies lane `k`'s values and loop indices into one-point buffers.
+    /// Copies lane `k`'s values (as many as the kernel has, at most) and
+    /// loop indices into one-point buffers.
     func gather(
       _ k: Int, values point: UnsafeMutableBufferPointer<Double>,
       index: UnsafeMutableBufferPointer<Int>
     ) {
-      for i in 0..<point.count { point[i] = values[i * width + k] }
-      for l in 0..<index.count { index[l] = self.index[l] }
+      for i in 0..<min(point.count, values.count / width) { point[i] = values[i * width + k] }
+      for l in 0..<min(index.count, self.index.count) { index[l] = self.index[l] }
       if let innermost { index[innermost] += k * step }
     }
   }
@@ -321,7 +322,9 @@ private struct DecodedKernel: Sendable {
     }
     self.base = base
     self.strides = strides
-    inner = base.indices.map { kernel.loops.isEmpty ? 0 : strides[$0 * kernel.loops.count + kernel.loops.count - 1] }
+    inner = base.indices.map {
+      kernel.loops.isEmpty ? 0 : strides[$0 * kernel.loops.count + kernel.loops.count - 1]
+    }
     let straightLine = kernel.loops.isEmpty
     steps = kernel.instructions.map { instruction in
       var p = 0.0
@@ -383,74 +386,77 @@ private struct DecodedKernel: Sendable {
     steps.withUnsafeBufferPointer { steps in
       base.withUnsafeBufferPointer { base in
         strides.withUnsafeBufferPointer { strides in
-          withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: steps.count)
-          { operands in
-          // Where each value's lanes are read: its row of `v`, or, for a load
-          // whose lanes lie side by side in memory, the memory itself.
-          for i in 0..<steps.count { operands.initializeElement(at: i, to: v + i * lanes.width) }
-          let operands = operands.baseAddress!
-          let loops = extents.count
-          let rows = lanes.rows
-          func strip(_ count: Int, step: Int) -> Interpreter.Strip {
-            Interpreter.Strip(
-              values: UnsafeMutableBufferPointer(start: v, count: steps.count * lanes.width),
-              width: lanes.width, lanes: count, index: index,
-              innermost: loops == 0 ? nil : loops - 1, step: step)
-          }
-          if loops == 0 {
-            // Straight-line code: every element at its fixed offset.
-            body(
-              steps, memory, v, operands, lanes, count: lanes.active, functions, nil, nil, nil, 0,
-              copying: watching)
-            if watching { watch(strip(lanes.active, step: 0)) }
-            for store in stores {
-              put(store.mode, operands[store.value], count: lanes.active,
-                at: memory + base[store.access] * rows, stride: 1)
+          withUnsafeTemporaryAllocation(
+            of: UnsafeMutablePointer<Double>.self, capacity: steps.count
+          ) { operands in
+            // Where each value's lanes are read: its row of `v`, or, for a load
+            // whose lanes lie side by side in memory, the memory itself.
+            for i in 0..<steps.count { operands.initializeElement(at: i, to: v + i * lanes.width) }
+            let operands = operands.baseAddress!
+            let loops = extents.count
+            let rows = lanes.rows
+            func strip(_ count: Int, step: Int) -> Interpreter.Strip {
+              Interpreter.Strip(
+                values: UnsafeMutableBufferPointer(start: v, count: steps.count * lanes.width),
+                width: lanes.width, lanes: count, index: index,
+                innermost: loops == 0 ? nil : loops - 1, step: step)
             }
-            return
-          }
-          if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
-          for a in base.indices { position[a] = base[a] }
-          for l in 0..<loops { index[l] = lowers[l] }
-          let last = loops - 1
-          let chunk = rows == 1 && strips ? Interpreter.stripWidth : 1
-          inner.withUnsafeBufferPointer { inner in
-            while true {
-              // The innermost loop, a chunk of points at a time.
-              var i = lowers[last]
-              while i < extents[last] {
-                let points = min(chunk, extents[last] - i)
-                index[last] = i
-                let count = rows == 1 ? points : lanes.active
-                body(
-                  steps, memory, v, operands, lanes, count: count, functions, position, index,
-                  inner, last, copying: watching)
-                if watching { watch(strip(count, step: rows == 1 ? 1 : 0)) }
-                for store in stores {
-                  let at = memory + position[store.access] * rows
-                  put(store.mode, operands[store.value], count: count, at: at,
-                    stride: rows == 1 ? inner[store.access] : 1)
-                }
-                for a in base.indices { position[a] += inner[a] * points }
-                i += points
+            if loops == 0 {
+              // Straight-line code: every element at its fixed offset.
+              body(
+                steps, memory, v, operands, lanes, count: lanes.active, functions, nil, nil, nil, 0,
+                copying: watching)
+              if watching { watch(strip(lanes.active, step: 0)) }
+              for store in stores {
+                put(
+                  store.mode, operands[store.value], count: lanes.active,
+                  at: memory + base[store.access] * rows, stride: 1)
               }
-              for a in base.indices { position[a] -= inner[a] * (extents[last] - lowers[last]) }
-              index[last] = lowers[last]
-              // The next point of the outer loops, every access moved along.
-              var l = last - 1
-              while l >= 0 {
-                index[l] += 1
-                for a in base.indices { position[a] += strides[a * loops + l] }
-                if index[l] < extents[l] { break }
-                for a in base.indices {
-                  position[a] -= strides[a * loops + l] * (extents[l] - lowers[l])
-                }
-                index[l] = lowers[l]
-                l -= 1
-              }
-              if l < 0 { return }
+              return
             }
-          }
+            if zip(lowers, extents).contains(where: { $0 >= $1 }) { return }
+            for a in base.indices { position[a] = base[a] }
+            for l in 0..<loops { index[l] = lowers[l] }
+            let last = loops - 1
+            let chunk = rows == 1 && strips ? Interpreter.stripWidth : 1
+            inner.withUnsafeBufferPointer { inner in
+              while true {
+                // The innermost loop, a chunk of points at a time.
+                var i = lowers[last]
+                while i < extents[last] {
+                  let points = min(chunk, extents[last] - i)
+                  index[last] = i
+                  let count = rows == 1 ? points : lanes.active
+                  body(
+                    steps, memory, v, operands, lanes, count: count, functions, position, index,
+                    inner, last, copying: watching)
+                  if watching { watch(strip(count, step: rows == 1 ? 1 : 0)) }
+                  for store in stores {
+                    let at = memory + position[store.access] * rows
+                    put(
+                      store.mode, operands[store.value], count: count, at: at,
+                      stride: rows == 1 ? inner[store.access] : 1)
+                  }
+                  for a in base.indices { position[a] += inner[a] * points }
+                  i += points
+                }
+                for a in base.indices { position[a] -= inner[a] * (extents[last] - lowers[last]) }
+                index[last] = lowers[last]
+                // The next point of the outer loops, every access moved along.
+                var l = last - 1
+                while l >= 0 {
+                  index[l] += 1
+                  for a in base.indices { position[a] += strides[a * loops + l] }
+                  if index[l] < extents[l] { break }
+                  for a in base.indices {
+                    position[a] -= strides[a * loops + l] * (extents[l] - lowers[l])
+                  }
+                  index[l] = lowers[l]
+                  l -= 1
+                }
+                if l < 0 { return }
+              }
+            }
           }
         }
       }
@@ -492,7 +498,8 @@ private struct DecodedKernel: Sendable {
   @inline(__always)
   private func body(
     _ steps: UnsafeBufferPointer<Step>, _ memory: UnsafeMutablePointer<Double>,
-    _ v: UnsafeMutablePointer<Double>, _ operands: UnsafeMutablePointer<UnsafeMutablePointer<Double>>,
+    _ v: UnsafeMutablePointer<Double>,
+    _ operands: UnsafeMutablePointer<UnsafeMutablePointer<Double>>,
     _ lanes: Lanes, count: Int, _ functions: UnsafeBufferPointer<BuiltinSpec.Value>,
     _ position: UnsafeMutableBufferPointer<Int>?, _ index: UnsafeMutableBufferPointer<Int>?,
     _ inner: UnsafeBufferPointer<Int>?, _ last: Int, copying: Bool

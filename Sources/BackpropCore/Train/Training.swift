@@ -158,12 +158,13 @@ public struct Training: Sendable {
   }
 
   /// Runs the descent; `progress(step, loss, test loss)` is called for each
-  /// reported step. Each step takes its rows from the ``RowSchedule``, gets
+  /// reported step, and `tick(step, rows)` after every step's evaluation. Each step takes its rows from the ``RowSchedule``, gets
   /// the mean loss and gradient over them from the ``Evaluator``, and updates
   /// the parameters.
   public func run(
     leaves base: [Double], data: TrainingData?, test: TrainingData? = nil, options: Options,
-    progress: (Int, Double, Double?) -> Void = { _, _, _ in }
+    progress: (Int, Double, Double?) -> Void = { _, _, _ in },
+    tick: (_ step: Int, _ rows: Int) -> Void = { _, _ in }
   ) throws(Divergence) -> Result {
     let layout = machine.layout
     let rows = data?.rows ?? [[]]
@@ -175,7 +176,9 @@ public struct Training: Sendable {
     let steps = options.steps(rows: rows.count)
     let every = options.interval(rows: rows.count)
     for step in 1...steps {
-      let loss = try evaluator.meanLossAndGradient(schedule.rows(forStep: step), step: step)
+      let indices = schedule.rows(forStep: step)
+      let loss = try evaluator.meanLossAndGradient(indices, step: step)
+      tick(step, indices.count)
       if step % every == 0 || step == steps {
         losses.append((step, loss))
         let held = evaluator.testLoss()
@@ -434,7 +437,7 @@ public struct Training: Sendable {
   /// dispatch thinner (on the moons network, 32 rows take 1.5x the time
   /// of 256); past the cache, they cost more than they save.
   static func laneRows(_ machine: Interpreter.Machine) -> Int {
-    Int(ProcessInfo.processInfo.environment["LANES"] ?? "") ?? max(1, min(256, (1 << 19) / max(1, machine.memorySize)))
+    max(1, min(256, (1 << 19) / max(1, machine.memorySize)))
   }
 
   /// Lane groups a thread runs per block: more make fewer blocks, and fewer
