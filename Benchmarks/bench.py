@@ -6,6 +6,7 @@ prints the tables and writes BENCHMARKS.md.
 Every time is a median over repeats within this one run; compare ratios, not
 absolute numbers, across machines.
 """
+import json
 import os
 import platform
 import re
@@ -629,10 +630,10 @@ def array_report(rows, runtime_rows):
     return "\n".join(out) + "\n"
 
 
-# 7. train --data on all cores ---------------------------------------------
+# 7. train against NumPy and JAX ---------------------------------------------
 
 TRAIN_ROWS = 100000
-TRAIN_SECTION = "## 7. `train --data` on all cores"
+TRAIN_SECTION = "## 7. `train`, `check` and `eval` in the interpreter, against NumPy and JAX"
 
 
 def moons_csv(path, rows):
@@ -646,38 +647,93 @@ def moons_csv(path, rows):
             f.write("%.6f,%.6f,%d\n" % (x0, x1, label))
 
 
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def train_threads():
     """Seconds for 5 full-batch Adam steps of samples/moons.bp (337 params)
-    over 100,000 rows, by thread count; the JSON must be the same bytes."""
+    over 100,000 rows and the final loss, by thread count, with NumPy and
+    JAX doing the same (Benchmarks/train_peers.py) in the same rounds; the
+    JSON must be the same bytes for every thread count, and the peers' final
+    loss must match ours. Then `check samples/mlp.bp` and `eval` of the
+    100,000-term logsumexp, whole commands."""
     csv = os.path.join(WORK, "moons-%d.csv" % TRAIN_ROWS)
     moons_csv(csv, TRAIN_ROWS)
+    bp = os.path.join(BIN, "backpropc")
+    moons = os.path.join(ROOT, "samples", "moons.bp")
+    start = os.path.join(WORK, "moons-start.json")
+    with open(start, "w") as f:
+        f.write(run([bp, "train", moons, "--data", os.path.join(ROOT, "samples", "moons.csv"),
+                     "--lr", "0", "--steps", "1", "--json"]))
+    python = os.path.join(ROOT, ".build", "peer-venv", "bin", "python")
+    if not os.path.exists(python):
+        python = sys.executable
+    peers = os.path.join(ROOT, "Benchmarks", "train_peers.py")
     counts = [1, 2] if (os.cpu_count() or 1) <= 2 else [1, 2, os.cpu_count()]
-    times = {t: [] for t in counts}
+    rows = {"backpropc train --threads %d" % t: [] for t in counts}
+    peer_rows = [("NumPy, one BLAS thread", "numpy", ONE_BLAS_THREAD), ("NumPy, every core", "numpy", {}),
+                 ("JAX, jit(value_and_grad)", "jax", {})]
+    finals = {}
     outputs = {}
     for _ in range(3):
         for t in counts:
-            cmd = [os.path.join(BIN, "backpropc"), "train", os.path.join(ROOT, "samples", "moons.bp"), "--data", csv,
-                   "--optimizer", "adam", "--lr", "0.01", "--steps", "5", "--threads", str(t), "--json"]
-            start = time.monotonic()
+            cmd = [bp, "train", moons, "--data", csv, "--optimizer", "adam", "--lr", "0.01", "--steps", "5",
+                   "--threads", str(t), "--json"]
+            began = time.monotonic()
             outputs[t] = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            times[t].append(time.monotonic() - start)
+            rows["backpropc train --threads %d" % t].append(time.monotonic() - began)
+        for label, peer, env in peer_rows:
+            try:
+                text = subprocess.run([python, peers, peer, csv, start], capture_output=True, text=True,
+                                      check=True, env=dict(os.environ, **env), timeout=600).stdout
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+                continue  # not installed: the row is left out
+            values = dict(line.split() for line in text.splitlines() if line.strip())
+            rows.setdefault(label, []).append(float(values["seconds"]))
+            finals[label] = float(values["final_loss"])
     same = all(outputs[t] == outputs[1] for t in counts)
-    return {t: statistics.median(v) for t, v in times.items()}, same
+    ours = json.loads(outputs[1])["final_loss"]
+    agreement = {label: abs(f - ours) / abs(ours) for label, f in finals.items()}
+    models = os.path.join(WORK, "logsumexp-100000.bp")
+    with open(models, "w") as f:
+        f.write(logsumexp_bp(100000))
+    commands = [("`check samples/mlp.bp` (1,650 partials, 9,900 forward runs)",
+                 [bp, "check", os.path.join(ROOT, "samples", "mlp.bp")]),
+                ("`eval logsumexp-100000.bp` (200,001 numbers printed)", [bp, "eval", models])]
+    other = {}
+    for label, cmd in commands:
+        times = []
+        for _ in range(5):
+            began = time.monotonic()
+            subprocess.run(cmd, capture_output=True, check=True)
+            times.append(time.monotonic() - began)
+        other[label] = statistics.median(times)
+    return {k: statistics.median(v) for k, v in rows.items() if v}, same, agreement, other
 
 
-def train_report(medians, same):
-    base = medians[1]
+def train_report(medians, same, agreement, other):
+    numpy = medians.get("NumPy, one BLAS thread")
     out = ["", TRAIN_SECTION, "",
            "`backpropc train samples/moons.bp --data moons-100000.csv --optimizer adam --lr 0.01 --steps 5",
            "--threads T --json`: the 2→16→16→1 network, 100,000 rows of the two moons (the generator of",
            "samples/make_moons.py, seeded), five full-batch steps and the final loss, six passes over the",
-           "rows, in the interpreter; whole-command wall seconds, median of 3, reading the CSV included.",
+           "rows, in the interpreter, 256 rows side by side. The peers",
+           "([Benchmarks/train_peers.py](Benchmarks/train_peers.py)) train the same network from the same",
+           "weights, written by hand as a learner would: NumPy's forward and backward with `@`, and JAX's",
+           "`jit(value_and_grad)`, each reading the CSV with `np.loadtxt` inside its time (JAX's time",
+           "includes its compile, not its import). Whole-command wall seconds, median of 3 rounds.",
            "Run on %s: %s." % (time.strftime("%Y-%m-%d"), machine()), "",
-           "| threads | s | **speedup** |", "|---|---|---|"]
-    for t, v in medians.items():
-        out.append("| %d | %s | **%s** |" % (t, fmt(v), fmt(base / v)))
-    out += ["", "The JSON output is %s for every thread count (rows are summed in row order)." % (
+           "| | s | **NumPy (one thread) / this** |", "|---|---|---|"]
+    for label, v in medians.items():
+        out.append("| %s | %s | **%s** |" % (label, fmt(v), fmt(numpy / v) if numpy else "—"))
+    out += ["", "The JSON output is %s for every thread count (each sum is taken in row order)." % (
         "the same bytes" if same else "**NOT** the same bytes")]
+    if agreement:
+        out.append("The peers' final loss agrees with ours to %s (relative)." % fmt(max(agreement.values())))
+    out += ["", "Other commands on many evaluations, whole-command wall seconds, median of 5:", "",
+            "| command | s |", "|---|---|"]
+    for label, v in other.items():
+        out.append("| %s | %s |" % (label, fmt(v)))
     return "\n".join(out) + "\n"
 
 

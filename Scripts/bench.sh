@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh            the full run (10^6-statement models included)
 #   BENCH_QUICK=1 Scripts/bench.sh   sizes up to 10^5 only
-#   BENCH_ONLY=train Scripts/bench.sh   section 7 (train on all cores) alone, rewritten in place
+#   BENCH_ONLY=train Scripts/bench.sh   section 7 (train, check, eval against NumPy and JAX) alone, rewritten in place
 #   BENCH_ONLY=windows Scripts/bench.sh   section 8 (a convolution against NumPy) alone
 #   BENCH_ONLY=second Scripts/bench.sh   section 9 (jvp, vjp, hvp; CasADi and JAX when installed) alone
 #
