@@ -675,7 +675,7 @@ def train_threads():
                  ("JAX, jit(value_and_grad)", "jax", {})]
     finals = {}
     outputs = {}
-    for _ in range(3):
+    for _ in range(5):
         for t in counts:
             cmd = [bp, "train", moons, "--data", csv, "--optimizer", "adam", "--lr", "0.01", "--steps", "5",
                    "--threads", str(t), "--json"]
@@ -721,7 +721,7 @@ def train_report(medians, same, agreement, other):
            "([Benchmarks/train_peers.py](Benchmarks/train_peers.py)) train the same network from the same",
            "weights, written by hand as a learner would: NumPy's forward and backward with `@`, and JAX's",
            "`jit(value_and_grad)`, each reading the CSV with `np.loadtxt` inside its time (JAX's time",
-           "includes its compile, not its import). Whole-command wall seconds, median of 3 rounds.",
+           "includes its compile, not its import). Whole-command wall seconds, median of 5 rounds.",
            "Run on %s: %s." % (time.strftime("%Y-%m-%d"), machine()), "",
            "| | s | **NumPy (one thread) / this** |", "|---|---|---|"]
     for label, v in medians.items():
@@ -730,6 +730,12 @@ def train_report(medians, same, agreement, other):
         "the same bytes" if same else "**NOT** the same bytes")]
     if agreement:
         out.append("The peers' final loss agrees with ours to %s (relative)." % fmt(max(agreement.values())))
+    one, two = medians.get("backpropc train --threads 1"), medians.get("backpropc train --threads 2")
+    if numpy and one and two:
+        out += ["", "Targets: within 2x of NumPy (one thread) on one thread (this run: %sx, %s); faster"
+                " than it on two (this run: %sx its time, %s)." % (
+                    fmt(one / numpy), "met" if one <= 2 * numpy else "missed",
+                    fmt(two / numpy), "met" if two < numpy else "missed")]
     out += ["", "Other commands on many evaluations, whole-command wall seconds, median of 5:", "",
             "| command | s |", "|---|---|"]
     for label, v in other.items():

@@ -61,10 +61,10 @@ def numpy_run(path, start):
 
 def jax_run(path, start):
     import numpy as np
-    began = time.monotonic()
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
+    began = time.monotonic()
     data = np.loadtxt(path, delimiter=",", skiprows=1)
     x, y = jnp.asarray(data[:, 0:2]), jnp.asarray(data[:, 2])
     p = {n: jnp.asarray(start[n], dtype=jnp.float64) for n in NAMES}
