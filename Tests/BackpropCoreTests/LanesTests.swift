@@ -10,7 +10,9 @@ import Testing
   /// Every sample's gradient program, run on five rows of different inputs
   /// side by side, leaves every array of each row with the bits of that row
   /// run alone. The rows differ by a scaling of each leaf, so every kernel
-  /// sees different values in every lane.
+  /// sees different values in every lane; then only the first leaf differs
+  /// and the others are declared the same in every row, so that what is
+  /// computed from them alone runs once per point and is read from lane 0.
   @Test(arguments: Paths.sampleNames)
   func rowsSideBySideAreEachRowAlone(_ name: String) throws {
     let compilation = Compilation(Paths.sample(name))
@@ -18,26 +20,34 @@ import Testing
     let base = try #require(compilation.leafValues([:], into: &diagnostics))
     let program = Optimizer.optimize(
       try #require(compilation.program), keeping: .outputsAndLeafGradients)
-    let machine = Interpreter.Machine(program)
-    let rows = 5
-    let inputs = (0..<rows).map { r in
-      base.enumerated().map { e, x in x * (1 + 0.125 * Double(r)) + 0.01 * Double((e + r) % 3) }
-    }
-    var together = machine.makeWorkspace(input: base, rows: rows)
-    for (r, input) in inputs.enumerated() {
-      for (e, x) in input.enumerated() { together[element: e, row: r] = x }
-    }
-    machine.run(&together)
-    for (r, input) in inputs.enumerated() {
-      var alone = machine.makeWorkspace(input: input)
-      machine.run(&alone)
-      let differing = (0..<machine.memorySize).filter { e in
-        alone.memory[e].bitPattern != together[element: e, row: r].bitPattern
+    let layout = Layout(program)
+    let first = 0..<layout.leaves[0].size
+    let shared = Set(layout.leaves.dropFirst().map { ArrayName.variable($0.symbol) })
+    for sharing in [false, true] {
+      let machine = Interpreter.Machine(program, sharedAcrossRows: sharing ? shared : [])
+      let rows = 5
+      let inputs = (0..<rows).map { r in
+        base.enumerated().map { e, x in
+          !sharing || first.contains(e)
+            ? x * (1 + 0.125 * Double(r)) + 0.01 * Double((e + r) % 3) : x
+        }
       }
-      #expect(
-        differing.isEmpty,
-        "\(name), row \(r): \(differing.count) elements differ, the first at \(differing.first ?? -1)"
-      )
+      var together = machine.makeWorkspace(input: base, rows: rows)
+      for (r, input) in inputs.enumerated() {
+        for (e, x) in input.enumerated() { together[element: e, row: r] = x }
+      }
+      machine.run(&together)
+      for (r, input) in inputs.enumerated() {
+        var alone = machine.makeWorkspace(input: input)
+        machine.run(&alone)
+        let differing = (0..<machine.memorySize).filter { e in
+          alone.memory[e].bitPattern != together[element: e, row: r].bitPattern
+        }
+        #expect(
+          differing.isEmpty,
+          "\(name), sharing \(sharing), row \(r): \(differing.count) elements differ, the first at \(differing.first ?? -1)"
+        )
+      }
     }
   }
 

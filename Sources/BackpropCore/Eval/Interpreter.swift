@@ -41,7 +41,13 @@ public enum Interpreter {
     private let loopCount: Int
     private let accessCount: Int
 
-    public init(_ program: Program) {
+    public init(_ program: Program) { self.init(program, sharedAcrossRows: []) }
+
+    /// - Parameter shared: arrays that hold the same values in every row of
+    ///   a many-row workspace (the leaves no row sets: parameters, defaults).
+    ///   What is computed from them, constants and loop indices alone is the
+    ///   same in every row too, and is computed once per point, not per row.
+    init(_ program: Program, sharedAcrossRows shared: Set<ArrayName>) {
       let layout = Layout(program)
       self.layout = layout
       var offsets: [ArrayName: Int] = [:]
@@ -60,7 +66,7 @@ public enum Interpreter {
           size += program.shape(of: kernel.accesses[a].array).reduce(1, *)
         }
         kernels.append(
-          DecodedKernel(kernel, program, offsets) { builtin in
+          DecodedKernel(kernel, program, offsets, shared: shared) { builtin in
             if let index = functionIndex[builtin] { return index }
             functionIndex[builtin] = functions.count
             functions.append(builtin.spec.value)
@@ -269,11 +275,22 @@ private struct DecodedKernel: Sendable {
   /// index (or, without loops, the element's offset) or the function's index.
   struct Step: Sendable {
     var code: Code
+    /// Which of the value (`result`) and its operands are the same in every
+    /// row (``DecodedKernel/uniform(_:shared:)``).
+    var same: Same = []
     var lhs: Int32
     var rhs: Int32
     /// A select's third operand.
     var third: Int32 = 0
     var payload: Double
+  }
+
+  struct Same: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let result = Same(rawValue: 1)
+    static let lhs = Same(rawValue: 2)
+    static let rhs = Same(rawValue: 4)
+    static let third = Same(rawValue: 8)
   }
   let steps: [Step]
   /// Each loop's first value and one past its last.
@@ -285,15 +302,17 @@ private struct DecodedKernel: Sendable {
   let strides: [Int]
   /// Each access's stride along the innermost loop, by which a strip's lanes step.
   let inner: [Int]
-  /// Per store: the access, the value, and 0 assign, 1 add, 2 maximum.
-  let stores: [(access: Int, value: Int, mode: UInt8)]
+  /// Per store: the access, the value, 0 assign, 1 add, 2 maximum, and
+  /// whether the value is the same in every row.
+  let stores: [(access: Int, value: Int, mode: UInt8, same: Bool)]
   /// Whether points of the innermost loop may run as one strip: no array is
   /// both loaded and stored, and none is stored twice, so no point reads
   /// what another writes and every element is written in point order.
   let strips: Bool
 
   init(
-    _ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], function: (Builtin) -> Int
+    _ kernel: Kernel, _ program: Program, _ offsets: [ArrayName: Int], shared: Set<ArrayName>,
+    function: (Builtin) -> Int
   ) {
     extents = kernel.loops.map(\.extent)
     lowers = kernel.loops.map(\.lower)
@@ -326,7 +345,8 @@ private struct DecodedKernel: Sendable {
       kernel.loops.isEmpty ? 0 : strides[$0 * kernel.loops.count + kernel.loops.count - 1]
     }
     let straightLine = kernel.loops.isEmpty
-    steps = kernel.instructions.map { instruction in
+    let uniform = Self.uniform(kernel, shared: shared)
+    steps = kernel.instructions.enumerated().map { i, instruction in
       var p = 0.0
       let code: Code
       switch instruction.op {
@@ -351,9 +371,17 @@ private struct DecodedKernel: Sendable {
         p = Double(function(builtin))
       case .select: code = .select
       }
+      var same: Same = []
+      if uniform[i] { same.insert(.result) }
+      for (operand, flag) in [
+        (instruction.lhs, Same.lhs), (instruction.rhs, .rhs), (instruction.third, .third),
+      ]
+      where operand == .none || uniform[operand.int] {
+        same.insert(flag)
+      }
       return Step(
-        code: code, lhs: max(0, instruction.lhs.index), rhs: max(0, instruction.rhs.index),
-        third: max(0, instruction.third.index), payload: p)
+        code: code, same: same, lhs: max(0, instruction.lhs.index),
+        rhs: max(0, instruction.rhs.index), third: max(0, instruction.third.index), payload: p)
     }
     stores = kernel.stores.map { store in
       let mode: UInt8
@@ -364,7 +392,7 @@ private struct DecodedKernel: Sendable {
       case .largest: mode = 3
       case .smallest: mode = 4
       }
-      return (store.access, store.value.int, mode)
+      return (store.access, store.value.int, mode, uniform[store.value.int])
     }
     let stored = kernel.stores.map { kernel.accesses[$0.access].array }
     let loaded = kernel.instructions.compactMap { instruction -> ArrayName? in
@@ -372,6 +400,20 @@ private struct DecodedKernel: Sendable {
       return nil
     }
     strips = Set(stored).count == stored.count && Set(stored).isDisjoint(with: loaded)
+  }
+
+  /// Which values are the same in every row: loads of `shared` arrays,
+  /// constants, loop indices, and what is computed from them alone.
+  static func uniform(_ kernel: Kernel, shared: Set<ArrayName>) -> [Bool] {
+    var uniform = [Bool](repeating: false, count: kernel.instructions.count)
+    for (i, instruction) in kernel.instructions.enumerated() {
+      switch instruction.op {
+      case .load(let a): uniform[i] = shared.contains(kernel.accesses[a].array)
+      case .constant, .index: uniform[i] = true
+      default: uniform[i] = instruction.operands.allSatisfy { uniform[$0.int] }
+      }
+    }
+    return uniform
   }
 
   /// Runs the nest. With several rows, each point runs every row as a lane;
@@ -401,6 +443,8 @@ private struct DecodedKernel: Sendable {
                 width: lanes.width, lanes: count, index: index,
                 innermost: loops == 0 ? nil : loops - 1, step: step)
             }
+            // As in the body: with rows, a value the same in every row is in lane 0 alone.
+            let sharing = rows > 1 && !watching
             if loops == 0 {
               // Straight-line code: every element at its fixed offset.
               body(
@@ -409,8 +453,8 @@ private struct DecodedKernel: Sendable {
               if watching { watch(strip(lanes.active, step: 0)) }
               for store in stores {
                 put(
-                  store.mode, operands[store.value], count: lanes.active,
-                  at: memory + base[store.access] * rows, stride: 1)
+                  store.mode, operands[store.value], same: sharing && store.same,
+                  count: lanes.active, at: memory + base[store.access] * rows, stride: 1)
               }
               return
             }
@@ -434,8 +478,8 @@ private struct DecodedKernel: Sendable {
                   for store in stores {
                     let at = memory + position[store.access] * rows
                     put(
-                      store.mode, operands[store.value], count: count, at: at,
-                      stride: rows == 1 ? inner[store.access] : 1)
+                      store.mode, operands[store.value], same: sharing && store.same,
+                      count: count, at: at, stride: rows == 1 ? inner[store.access] : 1)
                   }
                   for a in base.indices { position[a] += inner[a] * points }
                   i += points
@@ -463,12 +507,29 @@ private struct DecodedKernel: Sendable {
     }
   }
 
-  /// Stores `count` lanes' values in lane order, lane k at `at[k·stride]`.
+  /// Stores `count` lanes' values in lane order, lane k at `at[k·stride]`
+  /// (`same`: lane 0's value in every lane).
   @inline(__always)
   private func put(
-    _ mode: UInt8, _ value: UnsafeMutablePointer<Double>, count: Int,
+    _ mode: UInt8, _ value: UnsafeMutablePointer<Double>, same: Bool, count: Int,
     at memory: UnsafeMutablePointer<Double>, stride: Int
   ) {
+    if same {
+      // Lane 0's value, in every lane.
+      let x = value[0]
+      switch mode {
+      case 0: for k in 0..<count { memory[k &* stride] = x }
+      case 1: for k in 0..<count { memory[k &* stride] += x }
+      case 3: for k in 0..<count { memory[k &* stride] = Double.maximum(memory[k &* stride], x) }
+      case 4: for k in 0..<count { memory[k &* stride] = Double.minimum(memory[k &* stride], x) }
+      default:
+        for k in 0..<count {
+          let old = memory[k &* stride]
+          if !old.isNaN && (x.isNaN || x > old) { memory[k &* stride] = x }
+        }
+      }
+      return
+    }
     switch (mode, stride) {
     // Rows, or a strip along an array: one element per lane, a loop the
     // compiler vectorises.
@@ -506,11 +567,16 @@ private struct DecodedKernel: Sendable {
   ) {
     let width = lanes.width
     let rows = lanes.rows
+    // With rows, a value the same in every row is computed in lane 0 alone
+    // and read from there (not when a watcher reads every lane).
+    let sharing = rows > 1 && !copying
     for i in 0..<steps.count {
       let step = steps[i]
       let out = v + i * width
       let a = operands[Int(step.lhs)]
       let b = operands[Int(step.rhs)]
+      let same = sharing ? step.same : []
+      let n = same.contains(.result) ? 1 : count
       switch step.code {
       case .load:
         let p = Int(step.payload)
@@ -523,31 +589,54 @@ private struct DecodedKernel: Sendable {
         }
         operands[i] = out
         if stride == 1 {
-          out.update(from: from, count: count)
+          out.update(from: from, count: n)
         } else {
           for k in 0..<count { out[k] = from[k &* stride] }
         }
       case .constant:
-        for k in 0..<count { out[k] = step.payload }
+        for k in 0..<n { out[k] = step.payload }
       case .index:
         let l = Int(step.payload)
         let first = index.map { $0[l] } ?? 0
         let step = rows == 1 && l == last ? 1 : 0
-        for k in 0..<count { out[k] = Double(first + k * step) }
-      case .copy: for k in 0..<count { out[k] = a[k] }
-      case .neg: for k in 0..<count { out[k] = -a[k] }
-      case .add: for k in 0..<count { out[k] = a[k] + b[k] }
-      case .sub: for k in 0..<count { out[k] = a[k] - b[k] }
-      case .mul: for k in 0..<count { out[k] = a[k] * b[k] }
-      case .div: for k in 0..<count { out[k] = a[k] / b[k] }
-      case .pow: for k in 0..<count { out[k] = Foundation.pow(a[k], b[k]) }
+        for k in 0..<n { out[k] = Double(first + k * step) }
+      case .copy: Self.each(n, out, a, b, same) { x, _ in x }
+      case .neg: Self.each(n, out, a, b, same) { x, _ in -x }
+      case .add: Self.each(n, out, a, b, same) { x, y in x + y }
+      case .sub: Self.each(n, out, a, b, same) { x, y in x - y }
+      case .mul: Self.each(n, out, a, b, same) { x, y in x * y }
+      case .div: Self.each(n, out, a, b, same) { x, y in x / y }
+      case .pow: Self.each(n, out, a, b, same) { x, y in Foundation.pow(x, y) }
       case .call:
         let f = functions[Int(step.payload)]
-        for k in 0..<count { out[k] = f(a[k], b[k]) }
+        Self.each(n, out, a, b, same, f)
       case .select:
         let c = operands[Int(step.third)]
-        for k in 0..<count { out[k] = Op.select(a[k], b[k], c[k]) }
+        let (sa, sb, sc) = (
+          same.contains(.lhs) ? 0 : 1, same.contains(.rhs) ? 0 : 1, same.contains(.third) ? 0 : 1
+        )
+        for k in 0..<n { out[k] = Op.select(a[k &* sa], b[k &* sb], c[k &* sc]) }
       }
+    }
+  }
+
+  /// `out[k] = f(a[k], b[k])` for `n` lanes, an operand the same in every
+  /// row read from its lane 0.
+  @inline(__always)
+  private static func each(
+    _ n: Int, _ out: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
+    _ b: UnsafeMutablePointer<Double>, _ same: Same, _ f: (Double, Double) -> Double
+  ) {
+    switch (same.contains(.lhs), same.contains(.rhs)) {
+    case (true, false):
+      let x = a[0]
+      for k in 0..<n { out[k] = f(x, b[k]) }
+    case (false, true):
+      let y = b[0]
+      for k in 0..<n { out[k] = f(a[k], y) }
+    default:
+      // Both vary, or both are the same and n is 1.
+      for k in 0..<n { out[k] = f(a[k], b[k]) }
     }
   }
 }

@@ -300,18 +300,12 @@ public struct Training: Sendable {
       let threads = min(threads, max(1, rows.count / Training.rowsPerThread))
       // A machine and tables for each thread: shared, their reference counts
       // would bounce between the cores on every run, at a third of a core's time.
-      // (The first is the training's own.)
       let columns = columns
-      workers = (0..<threads).map { t in
-        Worker(
-          t == 0 ? machine : Interpreter.Machine(training.program), input: base, columns: columns,
-          training: training)
-      }
+      workers = (0..<threads).map { _ in Worker(training, input: base, columns: columns) }
       tester = test.map { test in
         Worker(
-          machine, input: base,
-          columns: test.columns.map { layout.input($0.leaf, element: $0.element) },
-          training: training, groups: 1)
+          training, input: base,
+          columns: test.columns.map { layout.input($0.leaf, element: $0.element) }, groups: 1)
       }
       table = rows.flatMap { $0 }
       testTable = test?.rows.flatMap { $0 } ?? []
@@ -462,10 +456,19 @@ public struct Training: Sendable {
     /// Rows the worker holds at once.
     var capacity: Int { lanes * groups.count }
 
+    /// A worker whose rows set the input elements `columns`. Every other
+    /// leaf is the same in all rows, and so is all that is computed from
+    /// those alone: the machine computes it once per point.
     init(
-      _ machine: Interpreter.Machine, input: [Double], columns: [Int], training: Training,
+      _ training: Training, input: [Double], columns: [Int],
       groups: Int = Training.groupsPerThread
     ) {
+      let layout = training.machine.layout
+      let varying = Set(columns.compactMap { layout.leaf(containing: $0) })
+      let shared = layout.leaves.indices.filter { !varying.contains($0) }.map {
+        ArrayName.variable(layout.leaves[$0].symbol)
+      }
+      let machine = Interpreter.Machine(training.program, sharedAcrossRows: Set(shared))
       self.machine = machine
       let lanes = Training.laneRows(machine)
       self.lanes = lanes
