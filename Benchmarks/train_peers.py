@@ -22,6 +22,21 @@ STEPS, LR, BETA1, BETA2, EPS = 5, 0.01, 0.9, 0.999, 1e-8
 NAMES = ["W1", "b1", "W2", "b2", "w3", "b3"]
 
 
+def adam(xp, p, value_and_grad):
+    """Five full-batch Adam steps as SPEC section 5 writes them, with `xp`
+    (numpy or jax.numpy); returns the loss at the trained parameters."""
+    m = {n: xp.zeros_like(p[n]) for n in NAMES}
+    v = {n: xp.zeros_like(p[n]) for n in NAMES}
+    for t in range(1, STEPS + 1):
+        _, g = value_and_grad(p)
+        for n in NAMES:
+            m[n] = BETA1 * m[n] + (1 - BETA1) * g[n]
+            v[n] = BETA2 * v[n] + (1 - BETA2) * g[n] ** 2
+            p[n] = p[n] - LR * (m[n] / (1 - BETA1 ** t)) / (xp.sqrt(v[n] / (1 - BETA2 ** t)) + EPS)
+    final, _ = value_and_grad(p)
+    return float(final)
+
+
 def softplus(np, z):
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
@@ -47,16 +62,8 @@ def numpy_run(path, start):
         return loss, {"w3": h2.T @ dz, "b3": dz.sum(), "W2": da2.T @ h1, "b2": da2.sum(0),
                       "W1": da1.T @ x, "b1": da1.sum(0)}
 
-    m = {n: np.zeros_like(p[n]) for n in NAMES}
-    v = {n: np.zeros_like(p[n]) for n in NAMES}
-    for t in range(1, STEPS + 1):
-        _, g = loss_and_grad(p)
-        for n in NAMES:
-            m[n] = BETA1 * m[n] + (1 - BETA1) * g[n]
-            v[n] = BETA2 * v[n] + (1 - BETA2) * g[n] ** 2
-            p[n] = p[n] - LR * (m[n] / (1 - BETA1 ** t)) / (np.sqrt(v[n] / (1 - BETA2 ** t)) + EPS)
-    final, _ = loss_and_grad(p)
-    return time.monotonic() - began, float(final)
+    final = adam(np, p, loss_and_grad)
+    return time.monotonic() - began, final
 
 
 def jax_run(path, start):
@@ -75,17 +82,7 @@ def jax_run(path, start):
         z = h2 @ p["w3"] + p["b3"]
         return jnp.mean(jax.nn.softplus(z) - y * z)
 
-    value_and_grad = jax.jit(jax.value_and_grad(loss))
-    m = {n: jnp.zeros_like(p[n]) for n in NAMES}
-    v = {n: jnp.zeros_like(p[n]) for n in NAMES}
-    for t in range(1, STEPS + 1):
-        _, g = value_and_grad(p)
-        for n in NAMES:
-            m[n] = BETA1 * m[n] + (1 - BETA1) * g[n]
-            v[n] = BETA2 * v[n] + (1 - BETA2) * g[n] ** 2
-            p[n] = p[n] - LR * (m[n] / (1 - BETA1 ** t)) / (jnp.sqrt(v[n] / (1 - BETA2 ** t)) + EPS)
-    final, _ = value_and_grad(p)
-    final = float(final)
+    final = adam(jnp, p, jax.jit(jax.value_and_grad(loss)))
     return time.monotonic() - began, final
 
 

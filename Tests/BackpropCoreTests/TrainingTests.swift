@@ -476,6 +476,35 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.svg").path))
   }
 
+  /// `count` rows of `x[0], x[1], y`: a curve sampled every `step`, labels alternating.
+  static func curveRows(_ count: Int, step: Double) -> String {
+    var csv = "x[0], x[1], y\n"
+    for r in 0..<count {
+      let t = Double(r) * step
+      csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
+    }
+    return csv
+  }
+
+  /// A run of `sample` prepared as `train` prepares it, from `train`'s
+  /// options and the rows of `csv`.
+  static func prepared(_ sample: String, _ options: [String], csv: String) throws -> (
+    request: TrainRequest, compilation: Compilation, training: Training, data: TrainingData,
+    start: [Double]
+  ) {
+    let parsed = try Arguments.parse(["train", "\(sample).bp"] + options)
+    let request = try TrainRequest(parsed)
+    let compilation = Compilation(Paths.sample(sample))
+    var diagnostics = DiagnosticList()
+    let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
+    let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
+    let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
+    let start = try #require(
+      request.leafValues(
+        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    return (request, compilation, training, data, start)
+  }
+
   /// `--threads`: each step's rows are shared out between threads, but the
   /// sums are taken in row order, so 1, 2 and 3 threads give the same bits
   /// (losses, parameters, final loss), over full batches and shuffled
@@ -491,24 +520,11 @@ import Testing
   func threadCountDoesNotChangeTheBits(_ sample: String, _ rows: Int, _ schedule: [String]) throws {
     let dir = Paths.scratch("threads-\(sample)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var csv = "x[0], x[1], y\n"
-    for r in 0..<rows {
-      let t = Double(r) * 0.7
-      csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
-    }
+    let csv = Self.curveRows(rows, step: 0.7)
     let path = dir.appendingPathComponent("rows.csv")
     try Data(csv.utf8).write(to: path)
-    let parsed = try Arguments.parse(
-      ["train", "\(sample).bp", "--data", path.path, "--lr", "0.05", "--every", "1"] + schedule)
-    let request = try TrainRequest(parsed)
-    let compilation = Compilation(Paths.sample(sample))
-    var diagnostics = DiagnosticList()
-    let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
-    let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
-    let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
-    let start = try #require(
-      request.leafValues(
-        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    let (request, compilation, training, data, start) = try Self.prepared(
+      sample, ["--data", path.path, "--lr", "0.05", "--every", "1"] + schedule, csv: csv)
     func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
     var results: [Training.Result] = []
     for threads in 1...3 {
@@ -590,22 +606,9 @@ import Testing
   /// descent: the reference writes Adam's g² as (1 − β₂)·g·g, one rounding
   /// away from SPEC's (1 − β₂)·g², which `train` follows.)
   @Test func lanesGiveTheBitsOfOneRowAtATime() throws {
-    var csv = "x[0], x[1], y\n"
-    for r in 0..<700 {
-      let t = Double(r) * 0.37
-      csv += "\(cos(t) + 0.5 * sin(3 * t)), \(sin(t) - 0.25), \(r % 2)\n"
-    }
-    let parsed = try Arguments.parse(
-      ["train", "moons.bp", "--lr", "0.05", "--steps", "2", "--every", "1"])
-    let request = try TrainRequest(parsed)
-    let compilation = Compilation(Paths.sample("moons"))
-    var diagnostics = DiagnosticList()
-    let training = try #require(try request.training(compilation, parsed, into: &diagnostics))
-    let file = SourceFile(name: "rows.csv", bytes: Array(csv.utf8))
-    let data = try #require(TrainingData.read(file, program: training.program, into: &diagnostics))
-    let start = try #require(
-      request.leafValues(
-        compilation, settings: try Settings(parsed), data: data, into: &diagnostics))
+    let (request, compilation, training, data, start) = try Self.prepared(
+      "moons", ["--lr", "0.05", "--steps", "2", "--every", "1"],
+      csv: Self.curveRows(700, step: 0.37))
     var options = request.options
     options.threads = 2
     let result = try training.run(leaves: start, data: data, options: options)

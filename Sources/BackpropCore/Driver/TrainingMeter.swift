@@ -10,8 +10,8 @@ public struct TrainingMeter: Sendable {
   let steps: Int
   let start: Double
   private var rows = 0
-  /// When the line was last drawn, if it is on the screen.
-  private var drawn: Double?
+  /// Whether the line is on the screen.
+  private var shown = false
   private var lastDraw = -Double.infinity
 
   /// Seconds of training before the first status line.
@@ -36,15 +36,15 @@ public struct TrainingMeter: Sendable {
       return nil
     }
     lastDraw = now
-    drawn = now
+    shown = true
     return Self.erase + Self.line(step: step, of: steps, rows: self.rows, elapsed: elapsed)
   }
 
   /// What to write before a line of the driver's own: the erasure of the
   /// status line if it is on the screen (it comes back at the next tick).
   public mutating func clear() -> String {
-    guard drawn != nil else { return "" }
-    drawn = nil
+    guard shown else { return "" }
+    shown = false
     lastDraw = -Double.infinity
     return Self.erase
   }

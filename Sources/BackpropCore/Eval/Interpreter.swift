@@ -100,9 +100,7 @@ public enum Interpreter {
       return Workspace(
         memory: memory, rows: rows, lanes: lanes,
         values: [Double](repeating: 0, count: max(1, valueCount) * lanes),
-        counters: [Int](repeating: 0, count: max(1, loopCount + accessCount)),
-        point: [Double](repeating: 0, count: max(1, valueCount)),
-        pointIndex: [Int](repeating: 0, count: max(1, loopCount)))
+        counters: [Int](repeating: 0, count: max(1, loopCount + accessCount)))
     }
 
     /// Runs every kernel on the workspace's memory, on its first `rows`
@@ -131,8 +129,8 @@ public enum Interpreter {
       ) -> Void
     ) {
       precondition(workspace.rows == 1, "points are observed one row at a time")
-      var point = workspace.point
-      var pointIndex = workspace.pointIndex
+      var point = [Double](repeating: 0, count: max(1, valueCount))
+      var pointIndex = [Int](repeating: 0, count: max(1, loopCount))
       point.withUnsafeMutableBufferPointer { values in
         pointIndex.withUnsafeMutableBufferPointer { index in
           run(&workspace, rows: 1) { k, strip in
@@ -187,9 +185,6 @@ public enum Interpreter {
     var values: [Double]
     /// Loop indices and access offsets, for kernels with loops.
     var counters: [Int]
-    /// One point's values and loop indices, for ``Machine/run(_:observe:)``.
-    var point: [Double]
-    var pointIndex: [Int]
 
     /// Element `e` of row `row`.
     public subscript(element e: Int, row row: Int) -> Double {
@@ -224,14 +219,6 @@ public enum Interpreter {
         for k in 0..<lanes where !values[i * width + k].isFinite { finite = false }
       }
       return finite
-    }
-
-    /// Lane `k`'s point: the kernel's loop indices.
-    func point(_ k: Int) -> [Int] {
-      guard let innermost else { return [] }
-      var point = Array(index[0...innermost])
-      point[innermost] += k * step
-      return point
     }
 
     /// Copies lane `k`'s values (as many as the kernel has, at most) and
@@ -302,8 +289,8 @@ private struct DecodedKernel: Sendable {
   let strides: [Int]
   /// Each access's stride along the innermost loop, by which a strip's lanes step.
   let inner: [Int]
-  /// Per store: the access, the value, 0 assign, 1 add, 2 maximum, and
-  /// whether the value is the same in every row.
+  /// Per store: the access, the value, the mode as ``put(_:_:same:count:at:stride:)``
+  /// reads it, and whether the value is the same in every row.
   let stores: [(access: Int, value: Int, mode: UInt8, same: Bool)]
   /// Whether points of the innermost loop may run as one strip: no array is
   /// both loaded and stored, and none is stored twice, so no point reads

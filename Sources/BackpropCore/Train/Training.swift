@@ -158,9 +158,9 @@ public struct Training: Sendable {
   }
 
   /// Runs the descent; `progress(step, loss, test loss)` is called for each
-  /// reported step, and `tick(step, rows)` after every step's evaluation. Each step takes its rows from the ``RowSchedule``, gets
-  /// the mean loss and gradient over them from the ``Evaluator``, and updates
-  /// the parameters.
+  /// reported step, and `tick(step, rows)` after every step's evaluation.
+  /// Each step takes its rows from the ``RowSchedule``, gets the mean loss
+  /// and gradient over them from the ``Evaluator``, and updates the parameters.
   public func run(
     leaves base: [Double], data: TrainingData?, test: TrainingData? = nil, options: Options,
     progress: (Int, Double, Double?) -> Void = { _, _, _ in },
